@@ -1,0 +1,165 @@
+"""Serving side: run an exported forecaster with onnxruntime (numpy + onnxruntime + lead_ai.features only).
+
+The ONNX artifact is self-contained: the graph maps feature rows (float32) to the scaled forecast
+y / level, and its metadata_props carry the FeatureSpec and the interval calibration, so the sha256 of
+the model bytes covers everything a prediction depends on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import onnxruntime as ort
+
+from lead_ai.features import (
+    CALIBRATION_KEY,
+    FEATURE_SPEC_KEY,
+    FORMAT_KEY,
+    FORMAT_VALUE,
+    Calibration,
+    FeatureSpec,
+    build_rows,
+    parse_metadata,
+    prepare_window,
+)
+
+__all__ = [
+    "CALIBRATION_KEY",
+    "FEATURE_SPEC_KEY",
+    "FORMAT_KEY",
+    "FORMAT_VALUE",
+    "Calibration",
+    "ForecastArrays",
+    "OnnxForecaster",
+]
+
+
+@dataclass(frozen=True)
+class ForecastArrays:
+    """Point forecast and interval, float64, one entry per step; 0 <= lower <= value <= upper."""
+
+    value: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+
+
+def session_options() -> ort.SessionOptions:
+    """Lambda-friendly options: one thread, sequential execution (see FINDINGS: OpenMP busy-waiting)."""
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.log_severity_level = 3
+    return options
+
+
+class OnnxForecaster:
+    """A trained forecaster loaded from its ONNX bytes."""
+
+    spec: FeatureSpec
+    calibration: Calibration
+
+    def __init__(self, session: ort.InferenceSession, spec: FeatureSpec, calibration: Calibration) -> None:
+        inputs = session.get_inputs()
+        if len(inputs) != 1:
+            raise ValueError(f"expected a model with one input, got {len(inputs)}")
+        width = inputs[0].shape[1] if len(inputs[0].shape) == 2 else None
+        if width != spec.n_features:
+            raise ValueError(f"model input width {width} does not match the FeatureSpec ({spec.n_features})")
+        if calibration.quantiles.shape[0] < spec.max_horizon:
+            raise ValueError("calibration table is shorter than the model's max_horizon")
+        self._session = session
+        self._input_name = inputs[0].name
+        self._output_names = [session.get_outputs()[0].name]
+        self.spec = spec
+        self.calibration = calibration
+        self._steps = np.arange(1, spec.max_horizon + 1, dtype=np.int64)
+        self._zeros = np.zeros(spec.max_horizon, dtype=np.intp)
+
+    @classmethod
+    def from_bytes(cls, model: bytes) -> OnnxForecaster:
+        """Load a model exported by lead_ai.forecaster; ValueError when the bytes are not such a model."""
+        if not isinstance(model, bytes | bytearray | memoryview) or len(model) == 0:
+            raise ValueError("model must be non-empty bytes")
+        try:
+            session = ort.InferenceSession(
+                bytes(model), sess_options=session_options(), providers=["CPUExecutionProvider"]
+            )
+        except Exception as exc:  # onnxruntime raises its own exception types for corrupt bytes
+            raise ValueError(f"not a loadable ONNX model: {exc}") from exc
+        meta = session.get_modelmeta().custom_metadata_map
+        return cls(session, *parse_metadata(meta))
+
+    @property
+    def max_horizon(self) -> int:
+        return self.spec.max_horizon
+
+    def predict(
+        self, values: np.ndarray, last_timestamp: int, horizon: int, level: float = 0.8
+    ) -> ForecastArrays:
+        """Forecast steps 1..horizon after `last_timestamp` from the most recent `values` (oldest first,
+        NaN for missing slots; a shorter history than spec.window is allowed)."""
+        spec = self.spec
+        if (
+            isinstance(horizon, bool)
+            or not isinstance(horizon, int | np.integer)
+            or not 1 <= horizon <= spec.max_horizon
+        ):
+            raise ValueError(f"horizon must be an integer within 1..{spec.max_horizon}, got {horizon!r}")
+        window = prepare_window(values, spec)
+        if np.isnan(window).all():
+            raise ValueError("values contain no observation (all missing)")
+        lo_off, hi_off = self.calibration.offsets(int(horizon), float(level))
+        X, scale = build_rows(
+            window[None, :],
+            np.array([int(last_timestamp)], dtype=np.int64),
+            self._zeros[:horizon],
+            self._steps[:horizon],
+            spec,
+        )
+        raw = self._session.run(self._output_names, {self._input_name: X})[0]
+        s = float(scale[0])
+        point = raw.reshape(-1).astype(np.float64) * s
+        return _finish(point, lo_off * s, hi_off * s)
+
+    def predict_many(
+        self,
+        windows: Sequence[np.ndarray],
+        last_timestamps: Sequence[int],
+        horizon: int,
+        level: float = 0.8,
+    ) -> list[ForecastArrays]:
+        """Forecast several series in one session.run (batch use: benchmarks, the batch CLI)."""
+        spec = self.spec
+        if not 1 <= int(horizon) <= spec.max_horizon:
+            raise ValueError(f"horizon must be within 1..{spec.max_horizon}, got {horizon}")
+        if len(windows) != len(last_timestamps):
+            raise ValueError("windows and last_timestamps differ in length")
+        if not windows:
+            return []
+        lo_off, hi_off = self.calibration.offsets(int(horizon), float(level))
+        W = np.stack([prepare_window(v, spec) for v in windows])
+        if np.isnan(W).all(axis=1).any():
+            raise ValueError("a series has no observation (all missing)")
+        n = W.shape[0]
+        idx = np.repeat(np.arange(n), horizon)
+        steps = np.tile(np.arange(1, horizon + 1), n)
+        X, scale = build_rows(W, np.asarray(last_timestamps, dtype=np.int64), idx, steps, spec)
+        raw = self._session.run(self._output_names, {self._input_name: X})[0].reshape(n, horizon)
+        s = scale.reshape(n, horizon)
+        point = raw.astype(np.float64) * s
+        return [_finish(point[i], lo_off * s[i], hi_off * s[i]) for i in range(n)]
+
+    def run_rows(self, X: np.ndarray) -> np.ndarray:
+        """The raw model output (scaled forecast) for feature rows X."""
+        out = self._session.run(self._output_names, {self._input_name: np.asarray(X, dtype=np.float32)})[0]
+        return np.asarray(out, dtype=np.float64).reshape(-1)
+
+
+def _finish(point: np.ndarray, lo_off: np.ndarray, hi_off: np.ndarray) -> ForecastArrays:
+    value = np.maximum(point, 0.0)
+    lower = np.minimum(np.maximum(value + lo_off, 0.0), value)
+    upper = np.maximum(value + hi_off, value)
+    return ForecastArrays(value=value, lower=lower, upper=upper)
