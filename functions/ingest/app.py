@@ -1,0 +1,39 @@
+"""IngestFunction: POST observations (JSON or CSV); re-sending a slot replaces it."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from lead_ai.api import create_app
+from lead_ai.ml_service import MLService, build_dependencies
+from lead_ai.monitoring import logger, metrics
+from lead_ai.validation import content_type_of, parse_observations, validate_series_id
+
+deps = build_dependencies()
+app = create_app()
+
+
+@app.post("/series/<series_id>/observations")
+def post_observations(series_id: str) -> tuple[dict[str, Any], int]:
+    series_id = validate_series_id(series_id)
+    event = app.current_event
+    batch = parse_observations(
+        event.decoded_body,
+        content_type_of(event.headers),
+        default_interval=deps.settings.default_interval,
+        max_bytes=deps.settings.max_body_bytes,
+        max_observations=deps.settings.max_observations_per_request,
+        now=time.time(),
+    )
+    return MLService(series_id, deps).ingest(batch), 200
+
+
+# log_event stays off: ingest bodies are customer data and never go to the logs.
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,40 @@
+"""PredictFunction: forecasts and the model list. Read-only; imports no training library."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from lead_ai.api import create_app
+from lead_ai.ml_service import MLService, build_dependencies
+from lead_ai.monitoring import logger, metrics
+from lead_ai.validation import parse_horizon, parse_level, validate_series_id
+
+deps = build_dependencies()  # once per container: clients, settings, the model cache
+app = create_app()
+
+
+@app.get("/series/<series_id>/forecast")
+def get_forecast(series_id: str) -> dict[str, Any]:
+    series_id = validate_series_id(series_id)
+    horizon = parse_horizon(app.current_event.get_query_string_value("horizon"), deps.settings.max_horizon)
+    level = parse_level(app.current_event.get_query_string_value("level"))
+    forecast = MLService(series_id, deps).forecast(horizon, level)
+    metrics.add_metric(name="ForecastServed", unit=MetricUnit.Count, value=1)
+    return forecast
+
+
+@app.get("/series/<series_id>/models")
+def get_models(series_id: str) -> dict[str, Any]:
+    models = MLService(validate_series_id(series_id), deps).list_models()
+    metrics.add_metric(name="ModelsListed", unit=MetricUnit.Count, value=1)
+    return models
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

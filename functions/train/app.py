@@ -1,0 +1,57 @@
+"""TrainFunction: train on request, promote (roll back) on request, and the daily retraining schedule."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from lead_ai.api import create_app
+from lead_ai.errors import ConfigurationError
+from lead_ai.ml_service import MLService, build_dependencies, retrain_changed_series
+from lead_ai.monitoring import logger, metrics
+from lead_ai.validation import validate_series_id, validate_version
+
+deps = build_dependencies()
+app = create_app()
+
+if not deps.settings.idempotency_table:
+    raise ConfigurationError("LEAD_AI_IDEMPOTENCY_TABLE is required by the training function")
+# EventBridge delivers at least once: a scheduled event id is processed once for a day.
+idempotency = IdempotencyConfig(event_key_jmespath="id", expires_after_seconds=86_400)
+persistence = DynamoDBPersistenceLayer(table_name=deps.settings.idempotency_table)
+
+
+@app.post("/series/<series_id>/train")
+def post_train(series_id: str) -> tuple[dict[str, Any], int]:
+    return MLService(validate_series_id(series_id), deps).train(), 201
+
+
+@app.post("/series/<series_id>/models/<version>/promote")
+def post_promote(series_id: str, version: str) -> dict[str, Any]:
+    return MLService(validate_series_id(series_id), deps).promote(validate_version(version))
+
+
+@idempotent_function(data_keyword_argument="event", config=idempotency, persistence_store=persistence)
+def run_schedule(event: dict[str, Any]) -> dict[str, Any]:
+    return retrain_changed_series(deps)
+
+
+def _is_scheduled_event(event: dict[str, Any]) -> bool:
+    return event.get("source") == "aws.events" and event.get("detail-type") == "Scheduled Event"
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if _is_scheduled_event(event):
+        logger.set_correlation_id(event.get("id"))
+        idempotency.register_lambda_context(context)
+        return run_schedule(event=event)
+    return app.resolve(event, context)

@@ -1,0 +1,42 @@
+"""The REST resolver every API function uses: one JSON error body per project exception."""
+
+from __future__ import annotations
+
+import json
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+
+from lead_ai.errors import LeadAIError, ServiceUnavailableError
+from lead_ai.monitoring.logger import logger
+
+
+def create_app() -> APIGatewayRestResolver:
+    app = APIGatewayRestResolver()
+
+    @app.exception_handler(LeadAIError)
+    def handle_lead_ai_error(error: LeadAIError) -> Response:
+        headers: dict[str, str] = {}
+        if isinstance(error, ServiceUnavailableError):
+            headers["Retry-After"] = str(error.retry_after_seconds)
+        elif error.status >= 500:
+            headers["Retry-After"] = "5"
+        log = logger.warning if error.status < 500 else logger.error
+        log("request failed", extra={"status": error.status, "error": error.code, "field": error.field, "reason": error.message})
+        return _json_response(error.status, error.to_body(), headers)
+
+    @app.exception_handler(Exception)
+    def handle_unexpected(error: Exception) -> Response:
+        # Never a stack trace to the caller; the log keeps it.
+        logger.exception("unexpected error")
+        return _json_response(500, {"error": "internal_error", "message": "internal error; see the service logs"}, {})
+
+    return app
+
+
+def _json_response(status: int, body: dict[str, object], headers: dict[str, str]) -> Response:
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=json.dumps(body),
+        headers=headers,
+    )

@@ -1,0 +1,70 @@
+"""The artifact store: ONNX models in a versioned S3 bucket, addressed by key and S3 version id."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from lead_ai.dynamo import guarded
+from lead_ai.errors import IntegrityError
+
+
+@dataclass(frozen=True)
+class ArtifactRef:
+    key: str
+    version_id: str | None
+    sha256: str
+    size: int
+
+
+def model_key(series_id: str, version: str) -> str:
+    # series ids are validated against [A-Za-z0-9_-]{1,64}, so they cannot escape the prefix.
+    return f"models/{series_id}/{version}/model.onnx"
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class ArtifactStore:
+    def __init__(self, client: Any, bucket: str) -> None:
+        self._client = client
+        self._bucket = bucket
+
+    def put_model(self, series_id: str, version: str, data: bytes) -> ArtifactRef:
+        """Upload with an S3-verified SHA-256 checksum, so a corrupted upload is refused by S3 itself."""
+        digest = hashlib.sha256(data).digest()
+        key = model_key(series_id, version)
+        response = guarded(
+            "uploading the model",
+            lambda: self._client.put_object(
+                Bucket=self._bucket,
+                Key=key,
+                Body=data,
+                ContentType="application/octet-stream",
+                ChecksumSHA256=base64.b64encode(digest).decode(),
+                Metadata={"sha256": digest.hex(), "series-id": series_id, "model-version": version},
+            ),
+        )
+        return ArtifactRef(key=key, version_id=response.get("VersionId"), sha256=digest.hex(), size=len(data))
+
+    def get_model(self, ref: ArtifactRef) -> bytes:
+        """Download exactly the recorded object version and check it against the recorded sha256."""
+        kwargs: dict[str, Any] = {"Bucket": self._bucket, "Key": ref.key}
+        if ref.version_id:
+            kwargs["VersionId"] = ref.version_id
+        data = guarded("downloading the model", lambda: self._client.get_object(**kwargs)["Body"].read())
+        if len(data) != ref.size or sha256_hex(data) != ref.sha256:
+            raise IntegrityError(
+                f"artifact {ref.key} (version {ref.version_id}) does not match its recorded sha256/size"
+            )
+        return bytes(data)
+
+    def delete(self, ref: ArtifactRef) -> None:
+        """Remove the object version for good (not a delete marker): no orphan artifact is left."""
+        kwargs: dict[str, Any] = {"Bucket": self._bucket, "Key": ref.key}
+        if ref.version_id:
+            kwargs["VersionId"] = ref.version_id
+        guarded("deleting the model", lambda: self._client.delete_object(**kwargs))

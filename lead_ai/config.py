@@ -1,0 +1,79 @@
+"""Settings read once from the environment (declared in template.yaml) and validated at cold start."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+
+from lead_ai.errors import ConfigurationError
+
+
+@dataclass(frozen=True)
+class Settings:
+    bucket: str
+    registry_table: str
+    observations_table: str
+    idempotency_table: str | None = None
+    min_training_points: int = 1000
+    default_interval: str = "1h"
+    max_horizon: int = 168
+    registry_ttl_seconds: float = 5.0
+    max_body_bytes: int = 1_048_576
+    max_observations_per_request: int = 10_000
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        return cls(
+            bucket=_required(env, "LEAD_AI_BUCKET"),
+            registry_table=_required(env, "LEAD_AI_REGISTRY_TABLE"),
+            observations_table=_required(env, "LEAD_AI_OBSERVATIONS_TABLE"),
+            idempotency_table=env.get("LEAD_AI_IDEMPOTENCY_TABLE") or None,
+            min_training_points=_positive_int(env, "LEAD_AI_MIN_TRAINING_POINTS", 1000),
+            default_interval=env.get("LEAD_AI_DEFAULT_INTERVAL", "1h"),
+            max_horizon=_positive_int(env, "LEAD_AI_MAX_HORIZON", 168),
+            registry_ttl_seconds=_non_negative_float(env, "LEAD_AI_REGISTRY_TTL_SECONDS", 5.0),
+            max_body_bytes=_positive_int(env, "LEAD_AI_MAX_BODY_BYTES", 1_048_576),
+            max_observations_per_request=_positive_int(env, "LEAD_AI_MAX_OBSERVATIONS_PER_REQUEST", 10_000),
+        )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The container's settings; tests that change the environment call `get_settings.cache_clear()`."""
+    return Settings.from_env()
+
+
+def _required(env: Mapping[str, str], name: str) -> str:
+    value = env.get(name, "").strip()
+    if not value:
+        raise ConfigurationError(f"environment variable {name} is required (see template.yaml)")
+    return value
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise ConfigurationError(f"environment variable {name} must be an integer, got {raw!r}") from exc
+    if value <= 0:
+        raise ConfigurationError(f"environment variable {name} must be > 0, got {value}")
+    return value
+
+
+def _non_negative_float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ConfigurationError(f"environment variable {name} must be a number, got {raw!r}") from exc
+    if not value >= 0:
+        raise ConfigurationError(f"environment variable {name} must be >= 0, got {raw!r}")
+    return value

@@ -1,0 +1,59 @@
+"""Small helpers for the low-level DynamoDB client (faster to import and call than the resource API)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, TypeVar
+
+from lead_ai.errors import StorageError
+
+T = TypeVar("T")
+
+Item = dict[str, dict[str, Any]]
+
+
+def s(value: str) -> dict[str, str]:
+    return {"S": value}
+
+
+def n(value: float | int) -> dict[str, str]:
+    return {"N": repr(value) if isinstance(value, float) else str(value)}
+
+
+def get_s(item: Mapping[str, Any], name: str, default: str | None = None) -> str | None:
+    attr = item.get(name)
+    return attr["S"] if attr is not None else default
+
+
+def get_n(item: Mapping[str, Any], name: str, default: float | None = None) -> float | None:
+    attr = item.get(name)
+    return float(attr["N"]) if attr is not None else default
+
+
+def error_code(exc: BaseException) -> str:
+    response = getattr(exc, "response", None) or {}
+    return str(response.get("Error", {}).get("Code", ""))
+
+
+def is_conditional_failure(exc: BaseException) -> bool:
+    return error_code(exc) == "ConditionalCheckFailedException"
+
+
+def guarded(action: str, call: Callable[[], T]) -> T:
+    """Run an AWS call; wrap any botocore failure into the project's StorageError."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        return call()
+    except (ClientError, BotoCoreError) as exc:
+        raise StorageError(f"{action} failed: {exc}") from exc
+
+
+def paginate_query(client: Any, **kwargs: Any) -> Iterator[Item]:
+    while True:
+        page = client.query(**kwargs)
+        yield from page.get("Items", [])
+        last = page.get("LastEvaluatedKey")
+        if not last:
+            return
+        kwargs["ExclusiveStartKey"] = last

@@ -1,0 +1,100 @@
+"""The project's exceptions. Each one maps to exactly one HTTP status (see lead_ai/api_errors.py)."""
+
+from __future__ import annotations
+
+
+class LeadAIError(Exception):
+    """Base class: `status` is the HTTP status the API answers with."""
+
+    status = 500
+    code = "internal_error"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+    def to_body(self) -> dict[str, object]:
+        body: dict[str, object] = {"error": self.code, "message": self.message}
+        if self.field is not None:
+            body["field"] = self.field
+        return body
+
+
+class ConfigurationError(LeadAIError):
+    """The function's environment is wrong: a deployment bug, not a user error."""
+
+    code = "configuration_error"
+
+
+class ValidationError(LeadAIError):
+    """The request breaks a rule; `field` names the part of the request that does."""
+
+    status = 400
+    code = "invalid_request"
+
+
+class PayloadTooLargeError(LeadAIError):
+    status = 413
+    code = "payload_too_large"
+
+
+class UnsupportedMediaTypeError(LeadAIError):
+    status = 415
+    code = "unsupported_media_type"
+
+
+class InsufficientHistoryError(LeadAIError):
+    """Too few observations to train on; nothing is written."""
+
+    status = 422
+    code = "insufficient_history"
+
+
+class IntervalMismatchError(LeadAIError):
+    """Observations for a series must use the interval the series was created with."""
+
+    status = 409
+    code = "interval_mismatch"
+
+
+class SeriesNotFoundError(LeadAIError):
+    status = 404
+    code = "series_not_found"
+
+
+class ModelNotFoundError(LeadAIError):
+    status = 404
+    code = "model_not_found"
+
+
+class VersionConflictError(LeadAIError):
+    """A conditional write lost a race (e.g. the current model moved while promoting)."""
+
+    status = 409
+    code = "conflict"
+
+
+class ServiceUnavailableError(LeadAIError):
+    """A dependency (S3, DynamoDB) failed and nothing usable is cached; the client should retry."""
+
+    status = 503
+    code = "service_unavailable"
+
+    def __init__(self, message: str, *, retry_after_seconds: int = 5) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
+
+
+class StorageError(LeadAIError):
+    """An AWS call failed after the SDK's retries; the data-access layer wraps botocore errors in this."""
+
+    status = 503
+    code = "service_unavailable"
+
+
+class IntegrityError(LeadAIError):
+    """A stored artifact does not match its recorded sha256/size, or is not a valid model."""
+
+    status = 500
+    code = "integrity_error"

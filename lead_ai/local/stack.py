@@ -1,0 +1,137 @@
+"""The embedded local AWS stand-in: a moto server on 127.0.0.1 with the template's bucket and tables."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator, MutableMapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from lead_ai.local.template import Template
+
+LOCAL_PREFIX = "lead-ai-local-"
+_FAKE_CREDENTIALS = {
+    # moto accepts any credentials; these keep boto3 from looking for real ones.
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+
+
+def physical_name(logical_id: str, resource_type: str) -> str:
+    """Deterministic local names, so every process talking to one stack agrees on them."""
+    name = f"{LOCAL_PREFIX}{logical_id}"
+    return name.lower() if resource_type == "AWS::S3::Bucket" else name
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class LocalStack:
+    def __init__(self, template: Template, port: int | None = None) -> None:
+        self.template = template
+        self.port = port or free_port()
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self._server: Any = None
+
+    def start(self) -> LocalStack:
+        import logging
+
+        from moto.server import ThreadedMotoServer
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access-log line per AWS call otherwise
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        self._server.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+    def environment(self) -> dict[str, str]:
+        return {"AWS_ENDPOINT_URL": self.endpoint, **_FAKE_CREDENTIALS}
+
+    def reset(self) -> None:
+        """Empty every service (moto keeps state across server instances in one process)."""
+        import urllib.request
+
+        urllib.request.urlopen(urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST"), timeout=5)
+
+    def create_resources(self) -> dict[str, str]:
+        """Create the template's buckets and tables; returns logical id -> physical name."""
+        import boto3
+
+        kwargs = {"endpoint_url": self.endpoint, "region_name": _FAKE_CREDENTIALS["AWS_DEFAULT_REGION"],
+                  "aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+        s3 = boto3.client("s3", **kwargs)
+        dynamodb = boto3.client("dynamodb", **kwargs)
+        names: dict[str, str] = {}
+        for logical_id, resource in self.template.resources_of_type("AWS::S3::Bucket").items():
+            names[logical_id] = _create_bucket(s3, physical_name(logical_id, "AWS::S3::Bucket"), resource)
+        for logical_id, resource in self.template.resources_of_type("AWS::DynamoDB::Table").items():
+            names[logical_id] = _create_table(dynamodb, physical_name(logical_id, "AWS::DynamoDB::Table"), resource)
+        return names
+
+
+def _create_bucket(s3: Any, name: str, resource: dict[str, Any]) -> str:
+    props = resource.get("Properties", {})
+    if name not in {b["Name"] for b in s3.list_buckets().get("Buckets", [])}:
+        s3.create_bucket(Bucket=name)
+    if props.get("VersioningConfiguration", {}).get("Status") == "Enabled":
+        s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    return name
+
+
+def _create_table(dynamodb: Any, name: str, resource: dict[str, Any]) -> str:
+    props = resource.get("Properties", {})
+    if name in dynamodb.list_tables().get("TableNames", []):
+        return name
+    dynamodb.create_table(
+        TableName=name,
+        KeySchema=props["KeySchema"],
+        AttributeDefinitions=props["AttributeDefinitions"],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    ttl = props.get("TimeToLiveSpecification")
+    if ttl and ttl.get("Enabled"):
+        dynamodb.update_time_to_live(
+            TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl["AttributeName"]}
+        )
+    return name
+
+
+@contextmanager
+def patched_environ(values: dict[str, str], environ: MutableMapping[str, str] = os.environ) -> Iterator[None]:
+    saved = {key: environ.get(key) for key in values}
+    environ.update(values)
+    try:
+        yield
+    finally:
+        for key, old in saved.items():
+            if old is None:
+                environ.pop(key, None)
+            else:
+                environ[key] = old
+
+
+@contextmanager
+def running_stack(template_path: Path, port: int | None = None) -> Iterator[LocalStack]:
+    """Start a stack, create the template's resources, point this process at it; stop it afterwards."""
+    from lead_ai.aws_clients import reset_clients
+
+    stack = LocalStack(Template(template_path), port).start()
+    try:
+        with patched_environ(stack.environment()):
+            reset_clients()
+            stack.create_resources()
+            yield stack
+    finally:
+        reset_clients()
+        stack.stop()

@@ -1,0 +1,148 @@
+"""The serving cache: per series, the loaded ONNX model and the newest observations.
+
+A warm request reads nothing while its entry is younger than the TTL; after that, one registry read
+(the CURRENT pointer) and one observations query refresh it, and S3 is read only when the current
+version changed. When the registry, the observations table or S3 fail, the last good entry keeps
+answering; with nothing cached the caller gets a ServiceUnavailableError (HTTP 503).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from lead_ai.artifacts import ArtifactStore
+from lead_ai.errors import ModelNotFoundError, SeriesNotFoundError, ServiceUnavailableError, StorageError
+from lead_ai.history import HistoryStore, SeriesWindow
+from lead_ai.inference import OnnxForecaster
+from lead_ai.model_tracker import CurrentModel, ModelTracker, ModelVersion, Status
+from lead_ai.monitoring.logger import logger
+from lead_ai.monitoring.metrics import AnalyticsService
+
+
+@dataclass
+class ServingState:
+    version: str
+    sha256: str
+    forecaster: OnnxForecaster
+    window: SeriesWindow
+    checked_at: float
+    fallback_from: str | None = None  # the current version we could not serve, if any
+
+
+class ModelCache:
+    def __init__(
+        self,
+        tracker: ModelTracker,
+        artifacts: ArtifactStore,
+        history: HistoryStore,
+        analytics: AnalyticsService,
+        *,
+        ttl_seconds: float,
+        max_entries: int = 64,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._tracker = tracker
+        self._artifacts = artifacts
+        self._history = history
+        self._analytics = analytics
+        self._ttl = ttl_seconds
+        self._max_entries = max_entries
+        self._clock = clock
+        self._entries: OrderedDict[str, ServingState] = OrderedDict()
+        self._bad_artifacts: set[str] = set()  # sha256 of artifacts that failed verification
+
+    def state(self, series_id: str) -> ServingState:
+        now = self._clock()
+        entry = self._entries.get(series_id)
+        if entry is not None and now - entry.checked_at < self._ttl:
+            return entry
+        try:
+            fresh = self._refresh(series_id, entry, now)
+        except (StorageError, ServiceUnavailableError) as exc:
+            if entry is None:
+                raise ServiceUnavailableError(
+                    f"the model store is unavailable and nothing is cached for '{series_id}'; retry shortly"
+                ) from exc
+            logger.warning(
+                "serving from the warm cache: a dependency failed",
+                extra={"series_id": series_id, "model_version": entry.version, "error": str(exc)},
+            )
+            self._analytics.track("ServedFromCacheOnOutage", series_id)
+            return entry
+        self._remember(series_id, fresh)
+        return fresh
+
+    def _refresh(self, series_id: str, entry: ServingState | None, now: float) -> ServingState:
+        pointer = self._tracker.current(series_id)
+        if pointer is None:
+            raise ModelNotFoundError(
+                f"series '{series_id}' has no trained model yet: POST /series/{series_id}/train first",
+                field="series_id",
+            )
+        if entry is not None and entry.sha256 == pointer.artifact.sha256 and entry.fallback_from is None:
+            forecaster, version, sha, fallback_from = entry.forecaster, entry.version, entry.sha256, None
+        elif entry is not None and entry.fallback_from == pointer.version:
+            forecaster, version, sha, fallback_from = entry.forecaster, entry.version, entry.sha256, entry.fallback_from
+        else:
+            forecaster, version, sha, fallback_from = self._load_current_or_fallback(series_id, pointer)
+        window = self._history.latest(series_id, forecaster.spec.window, forecaster.spec.interval_seconds)
+        if window is None:
+            raise SeriesNotFoundError(f"series '{series_id}' has no observations", field="series_id")
+        return ServingState(version, sha, forecaster, window, now, fallback_from)
+
+    def _load_current_or_fallback(
+        self, series_id: str, pointer: CurrentModel
+    ) -> tuple[OnnxForecaster, str, str, str | None]:
+        loaded = self._try_load(series_id, pointer.version, pointer.artifact.sha256, pointer)
+        if loaded is not None:
+            return loaded, pointer.version, pointer.artifact.sha256, None
+        for candidate in self._tracker.list_versions(series_id):
+            if candidate.version == pointer.version or not _servable(candidate):
+                continue
+            assert candidate.artifact is not None
+            loaded = self._try_load(series_id, candidate.version, candidate.artifact.sha256, candidate)
+            if loaded is not None:
+                logger.error(
+                    "current model unusable: serving the newest verified version instead",
+                    extra={"series_id": series_id, "model_version": pointer.version, "served_version": candidate.version},
+                )
+                self._analytics.track("ModelFallbackServed", series_id)
+                return loaded, candidate.version, candidate.artifact.sha256, pointer.version
+        raise ServiceUnavailableError(f"no verified model of '{series_id}' could be loaded")
+
+    def _try_load(
+        self, series_id: str, version: str, sha256: str, source: CurrentModel | ModelVersion
+    ) -> OnnxForecaster | None:
+        if sha256 in self._bad_artifacts or source.artifact is None:
+            return None
+        try:
+            data = self._artifacts.get_model(source.artifact)
+            return OnnxForecaster.from_bytes(data)
+        except StorageError:
+            raise
+        except Exception as exc:  # IntegrityError, or a file onnxruntime / our metadata reader refuses
+            self._bad_artifacts.add(sha256)
+            logger.error(
+                "model artifact failed verification and will not be served",
+                extra={"series_id": series_id, "model_version": version, "error": str(exc)},
+            )
+            self._analytics.track("ModelArtifactCorrupt", series_id)
+            return None
+
+    def _remember(self, series_id: str, state: ServingState) -> None:
+        self._entries[series_id] = state
+        self._entries.move_to_end(series_id)
+        while len(self._entries) > self._max_entries:
+            self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        self._entries.clear()
+        self._bad_artifacts.clear()
+
+
+def _servable(version: ModelVersion) -> bool:
+    # Rejected versions lost on metrics: they are only served when someone promotes them explicitly.
+    return version.artifact is not None and version.status == Status.VERIFIED

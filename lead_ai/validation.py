@@ -1,0 +1,210 @@
+"""Request rules: every rejection names the field and the rule it breaks, and happens before any write."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from lead_ai.errors import PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError
+
+SERIES_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_EARLIEST = int(datetime(1990, 1, 1, tzinfo=UTC).timestamp())
+_FUTURE_TOLERANCE_SECONDS = 86_400
+_MAX_VALUE = 1e12
+_INTERVALS = {"15min": 900, "30min": 1800, "1h": 3600, "1d": 86_400}
+_JSON_FIELDS = {"observations", "interval"}
+_OBSERVATION_FIELDS = {"timestamp", "value"}
+
+
+@dataclass(frozen=True)
+class ObservationBatch:
+    """Validated observations: sorted by time, one value per slot (the last one sent wins)."""
+
+    points: list[tuple[int, float]]
+    interval_seconds: int
+
+
+def validate_series_id(raw: str | None) -> str:
+    if raw is None or not SERIES_ID_PATTERN.fullmatch(raw):
+        raise ValidationError(
+            "series_id must be 1-64 characters from A-Z, a-z, 0-9, '_' and '-'", field="series_id"
+        )
+    return raw
+
+
+def validate_version(raw: str | None) -> str:
+    if raw is None or not re.fullmatch(r"\d{1,6}\.\d{1,6}\.\d{1,6}", raw):
+        raise ValidationError("version must be a semantic version MAJOR.MINOR.PATCH, e.g. 1.2.0", field="version")
+    return raw
+
+
+def parse_horizon(raw: str | None, max_horizon: int) -> int:
+    if raw is None or raw == "":
+        raise ValidationError(f"horizon is required: an integer from 1 to {max_horizon}", field="horizon")
+    if not re.fullmatch(r"\+?\d{1,7}", raw.strip()):
+        raise ValidationError(f"horizon must be an integer from 1 to {max_horizon}, got {raw[:20]!r}", field="horizon")
+    horizon = int(raw)
+    if not 1 <= horizon <= max_horizon:
+        raise ValidationError(f"horizon must be an integer from 1 to {max_horizon}, got {horizon}", field="horizon")
+    return horizon
+
+
+def parse_level(raw: str | None) -> float:
+    if raw is None or raw == "":
+        return 0.8
+    try:
+        level = float(raw)
+    except ValueError:
+        level = math.nan
+    if not 0.5 <= level <= 0.99:
+        raise ValidationError(f"level must be a number from 0.5 to 0.99, got {raw[:20]!r}", field="level")
+    return level
+
+
+def parse_interval(raw: object) -> int:
+    if not isinstance(raw, str) or raw not in _INTERVALS:
+        raise ValidationError(f"interval must be one of {', '.join(_INTERVALS)}", field="interval")
+    return _INTERVALS[raw]
+
+
+def interval_name(seconds: int) -> str:
+    for name, value in _INTERVALS.items():
+        if value == seconds:
+            return name
+    return f"{seconds}s"
+
+
+def content_type_of(headers: Mapping[str, str] | None) -> str:
+    for name, value in (headers or {}).items():
+        if name.lower() == "content-type" and value:
+            return value.split(";", 1)[0].strip().lower()
+    return ""
+
+
+def parse_observations(
+    body: str | None,
+    content_type: str,
+    *,
+    default_interval: str,
+    max_bytes: int,
+    max_observations: int,
+    now: float,
+) -> ObservationBatch:
+    if body is None or body == "":
+        raise ValidationError("the request body is empty: send observations as JSON or CSV", field="body")
+    if len(body.encode()) > max_bytes:
+        raise PayloadTooLargeError(f"the request body is over the {max_bytes}-byte limit", field="body")
+    if content_type == "application/json":
+        raw_points, interval_raw = _json_observations(body)
+    elif content_type == "text/csv":
+        raw_points, interval_raw = _csv_observations(body), None
+    else:
+        raise UnsupportedMediaTypeError(
+            "Content-Type must be application/json or text/csv", field="Content-Type"
+        )
+    if len(raw_points) > max_observations:
+        raise ValidationError(
+            f"at most {max_observations} observations per request, got {len(raw_points)}", field="observations"
+        )
+    if not raw_points:
+        raise ValidationError("observations must contain at least one observation", field="observations")
+    interval = parse_interval(interval_raw if interval_raw is not None else default_interval)
+    slots: dict[int, float] = {}
+    for index, (ts_raw, value_raw) in enumerate(raw_points):
+        ts = _timestamp(ts_raw, f"observations[{index}].timestamp", now)
+        if ts % interval:
+            raise ValidationError(
+                f"timestamp {ts_raw!r} is not on the series' {interval_name(interval)} grid",
+                field=f"observations[{index}].timestamp",
+            )
+        slots[ts] = _value(value_raw, f"observations[{index}].value")
+    return ObservationBatch(points=sorted(slots.items()), interval_seconds=interval)
+
+
+def _json_observations(body: str) -> tuple[list[tuple[Any, Any]], object]:
+    try:
+        data = json.loads(body, parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as exc:
+        raise ValidationError(f"the body is not valid JSON: {str(exc)[:120]}", field="body") from exc
+    if not isinstance(data, dict):
+        raise ValidationError("the body must be a JSON object with an 'observations' list", field="body")
+    unknown = set(data) - _JSON_FIELDS
+    if unknown:
+        raise ValidationError(f"unknown field(s): {', '.join(sorted(map(str, unknown)))[:200]}", field="body")
+    observations = data.get("observations")
+    if not isinstance(observations, list):
+        raise ValidationError("observations must be a list of {timestamp, value} objects", field="observations")
+    points: list[tuple[Any, Any]] = []
+    for index, item in enumerate(observations):
+        if not isinstance(item, dict) or set(item) != _OBSERVATION_FIELDS:
+            raise ValidationError(
+                "each observation must be an object with exactly 'timestamp' and 'value'",
+                field=f"observations[{index}]",
+            )
+        points.append((item["timestamp"], item["value"]))
+    return points, data.get("interval")
+
+
+def _csv_observations(body: str) -> list[tuple[Any, Any]]:
+    rows = list(csv.reader(io.StringIO(body)))
+    if not rows or [cell.strip().lower() for cell in rows[0]] != ["timestamp", "value"]:
+        raise ValidationError("CSV must start with the header 'timestamp,value'", field="body")
+    points: list[tuple[Any, Any]] = []
+    for line, row in enumerate(rows[1:], start=2):
+        if not row:
+            continue
+        if len(row) != 2:
+            raise ValidationError(f"CSV line {line} must have 2 cells, has {len(row)}", field=f"line {line}")
+        points.append((row[0].strip(), _csv_number(row[1], line)))
+    return points
+
+
+def _csv_number(cell: str, line: int) -> object:
+    try:
+        return float(cell)
+    except ValueError:
+        return cell  # reported by _value with the observation's index
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def _timestamp(raw: object, field: str, now: float) -> int:
+    if not isinstance(raw, str) or len(raw) > 40:
+        raise ValidationError("timestamp must be an ISO 8601 string, e.g. 2026-11-25T09:00:00Z", field=field)
+    try:
+        moment = datetime.fromisoformat(raw.strip())
+    except ValueError as exc:
+        raise ValidationError(f"timestamp {raw!r} is not ISO 8601", field=field) from exc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)  # naive timestamps are read as UTC
+    try:
+        ts = moment.timestamp()
+    except (OverflowError, ValueError, OSError) as exc:
+        raise ValidationError(f"timestamp {raw!r} is out of range", field=field) from exc
+    if not _EARLIEST <= ts <= now + _FUTURE_TOLERANCE_SECONDS:
+        raise ValidationError(
+            f"timestamp {raw!r} is out of range: observations must lie between 1990-01-01 and now", field=field
+        )
+    if ts != int(ts):
+        raise ValidationError(f"timestamp {raw!r} has a fraction of a second", field=field)
+    return int(ts)
+
+
+def _value(raw: object, field: str) -> float:
+    if isinstance(raw, bool) or not isinstance(raw, int | float):
+        raise ValidationError("value must be a number", field=field)
+    if isinstance(raw, int) and abs(raw) > _MAX_VALUE:
+        raise ValidationError(f"value must be a finite number from 0 to {_MAX_VALUE:g}", field=field)
+    value = float(raw)
+    if not math.isfinite(value) or value < 0 or value > _MAX_VALUE:
+        raise ValidationError(f"value must be a finite number from 0 to {_MAX_VALUE:g}, got {raw!r}", field=field)
+    return value
