@@ -240,8 +240,15 @@ def _fit(rows: _Rows, settings: TrainingSettings) -> Any:
         early_stopping=False,
         random_state=settings.seed,
     )
+    X = rows.X
+    empty = np.isnan(X).all(axis=0)
+    if empty.any():
+        # scikit-learn cannot bin a feature with no value at all (e.g. the 4th weekly lag when every series
+        # is younger than four weeks); a constant column trains identically and never gets a split.
+        X = X.copy()
+        X[:, empty] = 0.0
     with threadpool_limits(limits=settings.n_threads):
-        model.fit(rows.X, rows.y)
+        model.fit(X, rows.y)
     return model
 
 
