@@ -1,0 +1,641 @@
+"""template.yaml: linters clean, the resources the code relies on present and locked down, and a
+`sam build` whose bundles fit Lambda and ship bytecode Lambda will actually use.
+
+Tools: cfn-lint comes from the test venv; sam and checkov from .venv-tools (`make tools`: they pin
+conflicting boto3 versions, so each has its own venv, linked into .venv-tools/bin).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.infrastructure.bundle_sizes import LAMBDA_UNZIPPED_LIMIT, MIB, load_template, measure
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "template.yaml"
+TOOLS_BIN = ROOT / ".venv-tools" / "bin"
+SAM = TOOLS_BIN / "sam"
+CHECKOV = TOOLS_BIN / "checkov"
+PREDICTION_LIMIT = 150 * MIB  # issue 4: prediction function + layers
+
+FUNCTIONS = {
+    # logical id: (CodeUri, memory, layers, {(path, method)})
+    "IngestFunction": (
+        "functions/ingest/",
+        512,
+        ["LeadAiLayer", "PredictDepsLayer"],
+        {("/series/{series_id}/observations", "post")},
+    ),
+    "TrainFunction": (
+        "functions/train/",
+        3008,
+        ["LeadAiLayer", "TrainDepsLayer"],
+        {("/series/{series_id}/train", "post"), ("/series/{series_id}/models/{version}/promote", "post")},
+    ),
+    "PredictFunction": (
+        "functions/predict/",
+        1024,
+        ["LeadAiLayer", "PredictDepsLayer"],
+        {("/series/{series_id}/forecast", "get"), ("/series/{series_id}/models", "get")},
+    ),
+}
+
+SHARED_ENV = {
+    "POWERTOOLS_SERVICE_NAME": "lead_ai",
+    "POWERTOOLS_METRICS_NAMESPACE": "LeadAI",
+    "POWERTOOLS_LOG_LEVEL": "INFO",
+    "OMP_NUM_THREADS": "1",
+    "LEAD_AI_BUCKET": {"Ref": "ArtifactBucket"},
+    "LEAD_AI_REGISTRY_TABLE": {"Ref": "RegistryTable"},
+    "LEAD_AI_OBSERVATIONS_TABLE": {"Ref": "ObservationsTable"},
+    "LEAD_AI_IDEMPOTENCY_TABLE": {"Ref": "IdempotencyTable"},
+    "LEAD_AI_MIN_TRAINING_POINTS": {"Ref": "MinTrainingPoints"},
+    "LEAD_AI_DEFAULT_INTERVAL": "1h",
+    "LEAD_AI_MAX_HORIZON": "168",
+    "LEAD_AI_REGISTRY_TTL_SECONDS": "5",
+    "LEAD_AI_MAX_BODY_BYTES": "1048576",
+    "LEAD_AI_MAX_OBSERVATIONS_PER_REQUEST": "10000",
+}
+
+# Read-only verbs a prediction role may hold.
+READ_ONLY_ACTION = re.compile(
+    r"^(s3:(Get|List)[A-Za-z]*|dynamodb:(GetItem|BatchGetItem|Query|DescribeTable))$"
+)
+
+
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    return load_template(TEMPLATE)
+
+
+@pytest.fixture(scope="module")
+def resources(template: dict[str, Any]) -> dict[str, Any]:
+    return template["Resources"]
+
+
+def _function_env(template: dict[str, Any], logical_id: str) -> dict[str, Any]:
+    env = dict(template["Globals"]["Function"]["Environment"]["Variables"])
+    props = template["Resources"][logical_id]["Properties"]
+    env.update(props.get("Environment", {}).get("Variables", {}))
+    return env
+
+
+def _statements(resource: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    for policy in resource["Properties"].get("Policies", []):
+        assert isinstance(policy, dict) and set(policy) == {"Statement"}, (
+            f"only inline statements are allowed (SAM policy templates hide their actions): {policy!r}"
+        )
+        yield from policy["Statement"]
+
+
+def _actions(statement: dict[str, Any]) -> list[str]:
+    action = statement["Action"]
+    return [action] if isinstance(action, str) else list(action)
+
+
+def _require_tool(path: Path) -> None:
+    if not os.access(path, os.X_OK):
+        pytest.skip(f"{path.relative_to(ROOT)} missing: run `make tools`")
+
+
+# ----------------------------------------------------------------------------------- linters
+
+
+def test_cfn_lint_reports_nothing() -> None:
+    # Given the template and the cfn-lint installed next to this interpreter
+    cfn_lint = Path(sys.executable).parent / "cfn-lint"
+    # When cfn-lint checks it (errors, warnings and the SAM transform)
+    result = subprocess.run(
+        [str(cfn_lint), str(TEMPLATE)], capture_output=True, text=True, cwd=ROOT, timeout=300
+    )
+    # Then it reports no finding at all
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip() == ""
+
+
+def test_sam_validate_lint_reports_nothing() -> None:
+    _require_tool(SAM)
+    # Given sam from the tools venv, offline (no telemetry) with a default region
+    env = {**os.environ, "SAM_CLI_TELEMETRY": "0", "AWS_DEFAULT_REGION": "us-east-1"}
+    # When it validates the template with its linter
+    result = subprocess.run(
+        [str(SAM), "validate", "--lint", "--template-file", str(TEMPLATE)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=300,
+    )
+    # Then the template is valid and nothing is reported
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "is a valid SAM Template" in result.stdout
+
+
+def test_checkov_has_no_failed_check_and_every_skip_has_a_reason(tmp_path: Path) -> None:
+    _require_tool(CHECKOV)
+    # Given checkov from the tools venv, offline (no platform download)
+    # When it scans the template
+    result = subprocess.run(
+        [
+            str(CHECKOV),
+            "-f",
+            str(TEMPLATE),
+            "--framework",
+            "cloudformation",
+            "--skip-download",
+            "--output",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+    )
+    report = json.loads(result.stdout)
+    reports = report if isinstance(report, list) else [report]
+    failed = [c for r in reports for c in r["results"]["failed_checks"]]
+    skipped = [c for r in reports for c in r["results"]["skipped_checks"]]
+    # Then no check fails, and each skipped one carries a written reason
+    assert failed == [], [(c["check_id"], c["resource"]) for c in failed]
+    assert result.returncode == 0, result.stderr
+    for check in skipped:
+        reason = (check.get("check_result") or {}).get("suppress_comment", "")
+        assert len(reason.strip()) >= 30, f"{check['check_id']} on {check['resource']}: no real reason"
+
+
+def test_every_checkov_skip_in_the_template_is_written_with_a_reason(resources: dict[str, Any]) -> None:
+    # Given every checkov skip declared in resource Metadata
+    skips = [
+        (name, skip)
+        for name, resource in resources.items()
+        for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", [])
+    ]
+    # Then each names a check and explains itself
+    assert skips
+    for name, skip in skips:
+        assert re.fullmatch(r"CKV2?_AWS_\d+", skip["id"]), (name, skip)
+        assert len(skip.get("comment", "").split()) >= 8, f"{name} {skip['id']}: reason too thin"
+
+
+# ----------------------------------------------------------------------------------- functions
+
+
+def test_transform_runtime_and_globals(template: dict[str, Any]) -> None:
+    # Given the template's Globals
+    function_globals = template["Globals"]["Function"]
+    # Then it is a SAM template on python3.12, x86_64, with bounded timeout and memory
+    assert template["Transform"] == "AWS::Serverless-2016-10-31"
+    assert function_globals["Runtime"] == "python3.12"
+    assert function_globals["Architectures"] == ["x86_64"]
+    assert 1 <= function_globals["Timeout"] <= 900
+    assert 128 <= function_globals["MemorySize"] <= 10240
+    # and the shared environment is exactly the one the code expects
+    assert function_globals["Environment"]["Variables"] == SHARED_ENV
+
+
+def test_parameters_drive_min_training_points_and_schedule(template: dict[str, Any]) -> None:
+    # Given the template parameters
+    params = template["Parameters"]
+    # Then both tunables are parameters with the documented defaults, and are wired in
+    assert params["MinTrainingPoints"]["Type"] == "Number"
+    assert str(params["MinTrainingPoints"]["Default"]) == "1000"
+    assert params["TrainingSchedule"]["Default"] == "rate(1 day)"
+    schedule = template["Resources"]["TrainFunction"]["Properties"]["Events"]["DailyRetrain"]
+    assert schedule["Type"] == "Schedule"
+    assert schedule["Properties"]["Schedule"] == {"Ref": "TrainingSchedule"}
+    assert schedule["Properties"].get("Enabled", True) is True
+
+
+@pytest.mark.parametrize("logical_id", sorted(FUNCTIONS))
+def test_function_code_handler_layers_and_routes(resources: dict[str, Any], logical_id: str) -> None:
+    code_uri, memory, layers, routes = FUNCTIONS[logical_id]
+    # Given the function resource
+    resource = resources[logical_id]
+    props = resource["Properties"]
+    # Then it runs app.lambda_handler from its own directory, which holds the handler
+    assert resource["Type"] == "AWS::Serverless::Function"
+    assert props["CodeUri"] == code_uri
+    assert props["Handler"] == "app.lambda_handler"
+    assert (ROOT / code_uri / "app.py").is_file()
+    assert props["MemorySize"] == memory
+    assert props.get("Runtime", "python3.12") == "python3.12"
+    # with exactly its layers
+    assert props["Layers"] == [{"Ref": name} for name in layers]
+    # and serves exactly its routes, on the authorised API
+    api_events = {
+        (e["Properties"]["Path"], e["Properties"]["Method"].lower()): e
+        for e in props.get("Events", {}).values()
+        if e["Type"] == "Api"
+    }
+    assert set(api_events) == routes
+    for event in api_events.values():
+        assert event["Properties"]["RestApiId"] == {"Ref": "LeadAiApi"}
+
+
+def test_train_function_can_run_fifteen_minutes(resources: dict[str, Any]) -> None:
+    # Given the training function
+    props = resources["TrainFunction"]["Properties"]
+    # Then it gets Lambda's maximum timeout (a 5-year history fits) and is not API-bound in memory
+    assert props["Timeout"] == 900
+
+
+@pytest.mark.parametrize(
+    ("layer", "content_uri"),
+    [
+        ("LeadAiLayer", "lead_ai/"),
+        ("PredictDepsLayer", "layers/predict-deps/"),
+        ("TrainDepsLayer", "layers/train-deps/"),
+    ],
+)
+def test_layers_are_built_by_their_makefiles(resources: dict[str, Any], layer: str, content_uri: str) -> None:
+    # Given a layer
+    resource = resources[layer]
+    # Then it is a python3.12 x86_64 layer built by a Makefile (which compiles and trims it)
+    assert resource["Type"] == "AWS::Serverless::LayerVersion"
+    assert resource["Properties"]["ContentUri"] == content_uri
+    assert resource["Properties"]["CompatibleRuntimes"] == ["python3.12"]
+    assert resource["Properties"]["CompatibleArchitectures"] == ["x86_64"]
+    assert resource["Metadata"]["BuildMethod"] == "makefile"
+    makefile_dir = ROOT / resource["Metadata"].get("ContextPath", content_uri)
+    assert f"build-{layer}:" in (makefile_dir / "Makefile").read_text()
+
+
+# ----------------------------------------------------------------------------------- API
+
+
+def test_api_requires_a_key_and_is_throttled(resources: dict[str, Any]) -> None:
+    # Given the REST API
+    api = resources["LeadAiApi"]
+    props = api["Properties"]
+    # Then every method needs an API key from a usage plan that throttles and caps usage
+    assert api["Type"] == "AWS::Serverless::Api"
+    assert props["StageName"]
+    assert props["Auth"]["ApiKeyRequired"] is True
+    plan = props["Auth"]["UsagePlan"]
+    assert plan["CreateUsagePlan"] == "PER_API"
+    assert plan["Throttle"]["RateLimit"] > 0 and plan["Throttle"]["BurstLimit"] > 0
+    assert plan["Quota"]["Limit"] > 0
+    assert all(s["ThrottlingRateLimit"] > 0 for s in props["MethodSettings"])
+    # and no route opts out of the key
+    for name, resource in resources.items():
+        for event in resource.get("Properties", {}).get("Events", {}).values():
+            if event["Type"] == "Api":
+                assert event["Properties"].get("Auth", {}).get("ApiKeyRequired", True) is True, name
+
+
+def test_outputs_give_the_api_url_key_bucket_and_tables(template: dict[str, Any]) -> None:
+    # Given the outputs
+    outputs = template["Outputs"]
+    # Then the stage URL of the API is there, with the key id and every storage name
+    url = outputs["ApiUrl"]["Value"]["Fn::Sub"]
+    stage = template["Resources"]["LeadAiApi"]["Properties"]["StageName"]
+    assert url.startswith("https://${LeadAiApi}.execute-api.${AWS::Region}.")
+    assert url.endswith(f"/{stage}")
+    assert outputs["ApiKeyId"]["Value"] == {"Ref": "LeadAiApiApiKey"}
+    for name, ref in [
+        ("ArtifactBucketName", "ArtifactBucket"),
+        ("RegistryTableName", "RegistryTable"),
+        ("ObservationsTableName", "ObservationsTable"),
+        ("IdempotencyTableName", "IdempotencyTable"),
+    ]:
+        assert outputs[name]["Value"] == {"Ref": ref}
+
+
+# ----------------------------------------------------------------------------------- storage
+
+
+def test_artifact_bucket_is_versioned_encrypted_private_and_tls_only(resources: dict[str, Any]) -> None:
+    # Given the artifact bucket and its policy
+    bucket = resources["ArtifactBucket"]["Properties"]
+    policy = next(
+        r["Properties"]
+        for r in resources.values()
+        if r["Type"] == "AWS::S3::BucketPolicy" and r["Properties"]["Bucket"] == {"Ref": "ArtifactBucket"}
+    )
+    # Then versioning and default encryption are on and public access is fully blocked
+    assert bucket["VersioningConfiguration"]["Status"] == "Enabled"
+    sse = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+    assert sse["SSEAlgorithm"] in {"AES256", "aws:kms", "aws:kms:dsse"}
+    assert bucket["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
+    # and every request without TLS is denied, on the bucket and on its objects
+    deny_plain = [
+        s
+        for s in policy["PolicyDocument"]["Statement"]
+        if s["Effect"] == "Deny"
+        and s["Principal"] == "*"
+        and s["Action"] in ("s3:*", ["s3:*"])
+        and str(s["Condition"]["Bool"]["aws:SecureTransport"]).lower() == "false"
+    ]
+    assert len(deny_plain) == 1
+    assert deny_plain[0]["Resource"] == [
+        {"Fn::GetAtt": "ArtifactBucket.Arn"},
+        {"Fn::Sub": "${ArtifactBucket.Arn}/*"},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("table", "keys"),
+    [
+        ("RegistryTable", [("series_id", "S", "HASH"), ("record", "S", "RANGE")]),
+        ("ObservationsTable", [("series_id", "S", "HASH"), ("ts", "N", "RANGE")]),
+        ("IdempotencyTable", [("id", "S", "HASH")]),
+    ],
+)
+def test_tables_are_on_demand_recoverable_and_encrypted(
+    resources: dict[str, Any], table: str, keys: list[tuple[str, str, str]]
+) -> None:
+    # Given a table
+    props = resources[table]["Properties"]
+    types = {a["AttributeName"]: a["AttributeType"] for a in props["AttributeDefinitions"]}
+    # Then its key is the one the code queries, billing is on demand, PITR and SSE are on
+    assert [(k["AttributeName"], types[k["AttributeName"]], k["KeyType"]) for k in props["KeySchema"]] == keys
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert props["SSESpecification"]["SSEEnabled"] is True
+
+
+def test_idempotency_records_expire(resources: dict[str, Any]) -> None:
+    # Given the idempotency table, Then Powertools' `expiration` attribute is its TTL
+    ttl = resources["IdempotencyTable"]["Properties"]["TimeToLiveSpecification"]
+    assert ttl == {"AttributeName": "expiration", "Enabled": True}
+
+
+# ----------------------------------------------------------------------------------- IAM
+
+
+def test_prediction_role_is_read_only(resources: dict[str, Any]) -> None:
+    # Given every statement of the prediction function's role
+    statements = list(_statements(resources["PredictFunction"]))
+    actions = [a for s in statements for a in _actions(s)]
+    # Then it only reads: no Put/Update/Delete/Write of any kind, and no wildcard
+    assert actions
+    assert all(s["Effect"] == "Allow" for s in statements)
+    for action in actions:
+        assert READ_ONLY_ACTION.match(action), f"PredictFunction may not {action}"
+        assert not re.search(r"Put|Update|Delete|Write|Create|Restore|Tag|Batch(?!Get)", action), action
+
+
+@pytest.mark.parametrize("logical_id", sorted(FUNCTIONS))
+def test_roles_are_scoped_to_the_stack_resources(resources: dict[str, Any], logical_id: str) -> None:
+    # Given every statement of a function's role
+    for statement in _statements(resources[logical_id]):
+        actions = _actions(statement)
+        res = statement["Resource"]
+        res_list = res if isinstance(res, list) else [res]
+        # Then no action or resource is a wildcard, and objects are limited to the models/ prefix
+        assert all("*" not in a for a in actions), (logical_id, actions)
+        assert "*" not in res_list, (logical_id, statement)
+        for r in res_list:
+            text = json.dumps(r)
+            assert any(
+                n in text
+                for n in ("ArtifactBucket", "RegistryTable", "ObservationsTable", "IdempotencyTable")
+            ), (logical_id, r)
+            if "ArtifactBucket.Arn}/" in text:
+                assert text.endswith('/models/*"}'), (logical_id, r)
+
+
+def test_ingest_and_train_have_the_writes_they_need(resources: dict[str, Any]) -> None:
+    # Given the ingest and training roles
+    def grants(logical_id: str) -> dict[str, set[str]]:
+        out: dict[str, set[str]] = {}
+        for statement in _statements(resources[logical_id]):
+            key = json.dumps(statement["Resource"])
+            out.setdefault(key, set()).update(_actions(statement))
+        return out
+
+    ingest = grants("IngestFunction")
+    train = grants("TrainFunction")
+    obs = json.dumps({"Fn::GetAtt": "ObservationsTable.Arn"})
+    reg = json.dumps({"Fn::GetAtt": "RegistryTable.Arn"})
+    idem = json.dumps({"Fn::GetAtt": "IdempotencyTable.Arn"})
+    models = json.dumps({"Fn::Sub": "${ArtifactBucket.Arn}/models/*"})
+    # Then ingest writes observations and the series summary, and cannot touch models
+    assert {"dynamodb:BatchWriteItem", "dynamodb:Query"} <= ingest[obs]
+    assert {"dynamodb:UpdateItem", "dynamodb:GetItem"} <= ingest[reg]
+    assert models not in ingest and idem not in ingest
+    # and training reads history, writes registry records (transactions authorise per item action),
+    # artifacts and idempotency records, but never writes observations
+    assert train[obs] == {"dynamodb:Query"}
+    assert {
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:ConditionCheckItem",
+        "dynamodb:Query",
+        "dynamodb:Scan",
+        "dynamodb:GetItem",
+    } <= train[reg]
+    assert {"s3:PutObject", "s3:GetObject", "s3:GetObjectVersion", "s3:DeleteObjectVersion"} <= train[models]
+    assert {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"} == train[
+        idem
+    ]
+
+
+# ----------------------------------------------------------------------------------- code ↔ template
+
+# Variables read only by local tooling (lead-ai CLI, demo), never inside Lambda.
+LOCAL_ONLY_SOURCES = ("lead_ai/local/", "lead_ai/cli.py")
+ENV_NAME = re.compile(r"""["']((?:LEAD_AI|POWERTOOLS)_[A-Z0-9_]+)["']""")
+
+
+def _env_names_in_code() -> dict[str, set[str]]:
+    names: dict[str, set[str]] = {}
+    for path in sorted([*ROOT.glob("lead_ai/**/*.py"), *ROOT.glob("functions/*/*.py")]):
+        rel = path.relative_to(ROOT).as_posix()
+        if rel.startswith(LOCAL_ONLY_SOURCES):
+            continue
+        for name in ENV_NAME.findall(path.read_text(encoding="utf-8")):
+            names.setdefault(name, set()).add(rel)
+    return names
+
+
+@pytest.mark.parametrize("logical_id", sorted(FUNCTIONS))
+def test_every_env_var_the_code_reads_is_declared(template: dict[str, Any], logical_id: str) -> None:
+    # Given the LEAD_AI_* / POWERTOOLS_* names the Lambda code mentions
+    in_code = _env_names_in_code()
+    # When compared with the function's environment in the template
+    declared = _function_env(template, logical_id)
+    # Then every one is declared (a missing one would silently fall back to a default)
+    missing = {name: sorted(files) for name, files in in_code.items() if name not in declared}
+    assert missing == {}
+    # and no LEAD_AI_* variable is declared that the code never reads
+    stale = {n for n in declared if n.startswith("LEAD_AI_") and n not in in_code}
+    assert stale == set()
+
+
+def _routes_and_schedules(resources: dict[str, Any]) -> tuple[set[tuple[str, str]], bool]:
+    routes: set[tuple[str, str]] = set()
+    has_schedule = False
+    for resource in resources.values():
+        for event in resource.get("Properties", {}).get("Events", {}).values():
+            if event["Type"] == "Api":
+                routes.add((event["Properties"]["Path"], event["Properties"]["Method"].upper()))
+            elif event["Type"] in {"Schedule", "ScheduleV2"}:
+                has_schedule = True
+    return routes, has_schedule
+
+
+EVENT_FILES = sorted((ROOT / "events").glob("*.json"))
+
+
+@pytest.mark.skipif(not EVENT_FILES, reason="events/ is empty")
+@pytest.mark.parametrize("event_file", EVENT_FILES, ids=lambda p: p.name)
+def test_every_event_file_targets_a_declared_trigger(resources: dict[str, Any], event_file: Path) -> None:
+    # Given an event file, as `sam local invoke -e` would send it
+    event = json.loads(event_file.read_text())
+    routes, has_schedule = _routes_and_schedules(resources)
+    # Then it is either an API Gateway proxy event for a declared route,
+    if "httpMethod" in event:
+        assert (event["resource"], event["httpMethod"].upper()) in routes, event_file.name
+        assert re.fullmatch(r"/series/[^/]+/.+", event["path"])
+    # or an EventBridge scheduled event for a function that has a schedule
+    else:
+        assert event.get("source") == "aws.events" and event.get("detail-type") == "Scheduled Event"
+        assert has_schedule
+
+
+# ----------------------------------------------------------------------------------- sam build
+
+
+def _python312() -> str | None:
+    for candidate in [
+        shutil.which("python3.12"),
+        *sorted(Path.home().glob(".pyenv/versions/3.12*/bin/python3.12")),
+    ]:
+        if candidate and subprocess.run([str(candidate), "-c", "pass"], capture_output=True).returncode == 0:
+            return str(candidate)
+    return None
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    _require_tool(SAM)
+    python312 = _python312()
+    if python312 is None:
+        pytest.skip("python3.12 not found (sam build needs Lambda's runtime Python)")
+    build_dir = tmp_path_factory.mktemp("sam") / "build"
+    env = {
+        **os.environ,
+        "PATH": f"{Path(python312).parent}{os.pathsep}{os.environ['PATH']}",
+        "SAM_CLI_TELEMETRY": "0",
+        "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
+    }
+    result = subprocess.run(
+        [str(SAM), "build", "--template-file", str(TEMPLATE), "--build-dir", str(build_dir)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    return build_dir, python312
+
+
+@pytest.mark.slow
+def test_sam_build_bundles_fit_lambda(built: tuple[Path, str]) -> None:
+    build_dir, _ = built
+    # Given the output of sam build
+    # When each function is measured with its layers, unzipped
+    bundles = {b.function: b for b in measure(build_dir)}
+    # Then every function fits Lambda's 250 MB and prediction stays within 150 MB
+    assert set(bundles) == set(FUNCTIONS)
+    for bundle in bundles.values():
+        assert bundle.unzipped_bytes <= LAMBDA_UNZIPPED_LIMIT, (bundle.function, bundle.unzipped_mib)
+        assert bundle.layers == FUNCTIONS[bundle.function][2]
+    assert bundles["PredictFunction"].unzipped_bytes <= PREDICTION_LIMIT, bundles[
+        "PredictFunction"
+    ].unzipped_mib
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("layer", ["LeadAiLayer", "PredictDepsLayer", "TrainDepsLayer"])
+def test_layers_ship_unchecked_hash_bytecode_and_no_tests(built: tuple[Path, str], layer: str) -> None:
+    build_dir, _ = built
+    site = build_dir / layer / "python"
+    # Given a built layer
+    sources = list(site.rglob("*.py"))
+    pycs = list(site.rglob("*.pyc"))
+    # Then every module has cpython-312 bytecode that never checks source mtimes (zip changes them)
+    assert sources
+    for source in sources:
+        pyc = source.parent / "__pycache__" / f"{source.stem}.cpython-312.pyc"
+        assert pyc.is_file(), f"no bytecode for {source.relative_to(site)}"
+    for pyc in pycs:
+        assert pyc.name.endswith(".cpython-312.pyc") and pyc.parent.name == "__pycache__", pyc
+        flags = int.from_bytes(pyc.read_bytes()[4:8], "little")
+        assert flags == 0b01, f"{pyc.relative_to(site)} is not an unchecked-hash pyc (flags={flags})"
+    # and nothing only the package's own test suite uses
+    assert not [p for p in site.rglob("tests") if p.is_dir()]
+    assert not (site / "onnx" / "backend" / "test" / "data").exists()
+    assert not (site / "bin").exists()
+    if layer == "LeadAiLayer":
+        assert (site / "lead_ai" / "__init__.py").is_file()
+        assert sorted(p.name for p in site.iterdir()) == ["lead_ai"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("layers", "imports"),
+    [
+        (
+            ["LeadAiLayer", "PredictDepsLayer"],
+            "import numpy, onnxruntime, lead_ai; "
+            "from aws_lambda_powertools import Logger, Metrics; "
+            "from aws_lambda_powertools.event_handler import APIGatewayRestResolver",
+        ),
+        (
+            ["LeadAiLayer", "TrainDepsLayer"],
+            "import numpy, sklearn.ensemble, skl2onnx, onnx, onnx.reference, lead_ai; "
+            "from aws_lambda_powertools import Logger, Metrics",
+        ),
+    ],
+    ids=["predict", "train"],
+)
+def test_layer_modules_import_from_bytecode_after_mtimes_change(
+    built: tuple[Path, str], tmp_path: Path, layers: list[str], imports: str
+) -> None:
+    build_dir, python312 = built
+    # Given the built layers, with every source mtime changed as unzipping on Lambda does
+    paths = []
+    for layer in layers:
+        site = build_dir / layer / "python"
+        for source in site.rglob("*.py"):
+            os.utime(source, (1_000_000_000, 1_000_000_000))
+        paths.append(str(site))
+    # When Lambda's Python imports the runtime modules from them (no site-packages, no writes)
+    result = subprocess.run(
+        [python312, "-S", "-B", "-v", "-c", imports],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+        env={"PATH": os.environ["PATH"], "PYTHONPATH": os.pathsep.join(paths), "OMP_NUM_THREADS": "1"},
+    )
+    # Then they import, and not one module of the layers was compiled from source
+    assert result.returncode == 0, result.stderr[-4000:]
+    compiled_from_source = [
+        line
+        for line in result.stderr.splitlines()
+        if line.startswith("# code object from ")
+        and not line.endswith(".pyc'")
+        and any(p in line for p in paths)
+    ]
+    from_bytecode = [line for line in result.stderr.splitlines() if line.startswith("# code object from '")]
+    assert compiled_from_source == []
+    assert len(from_bytecode) > 50
