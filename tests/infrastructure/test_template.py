@@ -229,6 +229,10 @@ def test_function_code_handler_layers_and_routes(resources: dict[str, Any], logi
     assert (ROOT / code_uri / "app.py").is_file()
     assert props["MemorySize"] == memory
     assert props.get("Runtime", "python3.12") == "python3.12"
+    # built by the functions Makefile (which ships app.py as bytecode)
+    assert resource["Metadata"]["BuildMethod"] == "makefile"
+    makefile = ROOT / resource["Metadata"]["ContextPath"] / "Makefile"
+    assert logical_id in makefile.read_text()
     # with exactly its layers
     assert props["Layers"] == [{"Ref": name} for name in layers]
     # and serves exactly its routes, on the authorised API
@@ -564,11 +568,11 @@ def test_sam_build_bundles_fit_lambda(built: tuple[Path, str]) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("layer", ["LeadAiLayer", "PredictDepsLayer", "TrainDepsLayer"])
+@pytest.mark.parametrize("layer", ["LeadAiLayer", "PredictDepsLayer", "TrainDepsLayer", *sorted(FUNCTIONS)])
 def test_layers_ship_unchecked_hash_bytecode_and_no_tests(built: tuple[Path, str], layer: str) -> None:
     build_dir, _ = built
-    site = build_dir / layer / "python"
-    # Given a built layer
+    site = build_dir / layer if layer in FUNCTIONS else build_dir / layer / "python"
+    # Given a built layer (or a function's own code)
     sources = list(site.rglob("*.py"))
     pycs = list(site.rglob("*.pyc"))
     # Then every module has cpython-312 bytecode that never checks source mtimes (zip changes them)
@@ -584,6 +588,8 @@ def test_layers_ship_unchecked_hash_bytecode_and_no_tests(built: tuple[Path, str
     assert not [p for p in site.rglob("tests") if p.is_dir()]
     assert not (site / "onnx" / "backend" / "test" / "data").exists()
     assert not (site / "bin").exists()
+    if layer in FUNCTIONS:
+        assert (site / "app.py").is_file()
     if layer == "LeadAiLayer":
         assert (site / "lead_ai" / "__init__.py").is_file()
         assert sorted(p.name for p in site.iterdir()) == ["lead_ai"]
