@@ -9,7 +9,9 @@
 # matches) and recompiled in memory each cold start; unchecked-hash .pyc are used as they are.
 # -d /opt/python makes the compiled file names match where Lambda mounts the layer.
 
-PYTHON ?= python3.12
+# Lambda's runtime Python: pyenv's 3.12 if there is one (a bare `python3.12` may be a pyenv shim
+# that refuses to run), else python3.12 from PATH. Override with `make PYTHON=...`.
+PYTHON ?= $(or $(shell pyenv prefix 3.12 2>/dev/null | head -n1 | sed 's,$$,/bin/python3.12,'),$(lastword $(sort $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12))),python3.12)
 PY_VERSION := 3.12
 # Lambda python3.12/3.13 run on Amazon Linux 2023 (glibc 2.34). numpy/scipy/sklearn/onnx wheels
 # need glibc >= 2.27 and onnxruntime >= 2.28, so manylinux2014 (glibc 2.17) finds no wheel; and

@@ -3,7 +3,8 @@
 #                      conflicting boto3 versions), linked into $(TOOLS)/bin
 #   make build         sam build (layers compiled, trimmed) into .aws-sam/build
 #   make validate      cfn-lint + sam validate --lint + checkov on template.yaml
-#   make bundle-sizes  per-function size (function + its layers), unzipped and zipped
+#   make bundle-sizes  build, then per-function size (function + its layers), unzipped and zipped
+#   make test-infra    tests/infrastructure (linters, template, and a sam build of the bundles)
 
 VENV ?= .venv
 TOOLS ?= .venv-tools
@@ -19,7 +20,7 @@ PY312_BIN ?= $(strip $(or \
   $(patsubst %/python3.12,%,$(shell command -v python3.12 2>/dev/null))))
 SAM_ENV := PATH="$(abspath $(PY312_BIN)):$$PATH" SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1}
 
-.PHONY: tools build validate bundle-sizes
+.PHONY: tools build validate bundle-sizes test-infra
 
 tools: $(TOOLS_STAMP)
 
@@ -43,5 +44,8 @@ validate: $(TOOLS_STAMP)
 	$(SAM_ENV) "$(TOOLS)/bin/sam" validate --lint --template-file template.yaml
 	"$(TOOLS)/bin/checkov" --quiet --compact --skip-download --framework cloudformation -f template.yaml
 
-bundle-sizes:
-	$(VENV)/bin/python tests/infrastructure/bundle_sizes.py
+bundle-sizes: build
+	$(VENV)/bin/python tests/infrastructure/bundle_sizes.py --json .aws-sam/bundle-sizes.json
+
+test-infra: $(TOOLS_STAMP)
+	OMP_NUM_THREADS=1 $(VENV)/bin/python -m pytest tests/infrastructure -q
