@@ -82,9 +82,11 @@ class ModelCache:
                 f"series '{series_id}' has no trained model yet: POST /series/{series_id}/train first",
                 field="series_id",
             )
-        if entry is not None and entry.sha256 == pointer.artifact.sha256 and entry.fallback_from is None:
-            forecaster, version, sha, fallback_from = entry.forecaster, entry.version, entry.sha256, None
-        elif entry is not None and entry.fallback_from == pointer.version:
+        unchanged = entry is not None and (
+            (entry.version, entry.sha256) == (pointer.version, pointer.artifact.sha256)
+            or entry.fallback_from == pointer.version  # still broken: keep serving the fallback
+        )
+        if entry is not None and unchanged:
             forecaster, version, sha, fallback_from = entry.forecaster, entry.version, entry.sha256, entry.fallback_from
         else:
             forecaster, version, sha, fallback_from = self._load_current_or_fallback(series_id, pointer)

@@ -286,12 +286,12 @@ class ModelTracker:
             )
         except Exception as exc:
             raise _storage_error("recording the verified version", exc) from exc
-        self._analytics.track("ModelVersionRegistered", series_id, record.metrics)
+        self._analytics.track("ModelVersionRegistered", series_id, headline(record.metrics))
 
     def mark_rejected(self, series_id: str, version: str, reason: str, metrics: Mapping[str, float]) -> None:
         self._set_status(series_id, version, Status.REJECTED, reason, expected=Status.VERIFIED)
         logger.info("model version rejected", extra={"series_id": series_id, "model_version": version, "reason": reason})
-        self._analytics.track("ModelVersionRejected", series_id, metrics)
+        self._analytics.track("ModelVersionRejected", series_id, headline(metrics))
 
     def mark_failed(self, series_id: str, version: str, reason: str) -> None:
         self._set_status(series_id, version, Status.FAILED, reason, expected=Status.PENDING)
@@ -359,12 +359,17 @@ class ModelTracker:
             raise VersionConflictError(f"version {version.version} has no verified artifact", field="version")
         artifact = version.artifact
         now = _now()
+        pointer_guard: dict[str, Any]
         if expected_current is None:
-            pointer_condition = "attribute_not_exists(#r)"
-            pointer_values: dict[str, Any] = {}
+            pointer_guard = {
+                "ConditionExpression": "attribute_not_exists(#r)",
+                "ExpressionAttributeNames": {"#r": "record"},
+            }
         else:
-            pointer_condition = "version = :expected"
-            pointer_values = {":expected": s(expected_current)}
+            pointer_guard = {
+                "ConditionExpression": "version = :expected",
+                "ExpressionAttributeValues": {":expected": s(expected_current)},
+            }
         try:
             self._client.transact_write_items(
                 TransactItems=[
@@ -380,9 +385,7 @@ class ModelTracker:
                                 "size_bytes": n(artifact.size),
                                 "promoted_at": s(now),
                             },
-                            "ConditionExpression": pointer_condition,
-                            "ExpressionAttributeNames": {"#r": "record"},
-                            **({"ExpressionAttributeValues": pointer_values} if pointer_values else {}),
+                            **pointer_guard,
                         }
                     },
                     {
@@ -410,7 +413,7 @@ class ModelTracker:
                 ) from exc
             raise _storage_error("promoting the model", exc) from exc
         logger.info("model promoted", extra={"series_id": series_id, "model_version": version.version})
-        self._analytics.track("ModelPromoted", series_id, version.metrics)
+        self._analytics.track("ModelPromoted", series_id, headline(version.metrics))
 
     # -- plumbing -------------------------------------------------------------------------------
 
@@ -442,6 +445,11 @@ class ModelTracker:
         )
         items = response.get("Items", [])
         return dict(items[0]) if items else None
+
+
+def headline(metrics: Mapping[str, float]) -> dict[str, float]:
+    """The backtest figures worth a CloudWatch metric (the record keeps them all)."""
+    return {name: metrics[name] for name in ("mase", "baseline_mase", "coverage") if name in metrics}
 
 
 def _storage_error(action: str, exc: Exception) -> Exception:

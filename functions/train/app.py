@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
     IdempotencyConfig,
@@ -30,17 +31,23 @@ persistence = DynamoDBPersistenceLayer(table_name=deps.settings.idempotency_tabl
 
 @app.post("/series/<series_id>/train")
 def post_train(series_id: str) -> tuple[dict[str, Any], int]:
-    return MLService(validate_series_id(series_id), deps).train(), 201
+    version = MLService(validate_series_id(series_id), deps).train()
+    metrics.add_metric(name="TrainingCompleted", unit=MetricUnit.Count, value=1)
+    return version, 201
 
 
 @app.post("/series/<series_id>/models/<version>/promote")
 def post_promote(series_id: str, version: str) -> dict[str, Any]:
-    return MLService(validate_series_id(series_id), deps).promote(validate_version(version))
+    promoted = MLService(validate_series_id(series_id), deps).promote(validate_version(version))
+    metrics.add_metric(name="ModelPromotedManually", unit=MetricUnit.Count, value=1)
+    return promoted
 
 
 @idempotent_function(data_keyword_argument="event", config=idempotency, persistence_store=persistence)
 def run_schedule(event: dict[str, Any]) -> dict[str, Any]:
-    return retrain_changed_series(deps)
+    outcome = retrain_changed_series(deps)
+    metrics.add_metric(name="ScheduledTrainings", unit=MetricUnit.Count, value=len(outcome["trained"]))
+    return outcome
 
 
 def _is_scheduled_event(event: dict[str, Any]) -> bool:

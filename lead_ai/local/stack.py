@@ -39,6 +39,7 @@ class LocalStack:
         self.port = port or free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self._server: Any = None
+        self.names: dict[str, str] = {}  # logical id -> physical name, once resources exist
 
     def start(self) -> LocalStack:
         import logging
@@ -77,6 +78,7 @@ class LocalStack:
             names[logical_id] = _create_bucket(s3, physical_name(logical_id, "AWS::S3::Bucket"), resource)
         for logical_id, resource in self.template.resources_of_type("AWS::DynamoDB::Table").items():
             names[logical_id] = _create_table(dynamodb, physical_name(logical_id, "AWS::DynamoDB::Table"), resource)
+        self.names = names
         return names
 
 

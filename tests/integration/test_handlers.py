@@ -1,0 +1,203 @@
+"""Every handler driven with the SAM-format events in events/, against the moto stand-in."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from lead_ai.synthetic import recent_lead_counts
+from tests.conftest import ROOT, Api
+
+SERIES = "acme-inbound"
+
+
+def _objects(aws: Any, bucket: str) -> list[dict[str, Any]]:
+    return list(aws("s3").list_object_versions(Bucket=bucket).get("Versions", []))
+
+
+def _registry_items(aws: Any, table: str) -> list[dict[str, Any]]:
+    return list(aws("dynamodb").scan(TableName=table).get("Items", []))
+
+
+@pytest.fixture(scope="module")
+def history() -> tuple[Any, Any]:
+    return recent_lead_counts(60, seed=11)
+
+
+@pytest.fixture
+def trained(api: Api, history: tuple[Any, Any]) -> dict[str, Any]:
+    status, _ = api.ingest(SERIES, *history)
+    assert status == 200
+    status, version = api.train(SERIES)
+    assert status == 201, version
+    return dict(version)
+
+
+def test_ingest_answers_count_and_span_and_resending_does_not_double_count(api: Api, history: Any) -> None:
+    # Given 60 days of hourly lead counts
+    stamps, values = history
+    # When they are ingested twice (a client retry)
+    first_status, first = api.ingest(SERIES, stamps, values)
+    second_status, second = api.ingest(SERIES, stamps, values)
+    # Then both succeed and the stored series holds each slot once
+    assert (first_status, second_status) == (200, 200)
+    assert first["accepted"] == len(stamps) == second["accepted"]
+    assert second["span"]["observations"] == len(stamps)
+    assert second["span"]["first"] == datetime.fromtimestamp(int(stamps[0]), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert second["interval"] == "1h"
+
+
+def test_csv_ingest_replaces_a_slot(api: Api) -> None:
+    # Given a slot ingested as JSON
+    body = json.dumps({"observations": [{"timestamp": "2026-11-24T12:00:00Z", "value": 3}]})
+    api.call("IngestFunction", "ingest-observations.json", series_id=SERIES, body=body)
+    # When the CSV event sends the same slot with another value, plus a new one
+    status, payload, _ = api.call("IngestFunction", "ingest-observations-csv.json", series_id=SERIES)
+    # Then the slot is replaced, not added
+    assert status == 200
+    assert payload["accepted"] == 2
+    assert payload["span"]["observations"] == 2
+
+
+def test_training_registers_a_verified_version_whose_sha256_matches_s3(api: Api, aws: Any, trained: dict[str, Any]) -> None:
+    # Given a trained series (fixture)
+    # Then the first version is 1.0.0, current, with backtest metrics and library versions
+    assert trained["version"] == "1.0.0"
+    assert trained["status"] == "verified"
+    assert trained["current"] is True
+    assert {"mase", "smape", "wape", "coverage", "baseline_mase"} <= set(trained["metrics"])
+    assert {"sklearn", "skl2onnx", "onnx_opset"} <= set(trained["library_versions"])
+    assert trained["training"]["points"] == 60 * 24
+    # And the S3 object at the recorded key and version id has the recorded sha256 and size
+    artifact = trained["artifact"]
+    obj = aws("s3").get_object(
+        Bucket=api.stack.names["ArtifactBucket"], Key=artifact["s3_key"], VersionId=artifact["s3_version_id"]
+    )
+    data = obj["Body"].read()
+    assert hashlib.sha256(data).hexdigest() == artifact["sha256"]
+    assert len(data) == artifact["size_bytes"]
+
+
+def test_forecast_has_the_documented_shape(api: Api, trained: dict[str, Any], history: Any) -> None:
+    # When the forecast event asks for 24 hours
+    status, payload = api.forecast(SERIES, 24)
+    # Then 24 consecutive hours follow the latest observation, each with 0 <= lower <= value <= upper
+    assert status == 200
+    assert set(payload) >= {"series_id", "model_version", "interval", "origin", "forecast"}
+    assert payload["model_version"] == trained["version"]
+    last = int(history[0][-1])
+    assert payload["origin"] == datetime.fromtimestamp(last, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    rows = payload["forecast"]
+    assert len(rows) == 24
+    for step, row in enumerate(rows, start=1):
+        assert row["timestamp"] == datetime.fromtimestamp(last + 3600 * step, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        assert 0 <= row["lower"] <= row["value"] <= row["upper"]
+
+
+def test_models_lists_versions_and_the_current_one(api: Api, trained: dict[str, Any]) -> None:
+    status, payload, _ = api.call("PredictFunction", "models.json", series_id=SERIES)
+    assert status == 200
+    assert payload["current_version"] == "1.0.0"
+    assert [v["version"] for v in payload["versions"]] == ["1.0.0"]
+    assert payload["versions"][0]["current"] is True
+
+
+def test_retraining_the_same_history_is_registered_but_rejected(api: Api, trained: dict[str, Any]) -> None:
+    # When the unchanged series is trained again
+    status, second = api.train(SERIES)
+    # Then a new minor version exists, rejected because it does not beat the champion; 1.0.0 stays current
+    assert status == 201
+    assert second["version"] == "1.1.0"
+    assert second["status"] == "rejected"
+    assert "does not beat" in second["reason"]
+    _, models, _ = api.call("PredictFunction", "models.json", series_id=SERIES)
+    assert models["current_version"] == "1.0.0"
+
+
+def test_promote_rolls_back_atomically(api: Api, trained: dict[str, Any]) -> None:
+    # Given a second (rejected but verified) version
+    api.train(SERIES)
+    # When it is promoted explicitly
+    status, promoted, _ = api.call("TrainFunction", "promote.json", series_id=SERIES, version="1.1.0")
+    # Then it is current and forecasts come from it
+    assert status == 200 and promoted["current"] is True
+    assert api.forecast(SERIES, 3)[1]["model_version"] == "1.1.0"
+    # And promoting back to 1.0.0 works too
+    status, _, _ = api.call("TrainFunction", "promote.json", series_id=SERIES, version="1.0.0")
+    assert status == 200
+    assert api.forecast(SERIES, 3)[1]["model_version"] == "1.0.0"
+
+
+def test_promoting_an_unknown_version_is_404(api: Api, trained: dict[str, Any]) -> None:
+    status, payload, _ = api.call("TrainFunction", "promote.json", series_id=SERIES, version="9.9.9")
+    assert status == 404
+    assert payload["field"] == "version"
+
+
+@pytest.mark.parametrize("horizon", ["0", "-1", "abc", "100000", "1.5", ""])
+def test_bad_horizon_is_a_400_naming_the_field(api: Api, trained: dict[str, Any], horizon: str) -> None:
+    status, payload = api.forecast(SERIES, horizon)
+    assert status == 400
+    assert payload["field"] == "horizon"
+    assert "horizon" in payload["message"]
+
+
+def test_training_with_too_few_points_is_422_and_writes_nothing(api: Api, aws: Any) -> None:
+    # Given 20 days (480 points) of history, below MIN_TRAINING_POINTS = 1000
+    stamps, values = recent_lead_counts(20, seed=3)
+    api.ingest(SERIES, stamps, values)
+    registry_before = _registry_items(aws, api.stack.names["RegistryTable"])
+    # When training is requested
+    status, payload = api.train(SERIES)
+    # Then a 422 names the rule, and no artifact or version record is created
+    assert status == 422
+    assert payload["error"] == "insufficient_history"
+    assert "480" in payload["message"] and "1000" in payload["message"]
+    assert _objects(aws, api.stack.names["ArtifactBucket"]) == []
+    assert _registry_items(aws, api.stack.names["RegistryTable"]) == registry_before
+
+
+def test_min_training_points_is_configurable(api: Api) -> None:
+    # Given MIN_TRAINING_POINTS lowered to 400 through the environment
+    api.overrides["LEAD_AI_MIN_TRAINING_POINTS"] = "400"
+    stamps, values = recent_lead_counts(20, seed=3)
+    api.ingest(SERIES, stamps, values)
+    # When training 480 points
+    status, payload = api.train(SERIES)
+    # Then it trains
+    assert status == 201, payload
+
+
+def test_malformed_json_is_400_and_stores_nothing(api: Api, aws: Any) -> None:
+    status, payload, _ = api.call("IngestFunction", "ingest-observations.json", series_id=SERIES, body="{not json")
+    assert status == 400
+    assert payload["field"] == "body"
+    assert aws("dynamodb").scan(TableName=api.stack.names["ObservationsTable"])["Count"] == 0
+
+
+def test_forecast_for_an_untrained_series_is_404(api: Api, history: Any) -> None:
+    api.ingest(SERIES, *history)
+    status, payload = api.forecast(SERIES, 24)
+    assert status == 404
+    assert payload["error"] == "model_not_found"
+
+
+def test_schedule_retrains_changed_series_once_per_event(api: Api, history: Any) -> None:
+    # Given two series with history, one of them already trained on all of it
+    api.ingest(SERIES, *history)
+    api.ingest("other-series", *history)
+    api.train("other-series")
+    schedule = json.loads((ROOT / "events" / "schedule.json").read_text())
+    # When the daily scheduled event arrives
+    first = api.invoke("TrainFunction", schedule)
+    # Then only the series whose history changed is trained
+    assert [t["series_id"] for t in first["trained"]] == [SERIES]
+    # And when EventBridge delivers the same event again, nothing is trained twice
+    again = api.invoke("TrainFunction", schedule)
+    assert again == first
+    _, models, _ = api.call("PredictFunction", "models.json", series_id=SERIES)
+    assert len(models["versions"]) == 1
