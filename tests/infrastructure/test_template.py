@@ -7,6 +7,7 @@ conflicting boto3 versions, so each has its own venv, linked into .venv-tools/bi
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -645,3 +646,47 @@ def test_layer_modules_import_from_bytecode_after_mtimes_change(
     from_bytecode = [line for line in result.stderr.splitlines() if line.startswith("# code object from '")]
     assert compiled_from_source == []
     assert len(from_bytecode) > 50
+
+
+# What the Lambda Python runtime itself provides next to the layers.
+LAMBDA_RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six", "urllib3")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("logical_id", sorted(FUNCTIONS))
+def test_handler_imports_from_its_bundle_alone(
+    built: tuple[Path, str], template: dict[str, Any], tmp_path: Path, logical_id: str
+) -> None:
+    build_dir, python312 = built
+    # Given the function's built code and layers, plus only what the Lambda runtime provides (boto3)
+    runtime = tmp_path / "runtime"
+    runtime.mkdir()
+    for name in LAMBDA_RUNTIME_PACKAGES:
+        spec = importlib.util.find_spec(name)
+        assert spec is not None and spec.origin, name
+        origin = Path(spec.origin)
+        source = origin.parent if origin.name == "__init__.py" else origin
+        (runtime / source.name).symlink_to(source)
+    layers = FUNCTIONS[logical_id][2]
+    path = [build_dir / logical_id, *(build_dir / layer / "python" for layer in layers), runtime]
+    env = {
+        "PATH": os.environ["PATH"],
+        "PYTHONPATH": os.pathsep.join(map(str, path)),
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+    }
+    for name, value in _function_env(template, logical_id).items():
+        env[name] = value if isinstance(value, str) else f"{name.lower()}-placeholder"
+    env["LEAD_AI_MIN_TRAINING_POINTS"] = "1000"
+    # When Lambda's Python imports the handler module (no site-packages)
+    result = subprocess.run(
+        [python312, "-S", "-B", "-c", "import app; assert callable(app.lambda_handler)"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+        env=env,
+    )
+    # Then everything it needs at import time is in its own bundle
+    assert result.returncode == 0, result.stderr[-4000:]
