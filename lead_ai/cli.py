@@ -22,7 +22,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 def _cmd_invoke(args: argparse.Namespace) -> int:
     import os
-    from contextlib import nullcontext
+    from contextlib import nullcontext, redirect_stdout
 
     from lead_ai.local.invoke import invoke
     from lead_ai.local.stack import running_stack
@@ -34,7 +34,8 @@ def _cmd_invoke(args: argparse.Namespace) -> int:
     else:
         print("AWS_ENDPOINT_URL is not set: starting an embedded, empty local stack for this call", file=sys.stderr)
         context = running_stack(Path(args.template))  # type: ignore[assignment]
-    with context:
+    # As `sam local invoke` does: the function's own output (logs, EMF metrics) on stderr, the response on stdout.
+    with context, redirect_stdout(sys.stderr):
         response = invoke(Template(Path(args.template)), args.function, event)
     print(json.dumps(response, indent=2))
     return 0
