@@ -10,8 +10,10 @@
 # -d /opt/python makes the compiled file names match where Lambda mounts the layer.
 
 # Lambda's runtime Python: pyenv's 3.12 if there is one (a bare `python3.12` may be a pyenv shim
-# that refuses to run), else python3.12 from PATH. Override with `make PYTHON=...`.
-PYTHON ?= $(or $(shell pyenv prefix 3.12 2>/dev/null | head -n1 | sed 's,$$,/bin/python3.12,'),$(lastword $(sort $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12))),python3.12)
+# that refuses to run), else python3.12 from PATH. Override with `make LAMBDA_PYTHON=...`. Not
+# named PYTHON on purpose: a PYTHON=... given to the top-level make reaches this make through
+# MAKEFLAGS (sam build passes the environment on) and would compile bytecode for another version.
+LAMBDA_PYTHON ?= $(or $(shell pyenv prefix 3.12 2>/dev/null | head -n1 | sed 's,$$,/bin/python3.12,'),$(lastword $(sort $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12))),python3.12)
 PY_VERSION := 3.12
 # Lambda python3.12/3.13 run on Amazon Linux 2023 (glibc 2.34). numpy/scipy/sklearn/onnx wheels
 # need glibc >= 2.27 and onnxruntime >= 2.28, so manylinux2014 (glibc 2.17) finds no wheel; and
@@ -21,7 +23,7 @@ LAYER_PY = $(ARTIFACTS_DIR)/python
 
 # $(call pip_install,<requirements file>)
 define pip_install
-	$(PYTHON) -m pip install --quiet --disable-pip-version-check --no-compile --no-warn-script-location \
+	$(LAMBDA_PYTHON) -m pip install --quiet --disable-pip-version-check --no-compile --no-warn-script-location \
 	  --platform $(PLATFORM) --implementation cp --python-version $(PY_VERSION) \
 	  --only-binary=:all: --upgrade --target "$(LAYER_PY)" -r $(1)
 endef
@@ -36,5 +38,5 @@ define trim
 endef
 
 define compile
-	$(PYTHON) -m compileall -q -j 0 --invalidation-mode unchecked-hash -d /opt/python "$(LAYER_PY)"
+	$(LAMBDA_PYTHON) -m compileall -q -j 0 --invalidation-mode unchecked-hash -d /opt/python "$(LAYER_PY)"
 endef
