@@ -20,7 +20,7 @@ from typing import Any
 
 from lead_ai.artifacts import ArtifactRef
 from lead_ai.dynamo import error_code, get_n, get_s, guarded, is_conditional_failure, n, paginate_query, s
-from lead_ai.errors import ModelNotFoundError, StorageError, VersionConflictError
+from lead_ai.errors import IntervalMismatchError, ModelNotFoundError, StorageError, VersionConflictError
 from lead_ai.monitoring.logger import logger
 from lead_ai.monitoring.metrics import AnalyticsService
 
@@ -163,7 +163,7 @@ class ModelTracker:
         except Exception as exc:
             if is_conditional_failure(exc):
                 existing = self.get_series(series_id)
-                raise VersionConflictError(
+                raise IntervalMismatchError(
                     f"series '{series_id}' uses an interval of "
                     f"{existing.interval_seconds if existing else '?'} s, not {interval_seconds} s",
                     field="interval",

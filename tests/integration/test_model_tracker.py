@@ -1,0 +1,105 @@
+"""ModelTracker against DynamoDB (moto): allocation, verification, promotion guards."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from lead_ai.artifacts import ArtifactRef
+from lead_ai.errors import IntervalMismatchError, VersionConflictError
+from lead_ai.model_tracker import ModelTracker, Status, TrainingRecord
+
+SPEC = {"interval_seconds": 3600, "lags": [1, 2, 3]}
+
+
+class RecordingAnalytics:
+    """The tracker's analytics sink, keeping what it was told (a real in-memory sink, not a mock)."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, str, dict[str, float]]] = []
+
+    def track(self, event: str, series_id: str, values: Any = None) -> None:
+        self.events.append((event, series_id, dict(values or {})))
+
+
+@pytest.fixture
+def analytics() -> RecordingAnalytics:
+    return RecordingAnalytics()
+
+
+@pytest.fixture
+def tracker(stack: Any, aws: Any, analytics: RecordingAnalytics) -> ModelTracker:
+    return ModelTracker(aws("dynamodb"), stack.names["RegistryTable"], analytics)
+
+
+def _record(mase: float = 0.7) -> TrainingRecord:
+    return TrainingRecord(SPEC, {"mase": mase, "baseline_mase": 1.0, "coverage": 0.8}, {"sklearn": "1.9.1"},
+                          0, 3600 * 1000, 1000, 1)
+
+
+def _artifact(version: str) -> ArtifactRef:
+    return ArtifactRef(f"models/s/{version}/model.onnx", "v1", "ab" * 32, 123)
+
+
+def test_allocations_are_distinct_and_increasing(tracker: ModelTracker) -> None:
+    versions = [tracker.allocate_version("s", SPEC).version for _ in range(4)]
+    assert versions == ["1.0.0", "1.1.0", "1.2.0", "1.3.0"]
+
+
+def test_a_changed_feature_spec_is_a_major_version(tracker: ModelTracker) -> None:
+    tracker.allocate_version("s", SPEC)
+    assert tracker.allocate_version("s", SPEC | {"lags": [1, 24]}).version == "2.0.0"
+
+
+def test_only_a_pending_version_can_be_verified(tracker: ModelTracker) -> None:
+    # Given a version marked failed
+    version = tracker.allocate_version("s", SPEC).version
+    tracker.mark_failed("s", version, "upload failed")
+    # When someone tries to verify it, the conditional write refuses
+    with pytest.raises(Exception, match="ConditionalCheckFailed|verified version"):
+        tracker.mark_verified("s", version, _artifact(version), _record())
+    assert tracker.get_version("s", version).status == Status.FAILED
+    assert tracker.get_version("s", version).artifact is None
+
+
+def test_promote_is_conditional_on_the_expected_champion(tracker: ModelTracker, analytics: RecordingAnalytics) -> None:
+    # Given two verified versions, the first current
+    first = tracker.allocate_version("s", SPEC).version
+    tracker.mark_verified("s", first, _artifact(first), _record())
+    tracker.promote("s", tracker.get_version("s", first), expected_current=None)
+    second = tracker.allocate_version("s", SPEC).version
+    tracker.mark_verified("s", second, _artifact(second), _record(0.6))
+    # When a promotion expects no current model (stale view), it is refused
+    with pytest.raises(VersionConflictError):
+        tracker.promote("s", tracker.get_version("s", second), expected_current=None)
+    # And with the right expectation it succeeds
+    tracker.promote("s", tracker.get_version("s", second), expected_current=first)
+    current = tracker.current("s")
+    assert current is not None and current.version == second
+    assert [e[0] for e in analytics.events].count("ModelPromoted") == 2
+
+
+def test_a_pending_version_cannot_be_promoted(tracker: ModelTracker) -> None:
+    version = tracker.allocate_version("s", SPEC)
+    with pytest.raises(VersionConflictError):
+        tracker.promote("s", version, expected_current=None)
+    assert tracker.current("s") is None
+
+
+def test_series_needing_training_follows_revisions(tracker: ModelTracker) -> None:
+    # Given a series with two ingests, trained at the first
+    tracker.register_series("s", 3600)
+    tracker.record_ingest("s", 0, 3600, 2)
+    tracker.record_training_attempt("s", 1)
+    assert [s.series_id for s in tracker.series_needing_training()] == []
+    # When more history arrives
+    tracker.record_ingest("s", 0, 7200, 3)
+    # Then the schedule sees it
+    assert [s.series_id for s in tracker.series_needing_training()] == ["s"]
+
+
+def test_a_series_keeps_its_interval(tracker: ModelTracker) -> None:
+    tracker.register_series("s", 3600)
+    with pytest.raises(IntervalMismatchError, match="interval"):
+        tracker.register_series("s", 1800)
