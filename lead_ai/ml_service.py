@@ -143,8 +143,10 @@ class MLService:
             history_revision=series.revision,
         )
         version = self._register(result.onnx_bytes, record)
-        deps.tracker.record_training_attempt(self.series_id, series.revision)
         outcome = self._promote_if_better(version)
+        # Recorded only once the version is promoted or rejected: if promotion failed (a DynamoDB
+        # fault), the series stays due and the next scheduled run trains it again.
+        deps.tracker.record_training_attempt(self.series_id, series.revision)
         return outcome.to_dict() | {"current": outcome.promoted_at is not None}
 
     def _register(self, onnx_bytes: bytes, record: TrainingRecord) -> ModelVersion:

@@ -1,0 +1,109 @@
+"""Fixtures for the fault, race and hostile-input tests (`make test-faults`)."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pytest
+
+from lead_ai.config import Settings
+from lead_ai.local.invoke import resolve_environment
+from lead_ai.synthetic import recent_lead_counts
+from tests.conftest import Api
+from tests.faults.support import FaultInjector
+
+SERIES = "acme-faults"
+# 20 days of hourly history and a 24-step horizon: a real training takes ~2 s instead of ~10 s.
+FAST = {"LEAD_AI_MIN_TRAINING_POINTS": "200", "LEAD_AI_MAX_HORIZON": "24"}
+
+
+@pytest.fixture(autouse=True)
+def _restore_environ() -> Iterator[None]:
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+@pytest.fixture
+def faults() -> Iterator[FaultInjector]:
+    injector = FaultInjector()
+    with injector.active():
+        yield injector
+
+
+@pytest.fixture(scope="session")
+def small_history() -> tuple[np.ndarray, np.ndarray]:
+    return recent_lead_counts(20, seed=3)
+
+
+@pytest.fixture
+def fast_api(api: Api) -> Api:
+    api.overrides.update(FAST)
+    return api
+
+
+def settings_for(api: Api, function: str = "TrainFunction") -> Settings:
+    """The settings a fresh Lambda container of `function` would read (template env + overrides)."""
+    env = resolve_environment(api.template, api.template.function(function)) | api.overrides
+    return Settings.from_env(env)
+
+
+@pytest.fixture(scope="session")
+def trained_result(small_history: tuple[np.ndarray, np.ndarray]) -> Any:
+    """One real training (scikit-learn -> ONNX, parity-checked) of the small history."""
+    from lead_ai.forecaster import SeriesData, TrainingSettings, train_forecaster
+
+    stamps, values = small_history
+    return train_forecaster(
+        [SeriesData(SERIES, values.astype(float), int(stamps[0]), 3600)],
+        TrainingSettings(max_horizon=24, min_points=200),
+    )
+
+
+class CannedTraining:
+    """Stands in for `train_forecaster` with the real result above; each call may get its own MASE.
+
+    The fault tests are about what happens around the model (upload, verify, register, promote);
+    re-fitting the same model for each of them would only cost time.
+    """
+
+    def __init__(self, result: Any) -> None:
+        self.result = result
+        self.mase: list[float] = []
+        self.calls = 0
+
+    def __call__(self, *_: Any, **__: Any) -> Any:
+        self.calls += 1
+        if not self.mase:
+            return self.result
+        metrics = dict(self.result.metrics) | {"mase": self.mase.pop(0)}
+        return dataclasses.replace(self.result, metrics=metrics)
+
+
+@pytest.fixture
+def canned_training(monkeypatch: pytest.MonkeyPatch, trained_result: Any) -> CannedTraining:
+    import lead_ai.forecaster
+
+    canned = CannedTraining(trained_result)
+    monkeypatch.setattr(lead_ai.forecaster, "train_forecaster", canned)
+    return canned
+
+
+def call(api: Api, function: str, event_file: str, **kwargs: Any) -> tuple[int, Any, dict[str, str]]:
+    """Like `Api.call`, with the response headers from `headers` and `multiValueHeaders` merged."""
+    import json
+
+    from lead_ai.local.events import api_event, load_event
+    from tests.conftest import ROOT
+
+    response = api.invoke(function, api_event(load_event(ROOT / "events", event_file), **kwargs))
+    headers = dict(response.get("headers") or {})
+    for name, values in (response.get("multiValueHeaders") or {}).items():
+        headers.setdefault(name, ",".join(values))
+    body = response.get("body")
+    return response["statusCode"], json.loads(body) if body else None, headers

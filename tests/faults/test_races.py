@@ -1,0 +1,103 @@
+"""Races: concurrent trainings of one series, concurrent overlapping ingests (threads, one moto server).
+
+Each thread builds its own Dependencies, like a separate Lambda container would.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+import pytest
+
+from lead_ai.errors import VersionConflictError
+from lead_ai.ml_service import MLService, build_dependencies
+from lead_ai.validation import ObservationBatch
+from tests.conftest import Api
+from tests.faults.conftest import SERIES, settings_for
+from tests.faults.support import assert_consistent, stored
+
+pytestmark = pytest.mark.faults
+
+
+def _run_together(count: int, work: Any) -> list[Any]:
+    """Run `work(i)` in `count` threads released at once; returns each result or the exception raised."""
+    barrier = threading.Barrier(count)
+
+    def run(i: int) -> Any:
+        barrier.wait()
+        try:
+            return work(i)
+        except Exception as exc:
+            return exc
+
+    with ThreadPoolExecutor(count) as pool:
+        return list(pool.map(run, range(count)))
+
+
+def test_eight_concurrent_trainings_get_distinct_versions_and_one_consistent_current(
+    fast_api: Api, small_history: Any
+) -> None:
+    # Given a series with 20 days of history
+    assert fast_api.ingest(SERIES, *small_history)[0] == 200
+    settings = settings_for(fast_api)
+    # When 8 containers train it at the same moment (real trainings)
+    outcomes = _run_together(8, lambda _: MLService(SERIES, build_dependencies(settings)).train())
+    # Then each either registered a version or was cleanly refused with a conflict: nothing else
+    errors = [o for o in outcomes if isinstance(o, Exception)]
+    assert all(isinstance(e, VersionConflictError) for e in errors), errors
+    registered = [o for o in outcomes if not isinstance(o, Exception)]
+    assert registered, "every training was refused"
+    versions = [o["version"] for o in registered]
+    assert len(set(versions)) == len(versions), f"two trainings got the same version: {versions}"
+    # And every record with an artifact points at an intact S3 object version, no orphan object, and
+    # CURRENT is one verified version whose artifact fields equal its record
+    state = assert_consistent(fast_api.stack.names, SERIES)
+    assert set(versions) <= set(state.versions)
+    assert all(state.versions[v]["status"] in ("verified", "rejected") for v in versions)
+    assert state.current is not None
+    # And the champion is the best model registered: no losing race promoted a worse one over it
+    mase = {o["version"]: o["metrics"]["mase"] for o in registered}
+    assert mase[state.current["version"]] == min(mase.values())
+    # And exactly one answer said "current" for identical data (the others lost on MASE, none promoted twice)
+    assert sum(1 for o in registered if o["current"]) == 1
+
+
+def test_concurrent_overlapping_ingests_lose_no_slot(fast_api: Api, small_history: Any) -> None:
+    # Given 8 batches of 3 days each, every one overlapping its neighbours by a day
+    stamps, values = small_history
+    settings = settings_for(fast_api, "IngestFunction")
+    batches = [
+        ObservationBatch(
+            [
+                (int(t), float(v) + i)
+                for t, v in zip(stamps[i * 48 : i * 48 + 72], values[i * 48 : i * 48 + 72], strict=True)
+            ],
+            3600,
+        )
+        for i in range(8)
+    ]
+    expected = {t for b in batches for t, _ in b.points}
+    # When 8 containers ingest them at the same moment
+    outcomes = _run_together(8, lambda i: MLService(SERIES, build_dependencies(settings)).ingest(batches[i]))
+    # Then all succeed, and every slot of every batch is stored once, with a value one of its batches sent
+    assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
+    state = stored(fast_api.stack.names, SERIES)
+    assert state.observations == len(expected)
+    sent: dict[int, set[float]] = {}
+    for batch in batches:
+        for t, v in batch.points:
+            sent.setdefault(t, set()).add(v)
+    deps = build_dependencies(settings)
+    window = deps.history.history(SERIES, 3600)
+    assert window is not None and window.observed_points == len(expected)
+    for offset, value in enumerate(window.values):
+        t = window.first_timestamp + offset * 3600
+        assert (t in expected) == (not np.isnan(value))
+        if t in expected:
+            assert value in sent[t]
+    # And the series revision counted every ingest, so the schedule knows the history changed
+    series = deps.tracker.get_series(SERIES)
+    assert series is not None and series.revision == 8

@@ -1,0 +1,169 @@
+"""Faults while training: S3 / DynamoDB throttling, 5xx and timeouts at each step of registration.
+
+Whatever fails, no version record points at a missing or partial artifact, no object is left that no
+record references, nothing is promoted that should not be, and the API answers a 503 JSON with
+Retry-After. The training itself is the real model computed once (canned_training).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+import pytest
+
+from lead_ai.ml_service import build_dependencies
+from tests.conftest import ROOT, Api
+from tests.faults.conftest import SERIES, CannedTraining, call, settings_for
+from tests.faults.support import FaultInjector, assert_consistent, body_contains
+
+pytestmark = pytest.mark.faults
+
+MARK_VERIFIED = body_contains('":verified"', '":pending"')
+
+
+def _assert_503(status: int, payload: Any, headers: dict[str, str]) -> None:
+    assert status == 503, payload
+    assert payload["error"] == "service_unavailable"
+    assert int(headers["Retry-After"]) > 0
+    assert "Traceback" not in json.dumps(payload)
+
+
+@pytest.mark.parametrize(
+    ("step", "service", "operation", "kind", "when", "kept"),
+    [
+        ("allocate the version", "dynamodb", "PutItem", "5xx", None, "nothing"),
+        ("upload", "s3", "PutObject", "throttle", None, "failed"),
+        ("upload", "s3", "PutObject", "timeout", None, "failed"),
+        ("verify read-back", "s3", "GetObject", "5xx", None, "failed"),
+        ("mark verified", "dynamodb", "UpdateItem", "throttle", MARK_VERIFIED, "failed"),
+        # DynamoDB down after the upload: neither verified nor failed can be written; the record stays
+        # pending, with no artifact, and the uploaded object is removed.
+        ("mark verified, registry down", "dynamodb", "UpdateItem", "5xx", body_contains('"#st"'), "pending"),
+        ("promote", "dynamodb", "TransactWriteItems", "timeout", None, "verified"),
+    ],
+    ids=lambda v: v if isinstance(v, str) else "",
+)
+def test_a_fault_during_training_leaves_no_partial_version_and_answers_503(
+    fast_api: Api,
+    small_history: Any,
+    canned_training: CannedTraining,
+    faults: FaultInjector,
+    step: str,
+    service: str,
+    operation: str,
+    kind: str,
+    when: Any,
+    kept: str,
+) -> None:
+    # Given a series with history and no model
+    fast_api.ingest(SERIES, *small_history)
+    # When training hits a persistent fault at this step (the SDK retries, then gives up)
+    fault = faults.inject(service, operation, kind, when=when)
+    status, payload, headers = call(fast_api, "TrainFunction", "train.json", series_id=SERIES)
+    faults.clear()
+    # Then the API answers a clear 503 with Retry-After, never a stack trace
+    assert fault.hits >= 1, f"the fault at '{step}' was never reached"
+    _assert_503(status, payload, headers)
+    # And the registry and the bucket hold no version pointing at a missing or partial artifact,
+    # no orphan object, and no CURRENT
+    state = assert_consistent(fast_api.stack.names, SERIES)
+    assert state.current is None
+    if kept == "nothing":
+        assert state.versions == {}
+    else:
+        assert [v["status"] for v in state.versions.values()] == [kept]
+        assert len(state.objects) == (1 if kept == "verified" else 0)
+    # And once the fault is gone, training works again and its version becomes current
+    status, payload, _ = call(fast_api, "TrainFunction", "train.json", series_id=SERIES)
+    assert status == 201, payload
+    assert payload["current"] is True
+    assert assert_consistent(fast_api.stack.names, SERIES).current["version"] == payload["version"]
+
+
+def test_a_failed_promotion_leaves_the_series_due_for_the_next_scheduled_training(
+    fast_api: Api, small_history: Any, canned_training: CannedTraining, faults: FaultInjector
+) -> None:
+    # Given a training whose promotion step failed (DynamoDB transaction throttled)
+    fast_api.ingest(SERIES, *small_history)
+    faults.inject("dynamodb", "TransactWriteItems", "throttle")
+    status, _, _ = call(fast_api, "TrainFunction", "train.json", series_id=SERIES)
+    faults.clear()
+    assert status == 503
+    # Then the schedule still sees the series as untrained, so the next run retries it
+    deps = build_dependencies(settings_for(fast_api))
+    assert [s.series_id for s in deps.tracker.series_needing_training()] == [SERIES]
+
+
+def test_a_transient_fault_is_retried_by_the_sdk_and_training_succeeds(
+    fast_api: Api, small_history: Any, canned_training: CannedTraining, faults: FaultInjector
+) -> None:
+    # Given one throttled upload and one read-back timeout (each fails once, then recovers)
+    fast_api.ingest(SERIES, *small_history)
+    put = faults.inject("s3", "PutObject", "throttle", times=1)
+    get = faults.inject("s3", "GetObject", "timeout", times=1)
+    # When training
+    status, payload, _ = call(fast_api, "TrainFunction", "train.json", series_id=SERIES)
+    # Then the retries absorbed both faults: one verified, current version, no stray object
+    assert (put.hits, get.hits) == (1, 1)
+    assert status == 201, payload
+    state = assert_consistent(fast_api.stack.names, SERIES)
+    assert state.current is not None and state.current["version"] == payload["version"]
+    assert len(state.objects) == 1
+
+
+def _schedule() -> dict[str, Any]:
+    return dict(json.loads((ROOT / "events" / "schedule.json").read_text()))
+
+
+def test_a_scheduled_event_that_failed_is_retried_and_trains_once(
+    fast_api: Api, small_history: Any, canned_training: CannedTraining, faults: FaultInjector
+) -> None:
+    # Given a changed series, and a first delivery of the daily event during a registry outage
+    fast_api.ingest(SERIES, *small_history)
+    faults.inject("dynamodb", "Scan", "5xx")
+    with pytest.raises(Exception, match="listing series"):
+        fast_api.invoke("TrainFunction", _schedule())
+    faults.clear()
+    assert canned_training.calls == 0
+    # When EventBridge retries the same event (same id), twice
+    first = fast_api.invoke("TrainFunction", _schedule())
+    again = fast_api.invoke("TrainFunction", _schedule())
+    # Then the series was trained exactly once and the second retry got the stored answer
+    assert [t["series_id"] for t in first["trained"]] == [SERIES]
+    assert again == first
+    assert canned_training.calls == 1
+    assert len(assert_consistent(fast_api.stack.names, SERIES).versions) == 1
+
+
+def test_duplicate_scheduled_deliveries_at_the_same_moment_train_once(
+    fast_api: Api, small_history: Any, canned_training: CannedTraining
+) -> None:
+    # Given a changed series and a warm training container
+    fast_api.ingest(SERIES, *small_history)
+    assert call(fast_api, "TrainFunction", "promote.json", series_id=SERIES, version="9.9.9")[0] == 404
+    # When EventBridge delivers the same event twice at once
+    barrier = threading.Barrier(2)
+    outcomes: list[Any] = []
+
+    def deliver() -> None:
+        barrier.wait()
+        try:
+            outcomes.append(fast_api.invoke("TrainFunction", _schedule()))
+        except Exception as exc:
+            outcomes.append(exc)
+
+    threads = [threading.Thread(target=deliver) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # Then one delivery trained; the other was refused as in progress (Lambda retries it later) or
+    # got the same stored answer
+    assert canned_training.calls == 1, outcomes
+    assert len(assert_consistent(fast_api.stack.names, SERIES).versions) == 1
+    answers = [o for o in outcomes if isinstance(o, dict)]
+    refused = [o for o in outcomes if isinstance(o, Exception)]
+    assert answers and all(a == answers[0] for a in answers)
+    assert all(type(e).__name__ == "IdempotencyAlreadyInProgressError" for e in refused), refused
