@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -29,8 +30,19 @@ def _restore_environ() -> Iterator[None]:
     os.environ.update(saved)
 
 
+class _QuickBackoff:
+    """botocore.endpoint's `time`, with the SDK's retry backoff shortened 20-fold (the retries stay)."""
+
+    @staticmethod
+    def sleep(seconds: float) -> None:
+        time.sleep(seconds / 20)
+
+
 @pytest.fixture
-def faults() -> Iterator[FaultInjector]:
+def faults(monkeypatch: pytest.MonkeyPatch) -> Iterator[FaultInjector]:
+    import botocore.endpoint
+
+    monkeypatch.setattr(botocore.endpoint, "time", _QuickBackoff)
     injector = FaultInjector()
     with injector.active():
         yield injector
