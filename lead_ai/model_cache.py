@@ -52,7 +52,9 @@ class ModelCache:
         self._max_entries = max_entries
         self._clock = clock
         self._entries: OrderedDict[str, ServingState] = OrderedDict()
-        self._bad_artifacts: set[str] = set()  # sha256 of artifacts that failed verification
+        # artifacts (key, S3 version id, sha256) that failed verification: two versions may share a
+        # digest (retraining unchanged history gives the same bytes), so a digest alone is not enough
+        self._bad_artifacts: set[tuple[str, str | None, str]] = set()
 
     def state(self, series_id: str) -> ServingState:
         now = self._clock()
@@ -63,6 +65,8 @@ class ModelCache:
             fresh = self._refresh(series_id, entry, now)
         except (StorageError, ServiceUnavailableError) as exc:
             if entry is None:
+                if isinstance(exc, ServiceUnavailableError):
+                    raise  # its message says why (e.g. no verified model could be loaded)
                 raise ServiceUnavailableError(
                     f"the model store is unavailable and nothing is cached for '{series_id}'; retry shortly"
                 ) from exc
@@ -118,7 +122,10 @@ class ModelCache:
     def _try_load(
         self, series_id: str, version: str, sha256: str, source: CurrentModel | ModelVersion
     ) -> OnnxForecaster | None:
-        if sha256 in self._bad_artifacts or source.artifact is None:
+        if source.artifact is None:
+            return None
+        identity = (source.artifact.key, source.artifact.version_id, sha256)
+        if identity in self._bad_artifacts:
             return None
         try:
             data = self._artifacts.get_model(source.artifact)
@@ -126,7 +133,7 @@ class ModelCache:
         except StorageError:
             raise
         except Exception as exc:  # IntegrityError, or a file onnxruntime / our metadata reader refuses
-            self._bad_artifacts.add(sha256)
+            self._bad_artifacts.add(identity)
             logger.error(
                 "model artifact failed verification and will not be served",
                 extra={"series_id": series_id, "model_version": version, "error": str(exc)},

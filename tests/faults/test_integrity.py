@@ -1,0 +1,140 @@
+"""Integrity: a corrupt current artifact is never served; rollback moves CURRENT atomically."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+
+from lead_ai.errors import VersionConflictError
+from lead_ai.ml_service import MLService, build_dependencies
+from tests.conftest import Api
+from tests.faults.conftest import SERIES, CannedTraining, call, settings_for
+from tests.faults.support import assert_consistent, plain_client
+
+pytestmark = pytest.mark.faults
+
+
+@pytest.fixture
+def two_versions(fast_api: Api, small_history: Any, canned_training: CannedTraining) -> Api:
+    """1.0.0 and the better 1.1.0, which is current."""
+    canned_training.mase = [0.7, 0.6, 0.5]
+    fast_api.ingest(SERIES, *small_history)
+    for expected in ("1.0.0", "1.1.0"):
+        status, payload, _ = call(fast_api, "TrainFunction", "train.json", series_id=SERIES)
+        assert (status, payload["version"], payload["current"]) == (201, expected, True)
+    return fast_api
+
+
+def _corrupt(api: Api, version: str, how: str) -> None:
+    """Make the registered artifact of `version` bad, in its record and in CURRENT."""
+    names = api.stack.names
+    dynamodb, s3 = plain_client("dynamodb"), plain_client("s3")
+    record = f"VERSION#{'{:06d}.{:06d}.{:06d}'.format(*map(int, version.split('.')))}"
+    item = dynamodb.get_item(
+        TableName=names["RegistryTable"], Key={"series_id": {"S": SERIES}, "record": {"S": record}}
+    )["Item"]
+    garbage = b"\x08\x07not an onnx model" * 100
+    changes: dict[str, Any] = {}
+    if how == "object replaced":  # another object version written at the key, and the record repointed
+        put = s3.put_object(Bucket=names["ArtifactBucket"], Key=item["s3_key"]["S"], Body=garbage)
+        changes = {"s3_version_id": {"S": put["VersionId"]}}
+    elif how == "sha256 mismatch":  # the recorded digest no longer matches the bytes
+        changes = {"sha256": {"S": hashlib.sha256(b"something else").hexdigest()}}
+    elif how == "not a model":  # digest and size match, but the bytes are no ONNX model
+        put = s3.put_object(Bucket=names["ArtifactBucket"], Key=item["s3_key"]["S"], Body=garbage)
+        changes = {
+            "s3_version_id": {"S": put["VersionId"]},
+            "sha256": {"S": hashlib.sha256(garbage).hexdigest()},
+            "size_bytes": {"N": str(len(garbage))},
+        }
+    for key in (
+        {"series_id": {"S": SERIES}, "record": {"S": record}},
+        {"series_id": {"S": SERIES}, "record": {"S": "CURRENT"}},
+    ):
+        dynamodb.update_item(
+            TableName=names["RegistryTable"],
+            Key=key,
+            UpdateExpression="SET " + ", ".join(f"{k} = :{k}" for k in changes),
+            ExpressionAttributeValues={f":{k}": v for k, v in changes.items()},
+        )
+
+
+@pytest.mark.parametrize("how", ["object replaced", "sha256 mismatch", "not a model"])
+def test_a_corrupt_current_artifact_is_never_served(
+    two_versions: Api, capsys: Any, caplog: Any, how: str
+) -> None:
+    # Given the current version's artifact corrupted, in a cold prediction container
+    _corrupt(two_versions, "1.1.0", how)
+    capsys.readouterr()
+    # When forecasts are asked for
+    first = call(two_versions, "PredictFunction", "forecast.json", series_id=SERIES, query={"horizon": "6"})
+    second = call(two_versions, "PredictFunction", "forecast.json", series_id=SERIES, query={"horizon": "6"})
+    # Then they come from the newest verified version, saying which version could not be served
+    for status, payload, _ in (first, second):
+        assert status == 200, payload
+        assert payload["model_version"] == "1.0.0"
+        assert payload["fallback_from_version"] == "1.1.0"
+    # And an error log names the corrupt version, and the metrics say so
+    errors = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert any(
+        r.getMessage() == "model artifact failed verification and will not be served"
+        and getattr(r, "model_version", None) == "1.1.0"
+        for r in errors
+    ), [r.getMessage() for r in errors]
+    out = capsys.readouterr().out
+    assert '"ModelArtifactCorrupt":[1.0]' in out
+    assert '"ModelFallbackServed":[1.0]' in out
+
+
+def test_a_corrupt_artifact_with_no_verified_fallback_is_a_503(
+    fast_api: Api, small_history: Any, canned_training: CannedTraining
+) -> None:
+    fast_api.ingest(SERIES, *small_history)
+    assert call(fast_api, "TrainFunction", "train.json", series_id=SERIES)[0] == 201
+    _corrupt(fast_api, "1.0.0", "sha256 mismatch")
+    status, payload, headers = call(
+        fast_api, "PredictFunction", "forecast.json", series_id=SERIES, query={"horizon": "6"}
+    )
+    assert status == 503, payload
+    assert "no verified model" in payload["message"]
+    assert int(headers["Retry-After"]) > 0
+
+
+def test_rollbacks_racing_a_training_leave_one_consistent_current(
+    two_versions: Api, canned_training: CannedTraining
+) -> None:
+    # Given 1.0.0 and 1.1.0 (current), and a training that will beat both (MASE 0.5)
+    settings = settings_for(two_versions)
+    barrier = threading.Barrier(7)
+
+    def work(i: int) -> Any:
+        service = MLService(SERIES, build_dependencies(settings))
+        barrier.wait()
+        try:
+            return service.train() if i == 0 else service.promote("1.0.0" if i % 2 else "1.1.0")
+        except VersionConflictError as exc:
+            return exc
+
+    # When six rollbacks/promotions race it
+    with ThreadPoolExecutor(7) as pool:
+        outcomes = list(pool.map(work, range(7)))
+    # Then each one succeeded or was cleanly refused with a conflict, and CURRENT is one version whose
+    # artifact is its record's
+    assert all(isinstance(o, dict | VersionConflictError) for o in outcomes), outcomes
+    state = assert_consistent(two_versions.stack.names, SERIES)
+    assert state.current is not None
+    assert set(state.versions) == {"1.0.0", "1.1.0", "1.2.0"}
+    # And an explicit rollback through the API moves CURRENT, and forecasts follow it
+    status, payload, _ = call(
+        two_versions, "TrainFunction", "promote.json", series_id=SERIES, version="1.0.0"
+    )
+    assert (status, payload["current"]) == (200, True)
+    assert assert_consistent(two_versions.stack.names, SERIES).current["version"] == "1.0.0"
+    forecast = call(
+        two_versions, "PredictFunction", "forecast.json", series_id=SERIES, query={"horizon": "3"}
+    )
+    assert forecast[1]["model_version"] == "1.0.0"
