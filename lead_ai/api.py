@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import ServiceError
 
 from lead_ai.errors import LeadAIError, ServiceUnavailableError
 from lead_ai.monitoring.logger import logger
@@ -23,6 +24,16 @@ def create_app() -> APIGatewayRestResolver:
         log = logger.warning if error.status < 500 else logger.error
         log("request failed", extra={"status": error.status, "error": error.code, "field": error.field, "reason": error.message})
         return _json_response(error.status, error.to_body(), headers)
+
+    @app.exception_handler(ServiceError)
+    def handle_resolver_error(error: ServiceError) -> Response:
+        # The resolver's own errors (NotFoundError: no route matches the path): without this handler
+        # they would reach the catch-all below and answer 500.
+        if error.status_code == 404:
+            body = {"error": "not_found", "message": "no route matches this method and path"}
+        else:
+            body = {"error": "invalid_request", "message": str(error.msg)[:200]}
+        return _json_response(error.status_code, body, {})
 
     @app.exception_handler(Exception)
     def handle_unexpected(error: Exception) -> Response:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import csv
 import io
 import json
@@ -40,7 +42,7 @@ def validate_series_id(raw: str | None) -> str:
 
 
 def validate_version(raw: str | None) -> str:
-    if raw is None or not re.fullmatch(r"\d{1,6}\.\d{1,6}\.\d{1,6}", raw):
+    if raw is None or not re.fullmatch(r"[0-9]{1,6}\.[0-9]{1,6}\.[0-9]{1,6}", raw):
         raise ValidationError("version must be a semantic version MAJOR.MINOR.PATCH, e.g. 1.2.0", field="version")
     return raw
 
@@ -48,7 +50,7 @@ def validate_version(raw: str | None) -> str:
 def parse_horizon(raw: str | None, max_horizon: int) -> int:
     if raw is None or raw == "":
         raise ValidationError(f"horizon is required: an integer from 1 to {max_horizon}", field="horizon")
-    if not re.fullmatch(r"\+?\d{1,7}", raw.strip()):
+    if not re.fullmatch(r"\+?[0-9]{1,7}", raw.strip()):
         raise ValidationError(f"horizon must be an integer from 1 to {max_horizon}, got {raw[:20]!r}", field="horizon")
     horizon = int(raw)
     if not 1 <= horizon <= max_horizon:
@@ -88,6 +90,16 @@ def content_type_of(headers: Mapping[str, str] | None) -> str:
     return ""
 
 
+def request_body(body: str | None, is_base64_encoded: bool) -> str | None:
+    """The body as text; a base64 body (API Gateway binary media types) must decode to UTF-8."""
+    if not is_base64_encoded or body is None:
+        return body
+    try:
+        return base64.b64decode(body, validate=True).decode("utf-8")
+    except (binascii.Error, ValueError) as exc:
+        raise ValidationError("the base64-encoded body does not decode to UTF-8 text", field="body") from exc
+
+
 def parse_observations(
     body: str | None,
     content_type: str,
@@ -99,7 +111,7 @@ def parse_observations(
 ) -> ObservationBatch:
     if body is None or body == "":
         raise ValidationError("the request body is empty: send observations as JSON or CSV", field="body")
-    if len(body.encode()) > max_bytes:
+    if len(body.encode("utf-8", "surrogatepass")) > max_bytes:
         raise PayloadTooLargeError(f"the request body is over the {max_bytes}-byte limit", field="body")
     if content_type == "application/json":
         raw_points, interval_raw = _json_observations(body)
@@ -153,7 +165,10 @@ def _json_observations(body: str) -> tuple[list[tuple[Any, Any]], object]:
 
 
 def _csv_observations(body: str) -> list[tuple[Any, Any]]:
-    rows = list(csv.reader(io.StringIO(body)))
+    try:
+        rows = list(csv.reader(io.StringIO(body)))
+    except csv.Error as exc:  # e.g. a cell over the csv module's field size limit
+        raise ValidationError(f"the body is not valid CSV: {str(exc)[:120]}", field="body") from exc
     if not rows or [cell.strip().lower() for cell in rows[0]] != ["timestamp", "value"]:
         raise ValidationError("CSV must start with the header 'timestamp,value'", field="body")
     points: list[tuple[Any, Any]] = []
@@ -178,7 +193,7 @@ def _reject_constant(name: str) -> None:
 
 
 def _timestamp(raw: object, field: str, now: float) -> int:
-    if not isinstance(raw, str) or len(raw) > 40:
+    if not isinstance(raw, str) or len(raw) > 40 or not raw.isascii() or not raw.strip().isprintable():
         raise ValidationError("timestamp must be an ISO 8601 string, e.g. 2026-11-25T09:00:00Z", field=field)
     try:
         moment = datetime.fromisoformat(raw.strip())

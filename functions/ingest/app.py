@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from lead_ai.api import create_app
 from lead_ai.ml_service import MLService, build_dependencies
 from lead_ai.monitoring import logger, metrics
-from lead_ai.validation import content_type_of, parse_observations, validate_series_id
+from lead_ai.validation import content_type_of, parse_observations, request_body, validate_series_id
 
 deps = build_dependencies()
 app = create_app()
@@ -22,7 +22,7 @@ def post_observations(series_id: str) -> tuple[dict[str, Any], int]:
     series_id = validate_series_id(series_id)
     event = app.current_event
     batch = parse_observations(
-        event.decoded_body,
+        request_body(event.body, event.is_base64_encoded),
         content_type_of(event.headers),
         default_interval=deps.settings.default_interval,
         max_bytes=deps.settings.max_body_bytes,

@@ -1,0 +1,253 @@
+"""Hostile input: every request below is a 4xx JSON body naming the problem, and nothing is stored."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import pytest
+
+from lead_ai.local.events import api_event, load_event
+from tests.conftest import ROOT, Api
+from tests.faults.support import plain_client
+
+pytestmark = pytest.mark.faults
+
+GOOD_TS = "2026-11-24T12:00:00Z"
+
+
+def _obs(*items: Any, **extra: Any) -> str:
+    return json.dumps({"observations": list(items), **extra}, allow_nan=True)
+
+
+def _invoke(
+    api: Api, function: str, event_file: str, *, path: str | None = None, **kwargs: Any
+) -> dict[str, Any]:
+    event = api_event(load_event(ROOT / "events", event_file), **kwargs)
+    if path is not None:
+        event["path"] = path
+    return dict(api.invoke(function, event))
+
+
+def _assert_rejected(api: Api, response: dict[str, Any], status: int | None = None) -> dict[str, Any]:
+    assert 400 <= response["statusCode"] < 500, response
+    if status is not None:
+        assert response["statusCode"] == status, response
+    payload = json.loads(response["body"])
+    assert payload["error"] and payload["message"], payload
+    assert "Traceback" not in response["body"]
+    # nothing stored anywhere
+    names = api.stack.names
+    for table in ("ObservationsTable", "RegistryTable"):
+        assert plain_client("dynamodb").scan(TableName=names[table])["Count"] == 0, table
+    assert "Versions" not in plain_client("s3").list_object_versions(Bucket=names["ArtifactBucket"])
+    return dict(payload)
+
+
+BAD_SERIES = ["..%2Fx", "a%2Fb", "x" * 300, "s\u00e9rie", "\u0661\u0662", "a b", "a.b", "$(id)", "%00"]
+
+
+@pytest.mark.parametrize("series_id", BAD_SERIES)
+@pytest.mark.parametrize(
+    ("function", "event_file"),
+    [
+        ("IngestFunction", "ingest-observations.json"),
+        ("PredictFunction", "forecast.json"),
+        ("PredictFunction", "models.json"),
+        ("TrainFunction", "train.json"),
+    ],
+)
+def test_bad_series_ids_are_400_naming_series_id(
+    api: Api, function: str, event_file: str, series_id: str
+) -> None:
+    response = _invoke(api, function, event_file, series_id=series_id, query={"horizon": "3"})
+    payload = _assert_rejected(api, response, 400)
+    assert payload["field"] == "series_id"
+
+
+@pytest.mark.parametrize(
+    "path", ["/series/../x/observations", "/series/a/b/observations", "/series//observations"]
+)
+def test_paths_that_match_no_route_are_a_404_json(api: Api, path: str) -> None:
+    response = _invoke(api, "IngestFunction", "ingest-observations.json", path=path)
+    _assert_rejected(api, response, 404)
+
+
+@pytest.mark.parametrize(
+    "horizon", [None, "", "0", "-1", "1.5", "abc", "169", "1e2", " 5 5", "\u0663", "\uff13", "99999999999"]
+)
+def test_bad_horizons_are_400_naming_horizon(api: Api, horizon: str | None) -> None:
+    query = {} if horizon is None else {"horizon": horizon}
+    response = _invoke(api, "PredictFunction", "forecast.json", series_id="s1", query=query)
+    assert _assert_rejected(api, response, 400)["field"] == "horizon"
+
+
+@pytest.mark.parametrize("version", ["1.0", "1.0.0.0", "x.y.z", "\uff11.0.0", "1.0.0%00", "-1.0.0"])
+def test_bad_versions_are_400_naming_version(api: Api, version: str) -> None:
+    response = _invoke(api, "TrainFunction", "promote.json", series_id="s1", version=version)
+    assert _assert_rejected(api, response, 400)["field"] == "version"
+
+
+HOSTILE_BODIES = [
+    # (id, body, content type, status, field)
+    ("malformed json", "{not json", "application/json", 400, "body"),
+    ("json array", "[1, 2]", "application/json", 400, "body"),
+    ("deeply nested", "[" * 100_000 + "]" * 100_000, "application/json", 400, "body"),
+    ("NaN", _obs({"timestamp": GOOD_TS, "value": float("nan")}), "application/json", 400, "body"),
+    ("Infinity", _obs({"timestamp": GOOD_TS, "value": float("inf")}), "application/json", 400, "body"),
+    ("-Infinity", _obs({"timestamp": GOOD_TS, "value": float("-inf")}), "application/json", 400, "body"),
+    (
+        "1e400",
+        '{"observations": [{"timestamp": "' + GOOD_TS + '", "value": 1e400}]}',
+        "application/json",
+        400,
+        "value",
+    ),
+    ("negative", _obs({"timestamp": GOOD_TS, "value": -1}), "application/json", 400, "value"),
+    ("string value", _obs({"timestamp": GOOD_TS, "value": "7"}), "application/json", 400, "value"),
+    ("bool value", _obs({"timestamp": GOOD_TS, "value": True}), "application/json", 400, "value"),
+    ("null value", _obs({"timestamp": GOOD_TS, "value": None}), "application/json", 400, "value"),
+    ("huge int", _obs({"timestamp": GOOD_TS, "value": 10**30}), "application/json", 400, "value"),
+    ("unparseable ts", _obs({"timestamp": "yesterday", "value": 1}), "application/json", 400, "timestamp"),
+    (
+        "month 13",
+        _obs({"timestamp": "2026-13-01T00:00:00Z", "value": 1}),
+        "application/json",
+        400,
+        "timestamp",
+    ),
+    ("epoch number ts", _obs({"timestamp": 1790000000, "value": 1}), "application/json", 400, "timestamp"),
+    (
+        "year 1",
+        _obs({"timestamp": "0001-01-01T00:00:00+14:00", "value": 1}),
+        "application/json",
+        400,
+        "timestamp",
+    ),
+    (
+        "far future",
+        _obs({"timestamp": "9999-12-31T23:00:00Z", "value": 1}),
+        "application/json",
+        400,
+        "timestamp",
+    ),
+    (
+        "off the grid",
+        _obs({"timestamp": "2026-11-24T12:30:00Z", "value": 1}),
+        "application/json",
+        400,
+        "timestamp",
+    ),
+    (
+        "fraction of a second",
+        _obs({"timestamp": "2026-11-24T12:00:00.5Z", "value": 1}),
+        "application/json",
+        400,
+        "timestamp",
+    ),
+    (
+        "unknown top field",
+        _obs({"timestamp": GOOD_TS, "value": 1}, admin=True),
+        "application/json",
+        400,
+        "body",
+    ),
+    (
+        "unknown item field",
+        _obs({"timestamp": GOOD_TS, "value": 1, "series_id": "x"}),
+        "application/json",
+        400,
+        "observations[0]",
+    ),
+    (
+        "bad interval",
+        _obs({"timestamp": GOOD_TS, "value": 1}, interval="1s"),
+        "application/json",
+        400,
+        "interval",
+    ),
+    ("no observations", _obs(), "application/json", 400, "observations"),
+    ("empty body", "", "application/json", 400, "body"),
+    ("text/plain", _obs({"timestamp": GOOD_TS, "value": 1}), "text/plain", 415, "Content-Type"),
+    ("form", "timestamp=1&value=2", "application/x-www-form-urlencoded", 415, "Content-Type"),
+    ("csv without header", f"{GOOD_TS},1\n", "text/csv", 400, "body"),
+    ("csv 3 cells", f"timestamp,value\n{GOOD_TS},1,2\n", "text/csv", 400, "line"),
+    ("csv text value", f"timestamp,value\n{GOOD_TS},lots\n", "text/csv", 400, "value"),
+    ("csv nan", f"timestamp,value\n{GOOD_TS},nan\n", "text/csv", 400, "value"),
+    ("csv huge cell", "timestamp,value\n" + "9" * 200_000 + ",1\n", "text/csv", 400, ""),
+    ("csv NUL", f"timestamp,value\n{GOOD_TS}\x00,1\n", "text/csv", 400, "timestamp"),
+    (
+        "lone surrogate",
+        '{"observations": [{"timestamp": "\ud800", "value": 1}]}',
+        "application/json",
+        400,
+        "",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status", "field"),
+    [c[1:] for c in HOSTILE_BODIES],
+    ids=[c[0] for c in HOSTILE_BODIES],
+)
+def test_hostile_ingest_bodies_are_4xx_naming_the_problem(
+    api: Api, body: str, content_type: str, status: int, field: str
+) -> None:
+    response = _invoke(
+        api,
+        "IngestFunction",
+        "ingest-observations.json",
+        series_id="s1",
+        body=body,
+        content_type=content_type,
+    )
+    payload = _assert_rejected(api, response, status)
+    assert field in (payload.get("field") or ""), payload
+
+
+def test_a_body_over_the_size_limit_is_413(api: Api) -> None:
+    item = {"timestamp": GOOD_TS, "value": 1}
+    body = _obs(*[item] * 40_000)
+    assert len(body) > 1_048_576
+    response = _invoke(api, "IngestFunction", "ingest-observations.json", series_id="s1", body=body)
+    assert _assert_rejected(api, response, 413)["field"] == "body"
+
+
+def test_more_observations_than_the_cap_is_400(api: Api) -> None:
+    body = _obs(*[{"timestamp": GOOD_TS, "value": 1}] * 10_001)
+    assert len(body) < 1_048_576
+    response = _invoke(api, "IngestFunction", "ingest-observations.json", series_id="s1", body=body)
+    payload = _assert_rejected(api, response, 400)
+    assert payload["field"] == "observations" and "10000" in payload["message"]
+
+
+def test_a_missing_content_type_is_415(api: Api) -> None:
+    event = api_event(load_event(ROOT / "events", "ingest-observations.json"), series_id="s1")
+    for headers in (event["headers"], event["multiValueHeaders"]):
+        for name in [n for n in headers if n.lower() == "content-type"]:
+            del headers[name]
+    assert _assert_rejected(api, dict(api.invoke("IngestFunction", event)), 415)["field"] == "Content-Type"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b"not base64 at all!!", base64.b64encode(b"\xff\xfe\x00garbage"), base64.b64encode(b"{not json")],
+    ids=["invalid base64", "not utf-8", "malformed json inside"],
+)
+def test_hostile_base64_bodies_are_400(api: Api, raw: bytes) -> None:
+    event = api_event(
+        load_event(ROOT / "events", "ingest-observations.json"), series_id="s1", body=raw.decode()
+    )
+    event["isBase64Encoded"] = True
+    assert _assert_rejected(api, dict(api.invoke("IngestFunction", event)), 400)["field"] == "body"
+
+
+def test_a_valid_base64_body_is_accepted(api: Api) -> None:
+    body = base64.b64encode(_obs({"timestamp": GOOD_TS, "value": 4}).encode()).decode()
+    event = api_event(load_event(ROOT / "events", "ingest-observations.json"), series_id="s1", body=body)
+    event["isBase64Encoded"] = True
+    response = api.invoke("IngestFunction", event)
+    assert response["statusCode"] == 200, response
+    assert json.loads(response["body"])["accepted"] == 1
