@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import json
+import logging
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import ServiceError
 
 from lead_ai.errors import LeadAIError, ServiceUnavailableError
 from lead_ai.monitoring.logger import logger
+
+# The SDK's DEBUG logs carry request parameters (customer data, e.g. ingested values) and signed
+# headers (the access key id, the session token). A function log level of DEBUG (Lambda's advanced
+# logging controls set the root logger's level) must not turn them on. Every handler imports this module.
+for _sdk_logger in ("botocore", "boto3", "urllib3", "s3transfer"):
+    logging.getLogger(_sdk_logger).setLevel(logging.WARNING)
 
 
 def create_app() -> APIGatewayRestResolver:
@@ -21,8 +28,13 @@ def create_app() -> APIGatewayRestResolver:
             headers["Retry-After"] = str(error.retry_after_seconds)
         elif error.status >= 500:
             headers["Retry-After"] = "5"
-        log = logger.warning if error.status < 500 else logger.error
-        log("request failed", extra={"status": error.status, "error": error.code, "field": error.field, "reason": error.message})
+        details: dict[str, object] = {"status": error.status, "error": error.code, "field": error.field}
+        if error.status >= 500:
+            logger.error("request failed", extra=details | {"reason": error.message})
+        else:
+            # A 4xx message may quote the request (a rejected value or timestamp): customer data stays
+            # out of the logs; the caller gets the message, the log the rule and the field.
+            logger.warning("request rejected", extra=details)
         return _json_response(error.status, error.to_body(), headers)
 
     @app.exception_handler(ServiceError)
