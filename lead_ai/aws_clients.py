@@ -1,12 +1,17 @@
-"""boto3 clients, created once per container and reused across invocations.
+"""AWS clients, created once per container and reused across invocations.
 
-The same code talks to real AWS or to a local stand-in: boto3 honours the standard
+They are botocore clients: what boto3 hands out, minus boto3's S3 transfer helpers (upload_file &c.,
+which we never call). `import boto3` also imports s3transfer, and creating an S3 client through boto3
+injects it: about 0.1 s of the prediction function's cold start on the benchmark machine
+(benchmarks/serving.py). Credentials, region, retries and `meta.events` are botocore's either way.
+
+The same code talks to real AWS or to a local stand-in: botocore honours the standard
 `AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_S3` / `AWS_ENDPOINT_URL_DYNAMODB` variables itself.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 # Short timeouts and a bounded retry budget: a Lambda waiting 60 s on a hung socket helps nobody;
@@ -20,16 +25,16 @@ _CLIENT_CONFIG: dict[str, Any] = {
 
 @lru_cache(maxsize=1)
 def _session() -> Any:
-    import boto3  # imported on first use: module import stays cheap for code that never calls AWS
+    import botocore.session  # imported on first use: module import stays cheap for code that never calls AWS
 
-    return boto3.session.Session()
+    return botocore.session.get_session()
 
 
-@lru_cache(maxsize=None)
+@cache
 def client(service: str) -> Any:
     from botocore.config import Config
 
-    return _session().client(service, config=Config(**_CLIENT_CONFIG))
+    return _session().create_client(service, config=Config(**_CLIENT_CONFIG))
 
 
 def reset_clients() -> None:
