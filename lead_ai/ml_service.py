@@ -86,6 +86,11 @@ class MLService:
 
     # -- ingest ---------------------------------------------------------------------------------
 
+    def interval(self) -> str:
+        """The series' interval, fixed at its first ingest; the configured default for a new series."""
+        series = self._deps.tracker.get_series(self.series_id)
+        return interval_name(series.interval_seconds) if series else self._deps.settings.default_interval
+
     def ingest(self, batch: ObservationBatch) -> dict[str, Any]:
         deps = self._deps
         deps.tracker.register_series(self.series_id, batch.interval_seconds)

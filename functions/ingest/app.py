@@ -19,17 +19,17 @@ app = create_app()
 
 @app.post("/series/<series_id>/observations")
 def post_observations(series_id: str) -> tuple[dict[str, Any], int]:
-    series_id = validate_series_id(series_id)
+    service = MLService(validate_series_id(series_id), deps)
     event = app.current_event
     batch = parse_observations(
         request_body(event.body, event.is_base64_encoded),
         content_type_of(event.headers),
-        default_interval=deps.settings.default_interval,
+        default_interval=service.interval(),
         max_bytes=deps.settings.max_body_bytes,
         max_observations=deps.settings.max_observations_per_request,
         now=time.time(),
     )
-    return MLService(series_id, deps).ingest(batch), 200
+    return service.ingest(batch), 200
 
 
 # log_event stays off: ingest bodies are customer data and never go to the logs.

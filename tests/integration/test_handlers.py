@@ -201,3 +201,20 @@ def test_schedule_retrains_changed_series_once_per_event(api: Api, history: Any)
     assert again == first
     _, models, _ = api.call("PredictFunction", "models.json", series_id=SERIES)
     assert len(models["versions"]) == 1
+
+
+def test_a_series_keeps_the_interval_of_its_first_ingest(api: Api) -> None:
+    # Given a 15-minute series created by its first ingest
+    first = {"interval": "15min", "observations": [{"timestamp": "2026-11-24T12:15:00Z", "value": 2}]}
+    status, _, _ = api.call("IngestFunction", "ingest-observations.json", series_id="quarter", body=json.dumps(first))
+    assert status == 200
+    # When a later batch names no interval
+    later = {"observations": [{"timestamp": "2026-11-24T12:30:00Z", "value": 4}]}
+    status, payload, _ = api.call("IngestFunction", "ingest-observations.json", series_id="quarter", body=json.dumps(later))
+    # Then it is read on the series' 15-minute grid, not the 1h default
+    assert status == 200, payload
+    assert payload["interval"] == "15min" and payload["span"]["observations"] == 2
+    # And a batch that names another interval is refused with a 409 naming the field
+    other = {"interval": "1h", "observations": [{"timestamp": "2026-11-24T13:00:00Z", "value": 1}]}
+    status, payload, _ = api.call("IngestFunction", "ingest-observations.json", series_id="quarter", body=json.dumps(other))
+    assert status == 409 and payload["field"] == "interval"
