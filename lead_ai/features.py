@@ -93,6 +93,8 @@ class FeatureSpec:
     n_day_lags: int = 7
     n_week_lags: int = 4
     rolling_windows: tuple[int, ...] = (6, 24, 168)
+    change_seasons: tuple[str, ...] = ("day", "week")  # compare the latest hours with a day / week before
+    week_ratio: bool = True  # last day / same day a week before, and the weekly lag scaled by it
     version: int = 1
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
@@ -106,6 +108,9 @@ class FeatureSpec:
         if any(int(w) <= 0 for w in self.rolling_windows):
             raise ValueError(f"FeatureSpec.rolling_windows must be positive, got {self.rolling_windows}")
         object.__setattr__(self, "rolling_windows", tuple(int(w) for w in self.rolling_windows))
+        object.__setattr__(self, "change_seasons", tuple(str(p) for p in self.change_seasons))
+        if set(self.change_seasons) - {"day", "week"}:
+            raise ValueError(f"FeatureSpec.change_seasons: only 'day' and 'week', got {self.change_seasons}")
 
     @property
     def window(self) -> int:
@@ -122,10 +127,17 @@ class FeatureSpec:
         names += [f"lag_{j}" for j in range(self.n_recent_lags)]
         names += [f"same_slot_day_{k}" for k in range(1, self.n_day_lags + 1)]
         names += [f"same_slot_week_{k}" for k in range(1, self.n_week_lags + 1)]
-        names += ["same_slot_day_mean", "same_slot_day_median", "same_slot_week_mean"]
+        names += ["same_slot_day_mean", "same_slot_day_median"]
+        names += ["same_slot_week_mean"] + (["same_slot_week_adjusted"] if self.week_ratio else [])
         names += [f"mean_{w}" for w in self.rolling_windows]
+        names += [f"change_{p}_{r}" for p in self.change_seasons for r in self._change_windows]
+        names += ["ratio_week"] if self.week_ratio else []
         names += ["std_week", "observed_share", "log1p_level"]
         return names
+
+    @property
+    def _change_windows(self) -> tuple[int, ...]:
+        return tuple(sorted({max(1, self.season_day // 4), self.season_day}))
 
     @property
     def n_features(self) -> int:
@@ -134,6 +146,7 @@ class FeatureSpec:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["rolling_windows"] = list(self.rolling_windows)
+        data["change_seasons"] = list(self.change_seasons)
         return data
 
     @classmethod
@@ -145,6 +158,8 @@ class FeatureSpec:
         kwargs = dict(data)
         if "rolling_windows" in kwargs:
             kwargs["rolling_windows"] = tuple(int(w) for w in kwargs["rolling_windows"])
+        if "change_seasons" in kwargs:
+            kwargs["change_seasons"] = tuple(kwargs["change_seasons"])
         if "extra" in kwargs:
             kwargs["extra"] = dict(kwargs["extra"])
         return cls(**kwargs)
@@ -238,6 +253,24 @@ def build_rows(
     for r in spec.rolling_windows:
         mean, _ = _nanmean_rows(w[:, -r:])
         per_window.append((mean * inv)[:, None])
+    # How the latest observations compare with the same hours a day / a week earlier.
+    D, Wk = spec.season_day, spec.season_week
+    for back in [{"day": D, "week": Wk}[p] for p in spec.change_seasons]:
+        for r in spec._change_windows:
+            now, _ = _nanmean_rows(w[:, -r:])
+            before, _ = _nanmean_rows(w[:, width - back - r : width - back])
+            per_window.append(((now - before) * inv)[:, None])
+    last_day, _ = _nanmean_rows(w[:, -D:])
+    week_before, _ = _nanmean_rows(w[:, width - Wk - D : width - Wk])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio_week = np.where(
+            week_before > _LEVEL_FLOOR,
+            np.clip(last_day / week_before, 0.0, 10.0),
+            np.where(last_day > _LEVEL_FLOOR, 10.0, 1.0),  # NaN stays NaN (comparisons are False)
+        )
+        ratio_week[np.isnan(last_day) | np.isnan(week_before)] = np.nan
+    if spec.week_ratio:
+        per_window.append(ratio_week[:, None])
     week = w[:, -spec.season_week :]
     mean_w, count_w = _nanmean_rows(week)
     dev = np.where(np.isnan(week), 0.0, week - mean_w[:, None])
@@ -283,6 +316,9 @@ def build_rows(
     X[:, c + 1] = day_median
     X[:, c + 2] = week_mean
     c += 3
+    if spec.week_ratio:
+        X[:, c] = week_vals[:, 0] * ratio_week[idx]
+        c += 1
     X[:, c:] = win_feats[idx, spec.n_recent_lags :]
     return X, level[idx]
 

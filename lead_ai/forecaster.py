@@ -55,6 +55,7 @@ QUANTILE_LEVELS = (
     0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.125, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5,
     0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.875, 0.9, 0.925, 0.95, 0.975, 0.99, 0.995,
 )  # fmt: skip
+LOSSES = ("squared_error", "absolute_error")
 _TARGET_CLIP = 1e3  # scaled targets beyond this are clipped (a burst after a dead week)
 
 
@@ -97,7 +98,7 @@ class TrainingSettings:
     max_horizon: int = 168
     min_points: int = 1000
     backtest_origins: int = 7
-    backtest_stride: int | None = None  # default: a day of intervals
+    backtest_stride: int | None = None  # default: max(a day, max_horizon // 2)
     level: float = 0.8
     seed: int = 0
     max_rows: int = 200_000  # training rows (origin, step) sampled over all series
@@ -106,7 +107,8 @@ class TrainingSettings:
     max_leaf_nodes: int = 31
     min_samples_leaf: int = 40
     l2_regularization: float = 1.0
-    loss: str = "squared_error"  # or "absolute_error"; poisson/gamma are mis-converted by skl2onnx
+    # "auto": backtest both losses, keep the better; poisson/gamma are mis-converted by skl2onnx
+    loss: str = "auto"
     target_opset: int = 17
     ml_opset: int = 3
     parity_rows: int = 64
@@ -123,7 +125,7 @@ class TrainingSettings:
             raise ValueError("backtest_origins must be >= 1")
         if not 0.0 < self.level < 1.0:
             raise ValueError("level must be within (0, 1)")
-        if self.loss not in ("squared_error", "absolute_error"):
+        if self.loss not in ("auto", *LOSSES):
             raise ValueError(
                 f"loss {self.loss!r} is not supported (ONNX conversion is only exact for "
                 "squared_error and absolute_error)"
@@ -226,12 +228,12 @@ def _training_rows(
 # ---------------------------------------------------------------------------------------------- model
 
 
-def _fit(rows: _Rows, settings: TrainingSettings) -> Any:
+def _fit(rows: _Rows, settings: TrainingSettings, loss: str) -> Any:
     from sklearn.ensemble import HistGradientBoostingRegressor
     from threadpoolctl import threadpool_limits
 
     model = HistGradientBoostingRegressor(
-        loss=settings.loss,
+        loss=loss,
         learning_rate=settings.learning_rate,
         max_iter=settings.max_iter,
         max_leaf_nodes=settings.max_leaf_nodes,
@@ -267,12 +269,21 @@ class _Backtest:
     metrics: dict[str, float]
     residuals: np.ndarray  # (n_cases, H) scaled residuals, NaN where the actual is missing
     calibration: Calibration
+    loss: str = ""
+
+
+def _stride(spec: FeatureSpec, settings: TrainingSettings) -> int:
+    """Steps between backtest origins: a day, or half the horizon when that is longer (so the origins of
+    a week-ahead model span about four weeks and the calibration sees more than one week's regime)."""
+    if settings.backtest_stride:
+        return int(settings.backtest_stride)
+    return max(spec.season_day, spec.max_horizon // 2)
 
 
 def _backtest_plan(series: Sequence[SeriesData], spec: FeatureSpec, settings: TrainingSettings) -> list[int]:
     """Number of backtest origins per series (0 when a series is too short to hold any out)."""
     H = spec.max_horizon
-    stride = settings.backtest_stride or spec.season_day
+    stride = _stride(spec, settings)
     plan = []
     min_train = spec.season_day + H  # need a day of history and one full horizon to train on
     for s in series:
@@ -287,15 +298,18 @@ def _backtest_plan(series: Sequence[SeriesData], spec: FeatureSpec, settings: Tr
 def _backtest(
     series: Sequence[SeriesData], spec: FeatureSpec, settings: TrainingSettings, plan: Sequence[int]
 ) -> _Backtest:
+    """Fit on data before each series' first backtest origin, forecast from every origin, score.
+
+    With loss="auto" one model per candidate loss is backtested and the one with the lower backtest
+    MASE (then WAPE) is kept: its loss is used for the final model and its residuals calibrate it."""
     H = spec.max_horizon
-    stride = settings.backtest_stride or spec.season_day
-    m = spec.season_day
+    stride = _stride(spec, settings)
     first_origin = [
         s.values.shape[0] - 1 - ((k - 1) * stride + H) if k else s.values.shape[0] - 1
         for s, k in zip(series, plan, strict=True)
     ]
-    rows = _training_rows(series, first_origin, spec, settings.max_rows, settings.seed + 1)
-    model = _fit(rows, settings)
+    # Half the row budget: the backtest models only choose the loss and calibrate (keeps training fast).
+    rows = _training_rows(series, first_origin, spec, max(settings.max_rows // 2, 1), settings.seed + 1)
 
     windows, stamps, actuals, insamples = [], [], [], []
     for s, k, o0 in zip(series, plan, first_origin, strict=True):
@@ -310,11 +324,44 @@ def _backtest(
     idx = np.repeat(np.arange(n), H)
     steps = np.tile(np.arange(1, H + 1), n)
     X, level = build_rows(W, np.asarray(stamps, dtype=np.int64), idx, steps, spec)
-    point = np.maximum(_predict_sklearn(model, X, settings.n_threads) * level, 0.0).reshape(n, H)
     scale = level.reshape(n, H)
     actual = np.stack(actuals)
-    residuals = (actual - point) / scale
+    baseline = [seasonal_naive_forecast(_ffill(x), H, spec.season_day) for x in insamples]
 
+    results = []
+    losses = LOSSES if settings.loss == "auto" else (settings.loss,)
+    for loss in losses:
+        model = _fit(rows, settings, loss)
+        point = np.maximum(_predict_sklearn(model, X, settings.n_threads) * level, 0.0).reshape(n, H)
+        result = _score(point, actual, scale, insamples, baseline, spec, settings)
+        result.loss = loss
+        results.append(result)
+    best = results[0]
+    for result in results[1:]:
+        if _better(result.metrics, best.metrics):
+            best = result
+    for result in results:
+        best.metrics[f"backtest_mase_{result.loss}"] = result.metrics["mase"]
+    best.metrics["loss_is_absolute_error"] = float(best.loss == "absolute_error")
+    return best
+
+
+def _better(a: dict[str, float], b: dict[str, float]) -> bool:
+    key = "mase" if math.isfinite(a["mase"]) and math.isfinite(b["mase"]) else "wape"
+    return bool(a[key] < b[key])
+
+
+def _score(
+    point: np.ndarray,
+    actual: np.ndarray,
+    scale: np.ndarray,
+    insamples: list[np.ndarray],
+    baseline: list[np.ndarray],
+    spec: FeatureSpec,
+    settings: TrainingSettings,
+) -> _Backtest:
+    H, m = spec.max_horizon, spec.season_day
+    residuals = (actual - point) / scale
     calibration = _calibrate(residuals)
     lo_off, hi_off = calibration.offsets(H, settings.level)
     lower = np.minimum(np.maximum(point + lo_off * scale, 0.0), point)
@@ -322,10 +369,9 @@ def _backtest(
 
     mases, smapes, b_mases, b_smapes = [], [], [], []
     abs_err = abs_base = abs_act = 0.0
-    for i in range(n):
+    for i in range(point.shape[0]):
         a = actual[i]
-        hist = _ffill(insamples[i])
-        base = seasonal_naive_forecast(hist, H, m)
+        base = baseline[i]
         denom = seasonal_naive_scale(insamples[i], m)
         if math.isfinite(denom):
             mases.append(mae(a, point[i]) / denom)
@@ -344,7 +390,7 @@ def _backtest(
         "baseline_mase": _mean(b_mases),
         "baseline_smape": _mean(b_smapes),
         "baseline_wape": 100.0 * abs_base / abs_act if abs_act > 0 else float("nan"),
-        "backtest_cases": float(n),
+        "backtest_cases": float(point.shape[0]),
     }
     return _Backtest(metrics=metrics, residuals=residuals, calibration=calibration)
 
@@ -498,7 +544,7 @@ def train_forecaster(
     rows = _training_rows(
         series, [s.values.shape[0] - 1 for s in series], spec, settings.max_rows, settings.seed
     )
-    model = _fit(rows, settings)
+    model = _fit(rows, settings, backtest.loss)
     onnx_bytes = _export(model, spec, calibration, settings)
 
     # Validation batch: the rows production will see first (each series' last origin), plus training rows.

@@ -188,3 +188,28 @@ def test_calibration_interpolates_quantiles_and_widens_with_the_level() -> None:
     # and a level outside the table is refused
     with pytest.raises(ValueError, match="level"):
         cal.offsets(2, 0.95)
+
+
+def test_week_ratio_features_compare_the_last_day_with_the_same_day_a_week_before() -> None:
+    # Given a flat series whose last day is twice the same day one week earlier
+    spec = default_spec(3600, 24)
+    w = np.full((1, spec.window), 10.0)
+    w[0, -24:] = 20.0
+    X, level = build_rows(w, np.array([MONDAY_MIDNIGHT]), np.zeros(3, np.intp), np.array([1, 2, 24]), spec)
+    # Then ratio_week is 2 and the weekly same-slot value scaled by it is 2x that value
+    assert X[:, _col(spec, "ratio_week")].tolist() == [2.0] * 3
+    np.testing.assert_allclose(
+        X[:, _col(spec, "same_slot_week_adjusted")], 2.0 * X[:, _col(spec, "same_slot_week_1")], rtol=1e-6
+    )
+    # and the day-over-day change of the last 24 h is +10, in units of the level
+    np.testing.assert_allclose(X[:, _col(spec, "change_day_24")] * level, 10.0, rtol=1e-6)
+
+
+def test_feature_groups_can_be_switched_off_and_unknown_groups_are_refused() -> None:
+    full = default_spec(3600, 24)
+    lean = FeatureSpec.from_dict({**full.to_dict(), "change_seasons": [], "week_ratio": False})
+    assert lean.n_features == full.n_features - 4 - 2  # 2 seasons x 2 windows, ratio + adjusted lag
+    X, _ = build_rows(np.ones((1, lean.window)), np.array([0]), np.zeros(2, np.intp), np.array([1, 2]), lean)
+    assert X.shape == (2, lean.n_features)
+    with pytest.raises(ValueError, match="change_seasons"):
+        FeatureSpec.from_dict({**full.to_dict(), "change_seasons": ["month"]})

@@ -74,6 +74,14 @@ def test_training_returns_a_self_contained_onnx_model_and_backtest_metrics(
     assert {o.domain: o.version for o in model.opset_import}[""] == FAST.target_opset
 
 
+def test_auto_loss_keeps_the_loss_with_the_lower_backtest_mase(trained: TrainingResult) -> None:
+    # Given the default loss="auto" / Then both losses were backtested and the better one was kept
+    sq = trained.metrics["backtest_mase_squared_error"]
+    ab = trained.metrics["backtest_mase_absolute_error"]
+    assert trained.metrics["mase"] == min(sq, ab)
+    assert trained.metrics["loss_is_absolute_error"] == float(ab < sq)
+
+
 def test_model_beats_the_seasonal_naive_on_noisy_seasonal_counts(trained: TrainingResult) -> None:
     # Given Poisson counts around a stable weekly profile, where repeating yesterday doubles the noise
     # Then the backtest MASE of the model is below the seasonal naive's on the same origins
