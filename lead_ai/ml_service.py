@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -29,46 +28,50 @@ if TYPE_CHECKING:
 _PROMOTION_ATTEMPTS = 8
 
 
-@dataclass
 class Dependencies:
-    """The adapters every use case needs; built once per container."""
+    """The adapters every use case needs; each built once per container, on first use."""
 
-    settings: Settings
-    history: HistoryStore
-    tracker: ModelTracker
-    artifacts: ArtifactStore
-    analytics: AnalyticsService
-    _cache: ModelCache | None = field(default=None, repr=False)
+    def __init__(self, settings: Settings, analytics: AnalyticsService) -> None:
+        self.settings = settings
+        self.analytics = analytics
 
-    @property
+    @cached_property
+    def history(self) -> HistoryStore:
+        from lead_ai.aws_clients import client
+
+        return HistoryStore(client("dynamodb"), self.settings.observations_table)
+
+    @cached_property
+    def tracker(self) -> ModelTracker:
+        from lead_ai.aws_clients import client
+
+        return ModelTracker(client("dynamodb"), self.settings.registry_table, self.analytics)
+
+    @cached_property
+    def artifacts(self) -> ArtifactStore:
+        from lead_ai.aws_clients import client
+
+        return ArtifactStore(client("s3"), self.settings.bucket)
+
+    @cached_property
     def cache(self) -> ModelCache:
-        # Built on first use: only the prediction function pays for onnxruntime.
-        if self._cache is None:
-            from lead_ai.model_cache import ModelCache
+        # Only the prediction function pays for onnxruntime.
+        from lead_ai.model_cache import ModelCache
 
-            self._cache = ModelCache(
-                self.tracker,
-                self.artifacts,
-                self.history,
-                self.analytics,
-                ttl_seconds=self.settings.registry_ttl_seconds,
-            )
-        return self._cache
+        return ModelCache(
+            self.tracker, self.artifacts, self.history, self.analytics, ttl_seconds=self.settings.registry_ttl_seconds
+        )
 
 
-def build_dependencies(settings: Settings | None = None, analytics: AnalyticsService | None = None) -> Dependencies:
-    from lead_ai.aws_clients import client
-
-    settings = settings or get_settings()
-    analytics = analytics or MetricsAnalytics()
-    dynamodb = client("dynamodb")
-    return Dependencies(
-        settings=settings,
-        history=HistoryStore(dynamodb, settings.observations_table),
-        tracker=ModelTracker(dynamodb, settings.registry_table, analytics),
-        artifacts=ArtifactStore(client("s3"), settings.bucket),
-        analytics=analytics,
-    )
+def build_dependencies(
+    settings: Settings | None = None, analytics: AnalyticsService | None = None, *, uses_s3: bool = True
+) -> Dependencies:
+    """Build the container's adapters now (at init, outside the handler), S3 only where it is used."""
+    deps = Dependencies(settings or get_settings(), analytics or MetricsAnalytics())
+    _ = deps.history, deps.tracker
+    if uses_s3:
+        _ = deps.artifacts
+    return deps
 
 
 class MLService:

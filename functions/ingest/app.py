@@ -13,7 +13,7 @@ from lead_ai.ml_service import MLService, build_dependencies
 from lead_ai.monitoring import logger, metrics
 from lead_ai.validation import content_type_of, parse_observations, request_body, validate_series_id
 
-deps = build_dependencies()
+deps = build_dependencies(uses_s3=False)  # ingest never touches the bucket
 app = create_app()
 
 
