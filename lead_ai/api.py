@@ -7,9 +7,11 @@ import logging
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import ServiceError
+from aws_lambda_powertools.metrics import MetricUnit
 
 from lead_ai.errors import LeadAIError, ServiceUnavailableError
 from lead_ai.monitoring.logger import logger
+from lead_ai.monitoring.metrics import metrics
 
 # The SDK's DEBUG logs carry request parameters (customer data, e.g. ingested values) and signed
 # headers (the access key id, the session token). A function log level of DEBUG (Lambda's advanced
@@ -57,6 +59,8 @@ def create_app() -> APIGatewayRestResolver:
 
 
 def _json_response(status: int, body: dict[str, object], headers: dict[str, str]) -> Response:
+    # One metric per error answer: 4xx are the callers' mistakes, 5xx ours (or a dependency's).
+    metrics.add_metric(name="RequestRejected" if status < 500 else "RequestFailed", unit=MetricUnit.Count, value=1)
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,

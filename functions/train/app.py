@@ -59,6 +59,7 @@ def _is_scheduled_event(event: dict[str, Any]) -> bool:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if _is_scheduled_event(event):
         logger.set_correlation_id(event.get("id"))
+        metrics.add_metric(name="ScheduledEventReceived", unit=MetricUnit.Count, value=1)
         idempotency.register_lambda_context(context)
         return run_schedule(event=event)
     return app.resolve(event, context)
