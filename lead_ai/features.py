@@ -95,6 +95,7 @@ class FeatureSpec:
     rolling_windows: tuple[int, ...] = (6, 24, 168)
     change_seasons: tuple[str, ...] = ("day", "week")  # compare the latest hours with a day / week before
     week_ratio: bool = True  # last day / same day a week before, and the weekly lag scaled by it
+    level_window: int = 0  # observations averaged for the level; 0 = season_week
     version: int = 1
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
@@ -213,7 +214,7 @@ def level_of(windows: np.ndarray, spec: FeatureSpec) -> np.ndarray:
     """Per-window scale: mean |y| of the last season_week observed values, else of the whole window,
     else 1. Never zero, never NaN."""
     w = np.atleast_2d(windows)
-    recent, _ = _nanmean_rows(np.abs(w[:, -spec.season_week :]))
+    recent, _ = _nanmean_rows(np.abs(w[:, -(spec.level_window or spec.season_week) :]))
     whole, _ = _nanmean_rows(np.abs(w))
     level = np.where(np.isfinite(recent) & (recent > _LEVEL_FLOOR), recent, whole)
     return np.where(np.isfinite(level) & (level > _LEVEL_FLOOR), level, 1.0)

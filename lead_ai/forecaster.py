@@ -56,6 +56,7 @@ QUANTILE_LEVELS = (
     0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.875, 0.9, 0.925, 0.95, 0.975, 0.99, 0.995,
 )  # fmt: skip
 LOSSES = ("squared_error", "absolute_error")
+BLEND_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)  # weight of the squared-error model tried by loss="auto"
 _TARGET_CLIP = 1e3  # scaled targets beyond this are clipped (a burst after a dead week)
 
 
@@ -107,7 +108,7 @@ class TrainingSettings:
     max_leaf_nodes: int = 31
     min_samples_leaf: int = 40
     l2_regularization: float = 1.0
-    # "auto": backtest both losses, keep the better; poisson/gamma are mis-converted by skl2onnx
+    # "auto": backtest both losses and their blends, keep the best; poisson/gamma are mis-converted
     loss: str = "auto"
     target_opset: int = 17
     ml_opset: int = 3
@@ -254,6 +255,22 @@ def _fit(rows: _Rows, settings: TrainingSettings, loss: str) -> Any:
     return model
 
 
+def _final_model(rows: _Rows, settings: TrainingSettings, weights: dict[str, float]) -> Any:
+    """One model per loss in the blend; two are combined in a VotingRegressor (exported as one graph:
+    both tree ensembles, weighted sum)."""
+    models = [(loss, _fit(rows, settings, loss)) for loss in weights]
+    if len(models) == 1:
+        return models[0][1]
+    from sklearn.ensemble import VotingRegressor
+    from sklearn.utils import Bunch
+
+    w = np.array([weights[loss] for loss, _ in models])
+    blend = VotingRegressor(models, weights=w)  # skl2onnx needs the weights as an array
+    blend.estimators_ = [m for _, m in models]  # prefit: no refit of the members
+    blend.named_estimators_ = Bunch(**dict(models))
+    return blend
+
+
 def _predict_sklearn(model: Any, X: np.ndarray, n_threads: int) -> np.ndarray:
     from threadpoolctl import threadpool_limits
 
@@ -269,7 +286,7 @@ class _Backtest:
     metrics: dict[str, float]
     residuals: np.ndarray  # (n_cases, H) scaled residuals, NaN where the actual is missing
     calibration: Calibration
-    loss: str = ""
+    weights: dict[str, float] = field(default_factory=dict)  # loss -> blend weight (those > 0)
 
 
 def _stride(spec: FeatureSpec, settings: TrainingSettings) -> int:
@@ -328,21 +345,29 @@ def _backtest(
     actual = np.stack(actuals)
     baseline = [seasonal_naive_forecast(_ffill(x), H, spec.season_day) for x in insamples]
 
-    results = []
     losses = LOSSES if settings.loss == "auto" else (settings.loss,)
-    for loss in losses:
-        model = _fit(rows, settings, loss)
-        point = np.maximum(_predict_sklearn(model, X, settings.n_threads) * level, 0.0).reshape(n, H)
+    raw = {loss: _predict_sklearn(_fit(rows, settings, loss), X, settings.n_threads) for loss in losses}
+    # Candidate blends: weight of the squared-error model (auto), else the one loss asked for.
+    blends = (
+        [{"squared_error": w, "absolute_error": 1.0 - w} for w in BLEND_WEIGHTS]
+        if len(raw) > 1
+        else [{losses[0]: 1.0}]
+    )
+    best: _Backtest | None = None
+    by_weight: dict[float, float] = {}
+    for weights in blends:
+        mix = sum(w * raw[loss] for loss, w in weights.items())
+        point = np.maximum(np.asarray(mix) * level, 0.0).reshape(n, H)
         result = _score(point, actual, scale, insamples, baseline, spec, settings)
-        result.loss = loss
-        results.append(result)
-    best = results[0]
-    for result in results[1:]:
-        if _better(result.metrics, best.metrics):
+        result.weights = {loss: w for loss, w in weights.items() if w > 0}
+        by_weight[weights.get("squared_error", 0.0)] = result.metrics["mase"]
+        if best is None or _better(result.metrics, best.metrics):
             best = result
-    for result in results:
-        best.metrics[f"backtest_mase_{result.loss}"] = result.metrics["mase"]
-    best.metrics["loss_is_absolute_error"] = float(best.loss == "absolute_error")
+    assert best is not None
+    if len(raw) > 1:
+        best.metrics["backtest_mase_squared_error"] = by_weight[1.0]
+        best.metrics["backtest_mase_absolute_error"] = by_weight[0.0]
+    best.metrics["weight_squared_error"] = best.weights.get("squared_error", 0.0)
     return best
 
 
@@ -494,17 +519,20 @@ def check_parity(model: Any, onnx_bytes: bytes, X: np.ndarray, rtol: float, n_th
     return float(err.max()) if err.size else 0.0
 
 
-def _library_versions(settings: TrainingSettings) -> dict[str, str]:
+def _library_versions(onnx_bytes: bytes) -> dict[str, str]:
+    """Versions that produced the model; the opsets are those the exported graph declares (skl2onnx
+    uses the lowest opset, up to the pinned target_opset, that holds every operator it emits)."""
     import onnx
     import skl2onnx
     import sklearn
 
+    opsets = {o.domain: o.version for o in onnx.load_from_string(onnx_bytes).opset_import}
     return {
         "sklearn": sklearn.__version__,
         "skl2onnx": skl2onnx.__version__,
         "onnx": onnx.__version__,
-        "onnx_opset": str(settings.target_opset),
-        "onnx_ml_opset": str(settings.ml_opset),
+        "onnx_opset": str(opsets.get("", opsets.get("ai.onnx", ""))),
+        "onnx_ml_opset": str(opsets.get("ai.onnx.ml", "")),
         "numpy": np.__version__,
     }
 
@@ -544,7 +572,7 @@ def train_forecaster(
     rows = _training_rows(
         series, [s.values.shape[0] - 1 for s in series], spec, settings.max_rows, settings.seed
     )
-    model = _fit(rows, settings, backtest.loss)
+    model = _final_model(rows, settings, backtest.weights)
     onnx_bytes = _export(model, spec, calibration, settings)
 
     # Validation batch: the rows production will see first (each series' last origin), plus training rows.
@@ -569,7 +597,7 @@ def train_forecaster(
         onnx_bytes=onnx_bytes,
         feature_spec=spec.to_dict(),
         metrics=metrics,
-        library_versions=_library_versions(settings),
+        library_versions=_library_versions(onnx_bytes),
         n_points=int(sum(s.n_observed for s in series)),
         training_start=int(min(s.first_timestamp for s in series)),
         training_end=int(max(s.last_timestamp for s in series)),
