@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from lead_ai.dynamo import guarded
@@ -68,3 +70,15 @@ class ArtifactStore:
         if ref.version_id:
             kwargs["VersionId"] = ref.version_id
         guarded("deleting the model", lambda: self._client.delete_object(**kwargs))
+
+    def stored_models(self) -> Iterator[tuple[str, str | None, datetime]]:
+        """Every stored model object version: (key, S3 version id, last modified)."""
+        kwargs: dict[str, Any] = {"Bucket": self._bucket, "Prefix": "models/"}
+        while True:
+            page = guarded("listing stored models", lambda k=kwargs: self._client.list_object_versions(**k))
+            for version in page.get("Versions", []):
+                yield version["Key"], version.get("VersionId"), version["LastModified"]
+            if not page.get("IsTruncated"):
+                return
+            kwargs["KeyMarker"] = page.get("NextKeyMarker")
+            kwargs["VersionIdMarker"] = page.get("NextVersionIdMarker")

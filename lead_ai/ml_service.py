@@ -305,5 +305,34 @@ def retrain_changed_series(deps: Dependencies) -> dict[str, Any]:
     return {"trained": trained, "skipped": skipped, "failed": failed}
 
 
+def sweep_orphan_artifacts(deps: Dependencies, *, min_age_seconds: float = 3600.0) -> int:
+    """Delete model objects no verified or rejected version references (the scheduled clean-up).
+
+    Training deletes its upload when registration fails, but if S3 is down for that delete too, the
+    object stays; this catches it later. Objects younger than `min_age_seconds` are left alone: they
+    may belong to a training still registering.
+    """
+    from datetime import UTC, datetime
+
+    referenced: dict[str, set[tuple[str, str | None]]] = {}
+    deleted = 0
+    now = datetime.now(UTC)
+    for key, version_id, modified in deps.artifacts.stored_models():
+        if (now - modified).total_seconds() < min_age_seconds:
+            continue
+        series_id = key.split("/")[1] if key.count("/") >= 2 else ""
+        if series_id not in referenced:
+            referenced[series_id] = {
+                (v.artifact.key, v.artifact.version_id)
+                for v in deps.tracker.list_versions(series_id)
+                if v.artifact is not None
+            }
+        if (key, version_id) not in referenced[series_id]:
+            deps.artifacts.delete(ArtifactRef(key, version_id, "", 0))
+            logger.warning("deleted an orphan model object", extra={"key": key, "s3_version_id": version_id})
+            deleted += 1
+    return deleted
+
+
 def _iso(ts: int) -> str:
     return f"{np.datetime_as_string(np.datetime64(int(ts), 's'), unit='s')}Z"

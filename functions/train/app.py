@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lead_ai.api import create_app
 from lead_ai.errors import ConfigurationError
-from lead_ai.ml_service import MLService, build_dependencies, retrain_changed_series
+from lead_ai.ml_service import MLService, build_dependencies, retrain_changed_series, sweep_orphan_artifacts
 from lead_ai.monitoring import logger, metrics
 from lead_ai.validation import validate_series_id, validate_version
 
@@ -46,6 +46,7 @@ def post_promote(series_id: str, version: str) -> dict[str, Any]:
 @idempotent_function(data_keyword_argument="event", config=idempotency, persistence_store=persistence)
 def run_schedule(event: dict[str, Any]) -> dict[str, Any]:
     outcome = retrain_changed_series(deps)
+    outcome["orphan_artifacts_deleted"] = sweep_orphan_artifacts(deps)
     metrics.add_metric(name="ScheduledTrainings", unit=MetricUnit.Count, value=len(outcome["trained"]))
     return outcome
 
