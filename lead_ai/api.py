@@ -43,6 +43,7 @@ def create_app() -> APIGatewayRestResolver:
     def handle_resolver_error(error: ServiceError) -> Response:
         # The resolver's own errors (NotFoundError: no route matches the path): without this handler
         # they would reach the catch-all below and answer 500.
+        body: dict[str, object]
         if error.status_code == 404:
             body = {"error": "not_found", "message": "no route matches this method and path"}
         else:
@@ -53,14 +54,18 @@ def create_app() -> APIGatewayRestResolver:
     def handle_unexpected(error: Exception) -> Response:
         # Never a stack trace to the caller; the log keeps it.
         logger.exception("unexpected error")
-        return _json_response(500, {"error": "internal_error", "message": "internal error; see the service logs"}, {})
+        return _json_response(
+            500, {"error": "internal_error", "message": "internal error; see the service logs"}, {}
+        )
 
     return app
 
 
 def _json_response(status: int, body: dict[str, object], headers: dict[str, str]) -> Response:
     # One metric per error answer: 4xx are the callers' mistakes, 5xx ours (or a dependency's).
-    metrics.add_metric(name="RequestRejected" if status < 500 else "RequestFailed", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(
+        name="RequestRejected" if status < 500 else "RequestFailed", unit=MetricUnit.Count, value=1
+    )
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,

@@ -7,6 +7,7 @@ import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from lead_ai.dynamo import guarded
@@ -75,7 +76,7 @@ class ArtifactStore:
         """Every stored model object version: (key, S3 version id, last modified)."""
         kwargs: dict[str, Any] = {"Bucket": self._bucket, "Prefix": "models/"}
         while True:
-            page = guarded("listing stored models", lambda k=kwargs: self._client.list_object_versions(**k))
+            page = guarded("listing stored models", partial(self._client.list_object_versions, **kwargs))
             for version in page.get("Versions", []):
                 yield version["Key"], version.get("VersionId"), version["LastModified"]
             if not page.get("IsTruncated"):

@@ -16,7 +16,11 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from lead_ai.local.demo import run_demo
 
     return run_demo(
-        _project_dir(args.template), days=args.days, seed=args.seed, horizon=args.horizon, verbose=args.verbose
+        _project_dir(args.template),
+        days=args.days,
+        seed=args.seed,
+        horizon=args.horizon,
+        verbose=args.verbose,
     )
 
 
@@ -32,7 +36,10 @@ def _cmd_invoke(args: argparse.Namespace) -> int:
     if os.environ.get("AWS_ENDPOINT_URL"):
         context = nullcontext(None)  # talk to the stack (or AWS) the environment points at
     else:
-        print("AWS_ENDPOINT_URL is not set: starting an embedded, empty local stack for this call", file=sys.stderr)
+        print(
+            "AWS_ENDPOINT_URL is not set: starting an embedded, empty local stack for this call",
+            file=sys.stderr,
+        )
         context = running_stack(Path(args.template))  # type: ignore[assignment]
     # As `sam local invoke` does: the function's own output (logs, EMF metrics) on stderr, the response on stdout.
     with context, redirect_stdout(sys.stderr):
@@ -79,7 +86,9 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lead-ai", description=__doc__)
-    parser.add_argument("--template", default="template.yaml", help="the SAM template (default: ./template.yaml)")
+    parser.add_argument(
+        "--template", default="template.yaml", help="the SAM template (default: ./template.yaml)"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     demo = commands.add_parser("demo", help="ingest generated history, train, forecast — all locally")
@@ -106,7 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     from lead_ai.batch_forecast import add_forecast_arguments, run_forecast_command
 
-    forecast = commands.add_parser("forecast", help="train and forecast a CSV of history through the ONNX path")
+    forecast = commands.add_parser(
+        "forecast", help="train and forecast a CSV of history through the ONNX path"
+    )
     add_forecast_arguments(forecast)
     forecast.set_defaults(run=run_forecast_command)
     return parser

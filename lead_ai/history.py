@@ -10,6 +10,7 @@ import random
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -64,7 +65,7 @@ class HistoryStore:
         pending = {self._table: requests}
         for attempt in range(_MAX_UNPROCESSED_ROUNDS):
             response = guarded(
-                "writing observations", lambda p=pending: self._client.batch_write_item(RequestItems=p)
+                "writing observations", partial(self._client.batch_write_item, RequestItems=pending)
             )
             pending = response.get("UnprocessedItems") or {}
             if not pending:

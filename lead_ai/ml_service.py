@@ -59,7 +59,11 @@ class Dependencies:
         from lead_ai.model_cache import ModelCache
 
         return ModelCache(
-            self.tracker, self.artifacts, self.history, self.analytics, ttl_seconds=self.settings.registry_ttl_seconds
+            self.tracker,
+            self.artifacts,
+            self.history,
+            self.analytics,
+            ttl_seconds=self.settings.registry_ttl_seconds,
         )
 
 
@@ -100,7 +104,9 @@ class MLService:
         deps.history.put(self.series_id, batch.points)
         span = deps.history.span(self.series_id)
         assert span is not None  # we just wrote at least one slot
-        revision = deps.tracker.record_ingest(self.series_id, span.first_timestamp, span.last_timestamp, span.count)
+        revision = deps.tracker.record_ingest(
+            self.series_id, span.first_timestamp, span.last_timestamp, span.count
+        )
         deps.analytics.track("ObservationsAccepted", self.series_id, {"count": len(batch.points)})
         return {
             "series_id": self.series_id,
@@ -139,7 +145,11 @@ class MLService:
         )
         logger.info(
             "model trained",
-            extra={"series_id": self.series_id, "seconds": round(time.perf_counter() - started, 3), "metrics": result.metrics},
+            extra={
+                "series_id": self.series_id,
+                "seconds": round(time.perf_counter() - started, 3),
+                "metrics": result.metrics,
+            },
         )
         record = TrainingRecord(
             feature_spec=result.feature_spec,
@@ -180,7 +190,9 @@ class MLService:
             try:
                 self._deps.artifacts.delete(uploaded)
             except Exception:
-                logger.exception("could not delete the artifact of a failed version", extra={"key": uploaded.key})
+                logger.exception(
+                    "could not delete the artifact of a failed version", extra={"key": uploaded.key}
+                )
         try:
             self._deps.tracker.mark_failed(self.series_id, version, f"registration failed: {cause}")
         except Exception:
@@ -197,7 +209,9 @@ class MLService:
                 tracker.mark_rejected(self.series_id, candidate.version, reason, candidate.metrics)
                 return tracker.get_version(self.series_id, candidate.version)
             try:
-                tracker.promote(self.series_id, candidate, expected_current=current.version if current else None)
+                tracker.promote(
+                    self.series_id, candidate, expected_current=current.version if current else None
+                )
                 return tracker.get_version(self.series_id, candidate.version)
             except VersionConflictError:
                 continue  # another training moved CURRENT meanwhile: compare against the new champion
@@ -250,7 +264,10 @@ class MLService:
         return {
             "series_id": self.series_id,
             "current_version": current.version if current else None,
-            "versions": [v.to_dict() | {"current": current is not None and v.version == current.version} for v in versions],
+            "versions": [
+                v.to_dict() | {"current": current is not None and v.version == current.version}
+                for v in versions
+            ],
         }
 
     def promote(self, version: str) -> dict[str, Any]:
@@ -259,7 +276,8 @@ class MLService:
         target = tracker.get_version(self.series_id, version)
         if target.artifact is None:
             raise VersionConflictError(
-                f"version {version} is {target.status}: only verified versions can be promoted", field="version"
+                f"version {version} is {target.status}: only verified versions can be promoted",
+                field="version",
             )
         current = tracker.current(self.series_id)
         if current is not None and current.version == version:
@@ -298,9 +316,12 @@ def retrain_changed_series(deps: Dependencies) -> dict[str, Any]:
             logger.exception("scheduled training failed", extra={"series_id": series.series_id})
             failed.append({"series_id": series.series_id, "reason": exc.message})
         else:
-            trained.append({"series_id": series.series_id, "version": outcome["version"], "status": outcome["status"]})
+            trained.append(
+                {"series_id": series.series_id, "version": outcome["version"], "status": outcome["status"]}
+            )
     logger.info(
-        "scheduled retraining done", extra={"trained": len(trained), "skipped": len(skipped), "failed": len(failed)}
+        "scheduled retraining done",
+        extra={"trained": len(trained), "skipped": len(skipped), "failed": len(failed)},
     )
     return {"trained": trained, "skipped": skipped, "failed": failed}
 

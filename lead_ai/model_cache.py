@@ -91,7 +91,12 @@ class ModelCache:
             or entry.fallback_from == pointer.version  # still broken: keep serving the fallback
         )
         if entry is not None and unchanged:
-            forecaster, version, sha, fallback_from = entry.forecaster, entry.version, entry.sha256, entry.fallback_from
+            forecaster, version, sha, fallback_from = (
+                entry.forecaster,
+                entry.version,
+                entry.sha256,
+                entry.fallback_from,
+            )
         else:
             forecaster, version, sha, fallback_from = self._load_current_or_fallback(series_id, pointer)
         window = self._history.latest(series_id, forecaster.spec.window, forecaster.spec.interval_seconds)
@@ -113,7 +118,11 @@ class ModelCache:
             if loaded is not None:
                 logger.error(
                     "current model unusable: serving the newest verified version instead",
-                    extra={"series_id": series_id, "model_version": pointer.version, "served_version": candidate.version},
+                    extra={
+                        "series_id": series_id,
+                        "model_version": pointer.version,
+                        "served_version": candidate.version,
+                    },
                 )
                 self._analytics.track("ModelFallbackServed", series_id)
                 return loaded, candidate.version, candidate.artifact.sha256, pointer.version

@@ -16,6 +16,7 @@ import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from lead_ai.artifacts import ArtifactRef
@@ -215,7 +216,7 @@ class ModelTracker:
             "ExpressionAttributeValues": {":series": s("SERIES")},
         }
         while True:
-            page = guarded("listing series", lambda k=kwargs: self._client.scan(**k))
+            page = guarded("listing series", partial(self._client.scan, **kwargs))
             for item in page.get("Items", []):
                 info = _series_from_item(item)
                 if info.revision > 0 and (info.trained_revision or 0) < info.revision:
@@ -255,9 +256,13 @@ class ModelTracker:
             version = format_version(candidate)
             logger.info("model version allocated", extra={"series_id": series_id, "model_version": version})
             return ModelVersion(series_id, version, Status.PENDING, created, feature_spec=dict(feature_spec))
-        raise VersionConflictError(f"could not allocate a version for '{series_id}': too many concurrent trainings")
+        raise VersionConflictError(
+            f"could not allocate a version for '{series_id}': too many concurrent trainings"
+        )
 
-    def mark_verified(self, series_id: str, version: str, artifact: ArtifactRef, record: TrainingRecord) -> None:
+    def mark_verified(
+        self, series_id: str, version: str, artifact: ArtifactRef, record: TrainingRecord
+    ) -> None:
         """Attach the verified artifact and the training record; only a pending version can be verified."""
         try:
             self._client.update_item(
@@ -290,7 +295,10 @@ class ModelTracker:
 
     def mark_rejected(self, series_id: str, version: str, reason: str, metrics: Mapping[str, float]) -> None:
         self._set_status(series_id, version, Status.REJECTED, reason, expected=Status.VERIFIED)
-        logger.info("model version rejected", extra={"series_id": series_id, "model_version": version, "reason": reason})
+        logger.info(
+            "model version rejected",
+            extra={"series_id": series_id, "model_version": version, "reason": reason},
+        )
         self._analytics.track("ModelVersionRejected", series_id, headline(metrics))
 
     def mark_failed(self, series_id: str, version: str, reason: str) -> None:
@@ -481,7 +489,9 @@ def _artifact_from_item(item: Mapping[str, Any]) -> ArtifactRef:
 
 def _version_from_item(item: Mapping[str, Any]) -> ModelVersion:
     has_artifact = "sha256" in item
-    start, end, points, revision = (get_n(item, k) for k in ("training_start", "training_end", "training_points", "history_revision"))
+    start, end, points, revision = (
+        get_n(item, k) for k in ("training_start", "training_end", "training_points", "history_revision")
+    )
     return ModelVersion(
         series_id=get_s(item, "series_id") or "",
         version=get_s(item, "version") or "",

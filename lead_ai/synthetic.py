@@ -13,8 +13,32 @@ import numpy as np
 
 # Relative arrival rate by local hour: inbound leads follow the working day, with a lunch dip.
 _HOURLY_SHAPE = np.array(
-    [0.15, 0.1, 0.08, 0.08, 0.1, 0.2, 0.45, 0.9, 1.5, 1.9, 2.0, 1.8,
-     1.4, 1.7, 1.9, 1.8, 1.5, 1.1, 0.8, 0.6, 0.5, 0.4, 0.3, 0.2]
+    [
+        0.15,
+        0.1,
+        0.08,
+        0.08,
+        0.1,
+        0.2,
+        0.45,
+        0.9,
+        1.5,
+        1.9,
+        2.0,
+        1.8,
+        1.4,
+        1.7,
+        1.9,
+        1.8,
+        1.5,
+        1.1,
+        0.8,
+        0.6,
+        0.5,
+        0.4,
+        0.3,
+        0.2,
+    ]
 )
 _WEEKDAY_SHAPE = np.array([1.1, 1.15, 1.1, 1.05, 0.95, 0.35, 0.25])  # Monday first
 
@@ -22,7 +46,13 @@ _WEEKDAY_SHAPE = np.array([1.1, 1.15, 1.1, 1.05, 0.95, 0.35, 0.25])  # Monday fi
 def _holidays(years: range) -> set[date]:
     days: set[date] = set()
     for year in years:
-        days |= {date(year, 1, 1), date(year, 7, 4), date(year, 12, 24), date(year, 12, 25), date(year, 12, 31)}
+        days |= {
+            date(year, 1, 1),
+            date(year, 7, 4),
+            date(year, 12, 24),
+            date(year, 12, 25),
+            date(year, 12, 31),
+        }
         november_first = date(year, 11, 1)
         thursday = 1 + (3 - november_first.weekday()) % 7
         days.add(date(year, 11, thursday + 21))  # Thanksgiving: fourth Thursday of November
@@ -56,14 +86,17 @@ def lead_counts(
         * _HOURLY_SHAPE[hours]
         * np.where(holiday, _WEEKDAY_SHAPE[6], _WEEKDAY_SHAPE[weekday])
         * (1 + yearly_growth) ** elapsed_years
-        * interval_seconds / 3600
+        * interval_seconds
+        / 3600
     )
     # Gamma-Poisson: mean `rate`, variance rate + rate^2 / dispersion.
     counts = rng.poisson(rng.gamma(dispersion, rate / dispersion))
     return stamps, counts.astype(np.float64)
 
 
-def recent_lead_counts(days: int, *, seed: int = 7, now: datetime | None = None) -> tuple[np.ndarray, np.ndarray]:
+def recent_lead_counts(
+    days: int, *, seed: int = 7, now: datetime | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Hourly counts for the `days` days that end at the last full hour before `now`."""
     now = now or datetime.now(UTC)
     end = int(now.timestamp()) // 3600 * 3600

@@ -43,7 +43,9 @@ def validate_series_id(raw: str | None) -> str:
 
 def validate_version(raw: str | None) -> str:
     if raw is None or not re.fullmatch(r"[0-9]{1,6}\.[0-9]{1,6}\.[0-9]{1,6}", raw):
-        raise ValidationError("version must be a semantic version MAJOR.MINOR.PATCH, e.g. 1.2.0", field="version")
+        raise ValidationError(
+            "version must be a semantic version MAJOR.MINOR.PATCH, e.g. 1.2.0", field="version"
+        )
     return raw
 
 
@@ -51,10 +53,14 @@ def parse_horizon(raw: str | None, max_horizon: int) -> int:
     if raw is None or raw == "":
         raise ValidationError(f"horizon is required: an integer from 1 to {max_horizon}", field="horizon")
     if not re.fullmatch(r"\+?[0-9]{1,7}", raw.strip()):
-        raise ValidationError(f"horizon must be an integer from 1 to {max_horizon}, got {raw[:20]!r}", field="horizon")
+        raise ValidationError(
+            f"horizon must be an integer from 1 to {max_horizon}, got {raw[:20]!r}", field="horizon"
+        )
     horizon = int(raw)
     if not 1 <= horizon <= max_horizon:
-        raise ValidationError(f"horizon must be an integer from 1 to {max_horizon}, got {horizon}", field="horizon")
+        raise ValidationError(
+            f"horizon must be an integer from 1 to {max_horizon}, got {horizon}", field="horizon"
+        )
     return horizon
 
 
@@ -123,7 +129,8 @@ def parse_observations(
         )
     if len(raw_points) > max_observations:
         raise ValidationError(
-            f"at most {max_observations} observations per request, got {len(raw_points)}", field="observations"
+            f"at most {max_observations} observations per request, got {len(raw_points)}",
+            field="observations",
         )
     if not raw_points:
         raise ValidationError("observations must contain at least one observation", field="observations")
@@ -152,7 +159,9 @@ def _json_observations(body: str) -> tuple[list[tuple[Any, Any]], object]:
         raise ValidationError(f"unknown field(s): {', '.join(sorted(map(str, unknown)))[:200]}", field="body")
     observations = data.get("observations")
     if not isinstance(observations, list):
-        raise ValidationError("observations must be a list of {timestamp, value} objects", field="observations")
+        raise ValidationError(
+            "observations must be a list of {timestamp, value} objects", field="observations"
+        )
     points: list[tuple[Any, Any]] = []
     for index, item in enumerate(observations):
         if not isinstance(item, dict) or set(item) != _OBSERVATION_FIELDS:
@@ -207,7 +216,8 @@ def _timestamp(raw: object, field: str, now: float) -> int:
         raise ValidationError(f"timestamp {raw!r} is out of range", field=field) from exc
     if not _EARLIEST <= ts <= now + _FUTURE_TOLERANCE_SECONDS:
         raise ValidationError(
-            f"timestamp {raw!r} is out of range: observations must lie between 1990-01-01 and now", field=field
+            f"timestamp {raw!r} is out of range: observations must lie between 1990-01-01 and now",
+            field=field,
         )
     if ts != int(ts):
         raise ValidationError(f"timestamp {raw!r} has a fraction of a second", field=field)
@@ -221,5 +231,7 @@ def _value(raw: object, field: str) -> float:
         raise ValidationError(f"value must be a finite number from 0 to {_MAX_VALUE:g}", field=field)
     value = float(raw)
     if not math.isfinite(value) or value < 0 or value > _MAX_VALUE:
-        raise ValidationError(f"value must be a finite number from 0 to {_MAX_VALUE:g}, got {raw!r}", field=field)
+        raise ValidationError(
+            f"value must be a finite number from 0 to {_MAX_VALUE:g}, got {raw!r}", field=field
+        )
     return value

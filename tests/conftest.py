@@ -81,15 +81,25 @@ class Api:
         )
         response = self.invoke(function, event)
         body_text = response.get("body")
-        return response["statusCode"], json.loads(body_text) if body_text else None, response.get("headers") or {}
+        return (
+            response["statusCode"],
+            json.loads(body_text) if body_text else None,
+            response.get("headers") or {},
+        )
 
     def ingest(self, series_id: str, stamps: Any, values: Any) -> tuple[int, Any]:
         from lead_ai.local.demo import _iso
 
         body = json.dumps(
-            {"observations": [{"timestamp": _iso(t), "value": float(v)} for t, v in zip(stamps, values, strict=True)]}
+            {
+                "observations": [
+                    {"timestamp": _iso(t), "value": float(v)} for t, v in zip(stamps, values, strict=True)
+                ]
+            }
         )
-        status, payload, _ = self.call("IngestFunction", "ingest-observations.json", series_id=series_id, body=body)
+        status, payload, _ = self.call(
+            "IngestFunction", "ingest-observations.json", series_id=series_id, body=body
+        )
         return status, payload
 
     def train(self, series_id: str) -> tuple[int, Any]:

@@ -33,8 +33,15 @@ def _call(template: Any, function: str, event: dict[str, Any], verbose: bool) ->
     return body
 
 
-def run_demo(project_dir: Path, *, days: int = 90, seed: int = 7, horizon: int = 24, series_id: str = "demo-leads",
-             verbose: bool = False) -> int:
+def run_demo(
+    project_dir: Path,
+    *,
+    days: int = 90,
+    seed: int = 7,
+    horizon: int = 24,
+    series_id: str = "demo-leads",
+    verbose: bool = False,
+) -> int:
     events_dir = project_dir / "events"
     with running_stack(project_dir / "template.yaml") as stack:
         template = stack.template
@@ -42,28 +49,57 @@ def run_demo(project_dir: Path, *, days: int = 90, seed: int = 7, horizon: int =
 
         stamps, counts = recent_lead_counts(days, seed=seed)
         body = json.dumps(
-            {"observations": [{"timestamp": _iso(t), "value": float(v)} for t, v in zip(stamps, counts, strict=True)]}
+            {
+                "observations": [
+                    {"timestamp": _iso(t), "value": float(v)} for t, v in zip(stamps, counts, strict=True)
+                ]
+            }
         )
         started = time.perf_counter()
-        ingested = _call(template, "IngestFunction", api_event(
-            load_event(events_dir, "ingest-observations.json"), series_id=series_id, body=body), verbose)
-        print(f"ingested {ingested['accepted']} hourly observations "
-              f"({ingested['span']['first']} .. {ingested['span']['last']}) in {time.perf_counter() - started:.1f} s")
+        ingested = _call(
+            template,
+            "IngestFunction",
+            api_event(load_event(events_dir, "ingest-observations.json"), series_id=series_id, body=body),
+            verbose,
+        )
+        print(
+            f"ingested {ingested['accepted']} hourly observations "
+            f"({ingested['span']['first']} .. {ingested['span']['last']}) in {time.perf_counter() - started:.1f} s"
+        )
 
         started = time.perf_counter()
-        version = _call(template, "TrainFunction", api_event(load_event(events_dir, "train.json"), series_id=series_id), verbose)
+        version = _call(
+            template,
+            "TrainFunction",
+            api_event(load_event(events_dir, "train.json"), series_id=series_id),
+            verbose,
+        )
         metrics = version["metrics"]
-        print(f"trained model version {version['version']} ({version['status']}, current={version['current']}) "
-              f"in {time.perf_counter() - started:.1f} s")
-        print(f"  backtest MASE {metrics.get('mase', float('nan')):.3f} vs seasonal naive "
-              f"{metrics.get('baseline_mase', float('nan')):.3f}; 80% interval coverage "
-              f"{metrics.get('coverage', float('nan')):.2f}")
+        print(
+            f"trained model version {version['version']} ({version['status']}, current={version['current']}) "
+            f"in {time.perf_counter() - started:.1f} s"
+        )
+        print(
+            f"  backtest MASE {metrics.get('mase', float('nan')):.3f} vs seasonal naive "
+            f"{metrics.get('baseline_mase', float('nan')):.3f}; 80% interval coverage "
+            f"{metrics.get('coverage', float('nan')):.2f}"
+        )
         artifact = version["artifact"]
-        print(f"  artifact {artifact['s3_key']} ({artifact['size_bytes']} bytes, sha256 {artifact['sha256'][:16]}…)")
+        print(
+            f"  artifact {artifact['s3_key']} ({artifact['size_bytes']} bytes, sha256 {artifact['sha256'][:16]}…)"
+        )
 
-        forecast = _call(template, "PredictFunction", api_event(
-            load_event(events_dir, "forecast.json"), series_id=series_id, query={"horizon": str(horizon)}), verbose)
-        print(f"\nforecast for '{series_id}' with model {forecast['model_version']}, origin {forecast['origin']}:")
+        forecast = _call(
+            template,
+            "PredictFunction",
+            api_event(
+                load_event(events_dir, "forecast.json"), series_id=series_id, query={"horizon": str(horizon)}
+            ),
+            verbose,
+        )
+        print(
+            f"\nforecast for '{series_id}' with model {forecast['model_version']}, origin {forecast['origin']}:"
+        )
         print(f"{'hour (UTC)':<22}{'leads':>8}{'low (10%)':>11}{'high (90%)':>12}")
         for row in forecast["forecast"]:
             print(f"{row['timestamp']:<22}{row['value']:>8.1f}{row['lower']:>11.1f}{row['upper']:>12.1f}")

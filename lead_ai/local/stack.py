@@ -63,21 +63,29 @@ class LocalStack:
         """Empty every service (moto keeps state across server instances in one process)."""
         import urllib.request
 
-        urllib.request.urlopen(urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST"), timeout=5)
+        urllib.request.urlopen(
+            urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST"), timeout=5
+        )
 
     def create_resources(self) -> dict[str, str]:
         """Create the template's buckets and tables; returns logical id -> physical name."""
         import boto3
 
-        kwargs = {"endpoint_url": self.endpoint, "region_name": _FAKE_CREDENTIALS["AWS_DEFAULT_REGION"],
-                  "aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+        kwargs: dict[str, Any] = {
+            "endpoint_url": self.endpoint,
+            "region_name": _FAKE_CREDENTIALS["AWS_DEFAULT_REGION"],
+            "aws_access_key_id": "testing",
+            "aws_secret_access_key": "testing",
+        }
         s3 = boto3.client("s3", **kwargs)
         dynamodb = boto3.client("dynamodb", **kwargs)
         names: dict[str, str] = {}
         for logical_id, resource in self.template.resources_of_type("AWS::S3::Bucket").items():
             names[logical_id] = _create_bucket(s3, physical_name(logical_id, "AWS::S3::Bucket"), resource)
         for logical_id, resource in self.template.resources_of_type("AWS::DynamoDB::Table").items():
-            names[logical_id] = _create_table(dynamodb, physical_name(logical_id, "AWS::DynamoDB::Table"), resource)
+            names[logical_id] = _create_table(
+                dynamodb, physical_name(logical_id, "AWS::DynamoDB::Table"), resource
+            )
         self.names = names
         return names
 

@@ -22,7 +22,7 @@ def _construct_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dic
     elif isinstance(node, yaml.SequenceNode):
         value = loader.construct_sequence(node, deep=True)
     else:
-        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+        value = loader.construct_mapping(node, deep=True)
     return {name: value}
 
 
@@ -41,7 +41,7 @@ class FunctionDefinition:
 class Template:
     def __init__(self, path: Path) -> None:
         self.path = path.resolve()
-        self.data: dict[str, Any] = yaml.load(path.read_text(), Loader=_TemplateLoader)  # noqa: S506 (SafeLoader subclass)
+        self.data: dict[str, Any] = yaml.load(path.read_text(), Loader=_TemplateLoader)
 
     @property
     def resources(self) -> dict[str, dict[str, Any]]:

@@ -29,7 +29,11 @@ def test_new_observations_move_the_forecast_without_retraining(api: Api) -> None
     assert after["origin"] > before["origin"]
     assert after["forecast"][0]["timestamp"] > before["forecast"][0]["timestamp"]
     overlap = {row["timestamp"]: row["value"] for row in before["forecast"]}
-    moved = [abs(row["value"] - overlap[row["timestamp"]]) for row in after["forecast"] if row["timestamp"] in overlap]
+    moved = [
+        abs(row["value"] - overlap[row["timestamp"]])
+        for row in after["forecast"]
+        if row["timestamp"] in overlap
+    ]
     assert len(moved) == 21 and max(moved) > 0.01
 
 

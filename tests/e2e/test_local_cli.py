@@ -29,7 +29,7 @@ def stack_process() -> Iterator[dict[str, str]]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     proc = subprocess.Popen(
-        LEAD_AI + ["stack", "--port", str(port)], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True
+        [*LEAD_AI, "stack", "--port", str(port)], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True
     )
     exports: dict[str, str] = {}
     assert proc.stdout is not None
@@ -62,7 +62,9 @@ def test_invoke_against_a_running_local_stack_keeps_state(stack_process: dict[st
 
 def test_invoke_without_a_stack_starts_an_embedded_one(tmp_path: Path) -> None:
     # Given no AWS endpoint in the environment
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")} | {"POWERTOOLS_LOG_LEVEL": "WARNING"}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")} | {
+        "POWERTOOLS_LOG_LEVEL": "WARNING"
+    }
     # When the forecast event is invoked
     response = _run(["invoke", "PredictFunction", "-e", "events/forecast.json"], env)
     # Then the handler answers from an empty embedded stack: a clean 404, not a crash

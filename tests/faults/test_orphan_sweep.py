@@ -27,7 +27,9 @@ def test_an_object_orphaned_by_a_failed_undo_is_swept_and_referenced_ones_are_ke
     faults.clear()
     assert status == 503
     bucket = fast_api.stack.names["ArtifactBucket"]
-    keys = sorted(v["Key"] for v in plain_client("s3").list_object_versions(Bucket=bucket).get("Versions", []))
+    keys = sorted(
+        v["Key"] for v in plain_client("s3").list_object_versions(Bucket=bucket).get("Versions", [])
+    )
     assert len(keys) == 2, keys  # the current model and the orphan
     # When the sweep runs (age limit 0: the objects here are seconds old)
     deleted = sweep_orphan_artifacts(build_dependencies(settings_for(fast_api)), min_age_seconds=0)
@@ -38,7 +40,9 @@ def test_an_object_orphaned_by_a_failed_undo_is_swept_and_referenced_ones_are_ke
     assert assert_consistent(fast_api.stack.names, SERIES).current["version"] == first["version"]
 
 
-def test_the_sweep_leaves_young_objects_alone(fast_api: Api, small_history: Any, canned_training: CannedTraining) -> None:
+def test_the_sweep_leaves_young_objects_alone(
+    fast_api: Api, small_history: Any, canned_training: CannedTraining
+) -> None:
     # Given an object with no record, just uploaded (a training may still be registering it)
     bucket = fast_api.stack.names["ArtifactBucket"]
     plain_client("s3").put_object(Bucket=bucket, Key=f"models/{SERIES}/9.0.0/model.onnx", Body=b"in flight")

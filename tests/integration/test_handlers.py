@@ -47,7 +47,9 @@ def test_ingest_answers_count_and_span_and_resending_does_not_double_count(api: 
     assert (first_status, second_status) == (200, 200)
     assert first["accepted"] == len(stamps) == second["accepted"]
     assert second["span"]["observations"] == len(stamps)
-    assert second["span"]["first"] == datetime.fromtimestamp(int(stamps[0]), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert second["span"]["first"] == datetime.fromtimestamp(int(stamps[0]), UTC).strftime(
+        "%Y-%m-%dT%H:%M:%SZ"
+    )
     assert second["interval"] == "1h"
 
 
@@ -63,7 +65,9 @@ def test_csv_ingest_replaces_a_slot(api: Api) -> None:
     assert payload["span"]["observations"] == 2
 
 
-def test_training_registers_a_verified_version_whose_sha256_matches_s3(api: Api, aws: Any, trained: dict[str, Any]) -> None:
+def test_training_registers_a_verified_version_whose_sha256_matches_s3(
+    api: Api, aws: Any, trained: dict[str, Any]
+) -> None:
     # Given a trained series (fixture)
     # Then the first version is 1.0.0, current, with backtest metrics and library versions
     assert trained["version"] == "1.0.0"
@@ -94,7 +98,9 @@ def test_forecast_has_the_documented_shape(api: Api, trained: dict[str, Any], hi
     rows = payload["forecast"]
     assert len(rows) == 24
     for step, row in enumerate(rows, start=1):
-        assert row["timestamp"] == datetime.fromtimestamp(last + 3600 * step, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        assert row["timestamp"] == datetime.fromtimestamp(last + 3600 * step, UTC).strftime(
+            "%Y-%m-%dT%H:%M:%SZ"
+        )
         assert 0 <= row["lower"] <= row["value"] <= row["upper"]
 
 
@@ -173,7 +179,9 @@ def test_min_training_points_is_configurable(api: Api) -> None:
 
 
 def test_malformed_json_is_400_and_stores_nothing(api: Api, aws: Any) -> None:
-    status, payload, _ = api.call("IngestFunction", "ingest-observations.json", series_id=SERIES, body="{not json")
+    status, payload, _ = api.call(
+        "IngestFunction", "ingest-observations.json", series_id=SERIES, body="{not json"
+    )
     assert status == 400
     assert payload["field"] == "body"
     assert aws("dynamodb").scan(TableName=api.stack.names["ObservationsTable"])["Count"] == 0
@@ -206,15 +214,21 @@ def test_schedule_retrains_changed_series_once_per_event(api: Api, history: Any)
 def test_a_series_keeps_the_interval_of_its_first_ingest(api: Api) -> None:
     # Given a 15-minute series created by its first ingest
     first = {"interval": "15min", "observations": [{"timestamp": "2026-11-24T12:15:00Z", "value": 2}]}
-    status, _, _ = api.call("IngestFunction", "ingest-observations.json", series_id="quarter", body=json.dumps(first))
+    status, _, _ = api.call(
+        "IngestFunction", "ingest-observations.json", series_id="quarter", body=json.dumps(first)
+    )
     assert status == 200
     # When a later batch names no interval
     later = {"observations": [{"timestamp": "2026-11-24T12:30:00Z", "value": 4}]}
-    status, payload, _ = api.call("IngestFunction", "ingest-observations.json", series_id="quarter", body=json.dumps(later))
+    status, payload, _ = api.call(
+        "IngestFunction", "ingest-observations.json", series_id="quarter", body=json.dumps(later)
+    )
     # Then it is read on the series' 15-minute grid, not the 1h default
     assert status == 200, payload
     assert payload["interval"] == "15min" and payload["span"]["observations"] == 2
     # And a batch that names another interval is refused with a 409 naming the field
     other = {"interval": "1h", "observations": [{"timestamp": "2026-11-24T13:00:00Z", "value": 1}]}
-    status, payload, _ = api.call("IngestFunction", "ingest-observations.json", series_id="quarter", body=json.dumps(other))
+    status, payload, _ = api.call(
+        "IngestFunction", "ingest-observations.json", series_id="quarter", body=json.dumps(other)
+    )
     assert status == 409 and payload["field"] == "interval"

@@ -34,8 +34,15 @@ def tracker(stack: Any, aws: Any, analytics: RecordingAnalytics) -> ModelTracker
 
 
 def _record(mase: float = 0.7) -> TrainingRecord:
-    return TrainingRecord(SPEC, {"mase": mase, "baseline_mase": 1.0, "coverage": 0.8}, {"sklearn": "1.9.1"},
-                          0, 3600 * 1000, 1000, 1)
+    return TrainingRecord(
+        SPEC,
+        {"mase": mase, "baseline_mase": 1.0, "coverage": 0.8},
+        {"sklearn": "1.9.1"},
+        0,
+        3600 * 1000,
+        1000,
+        1,
+    )
 
 
 def _artifact(version: str) -> ArtifactRef:
@@ -57,13 +64,15 @@ def test_only_a_pending_version_can_be_verified(tracker: ModelTracker) -> None:
     version = tracker.allocate_version("s", SPEC).version
     tracker.mark_failed("s", version, "upload failed")
     # When someone tries to verify it, the conditional write refuses
-    with pytest.raises(Exception, match="ConditionalCheckFailed|verified version"):
+    with pytest.raises(Exception, match=r"ConditionalCheckFailed|verified version"):
         tracker.mark_verified("s", version, _artifact(version), _record())
     assert tracker.get_version("s", version).status == Status.FAILED
     assert tracker.get_version("s", version).artifact is None
 
 
-def test_promote_is_conditional_on_the_expected_champion(tracker: ModelTracker, analytics: RecordingAnalytics) -> None:
+def test_promote_is_conditional_on_the_expected_champion(
+    tracker: ModelTracker, analytics: RecordingAnalytics
+) -> None:
     # Given two verified versions, the first current
     first = tracker.allocate_version("s", SPEC).version
     tracker.mark_verified("s", first, _artifact(first), _record())
