@@ -5,9 +5,9 @@ many windows (one per sampled forecast origin) and sampled horizon steps; servin
 window and the steps 1..horizon. There is no other feature code, so there is no train/serve skew.
 
 The model is a *direct multi-horizon* regressor: one row per (origin, step h), with h as a feature. All
-values are divided by the window's *level* (mean absolute value of the last season_week observations,
-guarded against zero) so one global model serves series of any scale; the model predicts
-y[origin + h] / level and the caller multiplies back.
+values are divided by the window's *level* (mean absolute value of the last `level_window`
+observations, four weeks by default, guarded against zero) so one global model serves series of any
+scale; the model predicts y[origin + h] / level and the caller multiplies back.
 
 Features of a row (origin t, step h, target time T = t + h), all value features divided by the level:
   * step h, position of T in the day (0..season_day-1), day of week of T (0 = Monday, UTC clock);
@@ -184,6 +184,7 @@ def default_spec(interval_seconds: int = 3600, max_horizon: int | None = None) -
         n_recent_lags=min(24, season_day) if season_day > 1 else 7,
         n_day_lags=7,
         n_week_lags=4,  # the window is four weeks of data
+        level_window=4 * season_week,  # a four-week level: one holiday week does not rescale everything
         rolling_windows=windows,
     )
 
@@ -211,7 +212,7 @@ def _nanmean_rows(block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def level_of(windows: np.ndarray, spec: FeatureSpec) -> np.ndarray:
-    """Per-window scale: mean |y| of the last season_week observed values, else of the whole window,
+    """Per-window scale: mean |y| of the last level_window observed values, else of the whole window,
     else 1. Never zero, never NaN."""
     w = np.atleast_2d(windows)
     recent, _ = _nanmean_rows(np.abs(w[:, -(spec.level_window or spec.season_week) :]))

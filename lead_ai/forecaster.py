@@ -98,7 +98,7 @@ class SeriesData:
 class TrainingSettings:
     max_horizon: int = 168
     min_points: int = 1000
-    backtest_origins: int = 7
+    backtest_origins: int = 14  # more origins, more regimes in the calibration residuals
     backtest_stride: int | None = None  # default: max(a day, max_horizon // 2)
     level: float = 0.8
     seed: int = 0

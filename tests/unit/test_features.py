@@ -141,11 +141,11 @@ def test_all_zero_window_gives_finite_features_without_warnings() -> None:
     assert X[:, _col(spec, "lag_0")].tolist() == [0.0] * 24
 
 
-def test_level_ignores_missing_slots_and_falls_back_when_the_last_week_is_empty() -> None:
-    spec = default_spec(3600, 24)
+def test_level_ignores_missing_slots_and_falls_back_when_the_level_window_is_empty() -> None:
+    spec = FeatureSpec.from_dict({**default_spec(3600, 24).to_dict(), "level_window": 168})
     w = np.full((2, spec.window), np.nan)
     w[0, -3:] = [2.0, np.nan, 4.0]  # a young series: level is the mean of what was observed
-    w[1, :10] = 5.0  # nothing in the last week: the whole window's mean is used
+    w[1, :10] = 5.0  # nothing in the level window (last week): the whole window's mean is used
     assert level_of(w, spec).tolist() == [3.0, 5.0]
 
 
@@ -213,3 +213,15 @@ def test_feature_groups_can_be_switched_off_and_unknown_groups_are_refused() -> 
     assert X.shape == (2, lean.n_features)
     with pytest.raises(ValueError, match="change_seasons"):
         FeatureSpec.from_dict({**full.to_dict(), "change_seasons": ["month"]})
+
+
+def test_default_level_spans_four_weeks_so_one_unusual_week_moves_it_little() -> None:
+    # Given four weeks at 10 whose last week dropped to 2 (a holiday week)
+    spec = default_spec(3600, 168)
+    w = np.full((1, spec.window), 10.0)
+    w[0, -168:] = 2.0
+    # Then the default level is the four-week mean, a one-week level would be the holiday's
+    assert spec.level_window == 4 * 168
+    assert level_of(w, spec).tolist() == [8.0]
+    week = FeatureSpec.from_dict({**spec.to_dict(), "level_window": 168})
+    assert level_of(w, week).tolist() == [2.0]
