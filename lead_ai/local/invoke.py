@@ -8,7 +8,6 @@ A module stays imported between invocations, like a warm Lambda container.
 from __future__ import annotations
 
 import importlib.util
-import os
 import sys
 import time
 import uuid
@@ -16,7 +15,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
-from lead_ai.local.stack import physical_name
+from lead_ai.local.stack import patched_environ, physical_name
 from lead_ai.local.template import FunctionDefinition, Template
 
 
@@ -109,10 +108,11 @@ def invoke(
 
     function = template.function(logical_id)
     environment = resolve_environment(template, function) | (overrides or {})
-    os.environ.update(environment)
-    if function.logical_id not in _loaded:
-        get_settings.cache_clear()  # a cold start reads the environment again
-    module = load_handler_module(function)
-    _, attribute = function.handler.rsplit(".", 1)
-    handler = getattr(module, attribute)
-    return handler(event, LocalLambdaContext(function_name=logical_id))
+    # The function's environment holds for its invocation only: the caller's is restored after.
+    with patched_environ(environment):
+        if function.logical_id not in _loaded:
+            get_settings.cache_clear()  # a cold start reads the environment again
+        module = load_handler_module(function)
+        _, attribute = function.handler.rsplit(".", 1)
+        handler = getattr(module, attribute)
+        return handler(event, LocalLambdaContext(function_name=logical_id))
