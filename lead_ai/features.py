@@ -15,9 +15,11 @@ Features of a row (origin t, step h, target time T = t + h), all value features 
   * the value at the same position of the day on the k-th most recent *observed* day before T,
     k = 1..n_day_lags (so only values known at the origin are used, whatever h is);
   * the same for the same position of the week, k = 1..n_week_lags;
-  * mean and median of those daily same-slot values, mean of the weekly ones;
-  * means of the last `rolling_windows` observations, std of the last season_week, share of the window
-    observed, log1p(level).
+  * mean and median of those daily same-slot values, mean of the weekly ones, and the last weekly one
+    scaled by ratio_week (last day / the same day a week before);
+  * means of the last `rolling_windows` observations; change of the latest quarter-day / day versus a
+    day and a week before; std of the last season_week, share of the window observed, log1p(level);
+  * optionally the target's day of the year (training enables it from ~400 days of history).
 Missing slots are NaN everywhere (the gradient-boosting model routes NaN natively).
 """
 
@@ -96,6 +98,7 @@ class FeatureSpec:
     change_seasons: tuple[str, ...] = ("day", "week")  # compare the latest hours with a day / week before
     week_ratio: bool = True  # last day / same day a week before, and the weekly lag scaled by it
     level_window: int = 0  # observations averaged for the level; 0 = season_week
+    day_of_year: bool = False  # day of the year of the target (on from ~1 year of history)
     version: int = 1
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
@@ -134,6 +137,7 @@ class FeatureSpec:
         names += [f"change_{p}_{r}" for p in self.change_seasons for r in self._change_windows]
         names += ["ratio_week"] if self.week_ratio else []
         names += ["std_week", "observed_share", "log1p_level"]
+        names += ["day_of_year"] if self.day_of_year else []
         return names
 
     @property
@@ -321,8 +325,17 @@ def build_rows(
     if spec.week_ratio:
         X[:, c] = week_vals[:, 0] * ratio_week[idx]
         c += 1
-    X[:, c:] = win_feats[idx, spec.n_recent_lags :]
+    rest = win_feats.shape[1] - spec.n_recent_lags
+    X[:, c : c + rest] = win_feats[idx, spec.n_recent_lags :]
+    if spec.day_of_year:
+        X[:, c + rest] = _day_of_year(target_ts)
     return X, level[idx]
+
+
+def _day_of_year(timestamps: np.ndarray) -> np.ndarray:
+    """Day of the year (0..365, UTC) of epoch-second timestamps."""
+    moments = timestamps.astype("datetime64[s]")
+    return np.asarray((moments.astype("datetime64[D]") - moments.astype("datetime64[Y]")).astype(np.int64))
 
 
 def _nanmedian_rows(block: np.ndarray) -> np.ndarray:

@@ -115,6 +115,7 @@ class TrainingSettings:
     parity_rows: int = 64
     parity_rtol: float = 1e-4
     n_threads: int = 1
+    yearly_min_days: float = 400.0  # history (days) from which the day of the year becomes a feature
     spec_overrides: dict[str, Any] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
@@ -557,6 +558,11 @@ def train_forecaster(
                 f"{settings.min_points} (min_points)"
             )
     spec = default_spec(interval, settings.max_horizon)
+    span_days = max(s.values.shape[0] for s in series) * interval / 86400
+    if span_days >= settings.yearly_min_days:
+        # Enough history to have seen each time of the year once: the day of the year can say what
+        # last December looked like (holidays), which no four-week window can.
+        spec = FeatureSpec.from_dict({**spec.to_dict(), "day_of_year": True})
     if settings.spec_overrides:
         spec = FeatureSpec.from_dict({**spec.to_dict(), **settings.spec_overrides})
 

@@ -225,3 +225,17 @@ def test_default_level_spans_four_weeks_so_one_unusual_week_moves_it_little() ->
     assert level_of(w, spec).tolist() == [8.0]
     week = FeatureSpec.from_dict({**spec.to_dict(), "level_window": 168})
     assert level_of(w, week).tolist() == [2.0]
+
+
+def test_day_of_year_feature_is_the_target_day_of_the_year_when_enabled() -> None:
+    # Given a spec with the yearly feature and an origin at 2012-12-30 22:00 UTC (a leap year)
+    spec = FeatureSpec.from_dict({**default_spec(3600, 48).to_dict(), "day_of_year": True})
+    origin = int(datetime(2012, 12, 30, 22, tzinfo=UTC).timestamp())
+    X, _ = build_rows(
+        np.ones((1, spec.window)), np.array([origin]), np.zeros(3, np.intp), np.array([1, 25, 26]), spec
+    )
+    # Then the last column is the target's day of the year (0-based), wrapping at New Year
+    # (targets: Dec 30 23:00, Dec 31 23:00, Jan 1 00:00)
+    assert spec.feature_names[-1] == "day_of_year"
+    assert X[:, -1].tolist() == [364.0, 365.0, 0.0]
+    assert "day_of_year" not in default_spec(3600, 48).feature_names

@@ -158,6 +158,19 @@ def test_missing_slots_do_not_count_as_observed_points() -> None:
         train_forecaster([SeriesData("gappy", values, START)], FAST)
 
 
+@pytest.mark.parametrize(("days", "expected"), [(450, True), (300, False)])
+def test_day_of_year_is_used_only_with_about_a_year_of_history(days: int, expected: bool) -> None:
+    # Given a daily series of `days` observations (a weekly cycle plus noise)
+    rng = np.random.default_rng(days)
+    values = 50 + 20 * (np.arange(days) % 7 < 5) + rng.normal(0, 3, days)
+    settings = TrainingSettings(max_horizon=7, min_points=100, backtest_origins=3, max_rows=3000, max_iter=20)
+    result = train_forecaster([SeriesData("daily", values, START, 86400)], settings)
+    # Then the yearly feature is on from 400 days of history, off below, and the model still serves
+    assert result.feature_spec["day_of_year"] is expected
+    out = OnnxForecaster.from_bytes(result.onnx_bytes).predict(values, START + (days - 1) * 86400, 7)
+    assert out.value.shape == (7,) and (out.value > 0).all()
+
+
 def test_poisson_and_gamma_losses_are_refused() -> None:
     # skl2onnx silently drops their exp link (see FINDINGS): the settings must not allow them
     for loss in ("poisson", "gamma"):
