@@ -26,7 +26,7 @@ $(STAMP): requirements-dev.txt layers/predict-deps/requirements.txt layers/train
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "lead_ai needs Python 3.11+ (set PYTHON=python3.12)")'
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
 
 venv: $(STAMP)
