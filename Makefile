@@ -14,7 +14,7 @@ export POWERTOOLS_METRICS_NAMESPACE ?= LeadAI
 
 help:
 	@echo "make demo            set up, start the local AWS stand-in, ingest, train, print a 24 h forecast"
-	@echo "make test            set up, then the whole test suite (unit, integration, e2e, faults, infrastructure)"
+	@echo "make test            set up, lint, then the whole test suite (unit, integration, e2e, faults, infrastructure)"
 	@echo "make test-faults     only the fault-injection, race and hostile-input tests"
 	@echo "make unit | integration | e2e | test-infra"
 	@echo "make lint            ruff + mypy"
@@ -34,8 +34,9 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/lead-ai demo
 
-# pytest exits 5 when it collected no test: make treats that as the failure it is.
-test: $(STAMP) tools
+# The whole gate: lint, then every test. pytest exits 5 when it collected no test: make treats that
+# as the failure it is.
+test: $(STAMP) tools lint
 	$(PYTEST)
 
 test-faults: $(STAMP)
@@ -54,6 +55,9 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check lead_ai functions tests benchmarks
 	$(VENV)/bin/ruff format --check lead_ai functions tests benchmarks
 	$(VENV)/bin/mypy
+	@# Each function's module is called `app`: one mypy run per function, so they do not collide.
+	for f in functions/*/app.py; do $(VENV)/bin/mypy $$f || exit 1; done
+	$(VENV)/bin/mypy benchmarks
 
 format: $(STAMP)
 	$(VENV)/bin/ruff format lead_ai functions tests benchmarks

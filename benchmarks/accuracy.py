@@ -332,7 +332,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _progress(name: str, res: dict[str, Any]) -> None:
-    brief = {k: v for k, v in res.items() if isinstance(v, float | int)}
+    brief: dict[str, Any] = {k: v for k, v in res.items() if isinstance(v, float | int)}
     for key in ("h24", "h168"):
         if key in res:
             brief[key] = {k: res[key][k] for k in ("mase", "seasonal_naive_mase", "coverage")}

@@ -675,7 +675,7 @@ def measure_training(python312: Path, work: Path, build: Path, years: list[int])
 
 def measure_bundles(build: Path) -> dict[str, Any]:
     sys.path.insert(0, str(ROOT / "tests" / "infrastructure"))
-    from bundle_sizes import MIB, measure  # type: ignore[import-not-found]
+    from bundle_sizes import MIB, measure
 
     out = {}
     for b in measure(build, zipped=True):

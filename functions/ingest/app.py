@@ -22,7 +22,7 @@ def post_observations(series_id: str) -> tuple[dict[str, Any], int]:
     service = MLService(validate_series_id(series_id), deps)
     event = app.current_event
     batch = parse_observations(
-        request_body(event.body, event.is_base64_encoded),
+        request_body(event.body, bool(event.is_base64_encoded)),
         content_type_of(event.headers),
         default_interval=service.interval(),
         max_bytes=deps.settings.max_body_bytes,
