@@ -68,13 +68,19 @@ class Dependencies:
 
 
 def build_dependencies(
-    settings: Settings | None = None, analytics: AnalyticsService | None = None, *, uses_s3: bool = True
+    settings: Settings | None = None,
+    analytics: AnalyticsService | None = None,
+    *,
+    uses_s3: bool = True,
+    serves_forecasts: bool = False,
 ) -> Dependencies:
     """Build the container's adapters now (at init, outside the handler), S3 only where it is used."""
     deps = Dependencies(settings or get_settings(), analytics or MetricsAnalytics())
     _ = deps.history, deps.tracker
     if uses_s3:
         _ = deps.artifacts
+    if serves_forecasts:
+        _ = deps.cache
     return deps
 
 

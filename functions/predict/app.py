@@ -13,7 +13,9 @@ from lead_ai.ml_service import MLService, build_dependencies
 from lead_ai.monitoring import logger, metrics
 from lead_ai.validation import parse_horizon, parse_level, validate_series_id
 
-deps = build_dependencies()  # once per container: clients, settings, the model cache
+# Once per container, during init: clients, settings, and the model cache (onnxruntime loads here,
+# not in the first request).
+deps = build_dependencies(serves_forecasts=True)
 app = create_app()
 
 
