@@ -102,6 +102,14 @@ class Api:
         )
         return status, payload
 
+    def ingest_and_train(self, series_id: str, stamps: Any, values: Any) -> dict[str, Any]:
+        """A trained series; fails the test if either step does not succeed."""
+        status, payload = self.ingest(series_id, stamps, values)
+        assert status == 200, payload
+        status, version = self.train(series_id)
+        assert status == 201, version
+        return dict(version)
+
     def train(self, series_id: str) -> tuple[int, Any]:
         status, payload, _ = self.call("TrainFunction", "train.json", series_id=series_id)
         return status, payload

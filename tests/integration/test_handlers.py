@@ -29,11 +29,7 @@ def history() -> tuple[Any, Any]:
 
 @pytest.fixture
 def trained(api: Api, history: tuple[Any, Any]) -> dict[str, Any]:
-    status, _ = api.ingest(SERIES, *history)
-    assert status == 200
-    status, version = api.train(SERIES)
-    assert status == 201, version
-    return dict(version)
+    return api.ingest_and_train(SERIES, *history)
 
 
 def test_ingest_answers_count_and_span_and_resending_does_not_double_count(api: Api, history: Any) -> None:

@@ -34,11 +34,7 @@ def api(template: Template, moto_server: LocalStack) -> Iterator[Api]:
 
 @pytest.fixture(scope="module")
 def trained(api: Api, history: tuple[Any, Any]) -> dict[str, Any]:
-    status, _ = api.ingest(SERIES, *history)
-    assert status == 200
-    status, version = api.train(SERIES)
-    assert status == 201, version
-    return dict(version)
+    return api.ingest_and_train(SERIES, *history)
 
 
 @pytest.fixture
