@@ -37,6 +37,14 @@ __all__ = [
 
 
 @dataclass(frozen=True)
+class OriginRows:
+    """Feature rows (float32, one per step) from one origin, and the scale that undoes the target's."""
+
+    X: np.ndarray
+    scale: float
+
+
+@dataclass(frozen=True)
 class ForecastArrays:
     """Point forecast and interval, float64, one entry per step; 0 <= lower <= value <= upper."""
 
@@ -101,28 +109,46 @@ class OnnxForecaster:
     ) -> ForecastArrays:
         """Forecast steps 1..horizon after `last_timestamp` from the most recent `values` (oldest first,
         NaN for missing slots; a shorter history than spec.window is allowed)."""
+        self._check_horizon(horizon)
+        return self.predict_rows(self.origin_rows(values, last_timestamp, horizon), horizon, level)
+
+    def origin_rows(self, values: np.ndarray, last_timestamp: int, horizon: int | None = None) -> OriginRows:
+        """The feature rows of steps 1..horizon (default: every step the model answers) from one origin.
+
+        A row depends on its step and the window only, so rows built once for the longest horizon serve
+        every shorter one: the serving cache keeps them for as long as it keeps the window.
+        """
         spec = self.spec
-        if (
-            isinstance(horizon, bool)
-            or not isinstance(horizon, int | np.integer)
-            or not 1 <= horizon <= spec.max_horizon
-        ):
-            raise ValueError(f"horizon must be an integer within 1..{spec.max_horizon}, got {horizon!r}")
+        steps = spec.max_horizon if horizon is None else horizon
         window = prepare_window(values, spec)
         if np.isnan(window).all():
             raise ValueError("values contain no observation (all missing)")
-        lo_off, hi_off = self.calibration.offsets(int(horizon), float(level))
         X, scale = build_rows(
             window[None, :],
             np.array([int(last_timestamp)], dtype=np.int64),
-            self._zeros[:horizon],
-            self._steps[:horizon],
+            self._zeros[:steps],
+            self._steps[:steps],
             spec,
         )
-        raw = self._session.run(self._output_names, {self._input_name: X})[0]
-        s = float(scale[0])
-        point = raw.reshape(-1).astype(np.float64) * s
-        return _finish(point, lo_off * s, hi_off * s)
+        return OriginRows(X=X, scale=float(scale[0]))
+
+    def predict_rows(self, rows: OriginRows, horizon: int, level: float = 0.8) -> ForecastArrays:
+        """Forecast steps 1..horizon from rows built by `origin_rows`: one `session.run`."""
+        self._check_horizon(horizon)
+        if horizon > rows.X.shape[0]:
+            raise ValueError(f"these rows answer {rows.X.shape[0]} steps, not {horizon}")
+        lo_off, hi_off = self.calibration.offsets(int(horizon), float(level))
+        raw = self._session.run(self._output_names, {self._input_name: rows.X[:horizon]})[0]
+        point = raw.reshape(-1).astype(np.float64) * rows.scale
+        return _finish(point, lo_off * rows.scale, hi_off * rows.scale)
+
+    def _check_horizon(self, horizon: int) -> None:
+        if (
+            isinstance(horizon, bool)
+            or not isinstance(horizon, int | np.integer)
+            or not 1 <= horizon <= self.spec.max_horizon
+        ):
+            raise ValueError(f"horizon must be an integer within 1..{self.spec.max_horizon}, got {horizon!r}")
 
     def predict_many(
         self,

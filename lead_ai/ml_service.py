@@ -228,7 +228,7 @@ class MLService:
     def forecast(self, horizon: int, level: float = 0.8) -> dict[str, Any]:
         state = self._deps.cache.state(self.series_id)
         window = state.window
-        arrays = state.forecaster.predict(window.values, window.last_timestamp, horizon, level)
+        arrays = state.forecaster.predict_rows(state.rows, horizon, level)
         step = window.interval_seconds
         stamps = window.last_timestamp + step * np.arange(1, horizon + 1, dtype=np.int64)
         texts = np.datetime_as_string(stamps.astype("datetime64[s]"), unit="s")

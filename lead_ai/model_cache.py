@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from lead_ai.artifacts import ArtifactStore
 from lead_ai.errors import ModelNotFoundError, SeriesNotFoundError, ServiceUnavailableError, StorageError
 from lead_ai.history import HistoryStore, SeriesWindow
-from lead_ai.inference import OnnxForecaster
+from lead_ai.inference import OnnxForecaster, OriginRows
 from lead_ai.model_tracker import CurrentModel, ModelTracker, ModelVersion, Status
 from lead_ai.monitoring.logger import logger
 from lead_ai.monitoring.metrics import AnalyticsService
@@ -28,6 +28,7 @@ class ServingState:
     sha256: str
     forecaster: OnnxForecaster
     window: SeriesWindow
+    rows: OriginRows  # the window's feature rows for every step: built once per refresh, not per request
     checked_at: float
     fallback_from: str | None = None  # the current version we could not serve, if any
 
@@ -102,7 +103,8 @@ class ModelCache:
         window = self._history.latest(series_id, forecaster.spec.window, forecaster.spec.interval_seconds)
         if window is None:
             raise SeriesNotFoundError(f"series '{series_id}' has no observations", field="series_id")
-        return ServingState(version, sha, forecaster, window, now, fallback_from)
+        rows = forecaster.origin_rows(window.values, window.last_timestamp)
+        return ServingState(version, sha, forecaster, window, rows, now, fallback_from)
 
     def _load_current_or_fallback(
         self, series_id: str, pointer: CurrentModel

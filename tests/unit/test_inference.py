@@ -156,3 +156,23 @@ def test_from_bytes_rejects_garbage_and_foreign_models(model_bytes: bytes) -> No
     assert any(p.key == FORMAT_KEY for p in model.metadata_props)
     with pytest.raises(ValueError, match="metadata"):
         OnnxForecaster.from_bytes(model.SerializeToString())
+
+
+def test_rows_built_once_for_every_step_serve_each_shorter_horizon(
+    forecaster: OnnxForecaster, history: np.ndarray
+) -> None:
+    # Given the rows of one origin built for every step the model answers (what the serving cache keeps)
+    last = _last_ts(history)
+    rows = forecaster.origin_rows(history, last)
+    assert rows.X.shape[0] == H
+    for horizon in (1, 7, H):
+        # When a forecast is answered from them
+        cached = forecaster.predict_rows(rows, horizon, level=0.9)
+        # Then it equals a forecast built from the history for that horizon alone
+        direct = forecaster.predict(history, last, horizon, level=0.9)
+        np.testing.assert_array_equal(cached.value, direct.value)
+        np.testing.assert_array_equal(cached.lower, direct.lower)
+        np.testing.assert_array_equal(cached.upper, direct.upper)
+    # And rows built for fewer steps refuse a longer horizon
+    with pytest.raises(ValueError, match="steps"):
+        forecaster.predict_rows(forecaster.origin_rows(history, last, 3), 4)
