@@ -107,8 +107,8 @@ class MLService:
     def ingest(self, batch: ObservationBatch) -> dict[str, Any]:
         deps = self._deps
         deps.tracker.register_series(self.series_id, batch.interval_seconds)
-        deps.history.put(self.series_id, batch.points)
-        span = deps.history.span(self.series_id)
+        deps.history.put(self.series_id, batch.points, batch.interval_seconds)
+        span = deps.history.span(self.series_id, batch.interval_seconds)
         assert span is not None  # we just wrote at least one slot
         revision = deps.tracker.record_ingest(
             self.series_id, span.first_timestamp, span.last_timestamp, span.count

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
+import numpy as np
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.exceptions import ReadTimeoutError
 
@@ -151,12 +152,14 @@ def stored(names: dict[str, str], series_id: str) -> Stored:
     versions = {i["version"]: i for i in map(_plain, items) if i["record"].startswith("VERSION#")}
     currents = [i for i in map(_plain, items) if i["record"] == "CURRENT"]
     objects = s3.list_object_versions(Bucket=names["ArtifactBucket"], Prefix=f"models/{series_id}/")
-    observations = dynamodb.query(
+    chunks = dynamodb.query(
         TableName=names["ObservationsTable"],
         KeyConditionExpression="series_id = :id",
         ExpressionAttributeValues={":id": {"S": series_id}},
-        Select="COUNT",
-    )["Count"]
+        ConsistentRead=True,
+    )["Items"]
+    # Each chunk item holds its slots as float64 bytes, NaN where nothing was reported.
+    observations = sum(int(np.count_nonzero(~np.isnan(np.frombuffer(c["v"]["B"], "<f8")))) for c in chunks)
     return Stored(
         versions, currents[0] if currents else None, list(objects.get("Versions", [])), observations
     )

@@ -101,7 +101,7 @@ def test_an_outage_with_nothing_cached_is_a_503_with_retry_after(
     ("function", "event_file", "service", "operation"),
     [
         ("PredictFunction", "models.json", "dynamodb", "GetItem"),
-        ("IngestFunction", "ingest-observations.json", "dynamodb", "BatchWriteItem"),
+        ("IngestFunction", "ingest-observations.json", "dynamodb", "PutItem"),
         ("TrainFunction", "promote.json", "dynamodb", "GetItem"),
     ],
 )
