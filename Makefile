@@ -52,16 +52,17 @@ e2e: $(STAMP)
 	$(PYTEST) tests/e2e
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check lead_ai functions tests benchmarks
-	$(VENV)/bin/ruff format --check lead_ai functions tests benchmarks
+	$(VENV)/bin/ruff check lead_ai functions tests benchmarks layers
+	$(VENV)/bin/ruff format --check lead_ai functions tests benchmarks layers
 	$(VENV)/bin/mypy
+	$(VENV)/bin/mypy layers/predict-deps/trim_botocore.py
 	@# Each function's module is called `app`: one mypy run per function, so they do not collide.
 	for f in functions/*/app.py; do $(VENV)/bin/mypy $$f || exit 1; done
 	$(VENV)/bin/mypy benchmarks
 
 format: $(STAMP)
-	$(VENV)/bin/ruff format lead_ai functions tests benchmarks
-	$(VENV)/bin/ruff check --fix lead_ai functions tests benchmarks
+	$(VENV)/bin/ruff format lead_ai functions tests benchmarks layers
+	$(VENV)/bin/ruff check --fix lead_ai functions tests benchmarks layers
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy

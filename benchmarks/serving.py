@@ -546,8 +546,9 @@ def measure_cold(
     paths = {
         "handler": [build / p / "python" if p.endswith("Layer") else build / p for p in PREDICT_PARTS]
         + [runtime],
-        "floor": [build / "PredictDepsLayer" / "python", runtime],
-        "floor_clients": [build / "PredictDepsLayer" / "python", runtime],
+        # The floor is what any handler pays: numpy and onnxruntime, and the runtime's own (full) SDK.
+        "floor": [runtime, build / "PredictDepsLayer" / "python"],
+        "floor_clients": [runtime, build / "PredictDepsLayer" / "python"],
         "baseline": [build / p / "python" for p in BASELINE_PARTS] + [runtime],
     }
     empty = work / "empty-pycache"

@@ -1,0 +1,65 @@
+"""The prediction layer's botocore knows only the operations in aws-operations.json: lead_ai calls no other.
+
+trim_botocore.py strips every other operation from the layer's service models, so a call to an operation
+missing from that list would work in every test here (the dev venv has the full SDK) and fail in Lambda.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+
+import botocore.session
+from botocore import xform_name
+
+ROOT = Path(__file__).resolve().parents[2]
+ALLOWLIST = ROOT / "layers" / "predict-deps" / "aws-operations.json"
+# The local stand-in (moto set-up through boto3) runs on developer machines only, never in Lambda.
+NOT_IN_LAMBDA = ROOT / "lead_ai" / "local"
+
+
+def allowed() -> dict[str, set[str]]:
+    data = json.loads(ALLOWLIST.read_text())
+    return {service: set(ops) for service, ops in data.items() if not service.startswith("_")}
+
+
+def operations_by_method(service: str) -> dict[str, str]:
+    model = botocore.session.get_session().get_service_model(service)
+    return {xform_name(name): name for name in model.operation_names}
+
+
+def referenced_operations(service: str) -> dict[str, set[str]]:
+    """Operation -> files, for every attribute named like one of the service's client methods."""
+    methods = operations_by_method(service)
+    found: dict[str, set[str]] = {}
+    for path in (ROOT / "lead_ai").rglob("*.py"):
+        if path.is_relative_to(NOT_IN_LAMBDA):
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            # Attributes, not only calls: `partial(self._client.list_object_versions, ...)` counts too.
+            if isinstance(node, ast.Attribute) and node.attr in methods:
+                found.setdefault(methods[node.attr], set()).add(str(path.relative_to(ROOT)))
+    return found
+
+
+def test_every_operation_lead_ai_calls_is_kept_in_the_layer() -> None:
+    # Given the allowlist the layer build trims botocore to
+    kept = allowed()
+    for service in ("dynamodb", "s3"):
+        # When lead_ai's code is scanned for the service's client methods
+        used = referenced_operations(service)
+        # Then each one is kept
+        missing = {op: files for op, files in used.items() if op not in kept[service]}
+        assert not missing, f"add to {ALLOWLIST.name}: {missing}"
+
+
+def test_the_scan_sees_the_calls_it_guards() -> None:
+    # A scan that found nothing would pass the test above vacuously.
+    assert {"GetItem", "PutItem", "Query", "UpdateItem"} <= set(referenced_operations("dynamodb"))
+    assert {"GetObject", "PutObject", "ListObjectVersions"} <= set(referenced_operations("s3"))
+
+
+def test_every_listed_operation_exists() -> None:
+    for service, ops in allowed().items():
+        assert ops <= set(operations_by_method(service).values()), service
