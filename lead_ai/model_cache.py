@@ -11,13 +11,14 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from lead_ai.artifacts import ArtifactStore
 from lead_ai.errors import ModelNotFoundError, SeriesNotFoundError, ServiceUnavailableError, StorageError
 from lead_ai.history import HistoryStore, SeriesWindow
 from lead_ai.inference import OnnxForecaster, OriginRows
-from lead_ai.model_tracker import CurrentModel, ModelTracker, ModelVersion, Status
+from lead_ai.model_tracker import CurrentModel, ModelTracker, ModelVersion, Status, WindowShape
 from lead_ai.monitoring.logger import logger
 from lead_ai.monitoring.metrics import AnalyticsService
 
@@ -53,6 +54,8 @@ class ModelCache:
         self._max_entries = max_entries
         self._clock = clock
         self._entries: OrderedDict[str, ServingState] = OrderedDict()
+        # One worker: Lambda runs one request at a time per container; threads start on first use.
+        self._background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lead-ai-observations")
         # artifacts (key, S3 version id, sha256) that failed verification: two versions may share a
         # digest (retraining unchanged history gives the same bytes), so a digest alone is not enough
         self._bad_artifacts: set[tuple[str, str | None, str]] = set()
@@ -98,13 +101,30 @@ class ModelCache:
                 entry.sha256,
                 entry.fallback_from,
             )
+            window = self._read_window(series_id, forecaster.spec.window, forecaster.spec.interval_seconds)
         else:
+            # Loading a model (S3 get, onnxruntime session) does not need the observations, and the
+            # pointer says which window the model reads: query it meanwhile (a cold start waits once).
+            shape = pointer.window
+            early = (
+                self._background.submit(self._read_window, series_id, shape.slots, shape.interval_seconds)
+                if shape is not None
+                else None
+            )
             forecaster, version, sha, fallback_from = self._load_current_or_fallback(series_id, pointer)
-        window = self._history.latest(series_id, forecaster.spec.window, forecaster.spec.interval_seconds)
-        if window is None:
-            raise SeriesNotFoundError(f"series '{series_id}' has no observations", field="series_id")
+            spec = forecaster.spec
+            if early is not None and shape == WindowShape(spec.window, spec.interval_seconds):
+                window = early.result()
+            else:  # an old pointer, or a fallback version that reads another window
+                window = self._read_window(series_id, spec.window, spec.interval_seconds)
         rows = forecaster.origin_rows(window.values, window.last_timestamp)
         return ServingState(version, sha, forecaster, window, rows, now, fallback_from)
+
+    def _read_window(self, series_id: str, slots: int, interval_seconds: int) -> SeriesWindow:
+        window = self._history.latest(series_id, slots, interval_seconds)
+        if window is None:
+            raise SeriesNotFoundError(f"series '{series_id}' has no observations", field="series_id")
+        return window
 
     def _load_current_or_fallback(
         self, series_id: str, pointer: CurrentModel

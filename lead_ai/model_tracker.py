@@ -22,6 +22,7 @@ from typing import Any
 from lead_ai.artifacts import ArtifactRef
 from lead_ai.dynamo import error_code, get_n, get_s, guarded, is_conditional_failure, n, paginate_query, s
 from lead_ai.errors import IntervalMismatchError, ModelNotFoundError, StorageError, VersionConflictError
+from lead_ai.features import FeatureSpec
 from lead_ai.monitoring.logger import logger
 from lead_ai.monitoring.metrics import AnalyticsService
 
@@ -85,10 +86,21 @@ class ModelVersion:
 
 
 @dataclass(frozen=True)
+class WindowShape:
+    """What a model reads to forecast: its newest `slots` observations on a grid of `interval_seconds`."""
+
+    slots: int
+    interval_seconds: int
+
+
+@dataclass(frozen=True)
 class CurrentModel:
     series_id: str
     version: str
     artifact: ArtifactRef
+    # Copied from the version's feature spec at promotion, so serving can read the observations while
+    # it loads the model; None on pointers written before it was recorded.
+    window: WindowShape | None = None
 
 
 @dataclass(frozen=True)
@@ -356,7 +368,9 @@ class ModelTracker:
         item = self._get(series_id, "CURRENT", consistent=True)
         if item is None:
             return None
-        return CurrentModel(series_id, get_s(item, "version") or "", _artifact_from_item(item))
+        slots, interval = get_n(item, "window_slots"), get_n(item, "interval_seconds")
+        window = WindowShape(int(slots), int(interval)) if slots and interval else None
+        return CurrentModel(series_id, get_s(item, "version") or "", _artifact_from_item(item), window)
 
     def promote(self, series_id: str, version: ModelVersion, *, expected_current: str | None) -> None:
         """Move CURRENT to `version` if CURRENT is still `expected_current` and the version is verified.
@@ -392,6 +406,7 @@ class ModelTracker:
                                 "sha256": s(artifact.sha256),
                                 "size_bytes": n(artifact.size),
                                 "promoted_at": s(now),
+                                **_window_attributes(version.feature_spec),
                             },
                             **pointer_guard,
                         }
@@ -476,6 +491,16 @@ def _series_from_item(item: Mapping[str, Any]) -> SeriesInfo:
         revision=int(get_n(item, "revision", 0) or 0),
         trained_revision=int(trained) if trained is not None else None,
     )
+
+
+def _window_attributes(feature_spec: Mapping[str, Any]) -> dict[str, dict[str, str]]:
+    if not feature_spec:
+        return {}  # FeatureSpec.from_dict({}) would describe the default spec, not this model's
+    try:
+        spec = FeatureSpec.from_dict(feature_spec)
+    except (TypeError, ValueError, KeyError):
+        return {}  # a record without a readable spec: serving reads the window after loading the model
+    return {"window_slots": n(spec.window), "interval_seconds": n(spec.interval_seconds)}
 
 
 def _artifact_from_item(item: Mapping[str, Any]) -> ArtifactRef:

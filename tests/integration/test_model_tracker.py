@@ -8,7 +8,8 @@ import pytest
 
 from lead_ai.artifacts import ArtifactRef
 from lead_ai.errors import IntervalMismatchError, VersionConflictError
-from lead_ai.model_tracker import ModelTracker, Status, TrainingRecord
+from lead_ai.features import default_spec
+from lead_ai.model_tracker import ModelTracker, Status, TrainingRecord, WindowShape
 
 SPEC = {"interval_seconds": 3600, "lags": [1, 2, 3]}
 
@@ -112,3 +113,25 @@ def test_a_series_keeps_its_interval(tracker: ModelTracker) -> None:
     tracker.register_series("s", 3600)
     with pytest.raises(IntervalMismatchError, match="interval"):
         tracker.register_series("s", 1800)
+
+
+def test_current_carries_the_window_its_model_reads(tracker: ModelTracker) -> None:
+    # Given a verified version trained with a real feature spec of a 15-minute series
+    spec = default_spec(900)
+    version = tracker.allocate_version("q", spec.to_dict()).version
+    tracker.mark_verified("q", version, _artifact(version), _record())
+    # When it is promoted
+    tracker.promote("q", tracker.get_version("q", version), expected_current=None)
+    # Then the pointer says which observations serving must read, before loading the model
+    current = tracker.current("q")
+    assert current is not None and current.window == WindowShape(spec.window, 900)
+
+
+def test_a_pointer_to_a_version_without_a_readable_spec_has_no_window(tracker: ModelTracker) -> None:
+    # Given a version whose recorded spec is not a FeatureSpec (as records written by older code may be)
+    version = tracker.allocate_version("s", SPEC).version
+    tracker.mark_verified("s", version, _artifact(version), _record())
+    tracker.promote("s", tracker.get_version("s", version), expected_current=None)
+    # Then the pointer names no window (serving reads it after loading the model)
+    current = tracker.current("s")
+    assert current is not None and current.window is None

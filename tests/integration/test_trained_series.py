@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 import pytest
 
 from lead_ai.local import invoke as local_invoke
@@ -103,3 +105,70 @@ def test_bad_horizon_is_a_400_naming_the_field(api: Api, trained: dict[str, Any]
     assert status == 400
     assert payload["field"] == "horizon"
     assert "horizon" in payload["message"]
+
+
+def _fresh_cache(api: Api) -> tuple[Any, Any]:
+    """A cold container's dependencies (settings from the template, as PredictFunction reads them)."""
+    from lead_ai.config import Settings
+    from lead_ai.local.invoke import resolve_environment
+    from lead_ai.ml_service import build_dependencies
+
+    env = resolve_environment(api.template, api.template.function("PredictFunction")) | api.overrides
+    deps = build_dependencies(Settings.from_env(env), serves_forecasts=True)
+    return deps, deps.cache
+
+
+def test_a_cold_load_reads_the_observations_while_it_fetches_the_model(
+    api: Api, trained: dict[str, Any]
+) -> None:
+    # Given a cold container whose S3 read only finishes once the observations query has started
+    deps, cache = _fresh_cache(api)
+    window_requested = threading.Event()
+    real_latest, real_get_model = deps.history.latest, deps.artifacts.get_model
+    overlapped = []
+
+    def latest(*args: Any) -> Any:
+        window_requested.set()
+        return real_latest(*args)
+
+    def get_model(*args: Any) -> Any:
+        overlapped.append(window_requested.wait(timeout=5))
+        return real_get_model(*args)
+
+    deps.history.latest, deps.artifacts.get_model = latest, get_model
+    # When the first request loads the series
+    state = cache.state(SERIES)
+    # Then the query ran alongside the model fetch (sequentially, the wait would have timed out)
+    assert overlapped == [True]
+    # and the window is the one a plain read gives
+    expected = real_latest(SERIES, state.forecaster.spec.window, 3600)
+    np.testing.assert_array_equal(state.window.values, expected.values)
+    assert state.window.last_timestamp == expected.last_timestamp
+
+
+def test_a_pointer_without_a_window_still_serves(api: Api, aws: Any, trained: dict[str, Any]) -> None:
+    # Given a CURRENT pointer written before it recorded the model's window
+    aws("dynamodb").update_item(
+        TableName=api.stack.names["RegistryTable"],
+        Key={"series_id": {"S": SERIES}, "record": {"S": "CURRENT"}},
+        UpdateExpression="REMOVE window_slots, interval_seconds",
+    )
+    deps, cache = _fresh_cache(api)
+    try:
+        assert deps.tracker.current(SERIES).window is None
+        # When a cold container loads it
+        state = cache.state(SERIES)
+        # Then it reads the window after the model, and forecasts
+        assert state.window.values.size == state.forecaster.spec.window
+        assert state.rows.X.shape[0] == state.forecaster.spec.max_horizon
+    finally:  # the module's other tests share this series: put the pointer back as training wrote it
+        spec = state.forecaster.spec
+        aws("dynamodb").update_item(
+            TableName=api.stack.names["RegistryTable"],
+            Key={"series_id": {"S": SERIES}, "record": {"S": "CURRENT"}},
+            UpdateExpression="SET window_slots = :w, interval_seconds = :i",
+            ExpressionAttributeValues={
+                ":w": {"N": str(spec.window)},
+                ":i": {"N": str(spec.interval_seconds)},
+            },
+        )
