@@ -15,9 +15,9 @@ What it does, in order:
   3. Cold starts: fresh Python 3.12 processes (Lambda's runtime; `-S`, nothing but the built function
      directory, its layers and the runtime's boto3 on PYTHONPATH, as on Lambda), each timing its phases
      with perf_counter from its first statement:
-       handler:  imports (`import app`: module init incl. boto3 clients) | model load (registry read,
-                 S3 get, onnxruntime session, observation window) | first answer (lambda_handler with an
-                 API Gateway event, horizon 168)
+       handler:  imports (`import app`: module init, incl. the layer's trimmed botocore clients) |
+                 model load (registry read, S3 get, onnxruntime session, observation window) | first
+                 answer (lambda_handler with an API Gateway event, horizon 168)
        floor:    `import numpy, onnxruntime, boto3`
        baseline: imports (boto3, numpy, joblib, sklearn.ensemble) + clients | model load (S3 get +
                  joblib.load + the same observation window) | first answer (same features, sklearn

@@ -558,7 +558,7 @@ def test_layers_ship_unchecked_hash_bytecode_and_no_tests(built: tuple[Path, str
             ["LeadAiLayer", "PredictDepsLayer"],
             "import numpy, onnxruntime, lead_ai; "
             "from aws_lambda_powertools import Logger, Metrics; "
-            "from aws_lambda_powertools.event_handler import APIGatewayRestResolver",
+            "from aws_lambda_powertools.logging import correlation_paths",
         ),
         (
             ["LeadAiLayer", "TrainDepsLayer"],

@@ -1,0 +1,129 @@
+"""RestApp routes and answers exactly as Powertools' APIGatewayRestResolver, which it replaces (lead_ai/api.py
+says why): the same paths match, with the same parameters, and the answers have the same shape."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lead_ai.api import RestApp
+from lead_ai.errors import ServiceUnavailableError, ValidationError
+
+ROUTES = [
+    ("GET", "/series/<series_id>/forecast"),
+    ("GET", "/series/<series_id>/models"),
+    ("POST", "/series/<series_id>/observations"),
+    ("POST", "/series/<series_id>/train"),
+    ("POST", "/series/<series_id>/models/<version>/promote"),
+]
+
+
+def _apps() -> tuple[RestApp, APIGatewayRestResolver]:
+    ours, theirs = RestApp(), APIGatewayRestResolver()
+    for method, path in ROUTES:
+        for app in (ours, theirs):
+            register = app.get if method == "GET" else app.post
+
+            def handler(_path: str = path, **params: str) -> dict[str, Any]:
+                return {"route": _path, "params": params}
+
+            register(path)(handler)
+    return ours, theirs
+
+
+OURS, THEIRS = _apps()
+
+
+def event(method: str, path: str) -> dict[str, Any]:
+    return {"httpMethod": method, "path": path, "headers": {}, "queryStringParameters": None, "body": None}
+
+
+_segment = st.one_of(
+    st.sampled_from(["s1", "acme-inbound", "..", "", "a/b", "%2F", "1.0.0", "x y", "ü", "a\nb", "{id}"]),
+    st.text(max_size=12),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    method=st.sampled_from(["GET", "POST", "PUT", "get", "OPTIONS"]),
+    template=st.sampled_from([p for _, p in ROUTES] + ["/series/<series_id>", "/<series_id>/forecast"]),
+    first=_segment,
+    second=_segment,
+    trailing=st.sampled_from(["", "/", "//"]),
+)
+def test_every_path_matches_as_powertools_matches_it(
+    method: str, template: str, first: str, second: str, trailing: str
+) -> None:
+    # Given any path built from hostile segments
+    path = template.replace("<series_id>", first).replace("<version>", second) + trailing
+    # When both routers resolve it
+    ours = OURS.resolve(event(method, path), None)
+    theirs = THEIRS.resolve(event(method, path), None)
+    # Then the same route answers with the same parameters, or both answer 404
+    assert ours["statusCode"] == theirs["statusCode"]
+    if theirs["statusCode"] == 200:
+        assert json.loads(ours["body"]) == json.loads(theirs["body"])
+        assert ours == theirs  # byte for byte, headers included
+
+
+def test_errors_are_one_json_answer_per_exception_with_retry_after_on_5xx() -> None:
+    # Given routes that fail with a caller's mistake, an outage, and a bug
+    app = RestApp()
+
+    @app.get("/bad")
+    def bad() -> None:
+        raise ValidationError("horizon must be an integer from 1 to 168", field="horizon")
+
+    @app.get("/down")
+    def down() -> None:
+        raise ServiceUnavailableError("the model store is unavailable", retry_after_seconds=7)
+
+    @app.get("/bug")
+    def bug() -> None:
+        raise KeyError("secret detail")
+
+    # When each is resolved
+    answers = {name: app.resolve(event("GET", f"/{name}"), None) for name in ("bad", "down", "bug")}
+    # Then each is one JSON body naming the error, and 5xx say when to retry
+    assert answers["bad"]["statusCode"] == 400
+    assert json.loads(answers["bad"]["body"]) == {
+        "error": "invalid_request",
+        "message": "horizon must be an integer from 1 to 168",
+        "field": "horizon",
+    }
+    assert answers["down"]["statusCode"] == 503
+    assert answers["down"]["multiValueHeaders"]["Retry-After"] == ["7"]
+    assert answers["bug"]["statusCode"] == 500
+    assert "secret detail" not in answers["bug"]["body"]
+    for answer in answers.values():
+        assert answer["multiValueHeaders"]["Content-Type"] == ["application/json"]
+
+
+def test_a_handler_reads_the_request_it_is_answering() -> None:
+    # Given a route reading the query string and the body
+    app = RestApp()
+
+    @app.post("/echo/<name>")
+    def echo(name: str) -> tuple[dict[str, Any], int]:
+        request = app.current_event
+        return {
+            "name": name,
+            "level": request.get_query_string_value("level", "0.8"),
+            "body": request.body,
+        }, 201
+
+    # When it is called with both
+    answer = app.resolve(
+        {**event("POST", "/echo/x"), "queryStringParameters": {"level": "0.9"}, "body": "{}"}, None
+    )
+    # Then it answers with the status it chose, and the request is gone once answered
+    assert answer["statusCode"] == 201
+    assert json.loads(answer["body"]) == {"name": "x", "level": "0.9", "body": "{}"}
+    with pytest.raises(RuntimeError, match="current_event"):
+        _ = app.current_event
