@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from lead_ai.errors import ServiceUnavailableError
 from lead_ai.history import CHUNK_SLOTS, HistoryStore, Span
 from lead_ai.local.stack import LocalStack
 
@@ -129,3 +130,27 @@ def test_a_write_that_loses_a_race_merges_again_instead_of_overwriting(
     window = store.history("s", HOUR)
     assert window is not None
     np.testing.assert_array_equal(window.values, [1.0, 2.0, 3.0])
+
+
+def test_a_chunk_that_never_stops_changing_is_a_503_not_a_lost_write(
+    store: HistoryStore, stack: LocalStack, aws: Callable[[str], Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given another writer that changes the chunk between every read and put of ours
+    store.put("s", [(T0, 1.0)], HOUR)
+    other = HistoryStore(aws("dynamodb"), stack.names["ObservationsTable"])
+    original_read = store._read_chunk
+
+    def read_then_race(series_id: str, start: int) -> Any:
+        seen = original_read(series_id, start)
+        other.put("s", [(T0 + HOUR, 2.0)], HOUR)
+        return seen
+
+    store._read_chunk = read_then_race  # type: ignore[method-assign]
+    monkeypatch.setattr("lead_ai.history.time.sleep", lambda _: None)
+    # When we write a slot of that chunk
+    with pytest.raises(ServiceUnavailableError, match="retry"):
+        store.put("s", [(T0 + 2 * HOUR, 3.0)], HOUR)
+    # Then it answers 503 and the stored chunk is the other writer's, never a stale merge of ours
+    window = store.history("s", HOUR)
+    assert window is not None
+    np.testing.assert_array_equal(window.values, [1.0, 2.0])
