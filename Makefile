@@ -10,7 +10,7 @@ export OMP_NUM_THREADS := 1
 export POWERTOOLS_METRICS_NAMESPACE ?= LeadAI
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo test test-faults unit integration e2e lint format typecheck bench bench-accuracy bench-serving clean
+.PHONY: help venv demo test test-faults unit integration e2e lint format typecheck bench bench-accuracy bench-accuracy-validation bench-serving clean
 
 help:
 	@echo "make demo            set up, start the local AWS stand-in, ingest, train, print a 24 h forecast"
@@ -19,6 +19,7 @@ help:
 	@echo "make unit | integration | e2e | test-infra"
 	@echo "make lint            ruff + mypy"
 	@echo "make bench           bench-accuracy + bench-serving (write benchmarks/results/*.json)"
+	@echo "make bench-accuracy-validation  bike/taxi on the tuning split (benchmarks/results/accuracy_validation.json)"
 	@echo "make build           sam build (needs python3.12; installs aws-sam-cli into .venv-tools)"
 	@echo "make validate        cfn-lint, sam validate --lint, checkov"
 
@@ -72,6 +73,10 @@ bench: bench-accuracy bench-serving
 # Real data sets are read from ../shared/data (see its PROVENANCE.md); nothing is copied here.
 bench-accuracy: $(STAMP)
 	$(PY) benchmarks/accuracy.py
+
+# The bike/taxi tuning split (28 days before the test window): every bike/taxi choice is made on it.
+bench-accuracy-validation: $(STAMP)
+	$(PY) benchmarks/accuracy.py --validation --only bike --only taxi
 
 bench-serving: $(STAMP) tools
 	$(PY) benchmarks/serving.py

@@ -28,7 +28,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from lead_ai.features import parse_interval
+from lead_ai.features import HOLIDAY_CALENDARS, parse_interval
 
 __all__ = [
     "BatchForecast",
@@ -184,6 +184,7 @@ def forecast_series(
     *,
     level: float = 0.8,
     min_points: int | None = None,
+    holidays: str = "none",
     settings_overrides: dict[str, Any] | None = None,
 ) -> BatchForecast:
     """Train (production path), export, load the ONNX bytes in onnxruntime and forecast every series."""
@@ -192,7 +193,7 @@ def forecast_series(
 
     if horizon < 1:
         raise InputError(f"--horizon must be >= 1, got {horizon}")
-    kwargs: dict[str, Any] = {"max_horizon": int(horizon), "level": float(level)}
+    kwargs: dict[str, Any] = {"max_horizon": int(horizon), "level": float(level), "holidays": holidays}
     if min_points is not None:
         kwargs["min_points"] = int(min_points)
     kwargs.update(settings_overrides or {})
@@ -270,6 +271,12 @@ def add_forecast_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--level", type=float, default=0.8, help="central prediction-interval level (default 0.8)"
     )
+    parser.add_argument(
+        "--holidays",
+        choices=HOLIDAY_CALENDARS,
+        default="none",
+        help="holiday calendar of the series' market, used as a feature (default none)",
+    )
     parser.add_argument("--save-model", default=None, help="also write the ONNX model bytes to this path")
     parser.add_argument(
         "--report", default=None, help="also write a JSON report: backtest metrics and timings"
@@ -290,7 +297,11 @@ def run_forecast_command(args: argparse.Namespace) -> int:
             table = read_history(stream, interval)
         read_s = time.perf_counter() - t0
         batch = forecast_series(
-            table.series, int(args.horizon), level=float(args.level), min_points=args.min_points
+            table.series,
+            int(args.horizon),
+            level=float(args.level),
+            min_points=args.min_points,
+            holidays=args.holidays,
         )
     except FileNotFoundError as exc:
         print(f"error: cannot read {exc.filename}: no such file", file=sys.stderr)
@@ -316,6 +327,7 @@ def run_forecast_command(args: argparse.Namespace) -> int:
             "series": len(batch.forecasts),
             "horizon": int(args.horizon),
             "level": float(args.level),
+            "holidays": args.holidays,
             "rows_written": rows,
             "backtest": batch.metrics,
             "timings": timings,

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from lead_ai.errors import ConfigurationError
+from lead_ai.features import HOLIDAY_CALENDARS
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,7 @@ class Settings:
     registry_ttl_seconds: float = 5.0
     max_body_bytes: int = 1_048_576
     max_observations_per_request: int = 10_000
+    holidays: str = "none"  # holiday calendar the features use ("none" or "US"); a property of the market
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -37,6 +39,7 @@ class Settings:
             registry_ttl_seconds=_non_negative_float(env, "LEAD_AI_REGISTRY_TTL_SECONDS", 5.0),
             max_body_bytes=_positive_int(env, "LEAD_AI_MAX_BODY_BYTES", 1_048_576),
             max_observations_per_request=_positive_int(env, "LEAD_AI_MAX_OBSERVATIONS_PER_REQUEST", 10_000),
+            holidays=_holiday_calendar(env, "LEAD_AI_HOLIDAYS"),
         )
 
 
@@ -77,3 +80,12 @@ def _non_negative_float(env: Mapping[str, str], name: str, default: float) -> fl
     if not value >= 0:
         raise ConfigurationError(f"environment variable {name} must be >= 0, got {raw!r}")
     return value
+
+
+def _holiday_calendar(env: Mapping[str, str], name: str) -> str:
+    raw = (env.get(name) or "none").strip()
+    if raw not in HOLIDAY_CALENDARS:
+        raise ConfigurationError(
+            f"environment variable {name} must be one of {HOLIDAY_CALENDARS}, got {raw!r}"
+        )
+    return raw

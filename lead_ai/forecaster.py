@@ -33,6 +33,7 @@ from lead_ai.features import (
     FEATURE_SPEC_KEY,
     FORMAT_KEY,
     FORMAT_VALUE,
+    HOLIDAY_CALENDARS,
     Calibration,
     FeatureSpec,
     build_rows,
@@ -116,6 +117,7 @@ class TrainingSettings:
     parity_rtol: float = 1e-4
     n_threads: int = 1
     yearly_min_days: float = 400.0  # history (days) from which the day of the year becomes a feature
+    holidays: str = "none"  # the user's holiday calendar (FeatureSpec.holidays): "none" or "US"
     spec_overrides: dict[str, Any] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
@@ -127,6 +129,8 @@ class TrainingSettings:
             raise ValueError("backtest_origins must be >= 1")
         if not 0.0 < self.level < 1.0:
             raise ValueError("level must be within (0, 1)")
+        if self.holidays not in HOLIDAY_CALENDARS:
+            raise ValueError(f"holidays must be one of {HOLIDAY_CALENDARS}, got {self.holidays!r}")
         if self.loss not in ("auto", *LOSSES):
             raise ValueError(
                 f"loss {self.loss!r} is not supported (ONNX conversion is only exact for "
@@ -563,6 +567,8 @@ def train_forecaster(
         # Enough history to have seen each time of the year once: the day of the year can say what
         # last December looked like (holidays), which no four-week window can.
         spec = FeatureSpec.from_dict({**spec.to_dict(), "day_of_year": True})
+    if settings.holidays != "none":
+        spec = FeatureSpec.from_dict({**spec.to_dict(), "holidays": settings.holidays})
     if settings.spec_overrides:
         spec = FeatureSpec.from_dict({**spec.to_dict(), **settings.spec_overrides})
 

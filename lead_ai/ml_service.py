@@ -147,7 +147,11 @@ class MLService:
         started = time.perf_counter()
         result = train_forecaster(
             [SeriesData(self.series_id, window.values, window.first_timestamp, window.interval_seconds)],
-            TrainingSettings(max_horizon=deps.settings.max_horizon, min_points=self.min_training_points),
+            TrainingSettings(
+                max_horizon=deps.settings.max_horizon,
+                min_points=self.min_training_points,
+                holidays=deps.settings.holidays,
+            ),
         )
         logger.info(
             "model trained",

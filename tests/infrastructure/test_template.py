@@ -60,6 +60,7 @@ SHARED_ENV = {
     "LEAD_AI_REGISTRY_TTL_SECONDS": "5",
     "LEAD_AI_MAX_BODY_BYTES": "1048576",
     "LEAD_AI_MAX_OBSERVATIONS_PER_REQUEST": "10000",
+    "LEAD_AI_HOLIDAYS": "none",
 }
 
 # Read-only verbs a prediction role may hold.

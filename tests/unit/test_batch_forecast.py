@@ -170,3 +170,27 @@ def test_bad_interval_or_level_exits_2(tmp_path: Path, capsys: pytest.CaptureFix
     assert run_forecast_command(parse([*base[:1], str(tmp_path / "missing.csv"), *base[2:]])) == 2
     err = capsys.readouterr().err
     assert "interval" in err and "--level" in err and "no such file" in err
+
+
+def test_holidays_flag_reaches_the_model_and_the_report(tmp_path: Path) -> None:
+    # Given five weeks of history from 2024-01-01 (New Year's Day in it)
+    history = tmp_path / "h.csv"
+    vals = counts(N, 3, 30.0)
+    base = int(START.timestamp())
+    history.write_text(
+        "timestamp,value\n" + "".join(f"{base + 3600 * i},{int(v)}\n" for i, v in enumerate(vals))
+    )
+    out, model, report = tmp_path / "f.csv", tmp_path / "m.onnx", tmp_path / "r.json"
+    argv = ["--input", str(history), "--horizon", "6", "--output", str(out), "--min-points", "500"]
+    # When it is forecast with --holidays US
+    code = run_forecast_command(
+        parse([*argv, "--holidays", "US", "--save-model", str(model), "--report", str(report)])
+    )
+    # Then the served model's spec carries the calendar and the report says which one was used
+    assert code == 0
+    assert OnnxForecaster.from_bytes(model.read_bytes()).spec.holidays == "US"
+    assert json.loads(report.read_text())["holidays"] == "US"
+    # And the default is no calendar; an unknown one is refused by the parser
+    assert parse(argv).holidays == "none"
+    with pytest.raises(SystemExit):
+        parse([*argv, "--holidays", "FR"])

@@ -121,11 +121,13 @@ def test_exported_model_loads_in_onnxruntime_and_forecasts_non_negative_counts(
     assert out.value[(hours < 6)].max() < 1.0
 
 
-def test_training_rows_equal_the_rows_serving_builds_from_the_same_history() -> None:
-    # Given sampled (origin, step) pairs of a series with gaps
+@pytest.mark.parametrize("holidays", ["none", "US"])
+def test_training_rows_equal_the_rows_serving_builds_from_the_same_history(holidays: str) -> None:
+    # Given sampled (origin, step) pairs of a series with gaps over 2024-01-01 .. 2024-03-24 (New Year's
+    # Day is in the level window of the first four weeks' origins), with and without the holiday calendar
     values = hourly_counts(2000, seed=5)
     values[::17] = np.nan
-    spec = default_spec(3600, 48)
+    spec = FeatureSpec.from_dict({**default_spec(3600, 48).to_dict(), "holidays": holidays})
     t, h = sample_pairs(values, spec, values.size - 1, 40, np.random.default_rng(0))
     X, target, level = rows_for_pairs(values, START, spec, t, h)
     # When serving builds each row from values[: t + 1] (what prediction would read)
@@ -139,6 +141,9 @@ def test_training_rows_equal_the_rows_serving_builds_from_the_same_history() -> 
         assert level[i] == ls[0]
         assert target[i] == pytest.approx(values[t[i] + h[i]] / ls[0])
     assert (t + h <= values.size - 1).all() and (h >= 1).all() and (h <= 48).all()
+    # And with the calendar the holidays did shape some of these rows (their level leaves them out)
+    _, _, plain_level = rows_for_pairs(values, START, default_spec(3600, 48), t, h)
+    assert (level != plain_level).any() == (holidays == "US")
 
 
 def test_too_little_history_raises_insufficient_history_naming_count_and_rule() -> None:
@@ -213,3 +218,34 @@ def test_same_seed_gives_the_same_model(two_series: list[SeriesData], trained: T
     again = train_forecaster(two_series, FAST)
     assert again.onnx_bytes == trained.onnx_bytes
     assert again.metrics == trained.metrics
+
+
+def test_a_model_trained_with_the_holiday_calendar_carries_it_and_serves_its_rows_through_onnx() -> None:
+    # Given ten weeks of counts from 2014-11-01 whose US holidays are as quiet as a Sunday
+    from lead_ai.features import holiday_kind
+
+    start = int(datetime(2014, 11, 1, tzinfo=UTC).timestamp())
+    values = hourly_counts(24 * 70, seed=9, scale=50.0)
+    stamps = start + 3600 * np.arange(values.size)
+    values[holiday_kind(stamps, "US") > 0] *= 0.3
+    settings = TrainingSettings(
+        max_horizon=48, min_points=600, backtest_origins=3, max_rows=6000, max_iter=40, holidays="US"
+    )
+    # When it is trained with the calendar
+    result = train_forecaster([SeriesData("s", values, start)], settings)
+    # Then the artifact's spec names the calendar and the model has the target-day feature, with parity
+    assert result.feature_spec["holidays"] == "US"
+    assert result.metrics["parity_max_abs_error"] < 1e-3
+    forecaster = OnnxForecaster.from_bytes(result.onnx_bytes)
+    assert forecaster.spec.holidays == "US" and forecaster.spec.feature_names[-1] == "holiday_target"
+    # And serving from the eve of Christmas Eve equals the rows build_rows makes from that spec, in onnxruntime
+    origin = int(np.flatnonzero(stamps == int(datetime(2014, 12, 23, 23, tzinfo=UTC).timestamp()))[0])
+    window = prepare_window(values[: origin + 1], forecaster.spec)
+    out = forecaster.predict(window, int(stamps[origin]), 48)
+    X, level = build_rows(
+        window[None, :], stamps[origin : origin + 1], np.zeros(48, np.intp), np.arange(1, 49), forecaster.spec
+    )
+    assert X[:, -1].tolist() == [2.0] * 24 + [1.0] * 24  # Christmas Eve (quiet day), Christmas Day
+    raw, engine = run_onnx_rows(result.onnx_bytes, X)
+    assert engine == "onnxruntime"
+    np.testing.assert_allclose(out.value, np.maximum(raw * level, 0.0), rtol=1e-6)
