@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import numpy as np
@@ -218,6 +219,19 @@ def test_same_seed_gives_the_same_model(two_series: list[SeriesData], trained: T
     again = train_forecaster(two_series, FAST)
     assert again.onnx_bytes == trained.onnx_bytes
     assert again.metrics == trained.metrics
+
+
+def test_fitting_the_losses_on_parallel_threads_gives_the_same_artifact(
+    two_series: list[SeriesData], trained: TrainingResult
+) -> None:
+    # Given the module's model, whose backtest fitted both losses side by side (the default)
+    assert FAST.parallel_fits == 2
+    assert {"backtest_mase_squared_error", "backtest_mase_absolute_error"} <= set(trained.metrics)
+    # When the same data are trained with one fit at a time
+    sequential = train_forecaster(two_series, replace(FAST, parallel_fits=1))
+    # Then the exported bytes are the same: threads change when, not what, is fitted
+    assert sequential.onnx_bytes == trained.onnx_bytes
+    assert sequential.metrics == trained.metrics
 
 
 def test_a_model_trained_with_the_holiday_calendar_carries_it_and_serves_its_rows_through_onnx() -> None:
