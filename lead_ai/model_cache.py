@@ -34,6 +34,14 @@ class ServingState:
     fallback_from: str | None = None  # the current version we could not serve, if any
 
 
+@dataclass(frozen=True)
+class _Loaded:
+    forecaster: OnnxForecaster
+    version: str
+    sha256: str
+    fallback_from: str | None
+
+
 class ModelCache:
     def __init__(
         self,
@@ -95,30 +103,33 @@ class ModelCache:
             or entry.fallback_from == pointer.version  # still broken: keep serving the fallback
         )
         if entry is not None and unchanged:
-            forecaster, version, sha, fallback_from = (
-                entry.forecaster,
-                entry.version,
-                entry.sha256,
-                entry.fallback_from,
-            )
-            window = self._read_window(series_id, forecaster.spec.window, forecaster.spec.interval_seconds)
+            loaded = _Loaded(entry.forecaster, entry.version, entry.sha256, entry.fallback_from)
+            spec = loaded.forecaster.spec
+            window = self._read_window(series_id, spec.window, spec.interval_seconds)
         else:
-            # Loading a model (S3 get, onnxruntime session) does not need the observations, and the
-            # pointer says which window the model reads: query it meanwhile (a cold start waits once).
-            shape = pointer.window
-            early = (
-                self._background.submit(self._read_window, series_id, shape.slots, shape.interval_seconds)
-                if shape is not None
-                else None
-            )
-            forecaster, version, sha, fallback_from = self._load_current_or_fallback(series_id, pointer)
-            spec = forecaster.spec
-            if early is not None and shape == WindowShape(spec.window, spec.interval_seconds):
-                window = early.result()
-            else:  # an old pointer, or a fallback version that reads another window
-                window = self._read_window(series_id, spec.window, spec.interval_seconds)
-        rows = forecaster.origin_rows(window.values, window.last_timestamp)
-        return ServingState(version, sha, forecaster, window, rows, now, fallback_from)
+            loaded, window = self._load_with_window(series_id, pointer)
+        rows = loaded.forecaster.origin_rows(window.values, window.last_timestamp)
+        return ServingState(
+            loaded.version, loaded.sha256, loaded.forecaster, window, rows, now, loaded.fallback_from
+        )
+
+    def _load_with_window(self, series_id: str, pointer: CurrentModel) -> tuple[_Loaded, SeriesWindow]:
+        """Load the pointer's model (or its fallback) and read the window it needs.
+
+        Loading a model (S3 get, onnxruntime session) does not need the observations, and the pointer
+        says which window its model reads: the query runs meanwhile, so a cold start waits once."""
+        shape = pointer.window
+        early = (
+            self._background.submit(self._read_window, series_id, shape.slots, shape.interval_seconds)
+            if shape is not None
+            else None
+        )
+        loaded = _Loaded(*self._load_current_or_fallback(series_id, pointer))
+        spec = loaded.forecaster.spec
+        if early is not None and shape == WindowShape(spec.window, spec.interval_seconds):
+            return loaded, early.result()
+        # An old pointer without a window, or a fallback version that reads another one.
+        return loaded, self._read_window(series_id, spec.window, spec.interval_seconds)
 
     def _read_window(self, series_id: str, slots: int, interval_seconds: int) -> SeriesWindow:
         window = self._history.latest(series_id, slots, interval_seconds)
