@@ -118,7 +118,7 @@ class RestApp:
             try:
                 result = route.handler(**match.groupdict())
                 body, status = result if isinstance(result, tuple) else (result, 200)
-                return _answer(status, json.dumps(body, separators=(",", ":")), {})
+                return _response(status, json.dumps(body, separators=(",", ":")), {})
             except LeadAIError as error:
                 return _error_answer(error)
             except Exception:
@@ -157,10 +157,10 @@ def _json_answer(
     metrics.add_metric(
         name="RequestRejected" if status < 500 else "RequestFailed", unit=MetricUnit.Count, value=1
     )
-    return _answer(status, json.dumps(body), headers or {})
+    return _response(status, json.dumps(body), headers or {})
 
 
-def _answer(status: int, body: str, headers: dict[str, str]) -> dict[str, Any]:
+def _response(status: int, body: str, headers: dict[str, str]) -> dict[str, Any]:
     multi_value = {name: [value] for name, value in headers.items()}
     multi_value["Content-Type"] = [_APPLICATION_JSON]
     return {"statusCode": status, "body": body, "isBase64Encoded": False, "multiValueHeaders": multi_value}

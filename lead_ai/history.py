@@ -85,7 +85,7 @@ class HistoryStore:
     def _merge(self, series_id: str, start: int, offsets: np.ndarray, values: np.ndarray) -> None:
         for attempt in range(_MAX_MERGE_ATTEMPTS):
             current, revision = self._read_chunk(series_id, start)
-            merged = np.full(CHUNK_SLOTS, np.nan) if current is None else current.copy()
+            merged = np.full(CHUNK_SLOTS, np.nan) if current is None else current  # a fresh decode
             merged[offsets] = values
             if self._write_chunk(series_id, start, merged, revision):
                 return

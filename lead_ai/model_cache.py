@@ -124,7 +124,7 @@ class ModelCache:
             if shape is not None
             else None
         )
-        loaded = _Loaded(*self._load_current_or_fallback(series_id, pointer))
+        loaded = self._load_current_or_fallback(series_id, pointer)
         spec = loaded.forecaster.spec
         if early is not None and shape == WindowShape(spec.window, spec.interval_seconds):
             return loaded, early.result()
@@ -137,12 +137,10 @@ class ModelCache:
             raise SeriesNotFoundError(f"series '{series_id}' has no observations", field="series_id")
         return window
 
-    def _load_current_or_fallback(
-        self, series_id: str, pointer: CurrentModel
-    ) -> tuple[OnnxForecaster, str, str, str | None]:
+    def _load_current_or_fallback(self, series_id: str, pointer: CurrentModel) -> _Loaded:
         loaded = self._try_load(series_id, pointer.version, pointer.artifact.sha256, pointer)
         if loaded is not None:
-            return loaded, pointer.version, pointer.artifact.sha256, None
+            return _Loaded(loaded, pointer.version, pointer.artifact.sha256, None)
         for candidate in self._tracker.list_versions(series_id):
             if candidate.version == pointer.version or not _servable(candidate):
                 continue
@@ -158,7 +156,7 @@ class ModelCache:
                     },
                 )
                 self._analytics.track("ModelFallbackServed", series_id)
-                return loaded, candidate.version, candidate.artifact.sha256, pointer.version
+                return _Loaded(loaded, candidate.version, candidate.artifact.sha256, pointer.version)
         raise ServiceUnavailableError(f"no verified model of '{series_id}' could be loaded")
 
     def _try_load(

@@ -21,8 +21,10 @@ os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "LeadAI")
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 
 from lead_ai.aws_clients import reset_clients  # noqa: E402
+from lead_ai.config import Settings  # noqa: E402
 from lead_ai.local import invoke as local_invoke  # noqa: E402
 from lead_ai.local.events import api_event, load_event  # noqa: E402
+from lead_ai.local.invoke import resolve_environment  # noqa: E402
 from lead_ai.local.stack import LocalStack  # noqa: E402
 from lead_ai.local.template import Template  # noqa: E402
 
@@ -119,6 +121,12 @@ class Api:
             "PredictFunction", "forecast.json", series_id=series_id, query={"horizon": str(horizon)}
         )
         return status, payload
+
+
+def settings_for(api: Api, function: str = "TrainFunction") -> Settings:
+    """The settings a fresh Lambda container of `function` would read (template env + overrides)."""
+    env = resolve_environment(api.template, api.template.function(function)) | api.overrides
+    return Settings.from_env(env)
 
 
 @pytest.fixture

@@ -11,8 +11,6 @@ from typing import Any
 import numpy as np
 import pytest
 
-from lead_ai.config import Settings
-from lead_ai.local.invoke import resolve_environment
 from lead_ai.synthetic import recent_lead_counts
 from tests.conftest import Api
 from tests.faults.support import FaultInjector
@@ -57,12 +55,6 @@ def small_history() -> tuple[np.ndarray, np.ndarray]:
 def fast_api(api: Api) -> Api:
     api.overrides.update(FAST)
     return api
-
-
-def settings_for(api: Api, function: str = "TrainFunction") -> Settings:
-    """The settings a fresh Lambda container of `function` would read (template env + overrides)."""
-    env = resolve_environment(api.template, api.template.function(function)) | api.overrides
-    return Settings.from_env(env)
 
 
 @pytest.fixture(scope="session")

@@ -11,8 +11,8 @@ import pytest
 
 from lead_ai.errors import VersionConflictError
 from lead_ai.ml_service import MLService, build_dependencies
-from tests.conftest import Api
-from tests.faults.conftest import SERIES, CannedTraining, call, settings_for
+from tests.conftest import Api, settings_for
+from tests.faults.conftest import SERIES, CannedTraining, call
 from tests.faults.support import assert_consistent, plain_client
 
 pytestmark = pytest.mark.faults

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from lead_ai.ml_service import build_dependencies, sweep_orphan_artifacts
-from tests.conftest import Api
-from tests.faults.conftest import SERIES, CannedTraining, call, settings_for
+from tests.conftest import Api, settings_for
+from tests.faults.conftest import SERIES, CannedTraining, call
 from tests.faults.support import FaultInjector, assert_consistent, plain_client
 
 pytestmark = pytest.mark.faults

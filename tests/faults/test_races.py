@@ -15,8 +15,8 @@ import pytest
 from lead_ai.errors import VersionConflictError
 from lead_ai.ml_service import MLService, build_dependencies
 from lead_ai.validation import ObservationBatch
-from tests.conftest import Api
-from tests.faults.conftest import SERIES, settings_for
+from tests.conftest import Api, settings_for
+from tests.faults.conftest import SERIES
 from tests.faults.support import assert_consistent, stored
 
 pytestmark = pytest.mark.faults

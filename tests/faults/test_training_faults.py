@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from lead_ai.ml_service import build_dependencies
-from tests.conftest import ROOT, Api
-from tests.faults.conftest import SERIES, CannedTraining, call, settings_for
+from tests.conftest import ROOT, Api, settings_for
+from tests.faults.conftest import SERIES, CannedTraining, call
 from tests.faults.support import FaultInjector, assert_consistent, body_contains
 
 pytestmark = pytest.mark.faults

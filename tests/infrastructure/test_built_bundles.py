@@ -22,10 +22,6 @@ from lead_ai.synthetic import recent_lead_counts
 from tests.conftest import ROOT, Api
 from tests.infrastructure.sam_build import lambda_runtime_dir
 
-LAYERS = {
-    "IngestFunction": ["LeadAiLayer", "PredictDepsLayer"],
-    "PredictFunction": ["LeadAiLayer", "PredictDepsLayer"],
-}
 SERIES = "bundle-check"
 
 _RUN = """
@@ -48,12 +44,13 @@ def run_built(
     built: tuple[Path, str], api: Api, logical_id: str, event: dict[str, Any], work: Path
 ) -> dict[str, Any]:
     build_dir, python312 = built
-    path = [build_dir / logical_id, *(build_dir / layer / "python" for layer in LAYERS[logical_id])]
-    path.append(work / "runtime")
+    function = api.template.function(logical_id)
+    layers = [layer["Ref"] for layer in function.layers]  # the template's order, as Lambda stacks them
+    path = [build_dir / logical_id, *(build_dir / layer / "python" for layer in layers), work / "runtime"]
     env = {
         "PATH": os.environ["PATH"],
         "PYTHONPATH": os.pathsep.join(map(str, path)),
-        **resolve_environment(api.template, api.template.function(logical_id)),
+        **resolve_environment(api.template, function),
         **api.stack.environment(),
         **api.overrides,
     }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -21,7 +21,7 @@ def store(stack: LocalStack, aws: Callable[[str], Any]) -> HistoryStore:
     return HistoryStore(aws("dynamodb"), stack.names["ObservationsTable"])
 
 
-def hourly(first: int, values: list[float] | np.ndarray) -> list[tuple[int, float]]:
+def hourly(first: int, values: Iterable[float]) -> list[tuple[int, float]]:
     return [(first + HOUR * i, float(v)) for i, v in enumerate(values)]
 
 
@@ -114,7 +114,7 @@ def test_a_write_that_loses_a_race_merges_again_instead_of_overwriting(
     store.put("s", [(T0, 1.0)], HOUR)
     other = HistoryStore(aws("dynamodb"), stack.names["ObservationsTable"])
     original_read = store._read_chunk
-    raced = []
+    raced: list[bool] = []
 
     def read_then_race(series_id: str, start: int) -> Any:
         seen = original_read(series_id, start)

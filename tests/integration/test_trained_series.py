@@ -15,7 +15,7 @@ from lead_ai.local import invoke as local_invoke
 from lead_ai.local.stack import LocalStack
 from lead_ai.local.template import Template
 from lead_ai.synthetic import recent_lead_counts
-from tests.conftest import TEST_OVERRIDES, Api
+from tests.conftest import TEST_OVERRIDES, Api, settings_for
 
 SERIES = "acme-inbound"
 
@@ -108,13 +108,10 @@ def test_bad_horizon_is_a_400_naming_the_field(api: Api, trained: dict[str, Any]
 
 
 def _fresh_cache(api: Api) -> tuple[Any, Any]:
-    """A cold container's dependencies (settings from the template, as PredictFunction reads them)."""
-    from lead_ai.config import Settings
-    from lead_ai.local.invoke import resolve_environment
+    """A cold PredictFunction container's dependencies."""
     from lead_ai.ml_service import build_dependencies
 
-    env = resolve_environment(api.template, api.template.function("PredictFunction")) | api.overrides
-    deps = build_dependencies(Settings.from_env(env), serves_forecasts=True)
+    deps = build_dependencies(settings_for(api, "PredictFunction"), serves_forecasts=True)
     return deps, deps.cache
 
 
