@@ -16,8 +16,7 @@ import json
 import logging
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from aws_lambda_powertools.metrics import MetricUnit
 
@@ -40,8 +39,7 @@ _APPLICATION_JSON = "application/json"
 RouteHandler = Callable[..., Any]
 
 
-@dataclass(frozen=True)
-class ApiRequest:
+class ApiRequest(NamedTuple):
     """The parts of an API Gateway REST (v1) proxy event the handlers read."""
 
     method: str
@@ -66,19 +64,18 @@ class ApiRequest:
         return self.query.get(name, default)
 
 
-@dataclass(frozen=True)
-class _Route:
+class _Route(NamedTuple):
     method: str
     pattern: re.Pattern[str]
     handler: RouteHandler
 
 
-@dataclass
 class RestApp:
     """Routes API Gateway REST proxy events to handlers; maps every exception to one JSON answer."""
 
-    _routes: list[_Route] = field(default_factory=list)
-    _current: ApiRequest | None = None
+    def __init__(self) -> None:
+        self._routes: list[_Route] = []
+        self._current: ApiRequest | None = None
 
     def get(self, path: str) -> Callable[[RouteHandler], RouteHandler]:
         return self._route("GET", path)

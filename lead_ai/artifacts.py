@@ -5,17 +5,15 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
 from lead_ai.dynamo import guarded
 from lead_ai.errors import IntegrityError
 
 
-@dataclass(frozen=True)
-class ArtifactRef:
+class ArtifactRef(NamedTuple):
     key: str
     version_id: str | None
     sha256: str

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from lead_ai.errors import ConfigurationError
 from lead_ai.features import HOLIDAY_CALENDARS
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     bucket: str
     registry_table: str
     observations_table: str

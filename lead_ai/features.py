@@ -35,7 +35,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date as _date
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -467,8 +467,7 @@ FEATURE_SPEC_KEY = "lead_ai.feature_spec"
 CALIBRATION_KEY = "lead_ai.calibration"
 
 
-@dataclass(frozen=True)
-class Calibration:
+class Calibration(NamedTuple):
     """Quantiles of scaled backtest residuals (y - forecast) / level, per horizon step.
 
     quantiles[h - 1, j] is the quantile at quantile_levels[j] for step h."""

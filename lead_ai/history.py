@@ -19,8 +19,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -34,8 +33,7 @@ _MAX_MERGE_ATTEMPTS = 12
 _NAMES = {"#ts": "ts", "#v": "v"}
 
 
-@dataclass(frozen=True)
-class SeriesWindow:
+class SeriesWindow(NamedTuple):
     """Observations on a regular grid, oldest first; NaN marks a slot nobody reported."""
 
     values: np.ndarray
@@ -51,15 +49,13 @@ class SeriesWindow:
         return int(np.count_nonzero(~np.isnan(self.values)))
 
 
-@dataclass(frozen=True)
-class Span:
+class Span(NamedTuple):
     first_timestamp: int
     last_timestamp: int
-    count: int
+    observed_points: int
 
 
-@dataclass(frozen=True)
-class _Chunk:
+class _Chunk(NamedTuple):
     start: int
     values: np.ndarray  # CHUNK_SLOTS float64, NaN = not reported
 

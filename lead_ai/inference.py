@@ -8,7 +8,7 @@ the model bytes covers everything a prediction depends on.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import onnxruntime as ort
@@ -36,16 +36,14 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class OriginRows:
+class OriginRows(NamedTuple):
     """Feature rows (float32, one per step) from one origin, and the scale that undoes the target's."""
 
     X: np.ndarray
     scale: float
 
 
-@dataclass(frozen=True)
-class ForecastArrays:
+class ForecastArrays(NamedTuple):
     """Point forecast and interval, float64, one entry per step; 0 <= lower <= value <= upper."""
 
     value: np.ndarray

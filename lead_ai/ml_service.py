@@ -111,7 +111,7 @@ class MLService:
         span = deps.history.span(self.series_id, batch.interval_seconds)
         assert span is not None  # we just wrote at least one slot
         revision = deps.tracker.record_ingest(
-            self.series_id, span.first_timestamp, span.last_timestamp, span.count
+            self.series_id, span.first_timestamp, span.last_timestamp, span.observed_points
         )
         deps.analytics.track("ObservationsAccepted", self.series_id, {"count": len(batch.points)})
         return {
@@ -121,7 +121,7 @@ class MLService:
             "span": {
                 "first": _iso(span.first_timestamp),
                 "last": _iso(span.last_timestamp),
-                "observations": span.count,
+                "observations": span.observed_points,
             },
             "revision": revision,
         }

@@ -12,7 +12,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from lead_ai.artifacts import ArtifactStore
 from lead_ai.errors import ModelNotFoundError, SeriesNotFoundError, ServiceUnavailableError, StorageError
@@ -23,8 +23,7 @@ from lead_ai.monitoring.logger import logger
 from lead_ai.monitoring.metrics import AnalyticsService
 
 
-@dataclass
-class ServingState:
+class ServingState(NamedTuple):
     version: str
     sha256: str
     forecaster: OnnxForecaster
@@ -34,8 +33,7 @@ class ServingState:
     fallback_from: str | None = None  # the current version we could not serve, if any
 
 
-@dataclass(frozen=True)
-class _Loaded:
+class _Loaded(NamedTuple):
     forecaster: OnnxForecaster
     version: str
     sha256: str

@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
 from lead_ai.artifacts import ArtifactRef
 from lead_ai.dynamo import error_code, get_n, get_s, guarded, is_conditional_failure, n, paginate_query, s
@@ -38,16 +37,15 @@ class Status:
     FAILED = "failed"  # training or upload failed after allocation; no artifact is referenced
 
 
-@dataclass(frozen=True)
-class ModelVersion:
+class ModelVersion(NamedTuple):
     series_id: str
     version: str
     status: str
     created_at: str
+    feature_spec: dict[str, Any]
+    metrics: dict[str, float]
+    library_versions: dict[str, str]
     artifact: ArtifactRef | None = None
-    feature_spec: dict[str, Any] = field(default_factory=dict)
-    metrics: dict[str, float] = field(default_factory=dict)
-    library_versions: dict[str, str] = field(default_factory=dict)
     training_start: int | None = None
     training_end: int | None = None
     training_points: int | None = None
@@ -85,16 +83,14 @@ class ModelVersion:
         return out
 
 
-@dataclass(frozen=True)
-class WindowShape:
+class WindowShape(NamedTuple):
     """What a model reads to forecast: its newest `slots` observations on a grid of `interval_seconds`."""
 
     slots: int
     interval_seconds: int
 
 
-@dataclass(frozen=True)
-class CurrentModel:
+class CurrentModel(NamedTuple):
     series_id: str
     version: str
     artifact: ArtifactRef
@@ -103,16 +99,14 @@ class CurrentModel:
     window: WindowShape | None = None
 
 
-@dataclass(frozen=True)
-class SeriesInfo:
+class SeriesInfo(NamedTuple):
     series_id: str
     interval_seconds: int
     revision: int
     trained_revision: int | None
 
 
-@dataclass(frozen=True)
-class TrainingRecord:
+class TrainingRecord(NamedTuple):
     """What a verified version records about how it was trained."""
 
     feature_spec: Mapping[str, Any]
@@ -267,7 +261,7 @@ class ModelTracker:
                 raise _storage_error("allocating a model version", exc) from exc
             version = format_version(candidate)
             logger.info("model version allocated", extra={"series_id": series_id, "model_version": version})
-            return ModelVersion(series_id, version, Status.PENDING, created, feature_spec=dict(feature_spec))
+            return ModelVersion(series_id, version, Status.PENDING, created, dict(feature_spec), {}, {})
         raise VersionConflictError(
             f"could not allocate a version for '{series_id}': too many concurrent trainings"
         )

@@ -10,9 +10,8 @@ import json
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from lead_ai.errors import PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError
 
@@ -25,8 +24,7 @@ _JSON_FIELDS = {"observations", "interval"}
 _OBSERVATION_FIELDS = {"timestamp", "value"}
 
 
-@dataclass(frozen=True)
-class ObservationBatch:
+class ObservationBatch(NamedTuple):
     """Validated observations: sorted by time, one value per slot (the last one sent wins)."""
 
     points: list[tuple[int, float]]

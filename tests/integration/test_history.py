@@ -51,7 +51,7 @@ def test_resending_a_slot_replaces_it_and_gaps_stay_missing(store: HistoryStore)
     assert window.values[5] == 99.0
     assert np.isnan(window.values[10:20]).all()
     span = store.span("s", HOUR)
-    assert span is not None and span.count == 20
+    assert span is not None and span.observed_points == 20
 
 
 def test_latest_is_the_newest_slots_ending_at_the_last_observation(
