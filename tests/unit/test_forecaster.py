@@ -26,6 +26,7 @@ from lead_ai.forecaster import (
     train_forecaster,
 )
 from lead_ai.inference import OnnxForecaster
+from lead_ai.onnx_trees import TREE_ENSEMBLE_OPSET
 
 START = int(datetime(2024, 1, 1, tzinfo=UTC).timestamp())
 FAST = TrainingSettings(max_horizon=48, min_points=600, backtest_origins=3, max_rows=6000, max_iter=40)
@@ -73,8 +74,13 @@ def test_training_returns_a_self_contained_onnx_model_and_backtest_metrics(
     meta = {p.key: p.value for p in model.metadata_props}
     assert FeatureSpec.from_dict(json.loads(meta[FEATURE_SPEC_KEY])).to_dict() == trained.feature_spec
     opsets = {o.domain: o.version for o in model.opset_import}
-    assert opsets[""] <= FAST.target_opset and opsets["ai.onnx.ml"] <= FAST.ml_opset
+    assert opsets[""] <= FAST.target_opset
     assert trained.library_versions["onnx_opset"] == str(opsets[""])
+    # and its trees are TreeEnsemble (ai.onnx.ml 5), not skl2onnx's legacy TreeEnsembleRegressor
+    ops = {n.op_type for n in model.graph.node}
+    assert "TreeEnsemble" in ops and "TreeEnsembleRegressor" not in ops
+    assert opsets["ai.onnx.ml"] == TREE_ENSEMBLE_OPSET
+    assert trained.library_versions["onnx_ml_opset"] == str(TREE_ENSEMBLE_OPSET)
 
 
 def test_auto_loss_keeps_the_blend_with_the_lowest_backtest_mase(trained: TrainingResult) -> None:
@@ -97,7 +103,7 @@ def test_a_blend_of_both_losses_exports_as_one_graph_with_parity(two_series: lis
     onnx_bytes = _export(model, spec, Calibration(levels, np.zeros((48, 3))), FAST)
     # Then the ONNX graph holds both ensembles and reproduces the weighted sklearn prediction
     ops = [n.op_type for n in onnx.load_from_string(onnx_bytes).graph.node]
-    assert ops.count("TreeEnsembleRegressor") == 2
+    assert ops.count("TreeEnsemble") == 2 and "TreeEnsembleRegressor" not in ops
     assert check_parity(model, onnx_bytes, rows.X[:50], rtol=1e-4) < 1e-3
     members = [est.predict(rows.X[:50]) for est in model.estimators_]
     np.testing.assert_allclose(model.predict(rows.X[:50]), 0.25 * members[0] + 0.75 * members[1], rtol=1e-9)
