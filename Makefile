@@ -60,6 +60,7 @@ lint: $(STAMP)
 	@# Each function's module is called `app`: one mypy run per function, so they do not collide.
 	for f in functions/*/app.py; do $(VENV)/bin/mypy $$f || exit 1; done
 	$(VENV)/bin/mypy benchmarks
+	$(VENV)/bin/mypy tests
 
 format: $(STAMP)
 	$(VENV)/bin/ruff format lead_ai functions tests benchmarks layers

@@ -21,7 +21,7 @@ LEAD_AI = [sys.executable, "-m", "lead_ai.cli"]
 def _run(args: list[str], env: dict[str, str]) -> dict[str, object]:
     result = subprocess.run(LEAD_AI + args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)  # type: ignore[no-any-return]
+    return json.loads(result.stdout)
 
 
 @pytest.fixture

@@ -14,11 +14,12 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import boto3
 import numpy as np
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
+from botocore.compat import HTTPHeaders
 from botocore.exceptions import ReadTimeoutError
 
 from lead_ai.aws_clients import client as service_client
@@ -51,7 +52,7 @@ def error_response(service: str, kind: str, url: str) -> AWSResponse:
         status, code, message = _DYNAMODB_ERRORS[kind]
         body = json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": message})
         headers = {"Content-Type": "application/x-amz-json-1.0", "x-amzn-RequestId": "FAULT"}
-    return AWSResponse(url, status, headers, _Raw(body.encode()))
+    return AWSResponse(url, status, HTTPHeaders.from_dict(headers), _Raw(body.encode()))
 
 
 @dataclass
@@ -120,7 +121,7 @@ def body_contains(*needles: str) -> Callable[[AWSPreparedRequest], bool]:
     return match
 
 
-def plain_client(service: str) -> Any:
+def plain_client(service: Literal["s3", "dynamodb"]) -> Any:
     """A fresh client with no fault hooks, for asserting what is really stored."""
     return boto3.client(service, endpoint_url=os.environ["AWS_ENDPOINT_URL"], region_name="us-east-1")
 
@@ -195,3 +196,9 @@ def assert_consistent(names: dict[str, str], series_id: str) -> Stored:
             assert state.current[name] == target[name], (name, state.current, target)
         assert "promoted_at" in target
     return state
+
+
+def consistent_current_version(names: dict[str, str], series_id: str) -> str | None:
+    """assert_consistent, then the version CURRENT names (None when there is no CURRENT)."""
+    current = assert_consistent(names, series_id).current
+    return None if current is None else str(current["version"])

@@ -13,7 +13,7 @@ from lead_ai.errors import VersionConflictError
 from lead_ai.ml_service import MLService, build_dependencies
 from tests.conftest import Api, settings_for
 from tests.faults.conftest import SERIES, CannedTraining, call
-from tests.faults.support import assert_consistent, plain_client
+from tests.faults.support import assert_consistent, consistent_current_version, plain_client
 
 pytestmark = pytest.mark.faults
 
@@ -133,7 +133,7 @@ def test_rollbacks_racing_a_training_leave_one_consistent_current(
         two_versions, "TrainFunction", "promote.json", series_id=SERIES, version="1.0.0"
     )
     assert (status, payload["current"]) == (200, True)
-    assert assert_consistent(two_versions.stack.names, SERIES).current["version"] == "1.0.0"
+    assert consistent_current_version(two_versions.stack.names, SERIES) == "1.0.0"
     forecast = call(
         two_versions, "PredictFunction", "forecast.json", series_id=SERIES, query={"horizon": "3"}
     )

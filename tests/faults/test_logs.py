@@ -48,7 +48,7 @@ def all_logs(monkeypatch: pytest.MonkeyPatch, api: Api) -> Iterator[list[str]]:
     api.overrides["POWERTOOLS_LOGGER_LOG_EVENT"] = "true"  # even if someone turns event logging on
     api.overrides["POWERTOOLS_LOG_LEVEL"] = "DEBUG"
     yield lines
-    logger.removeHandler(handler)
+    logging.getLogger(logger.service).removeHandler(handler)  # Powertools' Logger has no removeHandler
     root.removeHandler(handler)
     root.setLevel(saved[0])
     logger.setLevel(saved[1])

@@ -9,7 +9,7 @@ import pytest
 from lead_ai.ml_service import build_dependencies, sweep_orphan_artifacts
 from tests.conftest import Api, settings_for
 from tests.faults.conftest import SERIES, CannedTraining, call
-from tests.faults.support import FaultInjector, assert_consistent, plain_client
+from tests.faults.support import FaultInjector, consistent_current_version, plain_client
 
 pytestmark = pytest.mark.faults
 
@@ -37,7 +37,7 @@ def test_an_object_orphaned_by_a_failed_undo_is_swept_and_referenced_ones_are_ke
     assert deleted == 1
     left = plain_client("s3").list_object_versions(Bucket=bucket).get("Versions", [])
     assert [v["Key"] for v in left] == [first["artifact"]["s3_key"]]
-    assert assert_consistent(fast_api.stack.names, SERIES).current["version"] == first["version"]
+    assert consistent_current_version(fast_api.stack.names, SERIES) == first["version"]
 
 
 def test_the_sweep_leaves_young_objects_alone(

@@ -16,7 +16,7 @@ import pytest
 from lead_ai.ml_service import build_dependencies
 from tests.conftest import ROOT, Api, settings_for
 from tests.faults.conftest import SERIES, CannedTraining, call
-from tests.faults.support import FaultInjector, assert_consistent, body_contains
+from tests.faults.support import FaultInjector, assert_consistent, body_contains, consistent_current_version
 
 pytestmark = pytest.mark.faults
 
@@ -79,7 +79,7 @@ def test_a_fault_during_training_leaves_no_partial_version_and_answers_503(
     status, payload, _ = call(fast_api, "TrainFunction", "train.json", series_id=SERIES)
     assert status == 201, payload
     assert payload["current"] is True
-    assert assert_consistent(fast_api.stack.names, SERIES).current["version"] == payload["version"]
+    assert consistent_current_version(fast_api.stack.names, SERIES) == payload["version"]
 
 
 def test_a_failed_promotion_leaves_the_series_due_for_the_next_scheduled_training(

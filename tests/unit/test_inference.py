@@ -79,7 +79,7 @@ def test_predict_makes_exactly_one_session_run(forecaster: OnnxForecaster, histo
             calls.append(1)
             return real.run(*args, **kwargs)
 
-    forecaster._session = Counting()  # type: ignore[assignment]
+    forecaster._session = Counting()
     try:
         forecaster.predict(history, _last_ts(history), H)
     finally:
