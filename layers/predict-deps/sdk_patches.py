@@ -85,9 +85,13 @@ def apply(layer: Path, services: list[str]) -> None:
         path.write_text(text.replace(patch.find, patch.replace))
 
 
+def layer_services(operations_file: Path) -> list[str]:
+    """The services aws-operations.json keeps in the layer (its keys, but for the `_why` notes)."""
+    return [k for k in json.loads(operations_file.read_text()) if not k.startswith("_")]
+
+
 def main(layer: Path, operations_file: Path) -> None:
-    services = [k for k in json.loads(operations_file.read_text()) if not k.startswith("_")]
-    apply(layer, services)
+    apply(layer, layer_services(operations_file))
 
 
 if __name__ == "__main__":

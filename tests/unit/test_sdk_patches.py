@@ -41,18 +41,13 @@ def _requirement(name: str) -> str:
     raise AssertionError(f"{name} is not pinned in the layer's requirements.txt")
 
 
-def _layer_services() -> list[str]:
-    operations = json.loads((LAYER_DIR / "aws-operations.json").read_text())
-    return [k for k in operations if not k.startswith("_")]
-
-
 @pytest.fixture(scope="module")
 def patched_layer(tmp_path_factory: pytest.TempPathFactory) -> Path:
     layer = tmp_path_factory.mktemp("layer")
     # botocore's models stay where they are (80 MB): the loader is pointed at one file below.
     shutil.copytree(Path(botocore.__file__).parent, layer / "botocore", ignore=shutil.ignore_patterns("data"))
     shutil.copytree(Path(urllib3.__file__).parent, layer / "urllib3")
-    sdk_patches.apply(layer, _layer_services())
+    sdk_patches.apply(layer, sdk_patches.layer_services(LAYER_DIR / "aws-operations.json"))
     return layer
 
 
