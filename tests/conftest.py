@@ -10,6 +10,7 @@ import json
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,18 @@ from lead_ai.local.events import api_event, load_event  # noqa: E402
 from lead_ai.local.invoke import resolve_environment  # noqa: E402
 from lead_ai.local.stack import LocalStack  # noqa: E402
 from lead_ai.local.template import Template  # noqa: E402
+from lead_ai.synthetic import recent_lead_counts  # noqa: E402
+
+# Test data never follow the wall clock: a history "ending now" crossed Thanksgiving on 2026-12-01 and
+# turned the suite red. Every generated history ends at this fixed hour (a Monday noon, no holiday in the
+# 60 days before it), far enough in the past for any machine date the suite may run on.
+HISTORY_END = datetime(2026, 11, 9, 12, tzinfo=UTC)
+
+
+def lead_history(days: int, *, seed: int = 7, end: datetime = HISTORY_END) -> tuple[Any, Any]:
+    """`days` of hourly synthetic lead counts ending at `end` (HISTORY_END unless a test picks a date)."""
+    return recent_lead_counts(days, seed=seed, now=end)
+
 
 # Test runs want fresh reads on every request (the TTL only saves reads in production) and quiet logs.
 TEST_OVERRIDES = {

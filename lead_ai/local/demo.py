@@ -41,13 +41,15 @@ def run_demo(
     horizon: int = 24,
     series_id: str = "demo-leads",
     verbose: bool = False,
+    end: datetime | None = None,
 ) -> int:
+    """`end`: when the generated history ends (default: the last full hour before now)."""
     events_dir = project_dir / "events"
     with running_stack(project_dir / "template.yaml") as stack:
         template = stack.template
         print(f"local AWS stand-in (moto) on {stack.endpoint}")
 
-        stamps, counts = recent_lead_counts(days, seed=seed)
+        stamps, counts = recent_lead_counts(days, seed=seed, now=end)
         body = json.dumps(
             {
                 "observations": [

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from lead_ai.synthetic import recent_lead_counts
-from tests.conftest import Api
+from tests.conftest import HISTORY_END, Api, lead_history
 
 
 def test_new_observations_move_the_forecast_without_retraining(api: Api) -> None:
     # Given 60 days of hourly history, minus the last 3 hours, ingested and trained on
-    stamps, values = recent_lead_counts(60, seed=5)
+    stamps, values = lead_history(60, seed=5)
     assert api.ingest("e2e", stamps[:-3], values[:-3])[0] == 200
     status, version = api.train("e2e")
     assert status == 201 and version["current"]
@@ -46,7 +45,7 @@ def test_demo_prints_a_version_and_24_rows(capsys: Any, stack: Any) -> None:
 
     forget_loaded_handlers()
     # When it runs on 60 days of generated history
-    assert run_demo(Path(__file__).resolve().parents[2], days=60) == 0
+    assert run_demo(Path(__file__).resolve().parents[2], days=60, end=HISTORY_END) == 0
     out = capsys.readouterr().out
     # Then it reports version 1.0.0 and a table of 24 hourly rows
     assert "trained model version 1.0.0" in out

@@ -11,8 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from lead_ai.synthetic import recent_lead_counts
-from tests.conftest import Api
+from tests.conftest import Api, lead_history
 from tests.faults.support import FaultInjector
 
 SERIES = "acme-faults"
@@ -48,7 +47,7 @@ def faults(monkeypatch: pytest.MonkeyPatch) -> Iterator[FaultInjector]:
 
 @pytest.fixture(scope="session")
 def small_history() -> tuple[np.ndarray, np.ndarray]:
-    return recent_lead_counts(20, seed=3)
+    return lead_history(20, seed=3)
 
 
 @pytest.fixture

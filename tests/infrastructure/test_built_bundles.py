@@ -18,8 +18,7 @@ import pytest
 
 from lead_ai.local.events import api_event, load_event
 from lead_ai.local.invoke import resolve_environment
-from lead_ai.synthetic import recent_lead_counts
-from tests.conftest import ROOT, Api
+from tests.conftest import ROOT, Api, lead_history
 from tests.infrastructure.sam_build import lambda_runtime_dir
 
 SERIES = "bundle-check"
@@ -76,7 +75,7 @@ def test_built_ingest_and_predict_functions_serve_like_the_source(
     lambda_runtime_dir(tmp_path)
     # Given a series ingested and trained in-process (the dev venv's code and SDK)
     api.overrides["LEAD_AI_MIN_TRAINING_POINTS"] = "200"
-    stamps, values = recent_lead_counts(21, seed=3)
+    stamps, values = lead_history(21, seed=3)
     api.ingest_and_train(SERIES, stamps[:-1], values[:-1])
     events = ROOT / "events"
     forecast_event = api_event(load_event(events, "forecast.json"), series_id=SERIES, query={"horizon": "24"})

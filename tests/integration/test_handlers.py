@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from lead_ai.synthetic import recent_lead_counts
-from tests.conftest import ROOT, Api
+from tests.conftest import ROOT, Api, lead_history
 
 SERIES = "acme-inbound"
 
@@ -24,7 +23,7 @@ def _registry_items(aws: Any, table: str) -> list[dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def history() -> tuple[Any, Any]:
-    return recent_lead_counts(60, seed=11)
+    return lead_history(60, seed=11)
 
 
 @pytest.fixture
@@ -85,7 +84,7 @@ def test_retraining_unchanged_history_is_rejected_and_can_still_be_promoted(
 
 def test_training_with_too_few_points_is_422_and_writes_nothing(api: Api, aws: Any) -> None:
     # Given 20 days (480 points) of history, below MIN_TRAINING_POINTS = 1000
-    stamps, values = recent_lead_counts(20, seed=3)
+    stamps, values = lead_history(20, seed=3)
     api.ingest(SERIES, stamps, values)
     registry_before = _registry_items(aws, api.stack.names["RegistryTable"])
     # When training is requested
@@ -101,7 +100,7 @@ def test_training_with_too_few_points_is_422_and_writes_nothing(api: Api, aws: A
 def test_min_training_points_is_configurable(api: Api) -> None:
     # Given MIN_TRAINING_POINTS lowered to 400 through the environment
     api.overrides["LEAD_AI_MIN_TRAINING_POINTS"] = "400"
-    stamps, values = recent_lead_counts(20, seed=3)
+    stamps, values = lead_history(20, seed=3)
     api.ingest(SERIES, stamps, values)
     # When training 480 points
     status, payload = api.train(SERIES)

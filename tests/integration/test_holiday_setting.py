@@ -9,8 +9,7 @@ import pytest
 from lead_ai.local import invoke as local_invoke
 from lead_ai.local.stack import LocalStack
 from lead_ai.local.template import Template
-from lead_ai.synthetic import recent_lead_counts
-from tests.conftest import TEST_OVERRIDES, Api
+from tests.conftest import TEST_OVERRIDES, Api, lead_history
 
 
 @pytest.fixture
@@ -25,7 +24,7 @@ def api(template: Template, moto_server: LocalStack) -> Iterator[Api]:
 def test_the_configured_calendar_is_in_the_version_record_and_the_served_model(api: Api) -> None:
     # Given the functions configured with LEAD_AI_HOLIDAYS=US and 60 days of leads
     # When the series is trained and forecast
-    version = api.ingest_and_train("us-leads", *recent_lead_counts(60, seed=5))
+    version = api.ingest_and_train("us-leads", *lead_history(60, seed=5))
     status, forecast = api.forecast("us-leads", 48)
     # Then the version's feature spec (what serving rebuilds the features from) names the calendar
     assert version["feature_spec"]["holidays"] == "US"

@@ -14,15 +14,14 @@ import pytest
 from lead_ai.local import invoke as local_invoke
 from lead_ai.local.stack import LocalStack
 from lead_ai.local.template import Template
-from lead_ai.synthetic import recent_lead_counts
-from tests.conftest import TEST_OVERRIDES, Api, settings_for
+from tests.conftest import TEST_OVERRIDES, Api, lead_history, settings_for
 
 SERIES = "acme-inbound"
 
 
 @pytest.fixture(scope="module")
 def history() -> tuple[Any, Any]:
-    return recent_lead_counts(60, seed=11)
+    return lead_history(60, seed=11)
 
 
 @pytest.fixture(scope="module")
