@@ -1,0 +1,230 @@
+"""The staffing plan built from a forecast (lead_ai.service.staffing): agents per interval after shrinkage,
+daily agent hours per local date, and the checks on the assumptions."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+from fractions import Fraction
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pytest
+
+from lead_ai.domain.erlang import required_agents
+from lead_ai.service.staffing import (
+    StaffingAssumptions,
+    scheduled_agents,
+    staffing_plan,
+    validate_assumptions,
+)
+
+DEFAULTS = StaffingAssumptions()
+
+
+def _hours(start: datetime, count: int, step: int = 3600) -> list[datetime]:
+    return [start + timedelta(seconds=i * step) for i in range(count)]
+
+
+def _iso(moments: list[datetime]) -> list[str]:
+    return [m.strftime("%Y-%m-%dT%H:%M:%SZ") for m in moments]
+
+
+def test_classic_example_schedules_twenty_agents() -> None:
+    # Given the Call Centre Helper example as one 30-minute interval: 100 leads, 180 s handle time,
+    # 80 % within 20 s, 85 % occupancy cap, 30 % shrinkage (pyworkforce's README publishes 14 agents on
+    # the phones and 20 scheduled; tests/unit/test_erlang.py checks the 14 against the definition)
+    assumptions = StaffingAssumptions(180.0, 20.0, 0.8, 0.3, 0.85)
+    # When planned
+    result = staffing_plan(["2024-01-01T09:00:00Z"], [100.0], [100.0], ["2024-01-01"], 1800, assumptions)
+    # Then 20 agents are scheduled, and the 14 on the phones answer 88.8 % in time, busy 71.4 % of it
+    assert result.plan == [
+        {
+            "timestamp": "2024-01-01T09:00:00Z",
+            "leads": 100.0,
+            "leads_planned": 100.0,
+            "agents": 20,
+            "service_level": 0.888,
+            "occupancy": 0.714,
+        }
+    ]
+    assert result.daily == [{"date": "2024-01-01", "leads": 100.0, "agent_hours": 10.0}]
+    assert result.assumptions == {
+        "handle_seconds": 180.0,
+        "answer_within_seconds": 20.0,
+        "service_level": 0.8,
+        "shrinkage": 0.3,
+        "max_occupancy": 0.85,
+        "quantile": 0.5,
+    }
+
+
+@pytest.mark.parametrize(
+    ("on_phones", "shrinkage", "expected"),
+    [(21, 0.3, 30), (14, 0.3, 20), (7, 0.3, 10), (22, 0.3, 32), (1, 0.95, 20), (5, 0.0, 5), (0, 0.3, 0)],
+)
+def test_shrinkage_rounds_up_to_whole_agents(on_phones: int, shrinkage: float, expected: int) -> None:
+    # Given agents needed on the phones and a share of paid time spent elsewhere
+    # When the agents to schedule are counted / Then the exact ceiling of on_phones / (1 - shrinkage):
+    # 21 / (1 - 0.3) is 30 exactly, though floats make it 30.000000000000004
+    assert math.ceil(on_phones / (1 - shrinkage)) in (expected, expected + 1)
+    assert scheduled_agents(on_phones, shrinkage) == expected
+
+
+def test_shrinkage_matches_exact_decimal_arithmetic() -> None:
+    # Given every shrinkage a caller can write with two decimals, and up to 500 agents on the phones
+    for hundredths in range(96):
+        share = Fraction(hundredths, 100)
+        for on_phones in range(501):
+            # Then the scheduled agents are the exact ceiling, and those agents leave enough on the phones
+            expected = math.ceil(on_phones / (1 - share))
+            assert scheduled_agents(on_phones, hundredths / 100) == expected
+            assert expected * (1 - share) >= on_phones
+
+
+def test_shrinkage_rounding_reaches_the_plan() -> None:
+    # Given the default assumptions and a lead count that needs exactly 21 agents on the phones
+    leads = next(
+        x for x in range(1, 1000) if required_agents(x * 300.0 / 3600, 300.0, 300.0, 0.8, 0.85) == 21
+    )
+    # When planned / Then 30 agents are scheduled, not the 31 a float ceiling would give
+    result = staffing_plan(["t"], [float(leads)], [float(leads)], ["2024-01-01"], 3600, DEFAULTS)
+    assert result.plan[0]["agents"] == 30
+
+
+def test_zero_leads_need_no_agents() -> None:
+    # Given intervals with no planned leads beside a busy one
+    result = staffing_plan(
+        ["a", "b", "c"], np.array([0.0, 0.2, 40.0]), np.array([0.0, 0.0, 40.0]), ["d"] * 3, 3600, DEFAULTS
+    )
+    # Then no agents, full service and no occupancy where nothing is planned
+    for row in result.plan[:2]:
+        assert (row["agents"], row["service_level"], row["occupancy"]) == (0, 1.0, 0.0)
+    assert result.plan[2]["agents"] > 0
+    # and the day's hours come from the busy hour alone
+    assert result.daily == [{"date": "d", "leads": 40.2, "agent_hours": float(result.plan[2]["agents"])}]
+
+
+def test_the_planned_quantile_drives_agents_and_the_point_forecast_the_leads() -> None:
+    # Given a point forecast of 10 leads an hour and an upper quantile of 30
+    timestamps = _iso(_hours(datetime(2024, 3, 4, 8, tzinfo=UTC), 4))
+    point, upper = np.full(4, 10.0), np.full(4, 30.0)
+    assumptions = DEFAULTS._replace(quantile=0.9)
+    # When planned for the quantile
+    result = staffing_plan(timestamps, point, upper, ["2024-03-04"] * 4, 3600, assumptions)
+    # Then agents follow the 30 leads, not the 10, and the rows show both
+    on_phones = required_agents(30 * 300.0 / 3600, 300.0, 300.0, 0.8, 0.85)
+    assert on_phones > required_agents(10 * 300.0 / 3600, 300.0, 300.0, 0.8, 0.85)
+    for row in result.plan:
+        assert row["agents"] == scheduled_agents(on_phones, 0.3)
+        assert (row["leads"], row["leads_planned"]) == (10.0, 30.0)
+    # and the day counts the point forecast of leads
+    assert result.daily[0]["leads"] == 40.0
+    assert result.assumptions["quantile"] == 0.9
+
+
+def test_daily_totals_follow_local_dates_over_a_25_hour_day() -> None:
+    # Given hourly intervals around the New York clock change on 2024-11-03 (a 25-hour local day)
+    zone = ZoneInfo("America/New_York")
+    moments = _hours(datetime(2024, 11, 3, 2, tzinfo=UTC), 34)  # 22:00 EDT on 2 November
+    dates = [m.astimezone(zone).date().isoformat() for m in moments]
+    assert dates.count("2024-11-03") == 25
+    leads = np.full(len(moments), 12.0)
+    # When planned
+    result = staffing_plan(_iso(moments), leads, leads, dates, 3600, DEFAULTS)
+    # Then one total per local date, in order, the long day holding 25 hours of agents and leads
+    per_hour = result.plan[0]["agents"]
+    assert per_hour > 0
+    assert result.daily == [
+        {"date": "2024-11-02", "leads": 12.0 * 2, "agent_hours": 2.0 * per_hour},
+        {"date": "2024-11-03", "leads": 12.0 * 25, "agent_hours": 25.0 * per_hour},
+        {"date": "2024-11-04", "leads": 12.0 * 7, "agent_hours": 7.0 * per_hour},
+    ]
+
+
+def test_agent_hours_count_fifteen_minute_intervals_as_quarter_hours() -> None:
+    # Given 15-minute intervals with 5 agents each (found from the leads)
+    leads = np.full(6, 20.0)
+    result = staffing_plan([str(i) for i in range(6)], leads, leads, ["d"] * 6, 900, DEFAULTS)
+    agents = [row["agents"] for row in result.plan]
+    # Then agent hours are agents x 0.25, summed
+    assert result.daily[0]["agent_hours"] == round(sum(agents) * 0.25, 2)
+
+
+def test_rows_round_floats_to_three_decimals() -> None:
+    # Given fractional forecasts / Then rows carry three decimals and whole agents
+    result = staffing_plan(["t"], [3.14159], [4.98765], ["d"], 3600, DEFAULTS)
+    row = result.plan[0]
+    assert (row["leads"], row["leads_planned"]) == (3.142, 4.988)
+    assert isinstance(row["agents"], int)
+    assert row["service_level"] == round(row["service_level"], 3)
+    assert row["occupancy"] == round(row["occupancy"], 3)
+
+
+def test_inputs_must_line_up() -> None:
+    # Given one date too few / Then ValueError
+    with pytest.raises(ValueError, match="one entry per interval"):
+        staffing_plan(["a", "b"], [1.0, 2.0], [1.0, 2.0], ["d"], 3600, DEFAULTS)
+    # Given negative planned leads / Then ValueError
+    with pytest.raises(ValueError, match="leads_planned"):
+        staffing_plan(["a"], [1.0], [-1.0], ["d"], 3600, DEFAULTS)
+
+
+# --- The assumptions' ranges -----------------------------------------------------------------------------
+OUT_OF_RANGE = [
+    ("handle_seconds", 0.0, "greater than 0 and at most 86400"),
+    ("handle_seconds", 86400.5, "greater than 0 and at most 86400"),
+    ("answer_within_seconds", -1.0, "from 0 to 86400"),
+    ("answer_within_seconds", 86401.0, "from 0 to 86400"),
+    ("service_level", 0.0, "between 0 and 1 \\(exclusive\\)"),
+    ("service_level", 1.0, "between 0 and 1 \\(exclusive\\)"),
+    ("shrinkage", -0.01, "from 0 to 0.95"),
+    ("shrinkage", 0.96, "from 0 to 0.95"),
+    ("max_occupancy", 0.0, "greater than 0 and at most 1"),
+    ("max_occupancy", 1.5, "greater than 0 and at most 1"),
+    ("quantile", 0.01, "from 0.05 to 0.95"),
+    ("quantile", 0.99, "from 0.05 to 0.95"),
+]
+NOT_A_NUMBER: list[Any] = [math.nan, math.inf, True, "0.5", None]  # what a careless caller might pass
+
+
+@pytest.mark.parametrize(("name", "value", "allowed"), OUT_OF_RANGE)
+def test_assumptions_out_of_range_name_the_parameter(name: str, value: float, allowed: str) -> None:
+    # Given one assumption out of its range
+    assumptions = DEFAULTS._replace(**{name: value})
+    # When validated, or planned with / Then ValueError starts with its name and states the range
+    with pytest.raises(ValueError, match=f"^{name} must be a number {allowed}"):
+        validate_assumptions(assumptions)
+    with pytest.raises(ValueError, match=f"^{name} must be a number {allowed}"):
+        staffing_plan(["t"], [1.0], [1.0], ["d"], 3600, assumptions)
+
+
+@pytest.mark.parametrize("name", StaffingAssumptions._fields)
+@pytest.mark.parametrize("value", NOT_A_NUMBER)
+def test_assumptions_must_be_finite_numbers(name: str, value: Any) -> None:
+    # Given an assumption that is not a finite number / Then ValueError starts with its name
+    with pytest.raises(ValueError, match=f"^{name} must be a number"):
+        validate_assumptions(DEFAULTS._replace(**{name: value}))
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("handle_seconds", 86400.0),
+        ("handle_seconds", 1e-3),
+        ("answer_within_seconds", 0.0),
+        ("answer_within_seconds", 86400.0),
+        ("service_level", 0.999),
+        ("shrinkage", 0.0),
+        ("shrinkage", 0.95),
+        ("max_occupancy", 1.0),
+        ("quantile", 0.05),
+        ("quantile", 0.95),
+    ],
+)
+def test_assumptions_at_the_edges_of_their_ranges_are_accepted(name: str, value: float) -> None:
+    # Given an assumption on the edge of its range / Then it is valid and a plan is made
+    assumptions = DEFAULTS._replace(**{name: value})
+    validate_assumptions(assumptions)
+    assert staffing_plan(["t"], [5.0], [5.0], ["d"], 3600, assumptions).plan[0]["agents"] > 0
