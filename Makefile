@@ -10,11 +10,12 @@ export OMP_NUM_THREADS := 1
 export POWERTOOLS_METRICS_NAMESPACE ?= LeadAI
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo test test-faults unit integration e2e lint format typecheck bench bench-accuracy bench-accuracy-validation bench-serving clean
+.PHONY: help venv demo test check test-faults unit integration e2e lint format typecheck bench bench-accuracy bench-accuracy-validation bench-serving clean
 
 help:
 	@echo "make demo            set up, start the local AWS stand-in, ingest, train, print a 24 h forecast"
 	@echo "make test            set up, lint, then the whole test suite (unit, integration, e2e, faults, infrastructure)"
+	@echo "make check           the inner loop (~1 min): ruff, mypy and the fast unit tests"
 	@echo "make test-faults     only the fault-injection, race and hostile-input tests"
 	@echo "make unit | integration | e2e | test-infra"
 	@echo "make lint            ruff + mypy"
@@ -40,6 +41,10 @@ demo: $(STAMP)
 test: $(STAMP) tools lint
 	$(PYTEST)
 
+# The inner loop: lint and the unit tests that do not fit models (the slow ones carry @pytest.mark.slow).
+check: $(STAMP) lint
+	$(PYTEST) tests/unit -m "not slow" -q
+
 test-faults: $(STAMP)
 	$(PYTEST) -m faults
 
@@ -53,8 +58,8 @@ e2e: $(STAMP)
 	$(PYTEST) tests/e2e
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check lead_ai functions tests benchmarks layers
-	$(VENV)/bin/ruff format --check lead_ai functions tests benchmarks layers
+	$(VENV)/bin/ruff check lead_ai lead_ai_dev functions tests benchmarks layers
+	$(VENV)/bin/ruff format --check lead_ai lead_ai_dev functions tests benchmarks layers
 	$(VENV)/bin/mypy
 	$(VENV)/bin/mypy layers/predict-deps/trim_botocore.py layers/predict-deps/sdk_patches.py
 	@# Each function's module is called `app`: one mypy run per function, so they do not collide.
@@ -63,8 +68,8 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy tests
 
 format: $(STAMP)
-	$(VENV)/bin/ruff format lead_ai functions tests benchmarks layers
-	$(VENV)/bin/ruff check --fix lead_ai functions tests benchmarks layers
+	$(VENV)/bin/ruff format lead_ai lead_ai_dev functions tests benchmarks layers
+	$(VENV)/bin/ruff check --fix lead_ai lead_ai_dev functions tests benchmarks layers
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy

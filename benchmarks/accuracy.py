@@ -52,8 +52,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from lead_ai import scoring  # noqa: E402
-from lead_ai.batch_forecast import add_forecast_arguments, run_forecast_command  # noqa: E402
+from lead_ai.forecasting import scoring  # noqa: E402
+from lead_ai_dev.batch_forecast import add_forecast_arguments, run_forecast_command  # noqa: E402
 
 DATA = Path(os.environ.get("LEAD_AI_DATA", "/work/shared/data"))
 RESULTS = ROOT / "benchmarks" / "results" / "accuracy.json"
@@ -275,7 +275,7 @@ _TRAIN_1Y = r"""
 import os, sys, time, json, resource
 sys.path.insert(0, {root!r})
 import numpy as np
-from lead_ai.forecaster import SeriesData, TrainingSettings, train_forecaster
+from lead_ai.forecasting.training.train import SeriesData, TrainingSettings, train_forecaster
 values = np.load({path!r})
 t0 = time.perf_counter()
 r = train_forecaster([SeriesData("bike", values, 0, 3600)], TrainingSettings(max_horizon=168))

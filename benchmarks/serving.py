@@ -8,7 +8,7 @@ What it does, in order:
      then copies the prediction and training bundles to a scratch directory so a concurrent rebuild
      cannot change them mid-run. Bundle sizes (function + its layers, unzipped and zipped) come from
      tests/infrastructure/bundle_sizes.py on that build.
-  2. Starts the moto stand-in (lead_ai.local.stack), ingests 120 days of synthetic hourly leads through
+  2. Starts the moto stand-in (lead_ai_dev.local.stack), ingests 120 days of synthetic hourly leads through
      IngestFunction and trains + registers a model through TrainFunction (the real handler path). The very
      scikit-learn model that TrainFunction exports to ONNX is captured and `joblib.dump`ed to the moto
      bucket under `benchmark-baseline/` -- for the baseline only; no pickle exists in the product.
@@ -176,8 +176,8 @@ import boto3
 import numpy as np
 import joblib
 import sklearn.ensemble
-from lead_ai.features import build_rows, prepare_window
-from lead_ai.history import HistoryStore
+from lead_ai.forecasting.features import build_rows, prepare_window
+from lead_ai.storage.observations import HistoryStore
 s3 = boto3.client("s3")
 dynamodb = boto3.client("dynamodb")
 _t1 = time.perf_counter()
@@ -214,8 +214,8 @@ import json, statistics, sys, time
 import numpy as np
 import onnxruntime as ort
 import app
-from lead_ai.features import build_rows, prepare_window
-from lead_ai.inference import session_options
+from lead_ai.forecasting.features import build_rows, prepare_window
+from lead_ai.forecasting.inference import session_options
 """
     + _CONTEXT
     + """
@@ -280,8 +280,8 @@ TRAIN = """
 import json, resource, sys, time
 from datetime import datetime, timezone
 import numpy as np
-from lead_ai.forecaster import SeriesData, TrainingSettings, train_forecaster
-from lead_ai.synthetic import lead_counts
+from lead_ai.forecasting.training.train import SeriesData, TrainingSettings, train_forecaster
+from lead_ai_dev.synthetic import lead_counts
 cfg = json.load(open(sys.argv[1]))
 stamps, counts = lead_counts(datetime(2020, 1, 1, tzinfo=timezone.utc), cfg["points"], seed=11)
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -445,13 +445,13 @@ def setup_stack(stack: Any, template: Any) -> dict[str, Any]:
     import joblib
     import numpy as np
 
-    from lead_ai import forecaster as forecaster_module
-    from lead_ai.aws_clients import client
-    from lead_ai.features import FeatureSpec
-    from lead_ai.local.demo import _iso
-    from lead_ai.local.events import api_event, load_event, response_json
-    from lead_ai.local.invoke import forget_loaded_handlers, invoke
-    from lead_ai.synthetic import recent_lead_counts
+    from lead_ai.forecasting.features import FeatureSpec
+    from lead_ai.forecasting.training import train as forecaster_module
+    from lead_ai.storage.clients import client
+    from lead_ai_dev.local.demo import _iso
+    from lead_ai_dev.local.events import api_event, load_event, response_json
+    from lead_ai_dev.local.invoke import forget_loaded_handlers, invoke
+    from lead_ai_dev.synthetic import recent_lead_counts
 
     quiet = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}
     events = ROOT / "events"
@@ -474,13 +474,13 @@ def setup_stack(stack: Any, template: Any) -> dict[str, Any]:
     assert ingested["statusCode"] == 200, ingested
 
     captured: dict[str, Any] = {}
-    original_export = forecaster_module._export
+    original_export = forecaster_module.export_onnx
 
     def recording_export(model: Any, spec: FeatureSpec, *args: Any, **kwargs: Any) -> bytes:
         captured["model"], captured["spec"] = model, spec
         return original_export(model, spec, *args, **kwargs)
 
-    forecaster_module._export = recording_export  # benchmark only: keep the model TrainFunction exports
+    forecaster_module.export_onnx = recording_export  # benchmark only: keep the model TrainFunction exports
     try:
         started = time.perf_counter()
         with contextlib.redirect_stdout(sink):
@@ -492,7 +492,7 @@ def setup_stack(stack: Any, template: Any) -> dict[str, Any]:
             )
         train_seconds = time.perf_counter() - started
     finally:
-        forecaster_module._export = original_export
+        forecaster_module.export_onnx = original_export
     version = response_json(trained)
     assert trained["statusCode"] == 201 and version.get("current"), version
     forget_loaded_handlers()
@@ -506,8 +506,8 @@ def setup_stack(stack: Any, template: Any) -> dict[str, Any]:
     # The pickle and the ONNX artifact are the same forecaster: check it on the serving rows.
     import onnxruntime as ort
 
-    from lead_ai.features import build_rows, prepare_window
-    from lead_ai.inference import session_options
+    from lead_ai.forecasting.features import build_rows, prepare_window
+    from lead_ai.forecasting.inference import session_options
 
     onnx_bytes = s3.get_object(Bucket=bucket, Key=version["artifact"]["s3_key"])["Body"].read()
     spec = captured["spec"]
@@ -615,7 +615,7 @@ def measure_cold(
         )
     env = child_env(env_base, paths["handler"], bytecode=True, empty_cache=empty)
     summary["import_profile_handler_pyc"] = import_profile(
-        python312, env, work, "import app, lead_ai.model_cache"
+        python312, env, work, "import app, lead_ai.service.model_cache"
     )
     return summary
 
@@ -914,8 +914,8 @@ def main(argv: list[str] | None = None) -> int:
         # snapshot's copy, not the working tree, which may have moved on since `make build`.
         sys.dont_write_bytecode = True
         sys.path.insert(0, str(build / "LeadAiLayer" / "python"))
-        from lead_ai.local.invoke import resolve_environment
-        from lead_ai.local.stack import running_stack
+        from lead_ai_dev.local.invoke import resolve_environment
+        from lead_ai_dev.local.stack import running_stack
 
         assert Path(sys.modules["lead_ai"].__file__ or "").is_relative_to(build), "lead_ai imported too early"
         print("bundle sizes ...", file=sys.stderr)
@@ -927,7 +927,7 @@ def main(argv: list[str] | None = None) -> int:
             function_env = resolve_environment(stack.template, stack.template.function("PredictFunction"))
             env_base = {**function_env, **stack.environment()}
             env_base["LEAD_AI_REGISTRY_TTL_SECONDS"] = function_env.get("LEAD_AI_REGISTRY_TTL_SECONDS", "5")
-            from lead_ai.local.events import api_event, load_event
+            from lead_ai_dev.local.events import api_event, load_event
 
             template_event = load_event(ROOT / "events", "forecast.json")
             events = {

@@ -8,7 +8,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from lead_ai.errors import ConfigurationError
-from lead_ai.features import HOLIDAY_CALENDARS
+from lead_ai.forecasting.features import HOLIDAY_CALENDARS
 
 
 class Settings(NamedTuple):

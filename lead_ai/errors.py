@@ -1,4 +1,4 @@
-"""The project's exceptions. Each one maps to exactly one HTTP status (see lead_ai/api_errors.py)."""
+"""The project's exceptions. Each one maps to exactly one HTTP status (lead_ai/api/router.py answers with it)."""
 
 from __future__ import annotations
 
@@ -44,8 +44,9 @@ class UnsupportedMediaTypeError(LeadAIError):
     code = "unsupported_media_type"
 
 
-class InsufficientHistoryError(LeadAIError):
-    """Too few observations to train on; nothing is written."""
+class InsufficientHistoryError(LeadAIError, ValueError):
+    """Too few observations to train on; nothing is written. A ValueError too: the forecasting core raises
+    it for input it cannot use, outside any request."""
 
     status = 422
     code = "insufficient_history"

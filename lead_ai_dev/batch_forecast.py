@@ -7,8 +7,8 @@ absent from the file, or with an empty value, are missing observations.
 
 Output: `series_id,timestamp,value,lower,upper` for steps 1..horizon after each series' last
 timestamp, timestamps written in the style of the input. The model is trained by the production code
-path (lead_ai.forecaster.train_forecaster: one global model for all series in the file) and the
-forecasts come from the exported ONNX bytes through lead_ai.inference.OnnxForecaster, i.e. what the
+path (lead_ai.forecasting.training.train.train_forecaster: one global model for all series in the file) and the
+forecasts come from the exported ONNX bytes through lead_ai.forecasting.inference.OnnxForecaster, i.e. what the
 prediction Lambda serves. No pandas: stdlib csv + numpy.
 """
 
@@ -28,7 +28,8 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from lead_ai.features import HOLIDAY_CALENDARS, parse_interval
+from lead_ai.domain.calendars import HOLIDAY_CALENDARS
+from lead_ai.domain.intervals import parse_interval
 
 __all__ = [
     "BatchForecast",
@@ -119,7 +120,7 @@ def _column(header: list[str], names: Sequence[str]) -> int | None:
 
 def read_history(stream: Iterable[str], interval_seconds: int) -> HistoryTable:
     """Parse the long CSV into regular-grid series (see the module docstring for the rules)."""
-    from lead_ai.forecaster import SeriesData
+    from lead_ai.forecasting.training.train import SeriesData
 
     reader = csv.reader(stream)
     try:
@@ -188,8 +189,8 @@ def forecast_series(
     settings_overrides: dict[str, Any] | None = None,
 ) -> BatchForecast:
     """Train (production path), export, load the ONNX bytes in onnxruntime and forecast every series."""
-    from lead_ai.forecaster import TrainingSettings, train_forecaster
-    from lead_ai.inference import OnnxForecaster
+    from lead_ai.forecasting.inference import OnnxForecaster
+    from lead_ai.forecasting.training.train import TrainingSettings, train_forecaster
 
     if horizon < 1:
         raise InputError(f"--horizon must be >= 1, got {horizon}")

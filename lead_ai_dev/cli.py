@@ -13,7 +13,7 @@ def _project_dir(template: str) -> Path:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from lead_ai.local.demo import run_demo
+    from lead_ai_dev.local.demo import run_demo
 
     return run_demo(
         _project_dir(args.template),
@@ -28,9 +28,9 @@ def _cmd_invoke(args: argparse.Namespace) -> int:
     import os
     from contextlib import nullcontext, redirect_stdout
 
-    from lead_ai.local.invoke import invoke
-    from lead_ai.local.stack import running_stack
-    from lead_ai.local.template import Template
+    from lead_ai_dev.local.invoke import invoke
+    from lead_ai_dev.local.stack import running_stack
+    from lead_ai_dev.local.template import Template
 
     event = json.loads(Path(args.event).read_text()) if args.event != "-" else json.load(sys.stdin)
     if os.environ.get("AWS_ENDPOINT_URL"):
@@ -51,8 +51,8 @@ def _cmd_invoke(args: argparse.Namespace) -> int:
 def _cmd_stack(args: argparse.Namespace) -> int:
     import threading
 
-    from lead_ai.local.stack import LocalStack
-    from lead_ai.local.template import Template
+    from lead_ai_dev.local.stack import LocalStack
+    from lead_ai_dev.local.template import Template
 
     stack = LocalStack(Template(Path(args.template)), args.port).start()
     names = stack.create_resources()
@@ -73,7 +73,7 @@ def _cmd_stack(args: argparse.Namespace) -> int:
 def _cmd_generate(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
-    from lead_ai.synthetic import recent_lead_counts
+    from lead_ai_dev.synthetic import recent_lead_counts
 
     stamps, counts = recent_lead_counts(args.days, seed=args.seed)
     out = open(args.output, "w") if args.output != "-" else sys.stdout  # noqa: SIM115
@@ -113,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--output", "-o", default="-")
     generate.set_defaults(run=_cmd_generate)
 
-    from lead_ai.batch_forecast import add_forecast_arguments, run_forecast_command
+    from lead_ai_dev.batch_forecast import add_forecast_arguments, run_forecast_command
 
     forecast = commands.add_parser(
         "forecast", help="train and forecast a CSV of history through the ONNX path"

@@ -21,14 +21,14 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "LeadAI")
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 
-from lead_ai.aws_clients import reset_clients  # noqa: E402
 from lead_ai.config import Settings  # noqa: E402
-from lead_ai.local import invoke as local_invoke  # noqa: E402
-from lead_ai.local.events import api_event, load_event  # noqa: E402
-from lead_ai.local.invoke import resolve_environment  # noqa: E402
-from lead_ai.local.stack import LocalStack  # noqa: E402
-from lead_ai.local.template import Template  # noqa: E402
-from lead_ai.synthetic import recent_lead_counts  # noqa: E402
+from lead_ai.storage.clients import reset_clients  # noqa: E402
+from lead_ai_dev.local import invoke as local_invoke  # noqa: E402
+from lead_ai_dev.local.events import api_event, load_event  # noqa: E402
+from lead_ai_dev.local.invoke import resolve_environment  # noqa: E402
+from lead_ai_dev.local.stack import LocalStack  # noqa: E402
+from lead_ai_dev.local.template import Template  # noqa: E402
+from lead_ai_dev.synthetic import recent_lead_counts  # noqa: E402
 
 # Test data never follow the wall clock: a history "ending now" crossed Thanksgiving on 2026-12-01 and
 # turned the suite red. Every generated history ends at this fixed hour (a Monday noon, no holiday in the
@@ -103,7 +103,7 @@ class Api:
         )
 
     def ingest(self, series_id: str, stamps: Any, values: Any) -> tuple[int, Any]:
-        from lead_ai.local.demo import _iso
+        from lead_ai_dev.local.demo import _iso
 
         body = json.dumps(
             {
@@ -160,6 +160,6 @@ def api(template: Template, stack: LocalStack) -> Api:
 @pytest.fixture
 def aws(stack: LocalStack) -> Callable[[str], Any]:
     """Direct boto3 clients on the stand-in, for asserting what is stored."""
-    from lead_ai.aws_clients import client
+    from lead_ai.storage.clients import client
 
     return client

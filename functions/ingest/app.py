@@ -8,10 +8,11 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from lead_ai.api import create_app
-from lead_ai.ml_service import MLService, build_dependencies
+from lead_ai.api.requests import content_type_of, parse_observations, request_body, validate_series_id
+from lead_ai.api.responses import ingest_body
+from lead_ai.api.router import create_app
 from lead_ai.monitoring import logger, metrics
-from lead_ai.validation import content_type_of, parse_observations, request_body, validate_series_id
+from lead_ai.service.ml_service import MLService, build_dependencies
 
 deps = build_dependencies(uses_s3=False)  # ingest never touches the bucket
 app = create_app()
@@ -29,7 +30,7 @@ def post_observations(series_id: str) -> tuple[dict[str, Any], int]:
         max_observations=deps.settings.max_observations_per_request,
         now=time.time(),
     )
-    return service.ingest(batch), 200
+    return ingest_body(service.ingest(batch)), 200
 
 
 # log_event stays off: ingest bodies are customer data and never go to the logs.

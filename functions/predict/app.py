@@ -8,10 +8,11 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from lead_ai.api import create_app
-from lead_ai.ml_service import MLService, build_dependencies
+from lead_ai.api.requests import parse_horizon, parse_level, validate_series_id
+from lead_ai.api.responses import forecast_body, models_body
+from lead_ai.api.router import create_app
 from lead_ai.monitoring import logger, metrics
-from lead_ai.validation import parse_horizon, parse_level, validate_series_id
+from lead_ai.service.ml_service import MLService, build_dependencies
 
 # Once per container, during init: clients, settings, and the model cache (onnxruntime loads here,
 # not in the first request).
@@ -24,14 +25,14 @@ def get_forecast(series_id: str) -> dict[str, Any]:
     series_id = validate_series_id(series_id)
     horizon = parse_horizon(app.current_event.get_query_string_value("horizon"), deps.settings.max_horizon)
     level = parse_level(app.current_event.get_query_string_value("level"))
-    forecast = MLService(series_id, deps).forecast(horizon, level)
+    forecast = forecast_body(MLService(series_id, deps).forecast(horizon, level))
     metrics.add_metric(name="ForecastServed", unit=MetricUnit.Count, value=1)
     return forecast
 
 
 @app.get("/series/<series_id>/models")
 def get_models(series_id: str) -> dict[str, Any]:
-    models = MLService(validate_series_id(series_id), deps).list_models()
+    models = models_body(MLService(validate_series_id(series_id), deps).list_models())
     metrics.add_metric(name="ModelsListed", unit=MetricUnit.Count, value=1)
     return models
 

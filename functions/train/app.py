@@ -13,11 +13,13 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from lead_ai.api import create_app
+from lead_ai.api.requests import validate_series_id, validate_version
+from lead_ai.api.responses import training_body, version_body
+from lead_ai.api.router import create_app
 from lead_ai.errors import ConfigurationError
-from lead_ai.ml_service import MLService, build_dependencies, retrain_changed_series, sweep_orphan_artifacts
 from lead_ai.monitoring import logger, metrics
-from lead_ai.validation import validate_series_id, validate_version
+from lead_ai.service.ml_service import MLService, build_dependencies
+from lead_ai.service.schedule import retrain_changed_series, sweep_orphan_artifacts
 
 deps = build_dependencies()
 app = create_app()
@@ -31,14 +33,16 @@ persistence = DynamoDBPersistenceLayer(table_name=deps.settings.idempotency_tabl
 
 @app.post("/series/<series_id>/train")
 def post_train(series_id: str) -> tuple[dict[str, Any], int]:
-    version = MLService(validate_series_id(series_id), deps).train()
+    version = training_body(MLService(validate_series_id(series_id), deps).train())
     metrics.add_metric(name="TrainingCompleted", unit=MetricUnit.Count, value=1)
     return version, 201
 
 
 @app.post("/series/<series_id>/models/<version>/promote")
 def post_promote(series_id: str, version: str) -> dict[str, Any]:
-    promoted = MLService(validate_series_id(series_id), deps).promote(validate_version(version))
+    promoted = version_body(
+        MLService(validate_series_id(series_id), deps).promote(validate_version(version)), current=True
+    )
     metrics.add_metric(name="ModelPromotedManually", unit=MetricUnit.Count, value=1)
     return promoted
 

@@ -11,24 +11,19 @@ import math
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import Any
 
+from lead_ai.domain.intervals import interval_name, parse_series_interval
+from lead_ai.domain.series import ObservationBatch
+from lead_ai.domain.versions import VERSION_PATTERN
 from lead_ai.errors import PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError
 
 SERIES_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _EARLIEST = int(datetime(1990, 1, 1, tzinfo=UTC).timestamp())
 _FUTURE_TOLERANCE_SECONDS = 86_400
 _MAX_VALUE = 1e12
-_INTERVALS = {"15min": 900, "30min": 1800, "1h": 3600, "1d": 86_400}
 _JSON_FIELDS = {"observations", "interval"}
 _OBSERVATION_FIELDS = {"timestamp", "value"}
-
-
-class ObservationBatch(NamedTuple):
-    """Validated observations: sorted by time, one value per slot (the last one sent wins)."""
-
-    points: list[tuple[int, float]]
-    interval_seconds: int
 
 
 def validate_series_id(raw: str | None) -> str:
@@ -40,7 +35,7 @@ def validate_series_id(raw: str | None) -> str:
 
 
 def validate_version(raw: str | None) -> str:
-    if raw is None or not re.fullmatch(r"[0-9]{1,6}\.[0-9]{1,6}\.[0-9]{1,6}", raw):
+    if raw is None or not VERSION_PATTERN.fullmatch(raw):
         raise ValidationError(
             "version must be a semantic version MAJOR.MINOR.PATCH, e.g. 1.2.0", field="version"
         )
@@ -75,16 +70,10 @@ def parse_level(raw: str | None) -> float:
 
 
 def parse_interval(raw: object) -> int:
-    if not isinstance(raw, str) or raw not in _INTERVALS:
-        raise ValidationError(f"interval must be one of {', '.join(_INTERVALS)}", field="interval")
-    return _INTERVALS[raw]
-
-
-def interval_name(seconds: int) -> str:
-    for name, value in _INTERVALS.items():
-        if value == seconds:
-            return name
-    return f"{seconds}s"
+    try:
+        return parse_series_interval(raw)
+    except ValueError as exc:
+        raise ValidationError(str(exc), field="interval") from exc
 
 
 def content_type_of(headers: Mapping[str, str] | None) -> str:

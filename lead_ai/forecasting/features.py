@@ -29,64 +29,25 @@ Missing slots are NaN everywhere (the gradient-boosting model routes NaN nativel
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import date as _date
-from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
+from lead_ai.domain.calendars import HOLIDAY_CALENDARS
+from lead_ai.domain.intervals import DAY_SECONDS
+from lead_ai.forecasting.calendar import EPOCH_WEEKDAY_OFFSET, day_of_year, holiday_kind
+
 __all__ = [
-    "CALIBRATION_KEY",
-    "FEATURE_SPEC_KEY",
-    "FORMAT_KEY",
-    "FORMAT_VALUE",
-    "Calibration",
     "FeatureSpec",
     "build_rows",
     "default_spec",
     "level_of",
-    "parse_interval",
-    "parse_metadata",
     "prepare_window",
 ]
 
-_INTERVAL_RE = re.compile(
-    r"^\s*(\d+)\s*(s|sec|secs|second|seconds|m|min|mins|minute|minutes|h|hr|hrs|hour|hours|d|day|days)\s*$"
-)
-_UNIT_SECONDS = {
-    "s": 1, "sec": 1, "secs": 1, "second": 1, "seconds": 1,
-    "m": 60, "min": 60, "mins": 60, "minute": 60, "minutes": 60,
-    "h": 3600, "hr": 3600, "hrs": 3600, "hour": 3600, "hours": 3600,
-    "d": 86400, "day": 86400, "days": 86400,
-}  # fmt: skip
-
-DAY_SECONDS = 86400
-# Epoch day 0 (1970-01-01) was a Thursday; with this offset Monday is 0.
-_EPOCH_WEEKDAY_OFFSET = 3
 _LEVEL_FLOOR = 1e-9
-
-
-def parse_interval(text: str) -> int:
-    """Parse an interval such as "1h", "30min", "15min", "1d" or "3600s" into seconds.
-
-    The interval must divide a day (so that a day and a week are whole numbers of intervals)."""
-    if not isinstance(text, str):
-        raise ValueError(f"interval must be a string such as '1h', '30min' or '1d', got {text!r}")
-    match = _INTERVAL_RE.match(text.lower())
-    if match is None:
-        raise ValueError(
-            f"cannot parse interval {text!r}: expected a number and a unit, e.g. '1h', '30min', '15min', '1d'"
-        )
-    seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
-    if seconds <= 0:
-        raise ValueError(f"interval {text!r} must be positive")
-    if DAY_SECONDS % seconds != 0:
-        raise ValueError(f"interval {text!r} ({seconds} s) must divide a day (86400 s) evenly")
-    return seconds
 
 
 @dataclass(frozen=True)
@@ -306,7 +267,7 @@ def build_rows(
     # Per-row features relative to the target time.
     target_ts = ts[idx] + h * spec.interval_seconds
     slot = (target_ts // spec.interval_seconds) % spec.season_day
-    dow = (target_ts // DAY_SECONDS + _EPOCH_WEEKDAY_OFFSET) % 7
+    dow = (target_ts // DAY_SECONDS + EPOCH_WEEKDAY_OFFSET) % 7
     last = width - 1
     row_inv = inv[idx]
 
@@ -345,30 +306,11 @@ def build_rows(
     X[:, c : c + rest] = win_feats[idx, spec.n_recent_lags :]
     c += rest
     if spec.day_of_year:
-        X[:, c] = _day_of_year(target_ts)
+        X[:, c] = day_of_year(target_ts)
         c += 1
     if spec.holidays != "none":
         X[:, c] = holiday_kind(target_ts, spec.holidays)
     return X, level[idx]
-
-
-# ------------------------------------------------------------------ holiday calendar (numpy + stdlib only)
-
-HOLIDAY_CALENDARS = ("none", "US")
-HOLIDAY, QUIET_DAY = 1, 2  # holiday kinds (0 = an ordinary day)
-_EPOCH_ORDINAL = _date(1970, 1, 1).toordinal()
-
-
-def holiday_kind(timestamps: np.ndarray, calendar: str) -> np.ndarray:
-    """Holiday kind of the calendar day (UTC clock, as the weekday feature) of each epoch-second timestamp:
-    HOLIDAY, QUIET_DAY (a working day most people take off) or 0; same shape as the input."""
-    t = np.asarray(timestamps, dtype=np.int64)
-    if calendar == "none" or t.size == 0:
-        return np.zeros(t.shape, dtype=np.int64)
-    day = t // DAY_SECONDS
-    days, kinds = _us_calendar(_year_of(int(day.min())), _year_of(int(day.max())))
-    pos = np.minimum(np.searchsorted(days, day), days.size - 1)
-    return np.where(days[pos] == day, kinds[pos], 0)
 
 
 def _without_holidays(windows: np.ndarray, last_timestamps: np.ndarray, spec: FeatureSpec) -> np.ndarray:
@@ -379,70 +321,6 @@ def _without_holidays(windows: np.ndarray, last_timestamps: np.ndarray, spec: Fe
     back = np.arange(windows.shape[1] - 1, -1, -1, dtype=np.int64) * spec.interval_seconds
     slots = last_timestamps[:, None] - back[None, :]
     return np.where(holiday_kind(slots, spec.holidays) > 0, np.nan, windows)
-
-
-@lru_cache(maxsize=64)
-def _us_calendar(first_year: int, last_year: int) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted epoch days and kinds of the US calendar over the years (and their neighbours: a New Year
-    on a Saturday is observed on December 31 of the year before)."""
-    merged: dict[int, int] = {}
-    for year in range(first_year - 1, last_year + 2):
-        for day, kind in _us_year(year).items():
-            merged[day] = min(kind, merged.get(day, kind))
-    days = np.array(sorted(merged), dtype=np.int64)
-    return days, np.array([merged[d] for d in days], dtype=np.int64)
-
-
-def _us_year(year: int) -> dict[int, int]:
-    """One year's major US holidays (a Saturday one observed on the Friday, a Sunday one on the Monday)
-    and its quiet days: the Friday after Thanksgiving, December 24 and 26..31."""
-    days: dict[int, int] = {}
-    for month, day in _US_FIXED:
-        d = _epoch_day(year, month, day)
-        days[d] = HOLIDAY
-        weekday = (d + _EPOCH_WEEKDAY_OFFSET) % 7
-        observed = {5: d - 1, 6: d + 1}.get(weekday)
-        if observed is not None:
-            days[observed] = HOLIDAY
-    for month, weekday, n in _US_FLOATING:
-        days[_nth_weekday(year, month, weekday, n)] = HOLIDAY
-    thanksgiving = _nth_weekday(year, 11, 3, 4)
-    days[thanksgiving] = HOLIDAY
-    days.setdefault(thanksgiving + 1, QUIET_DAY)
-    for day in (24, *range(26, 32)):
-        days.setdefault(_epoch_day(year, 12, day), QUIET_DAY)
-    return days
-
-
-# The six holidays nearly every US employer gives (New Year, Memorial Day, Independence Day, Labor Day,
-# Thanksgiving, Christmas). The other federal ones (MLK, Presidents', Columbus, Veterans, Juneteenth) are
-# working days for most businesses: on the validation split, treating them as holidays made bike
-# MASE h=24/168 0.754/0.873 instead of 0.706/0.753, and taxi 0.502/0.666 instead of 0.426/0.650.
-_US_FIXED = ((1, 1), (7, 4), (12, 25))  # (month, day)
-_US_FLOATING = ((5, 0, -1), (9, 0, 1))  # (month, weekday with Monday = 0, n-th; -1 = last)
-
-
-def _year_of(epoch_day: int) -> int:
-    return _date.fromordinal(epoch_day + _EPOCH_ORDINAL).year
-
-
-def _epoch_day(year: int, month: int, day: int) -> int:
-    return _date(year, month, day).toordinal() - _EPOCH_ORDINAL
-
-
-def _nth_weekday(year: int, month: int, weekday: int, n: int) -> int:
-    """Epoch day of the n-th (1-based; -1 = last) given weekday (Monday = 0) of a month."""
-    if n > 0:
-        first = _date(year, month, 1)
-        return first.toordinal() - _EPOCH_ORDINAL + (weekday - first.weekday()) % 7 + 7 * (n - 1)
-    last = _date(year + month // 12, month % 12 + 1, 1).toordinal() - 1
-    return last - _EPOCH_ORDINAL - (_date.fromordinal(last).weekday() - weekday) % 7
-
-
-def _day_of_year(timestamps: np.ndarray) -> np.ndarray:
-    """Day of the year (0..365, UTC) of epoch-second timestamps."""
-    moments = timestamps.astype("datetime64[s]")
-    return np.asarray((moments.astype("datetime64[D]") - moments.astype("datetime64[Y]")).astype(np.int64))
 
 
 def _nanmedian_rows(block: np.ndarray) -> np.ndarray:
@@ -457,69 +335,3 @@ def _nanmedian_rows(block: np.ndarray) -> np.ndarray:
     hi = np.minimum(hi, block.shape[1] - 1)
     med = 0.5 * (srt[rows, lo] + srt[rows, hi])
     return np.where(count > 0, med, np.nan)
-
-
-# ------------------------------------------------------------------ model metadata (shared, numpy only)
-
-FORMAT_KEY = "lead_ai.format"
-FORMAT_VALUE = "lead_ai.direct_multi_horizon/1"
-FEATURE_SPEC_KEY = "lead_ai.feature_spec"
-CALIBRATION_KEY = "lead_ai.calibration"
-
-
-class Calibration(NamedTuple):
-    """Quantiles of scaled backtest residuals (y - forecast) / level, per horizon step.
-
-    quantiles[h - 1, j] is the quantile at quantile_levels[j] for step h."""
-
-    quantile_levels: np.ndarray  # (n_q,), increasing, within (0, 1)
-    quantiles: np.ndarray  # (max_horizon, n_q), non-decreasing along axis 1
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "quantile_levels": [float(q) for q in self.quantile_levels],
-            "quantiles": [[float(v) for v in row] for row in self.quantiles],
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Calibration:
-        levels = np.asarray(data["quantile_levels"], dtype=np.float64)
-        quantiles = np.asarray(data["quantiles"], dtype=np.float64)
-        if levels.ndim != 1 or levels.size < 2 or np.any(np.diff(levels) <= 0):
-            raise ValueError("calibration quantile_levels must be increasing")
-        if levels[0] <= 0 or levels[-1] >= 1:
-            raise ValueError("calibration quantile_levels must lie within (0, 1)")
-        if quantiles.ndim != 2 or quantiles.shape[1] != levels.size or not np.all(np.isfinite(quantiles)):
-            raise ValueError("calibration quantiles must be a finite (max_horizon, n_levels) table")
-        return cls(levels, np.maximum.accumulate(quantiles, axis=1))
-
-    def offsets(self, horizon: int, level: float) -> tuple[np.ndarray, np.ndarray]:
-        """Scaled lower and upper offsets for steps 1..horizon at a central interval `level`."""
-        if not 0.0 < level < 1.0:
-            raise ValueError(f"level must be within (0, 1), got {level}")
-        q_lo, q_hi = (1.0 - level) / 2.0, (1.0 + level) / 2.0
-        levels = self.quantile_levels
-        if q_lo < levels[0] - 1e-12 or q_hi > levels[-1] + 1e-12:
-            top = levels[-1] - levels[0]
-            raise ValueError(f"level {level} is outside the calibrated range (at most {top:.3f})")
-        table = self.quantiles[:horizon]
-        return _interp_columns(table, levels, q_lo), _interp_columns(table, levels, q_hi)
-
-
-def _interp_columns(table: np.ndarray, levels: np.ndarray, q: float) -> np.ndarray:
-    j = int(np.clip(np.searchsorted(levels, q, side="right") - 1, 0, levels.size - 2))
-    frac = (q - levels[j]) / (levels[j + 1] - levels[j])
-    frac = min(max(frac, 0.0), 1.0)
-    return np.asarray(table[:, j] * (1.0 - frac) + table[:, j + 1] * frac, dtype=np.float64)
-
-
-def parse_metadata(meta: Mapping[str, str]) -> tuple[FeatureSpec, Calibration]:
-    """FeatureSpec and Calibration from an ONNX model's metadata_props; ValueError if absent/invalid."""
-    if meta.get(FORMAT_KEY) != FORMAT_VALUE:
-        raise ValueError(f"not a lead_ai forecaster: metadata {FORMAT_KEY!r} is {meta.get(FORMAT_KEY)!r}")
-    try:
-        spec = FeatureSpec.from_dict(json.loads(meta[FEATURE_SPEC_KEY]))
-        calibration = Calibration.from_dict(json.loads(meta[CALIBRATION_KEY]))
-    except (KeyError, TypeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"lead_ai model metadata is missing or invalid: {exc}") from exc
-    return spec, calibration

@@ -1,8 +1,7 @@
-"""Serving side: run an exported forecaster with onnxruntime (numpy + onnxruntime + lead_ai.features only).
+"""Serving side: run an exported forecaster with onnxruntime (numpy + onnxruntime + the forecasting core).
 
-The ONNX artifact is self-contained: the graph maps feature rows (float32) to the scaled forecast
-y / level, and its metadata_props carry the FeatureSpec and the interval calibration, so the sha256 of
-the model bytes covers everything a prediction depends on.
+The ONNX artifact is self-contained (lead_ai.forecasting.artifact_format): the graph maps feature rows to
+the scaled forecast y / level, and its metadata carries the FeatureSpec and the interval calibration.
 """
 
 from __future__ import annotations
@@ -13,27 +12,11 @@ from typing import NamedTuple
 import numpy as np
 import onnxruntime as ort
 
-from lead_ai.features import (
-    CALIBRATION_KEY,
-    FEATURE_SPEC_KEY,
-    FORMAT_KEY,
-    FORMAT_VALUE,
-    Calibration,
-    FeatureSpec,
-    build_rows,
-    parse_metadata,
-    prepare_window,
-)
+from lead_ai.forecasting.artifact_format import parse_metadata
+from lead_ai.forecasting.calibration import Calibration, interval_bounds
+from lead_ai.forecasting.features import FeatureSpec, build_rows, prepare_window
 
-__all__ = [
-    "CALIBRATION_KEY",
-    "FEATURE_SPEC_KEY",
-    "FORMAT_KEY",
-    "FORMAT_VALUE",
-    "Calibration",
-    "ForecastArrays",
-    "OnnxForecaster",
-]
+__all__ = ["ForecastArrays", "OnnxForecaster", "OriginRows", "session_options"]
 
 
 class OriginRows(NamedTuple):
@@ -86,7 +69,7 @@ class OnnxForecaster:
 
     @classmethod
     def from_bytes(cls, model: bytes) -> OnnxForecaster:
-        """Load a model exported by lead_ai.forecaster; ValueError when the bytes are not such a model."""
+        """Load a model exported by lead_ai.forecasting.training; ValueError when the bytes are not such a model."""
         if not isinstance(model, bytes | bytearray | memoryview) or len(model) == 0:
             raise ValueError("model must be non-empty bytes")
         try:
@@ -183,7 +166,4 @@ class OnnxForecaster:
 
 
 def _finish(point: np.ndarray, lo_off: np.ndarray, hi_off: np.ndarray) -> ForecastArrays:
-    value = np.maximum(point, 0.0)
-    lower = np.minimum(np.maximum(value + lo_off, 0.0), value)
-    upper = np.maximum(value + hi_off, value)
-    return ForecastArrays(value=value, lower=lower, upper=upper)
+    return ForecastArrays(*interval_bounds(point, lo_off, hi_off))

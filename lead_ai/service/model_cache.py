@@ -14,13 +14,15 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
-from lead_ai.artifacts import ArtifactStore
+from lead_ai.domain.models import CurrentModel, ModelVersion, Status, WindowShape
+from lead_ai.domain.series import SeriesWindow
 from lead_ai.errors import ModelNotFoundError, SeriesNotFoundError, ServiceUnavailableError, StorageError
-from lead_ai.history import HistoryStore, SeriesWindow
-from lead_ai.inference import OnnxForecaster, OriginRows
-from lead_ai.model_tracker import CurrentModel, ModelTracker, ModelVersion, Status, WindowShape
+from lead_ai.forecasting.inference import OnnxForecaster, OriginRows
 from lead_ai.monitoring.logger import logger
 from lead_ai.monitoring.metrics import AnalyticsService
+from lead_ai.storage.artifacts import ArtifactStore
+from lead_ai.storage.observations import HistoryStore
+from lead_ai.storage.registry import ModelTracker
 
 
 class ServingState(NamedTuple):

@@ -7,22 +7,22 @@ import hashlib
 from collections.abc import Iterator
 from datetime import datetime
 from functools import partial
-from typing import Any, NamedTuple
+from typing import Any
 
-from lead_ai.dynamo import guarded
+from lead_ai.domain.models import ArtifactRef
 from lead_ai.errors import IntegrityError
-
-
-class ArtifactRef(NamedTuple):
-    key: str
-    version_id: str | None
-    sha256: str
-    size: int
+from lead_ai.storage.dynamo import guarded
 
 
 def model_key(series_id: str, version: str) -> str:
     # series ids are validated against [A-Za-z0-9_-]{1,64}, so they cannot escape the prefix.
     return f"models/{series_id}/{version}/model.onnx"
+
+
+def series_of_key(key: str) -> str | None:
+    """The series a model key belongs to (the inverse of model_key); None for any other key."""
+    parts = key.split("/")
+    return parts[1] if len(parts) == 4 and parts[0] == "models" and parts[3] == "model.onnx" else None
 
 
 def sha256_hex(data: bytes) -> str:

@@ -57,3 +57,12 @@ def paginate_query(client: Any, **kwargs: Any) -> Iterator[Item]:
         if not last:
             return
         kwargs["ExclusiveStartKey"] = last
+
+
+def storage_error(action: str, exc: Exception) -> Exception:
+    """A botocore failure as the project's StorageError; any other exception as it is."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    if isinstance(exc, ClientError | BotoCoreError):
+        return StorageError(f"{action} failed: {exc}")
+    return exc

@@ -23,36 +23,15 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from lead_ai.dynamo import guarded, is_conditional_failure, n, paginate_query, s
+from lead_ai.domain.series import SeriesWindow, Span
 from lead_ai.errors import ServiceUnavailableError, StorageError
+from lead_ai.storage.dynamo import guarded, is_conditional_failure, n, paginate_query, s
 
 CHUNK_SLOTS = 168  # a week of hours: an hourly forecast window (672 slots) spans at most five chunks
 _VALUE_DTYPE = np.dtype("<f8")
 _CHUNK_BYTES = CHUNK_SLOTS * _VALUE_DTYPE.itemsize
 _MAX_MERGE_ATTEMPTS = 12
 _NAMES = {"#ts": "ts", "#v": "v"}
-
-
-class SeriesWindow(NamedTuple):
-    """Observations on a regular grid, oldest first; NaN marks a slot nobody reported."""
-
-    values: np.ndarray
-    first_timestamp: int
-    interval_seconds: int
-
-    @property
-    def last_timestamp(self) -> int:
-        return self.first_timestamp + (len(self.values) - 1) * self.interval_seconds
-
-    @property
-    def observed_points(self) -> int:
-        return int(np.count_nonzero(~np.isnan(self.values)))
-
-
-class Span(NamedTuple):
-    first_timestamp: int
-    last_timestamp: int
-    observed_points: int
 
 
 class _Chunk(NamedTuple):

@@ -11,10 +11,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from lead_ai.local.events import api_event, load_event, response_json
-from lead_ai.local.invoke import invoke
-from lead_ai.local.stack import running_stack
-from lead_ai.synthetic import recent_lead_counts
+from lead_ai_dev.local.events import api_event, load_event, response_json
+from lead_ai_dev.local.invoke import invoke
+from lead_ai_dev.local.stack import running_stack
+from lead_ai_dev.synthetic import recent_lead_counts
 
 
 def _iso(ts: int) -> str:

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
-from lead_ai.local.stack import patched_environ, physical_name
-from lead_ai.local.template import FunctionDefinition, Template
+from lead_ai_dev.local.stack import patched_environ, physical_name
+from lead_ai_dev.local.template import FunctionDefinition, Template
 
 
 @dataclass

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from lead_ai.local.template import Template
+from lead_ai_dev.local.template import Template
 
 LOCAL_PREFIX = "lead-ai-local-"
 _FAKE_CREDENTIALS = {
@@ -134,7 +134,7 @@ def patched_environ(values: dict[str, str], environ: MutableMapping[str, str] = 
 @contextmanager
 def running_stack(template_path: Path, port: int | None = None) -> Iterator[LocalStack]:
     """Start a stack, create the template's resources, point this process at it; stop it afterwards."""
-    from lead_ai.aws_clients import reset_clients
+    from lead_ai.storage.clients import reset_clients
 
     stack = LocalStack(Template(template_path), port).start()
     try:

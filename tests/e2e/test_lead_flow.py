@@ -40,8 +40,8 @@ def test_demo_prints_a_version_and_24_rows(capsys: Any, stack: Any) -> None:
     # Given the demo's own entry point (it starts its own embedded stack)
     from pathlib import Path
 
-    from lead_ai.local.demo import run_demo
-    from lead_ai.local.invoke import forget_loaded_handlers
+    from lead_ai_dev.local.demo import run_demo
+    from lead_ai_dev.local.invoke import forget_loaded_handlers
 
     forget_loaded_handlers()
     # When it runs on 60 days of generated history

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from lead_ai.local.stack import free_port
+from lead_ai_dev.local.stack import free_port
 from tests.conftest import ROOT
 
-LEAD_AI = [sys.executable, "-m", "lead_ai.cli"]
+LEAD_AI = [sys.executable, "-m", "lead_ai_dev.cli"]
 
 
 def _run(args: list[str], env: dict[str, str]) -> dict[str, object]:

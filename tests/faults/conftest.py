@@ -59,7 +59,7 @@ def fast_api(api: Api) -> Api:
 @pytest.fixture(scope="session")
 def trained_result(small_history: tuple[np.ndarray, np.ndarray]) -> Any:
     """One real training (scikit-learn -> ONNX, parity-checked) of the small history."""
-    from lead_ai.forecaster import SeriesData, TrainingSettings, train_forecaster
+    from lead_ai.forecasting.training.train import SeriesData, TrainingSettings, train_forecaster
 
     stamps, values = small_history
     return train_forecaster(
@@ -90,10 +90,10 @@ class CannedTraining:
 
 @pytest.fixture
 def canned_training(monkeypatch: pytest.MonkeyPatch, trained_result: Any) -> CannedTraining:
-    import lead_ai.forecaster
+    import lead_ai.forecasting.training.train
 
     canned = CannedTraining(trained_result)
-    monkeypatch.setattr(lead_ai.forecaster, "train_forecaster", canned)
+    monkeypatch.setattr(lead_ai.forecasting.training.train, "train_forecaster", canned)
     return canned
 
 
@@ -101,7 +101,7 @@ def call(api: Api, function: str, event_file: str, **kwargs: Any) -> tuple[int, 
     """Like `Api.call`, with the response headers from `headers` and `multiValueHeaders` merged."""
     import json
 
-    from lead_ai.local.events import api_event, load_event
+    from lead_ai_dev.local.events import api_event, load_event
     from tests.conftest import ROOT
 
     response = api.invoke(function, api_event(load_event(ROOT / "events", event_file), **kwargs))

@@ -1,7 +1,7 @@
 """Fault injection on the real boto3 clients, and the invariants every fault test checks.
 
 Faults are injected at botocore's `before-send` event of the process-wide clients the handlers use
-(`lead_ai.aws_clients.client`): the request is built and signed, then answered with a real AWS error
+(`lead_ai.storage.clients.client`): the request is built and signed, then answered with a real AWS error
 response (or a read timeout) instead of going to the server. The SDK's retry policy sees it exactly as
 it would see AWS: throttling and 5xx are retried, then surface as a ClientError.
 """
@@ -22,7 +22,7 @@ from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.compat import HTTPHeaders
 from botocore.exceptions import ReadTimeoutError
 
-from lead_ai.aws_clients import client as service_client
+from lead_ai.storage.clients import client as service_client
 
 _S3_ERRORS = {
     "throttle": (503, "SlowDown", "Please reduce your request rate."),

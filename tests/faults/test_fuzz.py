@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lead_ai.local.events import load_event
+from lead_ai_dev.local.events import load_event
 from tests.conftest import ROOT, Api
 
 pytestmark = pytest.mark.faults

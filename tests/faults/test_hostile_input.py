@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from lead_ai.local.events import api_event, load_event
+from lead_ai_dev.local.events import api_event, load_event
 from tests.conftest import ROOT, Api
 from tests.faults.support import plain_client
 

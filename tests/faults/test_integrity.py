@@ -9,8 +9,10 @@ from typing import Any
 
 import pytest
 
+from lead_ai.domain.models import ModelVersion
 from lead_ai.errors import VersionConflictError
-from lead_ai.ml_service import MLService, build_dependencies
+from lead_ai.service.ml_service import MLService, build_dependencies
+from lead_ai.service.training import TrainingOutcome
 from tests.conftest import Api, settings_for
 from tests.faults.conftest import SERIES, CannedTraining, call
 from tests.faults.support import assert_consistent, consistent_current_version, plain_client
@@ -124,7 +126,9 @@ def test_rollbacks_racing_a_training_leave_one_consistent_current(
         outcomes = list(pool.map(work, range(7)))
     # Then each one succeeded or was cleanly refused with a conflict, and CURRENT is one version whose
     # artifact is its record's
-    assert all(isinstance(o, dict | VersionConflictError) for o in outcomes), outcomes
+    assert all(isinstance(o, TrainingOutcome | ModelVersion | VersionConflictError) for o in outcomes), (
+        outcomes
+    )
     state = assert_consistent(two_versions.stack.names, SERIES)
     assert state.current is not None
     assert set(state.versions) == {"1.0.0", "1.1.0", "1.2.0"}

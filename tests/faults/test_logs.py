@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from lead_ai.aws_clients import reset_clients
 from lead_ai.monitoring.logger import logger
+from lead_ai.storage.clients import reset_clients
 from tests.conftest import Api
 from tests.faults.conftest import call
 

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from lead_ai.ml_service import build_dependencies, sweep_orphan_artifacts
+from lead_ai.service.ml_service import build_dependencies
+from lead_ai.service.schedule import sweep_orphan_artifacts
 from tests.conftest import Api, settings_for
 from tests.faults.conftest import SERIES, CannedTraining, call
 from tests.faults.support import FaultInjector, consistent_current_version, plain_client

@@ -12,9 +12,9 @@ from typing import Any
 import numpy as np
 import pytest
 
+from lead_ai.api.requests import ObservationBatch
 from lead_ai.errors import VersionConflictError
-from lead_ai.ml_service import MLService, build_dependencies
-from lead_ai.validation import ObservationBatch
+from lead_ai.service.ml_service import MLService, build_dependencies
 from tests.conftest import Api, settings_for
 from tests.faults.conftest import SERIES
 from tests.faults.support import assert_consistent, stored
@@ -50,7 +50,7 @@ def test_eight_concurrent_trainings_get_distinct_versions_and_one_consistent_cur
     assert all(isinstance(e, VersionConflictError) for e in errors), errors
     registered = [o for o in outcomes if not isinstance(o, Exception)]
     assert registered, "every training was refused"
-    versions = [o["version"] for o in registered]
+    versions = [o.version.version for o in registered]
     assert len(set(versions)) == len(versions), f"two trainings got the same version: {versions}"
     # And every record with an artifact points at an intact S3 object version, no orphan object, and
     # CURRENT is one verified version whose artifact fields equal its record
@@ -59,10 +59,10 @@ def test_eight_concurrent_trainings_get_distinct_versions_and_one_consistent_cur
     assert all(state.versions[v]["status"] in ("verified", "rejected") for v in versions)
     assert state.current is not None
     # And the champion is the best model registered: no losing race promoted a worse one over it
-    mase = {o["version"]: o["metrics"]["mase"] for o in registered}
+    mase = {o.version.version: o.version.metrics["mase"] for o in registered}
     assert mase[state.current["version"]] == min(mase.values())
     # And exactly one answer said "current" for identical data (the others lost on MASE, none promoted twice)
-    assert sum(1 for o in registered if o["current"]) == 1
+    assert sum(1 for o in registered if o.current) == 1
 
 
 def test_concurrent_overlapping_ingests_lose_no_slot(fast_api: Api, small_history: Any) -> None:
@@ -99,5 +99,5 @@ def test_concurrent_overlapping_ingests_lose_no_slot(fast_api: Api, small_histor
         if t in expected:
             assert value in sent[t]
     # And the series revision counted every ingest, so the schedule knows the history changed
-    series = deps.tracker.get_series(SERIES)
+    series = deps.catalogue.get_series(SERIES)
     assert series is not None and series.revision == 8

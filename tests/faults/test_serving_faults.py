@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from lead_ai.local.invoke import forget_loaded_handlers
+from lead_ai_dev.local.invoke import forget_loaded_handlers
 from tests.conftest import Api
 from tests.faults.conftest import SERIES, CannedTraining, call
 from tests.faults.support import FaultInjector

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from lead_ai.ml_service import build_dependencies
+from lead_ai.service.ml_service import build_dependencies
 from tests.conftest import ROOT, Api, settings_for
 from tests.faults.conftest import SERIES, CannedTraining, call
 from tests.faults.support import FaultInjector, assert_consistent, body_contains, consistent_current_version
@@ -93,7 +93,7 @@ def test_a_failed_promotion_leaves_the_series_due_for_the_next_scheduled_trainin
     assert status == 503
     # Then the schedule still sees the series as untrained, so the next run retries it
     deps = build_dependencies(settings_for(fast_api))
-    assert [s.series_id for s in deps.tracker.series_needing_training()] == [SERIES]
+    assert [s.series_id for s in deps.catalogue.series_needing_training()] == [SERIES]
 
 
 def test_a_transient_fault_is_retried_by_the_sdk_and_training_succeeds(

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from lead_ai.local.events import api_event, load_event
-from lead_ai.local.invoke import resolve_environment
+from lead_ai_dev.local.events import api_event, load_event
+from lead_ai_dev.local.invoke import resolve_environment
 from tests.conftest import ROOT, Api, lead_history
 from tests.infrastructure.sam_build import lambda_runtime_dir
 

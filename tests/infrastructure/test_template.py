@@ -443,17 +443,13 @@ def test_ingest_and_train_have_the_writes_they_need(resources: dict[str, Any]) -
 
 # ----------------------------------------------------------------------------------- code ↔ template
 
-# Variables read only by local tooling (lead-ai CLI, demo), never inside Lambda.
-LOCAL_ONLY_SOURCES = ("lead_ai/local/", "lead_ai/cli.py")
 ENV_NAME = re.compile(r"""["']((?:LEAD_AI|POWERTOOLS)_[A-Z0-9_]+)["']""")
 
 
 def _env_names_in_code() -> dict[str, set[str]]:
     names: dict[str, set[str]] = {}
     for path in sorted([*ROOT.glob("lead_ai/**/*.py"), *ROOT.glob("functions/*/*.py")]):
-        rel = path.relative_to(ROOT).as_posix()
-        if rel.startswith(LOCAL_ONLY_SOURCES):
-            continue
+        rel = path.relative_to(ROOT).as_posix()  # lead_ai_dev (local tooling) is never in Lambda
         for name in ENV_NAME.findall(path.read_text(encoding="utf-8")):
             names.setdefault(name, set()).add(rel)
     return names

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from lead_ai.errors import ServiceUnavailableError
-from lead_ai.history import CHUNK_SLOTS, HistoryStore, Span
-from lead_ai.local.stack import LocalStack
+from lead_ai.storage.observations import CHUNK_SLOTS, HistoryStore, Span
+from lead_ai_dev.local.stack import LocalStack
 
 HOUR = 3600
 T0 = 1_700_006_400  # a multiple of a week of hours: chunk boundaries fall on T0 + k * 168 h
@@ -146,7 +146,7 @@ def test_a_chunk_that_never_stops_changing_is_a_503_not_a_lost_write(
         return seen
 
     store._read_chunk = read_then_race  # type: ignore[method-assign]
-    monkeypatch.setattr("lead_ai.history.time.sleep", lambda _: None)
+    monkeypatch.setattr("lead_ai.storage.observations.time.sleep", lambda _: None)
     # When we write a slot of that chunk
     with pytest.raises(ServiceUnavailableError, match="retry"):
         store.put("s", [(T0 + 2 * HOUR, 3.0)], HOUR)

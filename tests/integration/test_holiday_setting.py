@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from lead_ai.local import invoke as local_invoke
-from lead_ai.local.stack import LocalStack
-from lead_ai.local.template import Template
+from lead_ai_dev.local import invoke as local_invoke
+from lead_ai_dev.local.stack import LocalStack
+from lead_ai_dev.local.template import Template
 from tests.conftest import TEST_OVERRIDES, Api, lead_history
 
 

@@ -6,10 +6,12 @@ from typing import Any
 
 import pytest
 
-from lead_ai.artifacts import ArtifactRef
+from lead_ai.domain.models import ArtifactRef, Status, TrainingRecord, WindowShape
 from lead_ai.errors import IntervalMismatchError, VersionConflictError
-from lead_ai.features import default_spec
-from lead_ai.model_tracker import ModelTracker, Status, TrainingRecord, WindowShape
+from lead_ai.forecasting.features import default_spec
+from lead_ai.service.promotion import window_of
+from lead_ai.storage.catalogue import SeriesCatalogue
+from lead_ai.storage.registry import ModelTracker
 
 SPEC = {"interval_seconds": 3600, "lags": [1, 2, 3]}
 
@@ -97,22 +99,27 @@ def test_a_pending_version_cannot_be_promoted(tracker: ModelTracker) -> None:
     assert tracker.current("s") is None
 
 
-def test_series_needing_training_follows_revisions(tracker: ModelTracker) -> None:
+@pytest.fixture
+def catalogue(stack: Any, aws: Any) -> SeriesCatalogue:
+    return SeriesCatalogue(aws("dynamodb"), stack.names["RegistryTable"])
+
+
+def test_series_needing_training_follows_revisions(catalogue: SeriesCatalogue) -> None:
     # Given a series with two ingests, trained at the first
-    tracker.register_series("s", 3600)
-    tracker.record_ingest("s", 0, 3600, 2)
-    tracker.record_training_attempt("s", 1)
-    assert [s.series_id for s in tracker.series_needing_training()] == []
+    catalogue.register_series("s", 3600)
+    catalogue.record_ingest("s", 0, 3600, 2)
+    catalogue.record_training_attempt("s", 1)
+    assert [s.series_id for s in catalogue.series_needing_training()] == []
     # When more history arrives
-    tracker.record_ingest("s", 0, 7200, 3)
+    catalogue.record_ingest("s", 0, 7200, 3)
     # Then the schedule sees it
-    assert [s.series_id for s in tracker.series_needing_training()] == ["s"]
+    assert [s.series_id for s in catalogue.series_needing_training()] == ["s"]
 
 
-def test_a_series_keeps_its_interval(tracker: ModelTracker) -> None:
-    tracker.register_series("s", 3600)
+def test_a_series_keeps_its_interval(catalogue: SeriesCatalogue) -> None:
+    catalogue.register_series("s", 3600)
     with pytest.raises(IntervalMismatchError, match="interval"):
-        tracker.register_series("s", 1800)
+        catalogue.register_series("s", 1800)
 
 
 def test_current_carries_the_window_its_model_reads(tracker: ModelTracker) -> None:
@@ -120,8 +127,9 @@ def test_current_carries_the_window_its_model_reads(tracker: ModelTracker) -> No
     spec = default_spec(900)
     version = tracker.allocate_version("q", spec.to_dict()).version
     tracker.mark_verified("q", version, _artifact(version), _record())
-    # When it is promoted
-    tracker.promote("q", tracker.get_version("q", version), expected_current=None)
+    # When it is promoted with the window its spec reads
+    verified = tracker.get_version("q", version)
+    tracker.promote("q", verified, expected_current=None, window=window_of(verified))
     # Then the pointer says which observations serving must read, before loading the model
     current = tracker.current("q")
     assert current is not None and current.window == WindowShape(spec.window, 900)
@@ -131,7 +139,9 @@ def test_a_pointer_to_a_version_without_a_readable_spec_has_no_window(tracker: M
     # Given a version whose recorded spec is not a FeatureSpec (as records written by older code may be)
     version = tracker.allocate_version("s", SPEC).version
     tracker.mark_verified("s", version, _artifact(version), _record())
-    tracker.promote("s", tracker.get_version("s", version), expected_current=None)
+    verified = tracker.get_version("s", version)
+    assert window_of(verified) is None
+    tracker.promote("s", verified, expected_current=None, window=window_of(verified))
     # Then the pointer names no window (serving reads it after loading the model)
     current = tracker.current("s")
     assert current is not None and current.window is None

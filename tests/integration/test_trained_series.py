@@ -11,9 +11,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from lead_ai.local import invoke as local_invoke
-from lead_ai.local.stack import LocalStack
-from lead_ai.local.template import Template
+from lead_ai_dev.local import invoke as local_invoke
+from lead_ai_dev.local.stack import LocalStack
+from lead_ai_dev.local.template import Template
 from tests.conftest import TEST_OVERRIDES, Api, lead_history, settings_for
 
 SERIES = "acme-inbound"
@@ -40,7 +40,7 @@ def trained(api: Api, history: tuple[Any, Any]) -> dict[str, Any]:
 
 @pytest.fixture
 def aws(api: Api) -> Any:
-    from lead_ai.aws_clients import client
+    from lead_ai.storage.clients import client
 
     return client
 
@@ -108,7 +108,7 @@ def test_bad_horizon_is_a_400_naming_the_field(api: Api, trained: dict[str, Any]
 
 def _fresh_cache(api: Api) -> tuple[Any, Any]:
     """A cold PredictFunction container's dependencies."""
-    from lead_ai.ml_service import build_dependencies
+    from lead_ai.service.ml_service import build_dependencies
 
     deps = build_dependencies(settings_for(api, "PredictFunction"), serves_forecasts=True)
     return deps, deps.cache

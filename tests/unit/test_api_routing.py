@@ -1,4 +1,4 @@
-"""RestApp routes and answers exactly as Powertools' APIGatewayRestResolver, which it replaces (lead_ai/api.py
+"""RestApp routes and answers exactly as Powertools' APIGatewayRestResolver, which it replaces (lead_ai/api/router.py
 says why): the same paths match, with the same parameters, and the answers have the same shape."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lead_ai.api import RestApp
+from lead_ai.api.router import RestApp
 from lead_ai.errors import ServiceUnavailableError, ValidationError
 
 ROUTES = [

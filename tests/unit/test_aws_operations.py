@@ -15,8 +15,6 @@ from botocore import xform_name
 
 ROOT = Path(__file__).resolve().parents[2]
 ALLOWLIST = ROOT / "layers" / "predict-deps" / "aws-operations.json"
-# The local stand-in (moto set-up through boto3) runs on developer machines only, never in Lambda.
-NOT_IN_LAMBDA = ROOT / "lead_ai" / "local"
 
 
 def allowed() -> dict[str, set[str]]:
@@ -33,9 +31,8 @@ def referenced_operations(service: str) -> dict[str, set[str]]:
     """Operation -> files, for every attribute named like one of the service's client methods."""
     methods = operations_by_method(service)
     found: dict[str, set[str]] = {}
+    # lead_ai is the layer; the developer tools (lead_ai_dev: moto set-up through boto3) never run in Lambda.
     for path in (ROOT / "lead_ai").rglob("*.py"):
-        if path.is_relative_to(NOT_IN_LAMBDA):
-            continue
         for node in ast.walk(ast.parse(path.read_text())):
             # Attributes, not only calls: `partial(self._client.list_object_versions, ...)` counts too.
             if isinstance(node, ast.Attribute) and node.attr in methods:

@@ -1,4 +1,4 @@
-"""`lead-ai forecast` use case (lead_ai.batch_forecast): CSV in, ONNX-served forecasts out."""
+"""`lead-ai forecast` use case (lead_ai_dev.batch_forecast): CSV in, ONNX-served forecasts out."""
 
 from __future__ import annotations
 
@@ -12,16 +12,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lead_ai.batch_forecast import (
+from lead_ai.forecasting.inference import OnnxForecaster
+from lead_ai_dev.batch_forecast import (
     InputError,
     add_forecast_arguments,
     read_history,
     run_forecast_command,
 )
-from lead_ai.inference import OnnxForecaster
 
 START = datetime(2024, 1, 1, tzinfo=UTC)
 N = 24 * 7 * 5
+
+# End to end through the CLI with real trainings: `make test` runs them, `make check` does not.
+pytestmark = pytest.mark.slow
 
 
 def counts(n: int, seed: int, scale: float) -> np.ndarray:

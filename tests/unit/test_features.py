@@ -1,4 +1,4 @@
-"""Feature construction shared by training and serving (lead_ai.features)."""
+"""Feature construction shared by training and serving (lead_ai.forecasting.features)."""
 
 from __future__ import annotations
 
@@ -11,15 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lead_ai.features import (
-    Calibration,
-    FeatureSpec,
-    build_rows,
-    default_spec,
-    level_of,
-    parse_interval,
-    prepare_window,
-)
+from lead_ai.domain.intervals import parse_interval
+from lead_ai.forecasting.calibration import Calibration
+from lead_ai.forecasting.features import FeatureSpec, build_rows, default_spec, level_of, prepare_window
 
 MONDAY_MIDNIGHT = int(datetime(2024, 1, 1, tzinfo=UTC).timestamp())
 

@@ -1,4 +1,4 @@
-"""Training side (lead_ai.forecaster): real scikit-learn fits, real ONNX export, parity, backtest."""
+"""Training side (lead_ai.forecasting.training.train): real scikit-learn fits, real ONNX export, parity, backtest."""
 
 from __future__ import annotations
 
@@ -12,21 +12,25 @@ import onnx
 import pytest
 
 from lead_ai import errors
-from lead_ai.features import FEATURE_SPEC_KEY, FeatureSpec, build_rows, default_spec, prepare_window
-from lead_ai.forecaster import (
+from lead_ai.forecasting.artifact_format import FEATURE_SPEC_KEY
+from lead_ai.forecasting.features import (
+    FeatureSpec,
+    build_rows,
+    default_spec,
+    prepare_window,
+)
+from lead_ai.forecasting.inference import OnnxForecaster
+from lead_ai.forecasting.training.export import check_parity, run_onnx_rows
+from lead_ai.forecasting.training.onnx_trees import TREE_ENSEMBLE_OPSET
+from lead_ai.forecasting.training.rows import rows_for_pairs, sample_pairs
+from lead_ai.forecasting.training.train import (
     ExportParityError,
     InsufficientHistoryError,
     SeriesData,
     TrainingResult,
     TrainingSettings,
-    check_parity,
-    rows_for_pairs,
-    run_onnx_rows,
-    sample_pairs,
     train_forecaster,
 )
-from lead_ai.inference import OnnxForecaster
-from lead_ai.onnx_trees import TREE_ENSEMBLE_OPSET
 
 START = int(datetime(2024, 1, 1, tzinfo=UTC).timestamp())
 FAST = TrainingSettings(max_horizon=48, min_points=600, backtest_origins=3, max_rows=6000, max_iter=40)
@@ -93,14 +97,16 @@ def test_auto_loss_keeps_the_blend_with_the_lowest_backtest_mase(trained: Traini
 
 def test_a_blend_of_both_losses_exports_as_one_graph_with_parity(two_series: list[SeriesData]) -> None:
     # Given the blend forced by fixed weights (what auto picks when a blend backtests best)
-    from lead_ai.features import Calibration
-    from lead_ai.forecaster import _export, _final_model, _training_rows
+    from lead_ai.forecasting.calibration import Calibration
+    from lead_ai.forecasting.training.export import export_onnx
+    from lead_ai.forecasting.training.fit import final_model
+    from lead_ai.forecasting.training.rows import training_rows
 
     spec = default_spec(3600, 48)
-    rows = _training_rows(two_series, [s.values.size - 1 for s in two_series], spec, 3000, 0)
-    model = _final_model(rows, FAST, {"squared_error": 0.25, "absolute_error": 0.75})
+    rows = training_rows(two_series, [s.values.size - 1 for s in two_series], spec, 3000, 0)
+    model = final_model(rows, FAST, {"squared_error": 0.25, "absolute_error": 0.75})
     levels = np.array([0.1, 0.5, 0.9])
-    onnx_bytes = _export(model, spec, Calibration(levels, np.zeros((48, 3))), FAST)
+    onnx_bytes = export_onnx(model, spec, Calibration(levels, np.zeros((48, 3))), FAST)
     # Then the ONNX graph holds both ensembles and reproduces the weighted sklearn prediction
     ops = [n.op_type for n in onnx.load_from_string(onnx_bytes).graph.node]
     assert ops.count("TreeEnsemble") == 2 and "TreeEnsembleRegressor" not in ops
@@ -242,7 +248,7 @@ def test_fitting_the_losses_on_parallel_threads_gives_the_same_artifact(
 
 def test_a_model_trained_with_the_holiday_calendar_carries_it_and_serves_its_rows_through_onnx() -> None:
     # Given ten weeks of counts from 2014-11-01 whose US holidays are as quiet as a Sunday
-    from lead_ai.features import holiday_kind
+    from lead_ai.forecasting.features import holiday_kind
 
     start = int(datetime(2014, 11, 1, tzinfo=UTC).timestamp())
     values = hourly_counts(24 * 70, seed=9, scale=50.0)

@@ -1,4 +1,4 @@
-"""The US holiday calendar of lead_ai.features (numpy + stdlib: it runs on the serving path)."""
+"""The US holiday calendar of lead_ai.forecasting.features (numpy + stdlib: it runs on the serving path)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
-from lead_ai.features import FeatureSpec, build_rows, default_spec, holiday_kind
+from lead_ai.forecasting.features import FeatureSpec, build_rows, default_spec, holiday_kind
 
 HOLIDAY, QUIET, NONE = 1, 2, 0
 

@@ -1,4 +1,4 @@
-"""Serving side (lead_ai.inference): OnnxForecaster on a real exported model and onnxruntime session."""
+"""Serving side (lead_ai.forecasting.inference): OnnxForecaster on a real exported model and onnxruntime session."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import numpy as np
 import onnx
 import pytest
 
-from lead_ai.features import FORMAT_KEY
-from lead_ai.forecaster import SeriesData, TrainingSettings, train_forecaster
-from lead_ai.inference import ForecastArrays, OnnxForecaster
+from lead_ai.forecasting.artifact_format import FORMAT_KEY
+from lead_ai.forecasting.inference import ForecastArrays, OnnxForecaster
+from lead_ai.forecasting.training.train import SeriesData, TrainingSettings, train_forecaster
 
 START = int(datetime(2024, 1, 1, tzinfo=UTC).timestamp())
 H = 48

@@ -1,4 +1,4 @@
-"""lead_ai.onnx_trees: skl2onnx's TreeEnsembleRegressor rewritten as TreeEnsemble (ai.onnx.ml 5).
+"""lead_ai.forecasting.training.onnx_trees: skl2onnx's TreeEnsembleRegressor rewritten as TreeEnsemble (ai.onnx.ml 5).
 
 Real skl2onnx conversions and real onnxruntime sessions; the rewritten graph must give the same floats,
 bit for bit, as the graph skl2onnx wrote."""
@@ -18,9 +18,16 @@ from skl2onnx import convert_sklearn
 from skl2onnx.common.data_types import FloatTensorType
 from sklearn.ensemble import HistGradientBoostingRegressor
 
-from lead_ai.forecaster import TrainingSettings, _final_model, _Rows
-from lead_ai.inference import session_options
-from lead_ai.onnx_trees import ML_DOMAIN, TREE_ENSEMBLE_OPSET, UnsupportedTreeEnsembleError, as_tree_ensembles
+from lead_ai.forecasting.inference import session_options
+from lead_ai.forecasting.training.fit import final_model
+from lead_ai.forecasting.training.onnx_trees import (
+    ML_DOMAIN,
+    TREE_ENSEMBLE_OPSET,
+    UnsupportedTreeEnsembleError,
+    as_tree_ensembles,
+)
+from lead_ai.forecasting.training.rows import Rows
+from lead_ai.forecasting.training.settings import TrainingSettings
 
 N_FEATURES = 5
 SMALL = TrainingSettings(max_iter=30, max_leaf_nodes=15, min_samples_leaf=5)
@@ -182,7 +189,7 @@ def test_a_gradient_boosting_model_with_missing_values_gives_identical_outputs_f
 def test_every_ensemble_of_the_projects_two_loss_blend_is_rewritten_and_the_blend_is_unchanged() -> None:
     # Given the blend the project exports when both losses share the weight (a VotingRegressor)
     X = rows_with_nans(400, seed=3)
-    blend = _final_model(_Rows(X, target_of(X, 4)), SMALL, {"squared_error": 0.25, "absolute_error": 0.75})
+    blend = final_model(Rows(X, target_of(X, 4)), SMALL, {"squared_error": 0.25, "absolute_error": 0.75})
     legacy = to_onnx(blend)
     assert op_types(legacy).count("TreeEnsembleRegressor") == 2
     # When its trees are rewritten

@@ -16,7 +16,7 @@ import importlib.util, json, sys
 spec = importlib.util.spec_from_file_location("predict_app", "functions/predict/app.py")
 module = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(module)
-import lead_ai.model_cache, lead_ai.inference  # what the first forecast request loads
+import lead_ai.service.model_cache, lead_ai.forecasting.inference  # what the first forecast request loads
 print(json.dumps(sorted({name.split('.')[0] for name in sys.modules})))
 """
 

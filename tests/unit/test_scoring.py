@@ -1,4 +1,4 @@
-"""Accuracy metrics (lead_ai.scoring): M4 definitions of sMAPE, MASE, Naive2 and OWA; WAPE; coverage."""
+"""Accuracy metrics (lead_ai.forecasting.scoring): M4 definitions of sMAPE, MASE, Naive2 and OWA; WAPE; coverage."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lead_ai import scoring
+from lead_ai.forecasting import scoring
 
 
 def test_smape_is_zero_for_a_perfect_forecast_and_counts_zero_over_zero_as_zero() -> None:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from lead_ai.model_tracker import FIRST_VERSION, format_version, next_version, parse_version, version_sort_key
+from lead_ai.domain.versions import FIRST_VERSION, format_version, next_version, parse_version
+from lead_ai.storage.registry_table import (
+    version_sort_key,
+)
 
 
 def test_first_version_is_1_0_0() -> None:

@@ -1,0 +1,42 @@
+"""The artifact's format: what a lead_ai ONNX model carries in its metadata_props besides the graph.
+
+The graph maps feature rows (float32) to the scaled forecast y / level; the metadata holds the
+FeatureSpec and the interval calibration, so the sha256 of the model bytes covers everything a prediction
+depends on. numpy only: serving reads it, training writes it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+
+from lead_ai.forecasting.calibration import Calibration
+from lead_ai.forecasting.features import FeatureSpec
+
+FORMAT_KEY = "lead_ai.format"
+FORMAT_VALUE = "lead_ai.direct_multi_horizon/1"
+FEATURE_SPEC_KEY = "lead_ai.feature_spec"
+CALIBRATION_KEY = "lead_ai.calibration"
+TARGET_KEY = "lead_ai.target"
+
+
+def metadata_props(spec: FeatureSpec, calibration: Calibration) -> dict[str, str]:
+    """The metadata_props a model is exported with."""
+    return {
+        FORMAT_KEY: FORMAT_VALUE,
+        FEATURE_SPEC_KEY: json.dumps(spec.to_dict(), sort_keys=True),
+        CALIBRATION_KEY: json.dumps(calibration.to_dict()),
+        TARGET_KEY: "y / level (mean |y| of the last season_week observations)",
+    }
+
+
+def parse_metadata(meta: Mapping[str, str]) -> tuple[FeatureSpec, Calibration]:
+    """FeatureSpec and Calibration from an ONNX model's metadata_props; ValueError if absent/invalid."""
+    if meta.get(FORMAT_KEY) != FORMAT_VALUE:
+        raise ValueError(f"not a lead_ai forecaster: metadata {FORMAT_KEY!r} is {meta.get(FORMAT_KEY)!r}")
+    try:
+        spec = FeatureSpec.from_dict(json.loads(meta[FEATURE_SPEC_KEY]))
+        calibration = Calibration.from_dict(json.loads(meta[CALIBRATION_KEY]))
+    except (KeyError, TypeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"lead_ai model metadata is missing or invalid: {exc}") from exc
+    return spec, calibration

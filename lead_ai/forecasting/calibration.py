@@ -1,0 +1,92 @@
+"""Prediction intervals: conformal quantiles of scaled backtest residuals, per horizon step.
+
+Training calibrates (`calibrate`) on the backtest's residuals (y - forecast) / level; the table travels in
+the ONNX metadata; serving turns it into bounds at the level a request asks for (`offsets`,
+`interval_bounds`). numpy only: the prediction Lambda imports it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+import numpy as np
+
+QUANTILE_LEVELS = (
+    0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.125, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5,
+    0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.875, 0.9, 0.925, 0.95, 0.975, 0.99, 0.995,
+)  # fmt: skip
+
+
+class Calibration(NamedTuple):
+    """Quantiles of scaled backtest residuals (y - forecast) / level, per horizon step.
+
+    quantiles[h - 1, j] is the quantile at quantile_levels[j] for step h."""
+
+    quantile_levels: np.ndarray  # (n_q,), increasing, within (0, 1)
+    quantiles: np.ndarray  # (max_horizon, n_q), non-decreasing along axis 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "quantile_levels": [float(q) for q in self.quantile_levels],
+            "quantiles": [[float(v) for v in row] for row in self.quantiles],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Calibration:
+        levels = np.asarray(data["quantile_levels"], dtype=np.float64)
+        quantiles = np.asarray(data["quantiles"], dtype=np.float64)
+        if levels.ndim != 1 or levels.size < 2 or np.any(np.diff(levels) <= 0):
+            raise ValueError("calibration quantile_levels must be increasing")
+        if levels[0] <= 0 or levels[-1] >= 1:
+            raise ValueError("calibration quantile_levels must lie within (0, 1)")
+        if quantiles.ndim != 2 or quantiles.shape[1] != levels.size or not np.all(np.isfinite(quantiles)):
+            raise ValueError("calibration quantiles must be a finite (max_horizon, n_levels) table")
+        return cls(levels, np.maximum.accumulate(quantiles, axis=1))
+
+    def offsets(self, horizon: int, level: float) -> tuple[np.ndarray, np.ndarray]:
+        """Scaled lower and upper offsets for steps 1..horizon at a central interval `level`."""
+        if not 0.0 < level < 1.0:
+            raise ValueError(f"level must be within (0, 1), got {level}")
+        q_lo, q_hi = (1.0 - level) / 2.0, (1.0 + level) / 2.0
+        levels = self.quantile_levels
+        if q_lo < levels[0] - 1e-12 or q_hi > levels[-1] + 1e-12:
+            top = levels[-1] - levels[0]
+            raise ValueError(f"level {level} is outside the calibrated range (at most {top:.3f})")
+        table = self.quantiles[:horizon]
+        return _interp_columns(table, levels, q_lo), _interp_columns(table, levels, q_hi)
+
+
+def _interp_columns(table: np.ndarray, levels: np.ndarray, q: float) -> np.ndarray:
+    j = int(np.clip(np.searchsorted(levels, q, side="right") - 1, 0, levels.size - 2))
+    frac = (q - levels[j]) / (levels[j + 1] - levels[j])
+    frac = min(max(frac, 0.0), 1.0)
+    return np.asarray(table[:, j] * (1.0 - frac) + table[:, j + 1] * frac, dtype=np.float64)
+
+
+def calibrate(residuals: np.ndarray, min_count: int = 60) -> Calibration:
+    """Per-step quantiles of scaled residuals, pooling neighbouring steps until min_count are available."""
+    H = residuals.shape[1]
+    levels = np.asarray(QUANTILE_LEVELS)
+    table = np.zeros((H, levels.size))
+    finite = [r[~np.isnan(r)] for r in residuals.T]
+    for h in range(H):
+        half = max(1, h // 6)
+        while True:
+            lo, hi = max(0, h - half), min(H, h + half + 1)
+            pool = np.concatenate(finite[lo:hi])
+            if pool.size >= min_count or (lo == 0 and hi == H):
+                break
+            half *= 2
+        table[h] = np.quantile(pool, levels) if pool.size else 0.0
+    return Calibration(levels, np.maximum.accumulate(table, axis=1))
+
+
+def interval_bounds(
+    point: np.ndarray, lo_off: np.ndarray, hi_off: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Point forecast and bounds in the data's units: clipped at 0, lower <= value <= upper."""
+    value = np.maximum(point, 0.0)
+    lower = np.minimum(np.maximum(value + lo_off, 0.0), value)
+    upper = np.maximum(value + hi_off, value)
+    return value, lower, upper

@@ -1,0 +1,1 @@
+"""Training: rows -> fit -> backtest (blend, scores, calibration) -> export (ONNX + parity) -> train."""

@@ -1,0 +1,99 @@
+"""What a training is given (series on a grid, settings) and what it returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from lead_ai.domain.calendars import HOLIDAY_CALENDARS
+
+LOSSES = ("squared_error", "absolute_error")
+BLEND_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)  # weight of the squared-error model tried by loss="auto"
+
+
+@dataclass(frozen=True)
+class SeriesData:
+    """A series on a regular grid: values[i] is at first_timestamp + i * interval_seconds (NaN = missing)."""
+
+    series_id: str
+    values: np.ndarray
+    first_timestamp: int
+    interval_seconds: int = 3600
+
+    def __post_init__(self) -> None:
+        arr = np.asarray(self.values, dtype=np.float64).reshape(-1)
+        object.__setattr__(self, "values", arr)
+        if self.interval_seconds <= 0:
+            raise ValueError(f"series {self.series_id!r}: interval_seconds must be > 0")
+        if np.isinf(arr).any():
+            raise ValueError(f"series {self.series_id!r}: values must be finite or NaN")
+
+    @property
+    def last_timestamp(self) -> int:
+        return int(self.first_timestamp + (self.values.shape[0] - 1) * self.interval_seconds)
+
+    @property
+    def n_observed(self) -> int:
+        return int(np.count_nonzero(~np.isnan(self.values)))
+
+
+@dataclass(frozen=True)
+class TrainingSettings:
+    max_horizon: int = 168
+    min_points: int = 1000
+    backtest_origins: int = 14  # more origins, more regimes in the calibration residuals
+    backtest_stride: int | None = None  # default: max(a day, max_horizon // 2)
+    level: float = 0.8
+    seed: int = 0
+    max_rows: int = 200_000  # training rows (origin, step) sampled over all series
+    max_iter: int = 250
+    learning_rate: float = 0.08
+    max_leaf_nodes: int = 31
+    min_samples_leaf: int = 40
+    l2_regularization: float = 1.0
+    # "auto": backtest both losses and their blends, keep the best; poisson/gamma are mis-converted
+    loss: str = "auto"
+    target_opset: int = 17
+    ml_opset: int = 3  # what skl2onnx converts to; the export then declares 5 (TreeEnsemble, see _export)
+    parity_rows: int = 64
+    parity_rtol: float = 1e-4
+    n_threads: int = 1  # OpenMP threads per fit (1: see FINDINGS, busy-waiting on a shared machine)
+    # Independent fits (one per loss) run side by side on this many Python threads: scikit-learn's
+    # histogram GBM releases the GIL in its Cython loops, so two fits on two cores took 9.7 s instead of
+    # 18.1 s for identical models, with no OpenMP team to busy-wait (TrainFunction has ~1.7 vCPUs).
+    parallel_fits: int = 2
+    yearly_min_days: float = 400.0  # history (days) from which the day of the year becomes a feature
+    holidays: str = "none"  # the user's holiday calendar (FeatureSpec.holidays): "none" or "US"
+    spec_overrides: dict[str, Any] = field(default_factory=dict, hash=False)
+
+    def __post_init__(self) -> None:
+        if self.max_horizon < 1:
+            raise ValueError("max_horizon must be >= 1")
+        if self.min_points < 1:
+            raise ValueError("min_points must be >= 1")
+        if self.backtest_origins < 1:
+            raise ValueError("backtest_origins must be >= 1")
+        if self.parallel_fits < 1:
+            raise ValueError("parallel_fits must be >= 1")
+        if not 0.0 < self.level < 1.0:
+            raise ValueError("level must be within (0, 1)")
+        if self.holidays not in HOLIDAY_CALENDARS:
+            raise ValueError(f"holidays must be one of {HOLIDAY_CALENDARS}, got {self.holidays!r}")
+        if self.loss not in ("auto", *LOSSES):
+            raise ValueError(
+                f"loss {self.loss!r} is not supported (ONNX conversion is only exact for "
+                "squared_error and absolute_error)"
+            )
+
+
+@dataclass(frozen=True)
+class TrainingResult:
+    onnx_bytes: bytes
+    feature_spec: dict[str, Any]
+    metrics: dict[str, float]
+    library_versions: dict[str, str]
+    n_points: int
+    training_start: int
+    training_end: int

@@ -1,0 +1,78 @@
+"""The adapters every use case needs, built once per container (at init, outside the handler)."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from lead_ai.config import Settings, get_settings
+from lead_ai.monitoring.metrics import AnalyticsService, MetricsAnalytics
+from lead_ai.storage.artifacts import ArtifactStore
+from lead_ai.storage.catalogue import SeriesCatalogue
+from lead_ai.storage.observations import HistoryStore
+from lead_ai.storage.registry import ModelTracker
+
+if TYPE_CHECKING:
+    from lead_ai.service.model_cache import ModelCache
+
+
+class Dependencies:
+    """Each adapter is built on first use and kept for the container's life."""
+
+    def __init__(self, settings: Settings, analytics: AnalyticsService) -> None:
+        self.settings = settings
+        self.analytics = analytics
+
+    @cached_property
+    def history(self) -> HistoryStore:
+        from lead_ai.storage.clients import client
+
+        return HistoryStore(client("dynamodb"), self.settings.observations_table)
+
+    @cached_property
+    def catalogue(self) -> SeriesCatalogue:
+        from lead_ai.storage.clients import client
+
+        return SeriesCatalogue(client("dynamodb"), self.settings.registry_table)
+
+    @cached_property
+    def tracker(self) -> ModelTracker:
+        from lead_ai.storage.clients import client
+
+        return ModelTracker(client("dynamodb"), self.settings.registry_table, self.analytics)
+
+    @cached_property
+    def artifacts(self) -> ArtifactStore:
+        from lead_ai.storage.clients import client
+
+        return ArtifactStore(client("s3"), self.settings.bucket)
+
+    @cached_property
+    def cache(self) -> ModelCache:
+        # Only the prediction function pays for onnxruntime.
+        from lead_ai.service.model_cache import ModelCache
+
+        return ModelCache(
+            self.tracker,
+            self.artifacts,
+            self.history,
+            self.analytics,
+            ttl_seconds=self.settings.registry_ttl_seconds,
+        )
+
+
+def build_dependencies(
+    settings: Settings | None = None,
+    analytics: AnalyticsService | None = None,
+    *,
+    uses_s3: bool = True,
+    serves_forecasts: bool = False,
+) -> Dependencies:
+    """Build the container's adapters now (at init, outside the handler), S3 only where it is used."""
+    deps = Dependencies(settings or get_settings(), analytics or MetricsAnalytics())
+    _ = deps.history, deps.catalogue, deps.tracker
+    if uses_s3:
+        _ = deps.artifacts
+    if serves_forecasts:
+        _ = deps.cache
+    return deps

@@ -1,0 +1,101 @@
+"""Training: fit on a series' history, export to ONNX, upload and verify, register; then promotion decides.
+
+Training libraries (scikit-learn, skl2onnx) are imported inside `train_series` only, so the prediction
+and ingest functions never load them.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import NamedTuple
+
+from lead_ai.domain.models import ArtifactRef, ModelVersion, TrainingRecord
+from lead_ai.errors import InsufficientHistoryError, SeriesNotFoundError
+from lead_ai.monitoring.logger import logger
+from lead_ai.service.dependencies import Dependencies
+from lead_ai.service.promotion import promote_if_better
+
+
+class TrainingOutcome(NamedTuple):
+    version: ModelVersion
+    current: bool  # whether this version is now the one served
+
+
+def train_series(deps: Dependencies, series_id: str, min_points: int) -> TrainingOutcome:
+    """Fit, export to ONNX, upload and verify, register; promote only if it beats the champion."""
+    from lead_ai.forecasting.training.train import SeriesData, TrainingSettings, train_forecaster
+
+    series = deps.catalogue.get_series(series_id)
+    if series is None:
+        raise SeriesNotFoundError(f"series '{series_id}' has no observations", field="series_id")
+    window = deps.history.history(series_id, series.interval_seconds)
+    observed = window.observed_points if window is not None else 0
+    if window is None or observed < min_points:
+        raise InsufficientHistoryError(
+            f"series '{series_id}' has {observed} observations; training needs at least "
+            f"{min_points} (LEAD_AI_MIN_TRAINING_POINTS)",
+            field="observations",
+        )
+    started = time.perf_counter()
+    result = train_forecaster(
+        [SeriesData(series_id, window.values, window.first_timestamp, window.interval_seconds)],
+        TrainingSettings(
+            max_horizon=deps.settings.max_horizon, min_points=min_points, holidays=deps.settings.holidays
+        ),
+    )
+    logger.info(
+        "model trained",
+        extra={
+            "series_id": series_id,
+            "seconds": round(time.perf_counter() - started, 3),
+            "metrics": result.metrics,
+        },
+    )
+    record = TrainingRecord(
+        feature_spec=result.feature_spec,
+        metrics=result.metrics,
+        library_versions=result.library_versions,
+        training_start=result.training_start,
+        training_end=result.training_end,
+        training_points=result.n_points,
+        history_revision=series.revision,
+    )
+    version = register(deps, series_id, result.onnx_bytes, record)
+    outcome = promote_if_better(deps, series_id, version)
+    # Recorded only once the version is promoted or rejected: if promotion failed (a DynamoDB
+    # fault), the series stays due and the next scheduled run trains it again.
+    deps.catalogue.record_training_attempt(series_id, series.revision)
+    return TrainingOutcome(outcome, current=outcome.promoted_at is not None)
+
+
+def register(deps: Dependencies, series_id: str, onnx_bytes: bytes, record: TrainingRecord) -> ModelVersion:
+    """Allocate a version, upload and verify its artifact, then mark it verified — or undo it all."""
+    allocated = deps.tracker.allocate_version(series_id, record.feature_spec)
+    uploaded: ArtifactRef | None = None
+    try:
+        uploaded = deps.artifacts.put_model(series_id, allocated.version, onnx_bytes)
+        deps.artifacts.get_model(uploaded)  # read back: the bytes in S3 are the bytes we trained
+        deps.tracker.mark_verified(series_id, allocated.version, uploaded, record)
+    except Exception as exc:
+        _undo_registration(deps, series_id, allocated.version, uploaded, exc)
+        raise
+    return deps.tracker.get_version(series_id, allocated.version)
+
+
+def _undo_registration(
+    deps: Dependencies, series_id: str, version: str, uploaded: ArtifactRef | None, cause: Exception
+) -> None:
+    logger.error(
+        "registration failed; removing the partial version",
+        extra={"series_id": series_id, "model_version": version, "error": str(cause)},
+    )
+    if uploaded is not None:
+        try:
+            deps.artifacts.delete(uploaded)
+        except Exception:
+            logger.exception("could not delete the artifact of a failed version", extra={"key": uploaded.key})
+    try:
+        deps.tracker.mark_failed(series_id, version, f"registration failed: {cause}")
+    except Exception:
+        # The record stays pending and references no artifact: nothing can serve it.
+        logger.exception("could not mark the version failed", extra={"model_version": version})

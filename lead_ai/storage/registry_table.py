@@ -1,0 +1,78 @@
+"""The registry table's layout: partition key `series_id`, sort key `record`.
+
+- `SERIES`                       the series' catalogue entry (storage.catalogue)
+- `VERSION#000001.000002.000000` one record per model version, sortable by version (storage.registry)
+- `CURRENT`                      the pointer to the version prediction serves (storage.registry)
+
+This module turns items into domain records and back; the adapters hold the operations.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from lead_ai.domain.models import ArtifactRef, ModelVersion
+from lead_ai.domain.series import SeriesInfo
+from lead_ai.domain.versions import Version
+from lead_ai.storage.dynamo import get_n, get_s, s
+
+SERIES = "SERIES"
+CURRENT = "CURRENT"
+VERSION_PREFIX = "VERSION#"
+
+
+def key(series_id: str, record: str) -> dict[str, dict[str, str]]:
+    return {"series_id": s(series_id), "record": s(record)}
+
+
+def version_sort_key(version: Version) -> str:
+    return VERSION_PREFIX + "{:06d}.{:06d}.{:06d}".format(*version)
+
+
+def headline(metrics: Mapping[str, float]) -> dict[str, float]:
+    """The backtest figures worth a CloudWatch metric (the record keeps them all)."""
+    return {name: metrics[name] for name in ("mase", "baseline_mase", "coverage") if name in metrics}
+
+
+def series_from_item(item: Mapping[str, Any]) -> SeriesInfo:
+    trained = get_n(item, "trained_revision")
+    return SeriesInfo(
+        series_id=get_s(item, "series_id") or "",
+        interval_seconds=int(get_n(item, "interval_seconds", 0) or 0),
+        revision=int(get_n(item, "revision", 0) or 0),
+        trained_revision=int(trained) if trained is not None else None,
+    )
+
+
+def artifact_from_item(item: Mapping[str, Any]) -> ArtifactRef:
+    return ArtifactRef(
+        key=get_s(item, "s3_key") or "",
+        version_id=get_s(item, "s3_version_id") or None,
+        sha256=get_s(item, "sha256") or "",
+        size=int(get_n(item, "size_bytes", 0) or 0),
+    )
+
+
+def version_from_item(item: Mapping[str, Any]) -> ModelVersion:
+    has_artifact = "sha256" in item
+    start, end, points, revision = (
+        get_n(item, k) for k in ("training_start", "training_end", "training_points", "history_revision")
+    )
+    return ModelVersion(
+        series_id=get_s(item, "series_id") or "",
+        version=get_s(item, "version") or "",
+        status=get_s(item, "status") or "",
+        created_at=get_s(item, "created_at") or "",
+        artifact=artifact_from_item(item) if has_artifact else None,
+        feature_spec=json.loads(get_s(item, "feature_spec") or "{}"),
+        metrics={k: float(v["N"]) for k, v in item.get("metrics", {}).get("M", {}).items()},
+        library_versions={k: v["S"] for k, v in item.get("library_versions", {}).get("M", {}).items()},
+        training_start=int(start) if start is not None else None,
+        training_end=int(end) if end is not None else None,
+        training_points=int(points) if points is not None else None,
+        history_revision=int(revision) if revision is not None else None,
+        reason=get_s(item, "reason"),
+        promoted_at=get_s(item, "promoted_at"),
+    )
