@@ -10,10 +10,11 @@ export OMP_NUM_THREADS := 1
 export POWERTOOLS_METRICS_NAMESPACE ?= LeadAI
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo test check test-faults unit integration e2e lint format typecheck bench bench-accuracy bench-accuracy-validation bench-serving clean
+.PHONY: serve help venv demo test check test-faults unit integration e2e lint format typecheck bench bench-accuracy bench-accuracy-validation bench-serving clean
 
 help:
 	@echo "make demo            set up, start the local AWS stand-in, ingest, train, print a 24 h forecast"
+	@echo "make serve           the API on http://127.0.0.1:3000 (embedded local stack, API key printed; PORT=…)"
 	@echo "make test            set up, lint, then the whole test suite (unit, integration, e2e, faults, infrastructure)"
 	@echo "make check           the inner loop (~1 min): ruff, mypy and the fast unit tests"
 	@echo "make test-faults     only the fault-injection, race and hostile-input tests"
@@ -35,6 +36,11 @@ venv: $(STAMP)
 
 demo: $(STAMP)
 	$(VENV)/bin/lead-ai demo
+
+# Like `sam local start-api`, without Docker: Ctrl-C stops it (its data live in memory only).
+PORT ?= 3000
+serve: $(STAMP)
+	$(VENV)/bin/lead-ai serve --port $(PORT)
 
 # The whole gate: lint, then every test. pytest exits 5 when it collected no test: make treats that
 # as the failure it is.
