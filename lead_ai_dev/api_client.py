@@ -66,7 +66,7 @@ class LocalApiClient:
         from lead_ai_dev.local.template import Template
 
         # One call at a time: each invocation sets its function's environment and restores this one's.
-        self.gateway = build_gateway(Template(template_path), api_key=None, overrides={}, threaded=False)
+        self.gateway = build_gateway(Template(template_path), api_key=None, threaded=False)
 
     def request(
         self, method: str, path: str, *, query: dict[str, str] | None = None, body: Any = None

@@ -33,6 +33,13 @@ def add_serve(commands: Any) -> None:
     serve.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1 (this machine only)")
     serve.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"default {DEFAULT_PORT}")
     serve.add_argument("--quiet", action="store_true", help="hide the functions' INFO logs and metrics")
+    serve.add_argument(
+        "--env-vars",
+        type=Path,
+        default=None,
+        help="JSON of environment values replacing the template's, as for sam local: "
+        '{"Parameters": {"LEAD_AI_MIN_TRAINING_POINTS": "200"}, "PredictFunction": {...}}',
+    )
     serve.set_defaults(run=_cmd_serve)
 
 
@@ -40,7 +47,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     from lead_ai_dev.cli import _template
     from lead_ai_dev.local.serve import run_serve
 
-    return run_serve(_template(args), args.host, args.port, quiet=args.quiet)
+    return run_serve(_template(args), args.host, args.port, quiet=args.quiet, env_vars=args.env_vars)
 
 
 def add_api_verbs(commands: Any) -> None:

@@ -13,6 +13,7 @@ line written while two functions run may carry the other one's request id.
 from __future__ import annotations
 
 import errno
+import json
 import os
 import secrets
 import signal
@@ -20,10 +21,10 @@ import socket
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urlsplit
 
 from lead_ai_dev.local.gateway import Gateway, HttpRequest
@@ -88,9 +89,15 @@ def _handler_class(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             if self.command != "HEAD":
-                self.wfile.write(body)
+                # A client that stopped waiting (its timeout) leaves the answer nobody to go to.
+                with suppress(BrokenPipeError, ConnectionResetError):
+                    self.wfile.write(body)
 
-        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _serve
+        def __getattr__(self, name: str) -> Any:
+            # Every method reaches the gateway (TRACE, PROPFIND, …), which answers as API Gateway does.
+            if name.startswith("do_"):
+                return self._serve
+            raise AttributeError(name)
 
         def log_message(self, format: str, *args: Any) -> None:
             pass  # _serve prints one line per request
@@ -98,12 +105,38 @@ def _handler_class(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def function_environment(template: Template, overrides: dict[str, str]) -> tuple[dict[str, str], bool]:
+class Overrides(NamedTuple):
+    """Environment values that replace the template's, as `sam local start-api --env-vars` takes them:
+    {"Parameters": {...}} for every function, {"<LogicalId>": {...}} for one."""
+
+    every: dict[str, str]
+    by_function: dict[str, dict[str, str]]
+
+    def of(self, logical_id: str) -> dict[str, str]:
+        return self.every | self.by_function.get(logical_id, {})
+
+
+def read_env_vars(path: Path) -> Overrides:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"--env-vars {path}: {exc}") from None
+    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+        raise ValueError(f'--env-vars {path}: expected {{"Parameters": {{...}}, "<Function>": {{...}}}}')
+    as_text = {name: {k: str(v) for k, v in values.items()} for name, values in data.items()}
+    every = as_text.pop("Parameters", {})
+    return Overrides(every, as_text)
+
+
+NO_OVERRIDES = Overrides({}, {})
+
+
+def function_environment(template: Template, overrides: Overrides) -> tuple[dict[str, str], bool]:
     """The environment every function runs with, and whether they all agree on it."""
     merged: dict[str, str] = {}
     agree = True
     for logical_id in template.function_ids():
-        env = resolve_environment(template, template.function(logical_id)) | overrides
+        env = resolve_environment(template, template.function(logical_id)) | overrides.of(logical_id)
         for name, value in env.items():
             agree = agree and merged.get(name, value) == value
             merged.setdefault(name, value)
@@ -111,13 +144,13 @@ def function_environment(template: Template, overrides: dict[str, str]) -> tuple
 
 
 def build_gateway(
-    template: Template, api_key: str | None, overrides: dict[str, str], *, threaded: bool = True
+    template: Template, api_key: str | None, overrides: Overrides = NO_OVERRIDES, *, threaded: bool = True
 ) -> Gateway:
     """A gateway whose functions run in this process.
 
     `threaded` (a server): the functions' environment is set once for the process, since each
     invocation's own setting and restoring of it would race with another function's."""
-    gateway = Gateway(template, lambda fid, event: invoke(template, fid, event, overrides), api_key)
+    gateway = Gateway(template, lambda fid, event: invoke(template, fid, event, overrides.of(fid)), api_key)
     if threaded:
         environment, agree = function_environment(template, overrides)
         os.environ.update(environment)
@@ -139,10 +172,18 @@ def stack_for(template_path: Path) -> Iterator[str]:
         yield f"an embedded local stack (moto) on {stack.endpoint}; its data live as long as this server"
 
 
-def run_serve(template_path: Path, host: str, port: int, *, quiet: bool = False) -> int:
+def run_serve(
+    template_path: Path, host: str, port: int, *, quiet: bool = False, env_vars: Path | None = None
+) -> int:
     template = Template(template_path)
     api_key = os.environ.get(API_KEY_VARIABLE) or secrets.token_urlsafe(24)
-    overrides = dict(QUIET) if quiet else {}
+    try:
+        overrides = read_env_vars(env_vars) if env_vars else NO_OVERRIDES
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if quiet:
+        overrides = overrides._replace(every=QUIET | overrides.every)
     try:
         server = bind_server(host, port, _placeholder_gateway(template))
     except PortInUseError as exc:

@@ -65,9 +65,11 @@ def clean_environment() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith(drop)}
 
 
-def start_server(port: int, env: dict[str, str]) -> tuple[subprocess.Popen[str], list[str]]:
+def start_server(
+    port: int, env: dict[str, str], extra: list[str] | None = None
+) -> tuple[subprocess.Popen[str], list[str]]:
     process = subprocess.Popen(
-        [*LEAD_AI, "serve", "--port", str(port), "--quiet"],
+        [*LEAD_AI, "serve", "--port", str(port), "--quiet", *(extra or [])],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
