@@ -10,12 +10,15 @@ export OMP_NUM_THREADS := 1
 export POWERTOOLS_METRICS_NAMESPACE ?= LeadAI
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo test check test-faults unit integration e2e lint format typecheck bench bench-accuracy bench-accuracy-validation bench-serving clean
+.PHONY: serve openapi browser help venv demo test check test-faults unit integration e2e lint format typecheck bench bench-accuracy bench-accuracy-validation bench-serving clean
 
 help:
 	@echo "make demo            set up, start the local AWS stand-in, ingest, train, print a 24 h forecast"
+	@echo "make serve           the API on http://127.0.0.1:3000 (embedded local stack, API key printed; PORT=…)"
+	@echo "make openapi         rewrite docs/openapi.json from lead_ai/api/openapi.py (after adding a route)"
 	@echo "make test            set up, lint, then the whole test suite (unit, integration, e2e, faults, infrastructure)"
 	@echo "make check           the inner loop (~1 min): ruff, mypy and the fast unit tests"
+	@echo "make browser         install Debian's chromium when missing (the forecast page's browser test)"
 	@echo "make test-faults     only the fault-injection, race and hostile-input tests"
 	@echo "make unit | integration | e2e | test-infra"
 	@echo "make lint            ruff + mypy"
@@ -36,9 +39,26 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/lead-ai demo
 
+# The API's contract (lead_ai/api/openapi.py) as docs/openapi.json; run it after adding a route's Operation.
+openapi: $(STAMP)
+	$(PY) -m lead_ai_dev.openapi_file docs/openapi.json
+
+# Debian's chromium, for the forecast page's browser test (tests/e2e/test_dashboard_browser.py, driven by
+# Playwright; Playwright's own browser download is not reachable here). Installed only when missing.
+CHROMIUM ?= /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+browser:
+	@test -x $(CHROMIUM) || { echo "installing Debian's chromium for the browser test"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+# Like `sam local start-api`, without Docker: Ctrl-C stops it (its data live in memory only).
+PORT ?= 3000
+serve: $(STAMP)
+	$(VENV)/bin/lead-ai serve --port $(PORT)
+
 # The whole gate: lint, then every test. pytest exits 5 when it collected no test: make treats that
 # as the failure it is.
-test: $(STAMP) tools lint
+test: $(STAMP) tools browser lint
 	$(PYTEST)
 
 # The inner loop: lint and the unit tests that do not fit models (the slow ones carry @pytest.mark.slow).
@@ -54,7 +74,7 @@ unit: $(STAMP)
 integration: $(STAMP)
 	$(PYTEST) tests/integration
 
-e2e: $(STAMP)
+e2e: $(STAMP) browser
 	$(PYTEST) tests/e2e
 
 lint: $(STAMP)

@@ -18,6 +18,7 @@ import argparse
 import csv
 import json
 import math
+import re
 import sys
 import time
 from collections.abc import Iterable, Sequence
@@ -29,7 +30,8 @@ from typing import Any, TextIO
 import numpy as np
 
 from lead_ai.domain.calendars import HOLIDAY_CALENDARS
-from lead_ai.domain.intervals import parse_interval
+from lead_ai.domain.intervals import interval_name, parse_interval
+from lead_ai.domain.isotime import iso_utc
 
 __all__ = [
     "BatchForecast",
@@ -166,8 +168,8 @@ def read_history(stream: Iterable[str], interval_seconds: int) -> HistoryTable:
         if off_grid.any():
             bad = int(stamps[np.argmax(off_grid)])
             raise InputError(
-                f"series {sid!r}: timestamp {bad} is not on the {interval_seconds} s grid that starts at "
-                f"{first} (check --interval)"
+                f"series {sid!r}: timestamp {iso_utc(bad)} is not on the {interval_name(interval_seconds)} "
+                f"grid that starts at {iso_utc(first)} (check --interval)"
             )
         index = offset // interval_seconds
         grid = np.full(int(index.max()) + 1, np.nan)
@@ -284,6 +286,22 @@ def add_forecast_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+# The training core names its settings; the user typed flags. Its messages say "(min_points)".
+_FLAGS = {
+    "min_points": "--min-points",
+    "max_horizon": "--horizon",
+    "level": "--level",
+    "holidays": "--holidays",
+}
+
+
+def as_typed(message: str) -> str:
+    """A message from the training core with its setting names replaced by the flags that set them."""
+    for setting, flag in _FLAGS.items():
+        message = re.sub(rf"\b{setting}\b", flag, message)
+    return message
+
+
 def run_forecast_command(args: argparse.Namespace) -> int:
     """Run `lead-ai forecast`; returns the process exit code (0 ok, 2 bad input or too little history)."""
     started = time.perf_counter()
@@ -294,7 +312,7 @@ def run_forecast_command(args: argparse.Namespace) -> int:
         if int(args.horizon) < 1:
             raise InputError(f"--horizon must be >= 1, got {args.horizon}")
         t0 = time.perf_counter()
-        with open(args.input, newline="", encoding="utf-8") as stream:
+        with open(args.input, newline="", encoding="utf-8-sig") as stream:  # -sig: an Excel BOM is fine
             table = read_history(stream, interval)
         read_s = time.perf_counter() - t0
         batch = forecast_series(
@@ -308,7 +326,7 @@ def run_forecast_command(args: argparse.Namespace) -> int:
         print(f"error: cannot read {exc.filename}: no such file", file=sys.stderr)
         return 2
     except ValueError as exc:  # InputError, InsufficientHistoryError, bad interval / level
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {as_typed(str(exc))}", file=sys.stderr)
         return 2
     except RuntimeError as exc:  # ExportParityError: the ONNX model does not match; nothing is written
         print(f"error: {exc}", file=sys.stderr)

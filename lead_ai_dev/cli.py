@@ -1,4 +1,5 @@
-"""The `lead-ai` command: demo, invoke, stack, generate, forecast."""
+"""The `lead-ai` command: serve, the API verbs (ingest, train, forecast-series, models, promote), demo,
+invoke, stack, generate, forecast."""
 
 from __future__ import annotations
 
@@ -8,15 +9,25 @@ import sys
 from pathlib import Path
 
 
-def _project_dir(template: str) -> Path:
-    return Path(template).resolve().parent
+def _template(args: argparse.Namespace) -> Path:
+    """--template, else template.yaml here or in a parent directory (SystemExit saying how otherwise)."""
+    from lead_ai_dev.local.template import find_template
+
+    try:
+        return find_template(args.template)
+    except FileNotFoundError as exc:
+        raise SystemExit(f"error: {exc}") from None
+
+
+def _project_dir(args: argparse.Namespace) -> Path:
+    return _template(args).resolve().parent
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     from lead_ai_dev.local.demo import run_demo
 
     return run_demo(
-        _project_dir(args.template),
+        _project_dir(args),
         days=args.days,
         seed=args.seed,
         horizon=args.horizon,
@@ -32,6 +43,7 @@ def _cmd_invoke(args: argparse.Namespace) -> int:
     from lead_ai_dev.local.stack import running_stack
     from lead_ai_dev.local.template import Template
 
+    template = _template(args)
     event = json.loads(Path(args.event).read_text()) if args.event != "-" else json.load(sys.stdin)
     if os.environ.get("AWS_ENDPOINT_URL"):
         context = nullcontext(None)  # talk to the stack (or AWS) the environment points at
@@ -40,21 +52,30 @@ def _cmd_invoke(args: argparse.Namespace) -> int:
             "AWS_ENDPOINT_URL is not set: starting an embedded, empty local stack for this call",
             file=sys.stderr,
         )
-        context = running_stack(Path(args.template))  # type: ignore[assignment]
+        context = running_stack(template)  # type: ignore[assignment]
     # As `sam local invoke` does: the function's own output (logs, EMF metrics) on stderr, the response on stdout.
     with context, redirect_stdout(sys.stderr):
-        response = invoke(Template(Path(args.template)), args.function, event)
+        response = invoke(Template(template), args.function, event)
     print(json.dumps(response, indent=2))
+    # An error status is a failed call for a script or `make`, as `curl --fail` would have it.
+    status = response.get("statusCode") if isinstance(response, dict) else None
+    if isinstance(status, int) and status >= 400:
+        print(f"{args.function} answered {status}", file=sys.stderr)
+        return 1
     return 0
 
 
 def _cmd_stack(args: argparse.Namespace) -> int:
     import threading
 
-    from lead_ai_dev.local.stack import LocalStack
+    from lead_ai_dev.local.stack import LocalStack, PortInUseError
     from lead_ai_dev.local.template import Template
 
-    stack = LocalStack(Template(Path(args.template)), args.port).start()
+    try:
+        stack = LocalStack(Template(_template(args)), args.port).start()
+    except PortInUseError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     names = stack.create_resources()
     print(f"local stack on {stack.endpoint} with {', '.join(sorted(names.values()))}")
     print("in another shell:")
@@ -87,9 +108,16 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lead-ai", description=__doc__)
     parser.add_argument(
-        "--template", default="template.yaml", help="the SAM template (default: ./template.yaml)"
+        "--template",
+        default=None,
+        help="the SAM template (default: template.yaml here or in the nearest parent directory)",
     )
     commands = parser.add_subparsers(dest="command", required=True)
+
+    from lead_ai_dev.verbs import add_api_verbs, add_serve
+
+    add_serve(commands)
+    add_api_verbs(commands)
 
     demo = commands.add_parser("demo", help="ingest generated history, train, forecast — all locally")
     demo.add_argument("--days", type=int, default=90, help="days of hourly history to generate (default 90)")
@@ -104,7 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(run=_cmd_invoke)
 
     stack = commands.add_parser("stack", help="run the local AWS stand-in (moto) with the template's tables")
-    stack.add_argument("--port", type=int, default=4566)
+    stack.add_argument("--port", type=int, default=4566, help="default 4566")
     stack.set_defaults(run=_cmd_stack)
 
     generate = commands.add_parser("generate", help="write synthetic hourly lead counts as CSV")

@@ -1,4 +1,5 @@
-"""PredictFunction: forecasts and the model list. Read-only; imports no training library."""
+"""PredictFunction: forecasts, the model list, the forecast page and the OpenAPI document. Read-only;
+imports no training library."""
 
 from __future__ import annotations
 
@@ -35,6 +36,25 @@ def get_models(series_id: str) -> dict[str, Any]:
     models = models_body(MLService(validate_series_id(series_id), deps).list_models())
     metrics.add_metric(name="ModelsListed", unit=MetricUnit.Count, value=1)
     return models
+
+
+@app.get("/openapi.json")
+def get_openapi() -> dict[str, Any]:
+    # Imported and built on the first call only: the forecast route never pays for it.
+    from lead_ai.api.openapi import document
+
+    return document()
+
+
+@app.get("/series/<series_id>/dashboard")
+def get_dashboard(series_id: str) -> Any:
+    # The page's HTML and SVG code loads with its first request, never on the forecast route.
+    from lead_ai.api.dashboard import dashboard_response
+    from lead_ai.service.overview import series_overview
+
+    overview = series_overview(deps, validate_series_id(series_id))
+    metrics.add_metric(name="DashboardServed", unit=MetricUnit.Count, value=1)
+    return dashboard_response(overview)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -106,6 +106,8 @@ def parse_observations(
         raise ValidationError("the request body is empty: send observations as JSON or CSV", field="body")
     if len(body.encode("utf-8", "surrogatepass")) > max_bytes:
         raise PayloadTooLargeError(f"the request body is over the {max_bytes}-byte limit", field="body")
+    # Excel's "CSV UTF-8" (and some JSON writers) start with a byte-order mark: text, not data.
+    body = body.removeprefix("\ufeff")
     if content_type == "application/json":
         raw_points, interval_raw = _json_observations(body)
     elif content_type == "text/csv":

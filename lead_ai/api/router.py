@@ -64,6 +64,15 @@ class ApiRequest(NamedTuple):
         return self.query.get(name, default)
 
 
+class Response(NamedTuple):
+    """An answer that is not JSON (the forecast page): its text, media type and extra headers."""
+
+    status: int
+    body: str
+    content_type: str
+    headers: Mapping[str, str] = {}  # never mutated
+
+
 class _Route(NamedTuple):
     method: str
     pattern: re.Pattern[str]
@@ -114,6 +123,8 @@ class RestApp:
                 continue
             try:
                 result = route.handler(**match.groupdict())
+                if isinstance(result, Response):
+                    return _response(result.status, result.body, dict(result.headers), result.content_type)
                 body, status = result if isinstance(result, tuple) else (result, 200)
                 return _response(status, json.dumps(body, separators=(",", ":")), {})
             except LeadAIError as error:
@@ -157,7 +168,9 @@ def _json_answer(
     return _response(status, json.dumps(body), headers or {})
 
 
-def _response(status: int, body: str, headers: dict[str, str]) -> dict[str, Any]:
+def _response(
+    status: int, body: str, headers: dict[str, str], content_type: str = _APPLICATION_JSON
+) -> dict[str, Any]:
     multi_value = {name: [value] for name, value in headers.items()}
-    multi_value["Content-Type"] = [_APPLICATION_JSON]
+    multi_value["Content-Type"] = [content_type]
     return {"statusCode": status, "body": body, "isBase64Encoded": False, "multiValueHeaders": multi_value}

@@ -115,4 +115,10 @@ def invoke(
         module = load_handler_module(function)
         _, attribute = function.handler.rsplit(".", 1)
         handler = getattr(module, attribute)
-        return handler(event, LocalLambdaContext(function_name=logical_id))
+        # The template's memory size and timeout, as Lambda reports them (Powertools logs function_memory_size).
+        context = LocalLambdaContext(
+            function_name=logical_id,
+            memory_limit_in_mb=function.memory_size,
+            timeout_seconds=function.timeout,
+        )
+        return handler(event, context)

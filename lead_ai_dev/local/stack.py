@@ -33,6 +33,22 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+class PortInUseError(OSError):
+    """The port is taken: the message says which and what to do."""
+
+
+def ensure_port_free(host: str, port: int, hint: str) -> None:
+    """Raise PortInUseError when something listens on host:port (as a server binds: SO_REUSEADDR on)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise PortInUseError(
+                f"port {port} on {host} is in use ({hint}): stop it or pick another with --port"
+            ) from exc
+
+
 class LocalStack:
     def __init__(self, template: Template, port: int | None = None) -> None:
         self.template = template
@@ -47,6 +63,8 @@ class LocalStack:
         from moto.server import ThreadedMotoServer
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access-log line per AWS call otherwise
+        # moto binds in its own thread and never signals a failure: on a busy port start() would wait forever.
+        ensure_port_free("127.0.0.1", self.port, "another lead-ai stack?")
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         self._server.start()
         return self

@@ -18,9 +18,9 @@ from tests.conftest import ROOT
 LEAD_AI = [sys.executable, "-m", "lead_ai_dev.cli"]
 
 
-def _run(args: list[str], env: dict[str, str]) -> dict[str, object]:
+def _run(args: list[str], env: dict[str, str], exit_code: int = 0) -> dict[str, object]:
     result = subprocess.run(LEAD_AI + args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == exit_code, result.stderr
     return json.loads(result.stdout)
 
 
@@ -66,7 +66,8 @@ def test_invoke_without_a_stack_starts_an_embedded_one(tmp_path: Path) -> None:
         "POWERTOOLS_LOG_LEVEL": "WARNING"
     }
     # When the forecast event is invoked
-    response = _run(["invoke", "PredictFunction", "-e", "events/forecast.json"], env)
-    # Then the handler answers from an empty embedded stack: a clean 404, not a crash
+    response = _run(["invoke", "PredictFunction", "-e", "events/forecast.json"], env, exit_code=1)
+    # Then the handler answers from an empty embedded stack: a clean 404, not a crash, and the
+    # command fails as `curl --fail` would
     assert response["statusCode"] == 404
     assert json.loads(str(response["body"]))["error"] in {"model_not_found", "series_not_found"}

@@ -41,7 +41,12 @@ FUNCTIONS = {
         "functions/predict/",
         1024,
         ["LeadAiLayer", "PredictDepsLayer"],
-        {("/series/{series_id}/forecast", "get"), ("/series/{series_id}/models", "get")},
+        {
+            ("/series/{series_id}/forecast", "get"),
+            ("/series/{series_id}/models", "get"),
+            ("/series/{series_id}/dashboard", "get"),
+            ("/openapi.json", "get"),
+        },
     ),
 }
 

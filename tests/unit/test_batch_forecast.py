@@ -129,14 +129,20 @@ def test_too_little_history_exits_2_naming_the_rule(
     out = tmp_path / "f.csv"
     code = run_forecast_command(parse(["--input", str(history), "--horizon", "24", "--output", str(out)]))
     assert code == 2
-    assert "200 observed points" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "200 observed points" in err
+    # named as the user typed the setting, not as the training core calls it
+    assert "--min-points" in err and "min_points" not in err
     assert not out.exists()
 
 
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("timestamp,value\n0,1\n1800,2\n", "not on the 3600 s grid"),
+        (
+            "timestamp,value\n0,1\n1800,2\n",
+            "1970-01-01T00:30:00Z is not on the 1h grid that starts at 1970-01",
+        ),
         ("timestamp,value\n0,1\n0,2\n", "duplicate timestamp"),
         ("timestamp,value\n0,1\n3600,abc\n", "line 3: value 'abc'"),
         ("timestamp,value\n0,1\n3600,inf\n", "not finite"),
@@ -197,3 +203,19 @@ def test_holidays_flag_reaches_the_model_and_the_report(tmp_path: Path) -> None:
     assert parse(argv).holidays == "none"
     with pytest.raises(SystemExit):
         parse([*argv, "--holidays", "FR"])
+
+
+def test_an_excel_byte_order_mark_is_not_read_as_part_of_the_header(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given an Excel "CSV UTF-8" file: a byte-order mark before the header
+    history = tmp_path / "h.csv"
+    text = "timestamp,value\n" + "".join(f"{i * 3600},{i % 5}\n" for i in range(200))
+    history.write_bytes(b"\xef\xbb\xbf" + text.encode())
+    # When it is forecast
+    code = run_forecast_command(
+        parse(["--input", str(history), "--horizon", "24", "--output", str(tmp_path / "f.csv")])
+    )
+    # Then the header is read (the run goes on to the history rule), not refused
+    err = capsys.readouterr().err
+    assert code == 2 and "200 observed points" in err and "header" not in err

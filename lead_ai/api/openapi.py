@@ -1,0 +1,427 @@
+"""The API's contract as an OpenAPI 3.0 document: one `Operation` per route, declared next to the router.
+
+**Adding a route** (a `@app.get/post/...` in functions/*/app.py and an `Api` event in template.yaml):
+add one `Operation(...)` to OPERATIONS below (its parameters, request body, success response, and the
+error statuses the route can answer), then `make openapi` to rewrite docs/openapi.json.
+tests/unit/test_openapi.py fails until both are done, and its message says which route is missing.
+Every operation also gets, without saying so: the API key (403 from API Gateway), 500 and 503.
+
+Importing this module builds nothing but small tuples; `document()` builds the dict on its first call
+(GET /openapi.json and `make openapi`), so it never costs the prediction function's cold start.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any, NamedTuple
+
+TITLE = "lead_ai"
+API_VERSION = "1.0.0"
+MEDIA_JSON = "application/json"
+
+
+class Parameter(NamedTuple):
+    name: str
+    where: str  # path or query
+    schema: dict[str, Any]
+    description: str
+    required: bool = True
+    example: Any = None
+
+
+class Body(NamedTuple):
+    """A request body: each media type with its schema (a component name or an inline schema)."""
+
+    content: dict[str, str | dict[str, Any]]
+    description: str
+
+
+class Operation(NamedTuple):
+    method: str  # GET, POST, PUT, DELETE
+    path: str  # as in template.yaml: /series/{series_id}/forecast
+    operation_id: str
+    summary: str
+    description: str
+    parameters: tuple[Parameter, ...]
+    success: tuple[int, str, str | dict[str, Any]]  # (status, media type, schema component or inline)
+    errors: tuple[int, ...]  # statuses with the {"error", "message", "field"} body
+    body: Body | None = None
+    tag: str = "series"
+
+
+# ------------------------------------------------------------------------------------- parameters
+
+SERIES_ID = Parameter(
+    "series_id",
+    "path",
+    {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"},
+    "The series: 1-64 characters from A-Z, a-z, 0-9, '_' and '-'.",
+    example="acme-inbound",
+)
+VERSION = Parameter(
+    "version",
+    "path",
+    {"type": "string", "pattern": "^[0-9]{1,6}\\.[0-9]{1,6}\\.[0-9]{1,6}$"},
+    "A model version, MAJOR.MINOR.PATCH (see GET /series/{series_id}/models).",
+    example="1.0.0",
+)
+HORIZON = Parameter(
+    "horizon",
+    "query",
+    {"type": "integer", "minimum": 1, "maximum": 168},
+    "Intervals to forecast after the latest observation: 1 to LEAD_AI_MAX_HORIZON (168 by default).",
+    example=24,
+)
+LEVEL = Parameter(
+    "level",
+    "query",
+    {"type": "number", "minimum": 0.5, "maximum": 0.99, "default": 0.8},
+    "Central prediction-interval level: lower and upper are its quantiles (0.8: the 10% and 90% ones).",
+    required=False,
+    example=0.8,
+)
+
+# --------------------------------------------------------------------------------------- routes
+# One entry per route. Keep them in the order of the README's route table.
+
+OPERATIONS: tuple[Operation, ...] = (
+    Operation(
+        "POST",
+        "/series/{series_id}/observations",
+        "postObservations",
+        "Store observations",
+        "Store observations of a series, as JSON or CSV. Sending a slot again replaces it (a retry never "
+        "double counts). The first ingest fixes the series' interval. Bad input is refused whole: nothing "
+        "is stored.",
+        (SERIES_ID,),
+        (200, MEDIA_JSON, "IngestResult"),
+        (400, 409, 413, 415),
+        Body(
+            {MEDIA_JSON: "ObservationsRequest", "text/csv": "ObservationsCsv"},
+            "Observations on the series' grid; at most 10,000 and 1 MiB per request.",
+        ),
+    ),
+    Operation(
+        "POST",
+        "/series/{series_id}/train",
+        "postTrain",
+        "Train a model now",
+        "Fit, export to ONNX, verify and register a new version; it becomes current only if it beats the "
+        "current one in the backtest. Needs LEAD_AI_MIN_TRAINING_POINTS observations (1000 by default).",
+        (SERIES_ID,),
+        (201, MEDIA_JSON, "ModelVersion"),
+        (400, 404, 409, 422),
+    ),
+    Operation(
+        "GET",
+        "/series/{series_id}/forecast",
+        "getForecast",
+        "Forecast the next intervals",
+        "The next `horizon` intervals after the latest observation, from the current model, with a "
+        "calibrated interval. Observations ingested after training are used without retraining.",
+        (SERIES_ID, HORIZON, LEVEL),
+        (200, MEDIA_JSON, "Forecast"),
+        (400, 404),
+    ),
+    Operation(
+        "GET",
+        "/series/{series_id}/models",
+        "getModels",
+        "List model versions",
+        "Every version of the series, newest first, with its backtest metrics, artifact and status.",
+        (SERIES_ID,),
+        (200, MEDIA_JSON, "ModelList"),
+        (400, 404),
+    ),
+    Operation(
+        "POST",
+        "/series/{series_id}/models/{version}/promote",
+        "postPromote",
+        "Make a version current",
+        "Make a verified (or rejected) version the one forecasts use, e.g. a rollback. Atomic against "
+        "a concurrent training.",
+        (SERIES_ID, VERSION),
+        (200, MEDIA_JSON, "ModelVersion"),
+        (400, 404, 409),
+    ),
+    Operation(
+        "GET",
+        "/series/{series_id}/dashboard",
+        "getDashboard",
+        "The forecast page",
+        "A self-contained HTML page: the last two weeks of observations, the forecast with its interval "
+        "band, the staffing plan, the model version and its backtest figures. No script, font or "
+        "stylesheet is loaded from anywhere (Content-Security-Policy: default-src 'none').",
+        (SERIES_ID,),
+        (200, "text/html", {"type": "string"}),
+        (400, 404),
+        tag="pages",
+    ),
+    Operation(
+        "GET",
+        "/openapi.json",
+        "getOpenApi",
+        "This document",
+        "The OpenAPI 3.0 description of every route.",
+        (),
+        (200, MEDIA_JSON, {"type": "object"}),
+        (),
+        tag="meta",
+    ),
+)
+
+ALWAYS = (500, 503)  # any route: a bug or a dependency failure; 503 says when to retry
+
+STATUS_TEXT = {
+    400: "The request breaks a rule; `field` names the part that does.",
+    403: "API Gateway: no or a wrong x-api-key (`Forbidden`), or no such route (`Missing Authentication Token`).",
+    404: "No such series, model or version.",
+    409: "A conflict: another interval than the series', or the current model moved meanwhile.",
+    413: "The body is over the size limit.",
+    415: "Content-Type is not one the route takes.",
+    422: "Too little history to train on.",
+    500: "An internal error (the logs have the details).",
+    503: "A dependency (S3, DynamoDB) failed and nothing usable is cached: retry after Retry-After seconds.",
+}
+
+# -------------------------------------------------------------------------------------- schemas
+
+_ISO = {"type": "string", "format": "date-time", "example": "2026-11-24T09:00:00Z"}
+_INTERVAL = {"type": "string", "enum": ["15min", "30min", "1h", "1d"], "example": "1h"}
+_NULLABLE_ISO = {"type": "string", "format": "date-time", "nullable": True}
+_NULLABLE_INT = {"type": "integer", "nullable": True}
+
+
+def _object(required: list[str], properties: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"type": "object", "required": required, "properties": properties, **extra}
+
+
+SCHEMAS: dict[str, dict[str, Any]] = {
+    "Error": _object(
+        ["error", "message"],
+        {
+            "error": {
+                "type": "string",
+                "description": "A stable code, e.g. invalid_request",
+                "example": "invalid_request",
+            },
+            "message": {"type": "string", "description": "What is wrong, in words"},
+            "field": {
+                "type": "string",
+                "description": "The part of the request at fault",
+                "example": "horizon",
+            },
+        },
+    ),
+    "GatewayError": _object(["message"], {"message": {"type": "string", "example": "Forbidden"}}),
+    "Observation": _object(
+        ["timestamp", "value"],
+        {
+            "timestamp": {**_ISO, "description": "ISO 8601; without an offset it is read as UTC"},
+            "value": {"type": "number", "minimum": 0, "maximum": 1e12, "example": 14},
+        },
+        additionalProperties=False,
+    ),
+    "ObservationsRequest": _object(
+        ["observations"],
+        {
+            "observations": {
+                "type": "array",
+                "items": {"$ref": "#/components/schemas/Observation"},
+                "minItems": 1,
+                "maxItems": 10000,
+            },
+            "interval": {**_INTERVAL, "description": "The series' interval; only its first ingest sets it"},
+        },
+        additionalProperties=False,
+    ),
+    "ObservationsCsv": {
+        "type": "string",
+        "description": "A header `timestamp,value`, then one observation per line (a UTF-8 BOM is fine).",
+        "example": "timestamp,value\n2026-11-24T09:00:00Z,14\n2026-11-24T10:00:00Z,9\n",
+    },
+    "IngestResult": _object(
+        ["series_id", "accepted", "interval", "span", "revision"],
+        {
+            "series_id": {"type": "string"},
+            "accepted": {"type": "integer", "description": "Observations stored by this request"},
+            "interval": {"type": "string"},
+            "span": _object(
+                ["first", "last", "observations"],
+                {"first": _ISO, "last": _ISO, "observations": {"type": "integer"}},
+            ),
+            "revision": {"type": "integer", "description": "Grows with every ingest of the series"},
+        },
+    ),
+    "ModelVersion": _object(
+        [
+            "series_id",
+            "version",
+            "status",
+            "created_at",
+            "metrics",
+            "feature_spec",
+            "library_versions",
+            "training",
+            "current",
+        ],
+        {
+            "series_id": {"type": "string"},
+            "version": {"type": "string", "example": "1.0.0"},
+            "status": {"type": "string", "enum": ["pending", "verified", "rejected", "failed"]},
+            "created_at": _ISO,
+            "metrics": {
+                "type": "object",
+                "additionalProperties": {"type": "number"},
+                "description": "Backtest figures: mase, baseline_mase (seasonal naive), coverage, …",
+            },
+            "feature_spec": {"type": "object"},
+            "library_versions": {"type": "object", "additionalProperties": {"type": "string"}},
+            "training": _object(
+                ["start", "end", "points", "history_revision"],
+                {
+                    "start": _NULLABLE_ISO,
+                    "end": _NULLABLE_ISO,
+                    "points": _NULLABLE_INT,
+                    "history_revision": _NULLABLE_INT,
+                },
+            ),
+            "artifact": _object(
+                ["s3_key", "s3_version_id", "sha256", "size_bytes"],
+                {
+                    "s3_key": {"type": "string"},
+                    "s3_version_id": {"type": "string", "nullable": True},
+                    "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                    "size_bytes": {"type": "integer"},
+                },
+            ),
+            "reason": {"type": "string"},
+            "promoted_at": _ISO,
+            "current": {"type": "boolean"},
+        },
+    ),
+    "ModelList": _object(
+        ["series_id", "current_version", "versions"],
+        {
+            "series_id": {"type": "string"},
+            "current_version": {"type": "string", "nullable": True},
+            "versions": {"type": "array", "items": {"$ref": "#/components/schemas/ModelVersion"}},
+        },
+    ),
+    "ForecastPoint": _object(
+        ["timestamp", "value", "lower", "upper"],
+        {
+            "timestamp": _ISO,
+            "value": {"type": "number"},
+            "lower": {"type": "number"},
+            "upper": {"type": "number"},
+        },
+    ),
+    "Forecast": _object(
+        ["series_id", "model_version", "interval", "origin", "level", "forecast"],
+        {
+            "series_id": {"type": "string"},
+            "model_version": {"type": "string"},
+            "interval": {"type": "string"},
+            "origin": {
+                **_ISO,
+                "description": "The latest observation; the forecast starts one interval later",
+            },
+            "level": {"type": "number"},
+            "forecast": {"type": "array", "items": {"$ref": "#/components/schemas/ForecastPoint"}},
+            "fallback_from_version": {
+                "type": "string",
+                "description": "Set when the current version could not be served and an older one answered",
+            },
+        },
+    ),
+}
+
+# ------------------------------------------------------------------------------------- building
+
+
+@lru_cache(maxsize=1)
+def document() -> dict[str, Any]:
+    """The whole OpenAPI document (built once per container, on the first call)."""
+    paths: dict[str, dict[str, Any]] = {}
+    for operation in OPERATIONS:
+        paths.setdefault(operation.path, {})[operation.method.lower()] = _operation(operation)
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": TITLE,
+            "version": API_VERSION,
+            "description": "Hourly sales-lead forecasts: ingest observations, train, forecast, roll back. "
+            "Every route needs the API key in the x-api-key header.",
+        },
+        "servers": [
+            {
+                "url": "https://{restApiId}.execute-api.{region}.amazonaws.com/v1",
+                "description": "A deployed stack (its output ApiUrl)",
+                "variables": {"restApiId": {"default": "abcdef1234"}, "region": {"default": "us-east-1"}},
+            },
+            {"url": "http://127.0.0.1:3000", "description": "`lead-ai serve` / `make serve`"},
+        ],
+        "security": [{"api_key": []}],
+        "tags": [
+            {"name": "series", "description": "Observations, models and forecasts of a series"},
+            {"name": "pages", "description": "Pages for people"},
+            {"name": "meta", "description": "About the API"},
+        ],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {"api_key": {"type": "apiKey", "in": "header", "name": "x-api-key"}},
+            "schemas": SCHEMAS,
+        },
+    }
+
+
+def _schema(schema: str | dict[str, Any]) -> dict[str, Any]:
+    return {"$ref": f"#/components/schemas/{schema}"} if isinstance(schema, str) else schema
+
+
+def _operation(operation: Operation) -> dict[str, Any]:
+    status, media_type, schema = operation.success
+    responses: dict[str, Any] = {
+        str(status): {"description": "Success", "content": {media_type: {"schema": _schema(schema)}}},
+        "403": {
+            "description": STATUS_TEXT[403],
+            "content": {MEDIA_JSON: {"schema": _schema("GatewayError")}},
+        },
+    }
+    for code in sorted({*operation.errors, *ALWAYS}):
+        responses[str(code)] = {
+            "description": STATUS_TEXT[code],
+            "content": {MEDIA_JSON: {"schema": _schema("Error")}},
+        }
+    responses["503"]["headers"] = {
+        "Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}
+    }
+    out: dict[str, Any] = {
+        "operationId": operation.operation_id,
+        "summary": operation.summary,
+        "description": operation.description,
+        "tags": [operation.tag],
+        "parameters": [_parameter(p) for p in operation.parameters],
+        "responses": responses,
+    }
+    if operation.body is not None:
+        out["requestBody"] = {
+            "required": True,
+            "description": operation.body.description,
+            "content": {media: {"schema": _schema(s)} for media, s in operation.body.content.items()},
+        }
+    return out
+
+
+def _parameter(parameter: Parameter) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "name": parameter.name,
+        "in": parameter.where,
+        "required": parameter.required or parameter.where == "path",
+        "description": parameter.description,
+        "schema": parameter.schema,
+    }
+    if parameter.example is not None:
+        out["example"] = parameter.example
+    return out
