@@ -94,7 +94,7 @@ def measure_cold(
                 run_child(python312, case.probe, cfg, env(case, mode), work)
             )
         print(f"  cold round {i + 1}/{runs} done", file=sys.stderr)
-    summary: dict[str, Any] = {mode: _summaries(samples[mode]) for mode in MODES}
+    summary: dict[str, Any] = {mode: _summaries(samples[mode], work) for mode in MODES}
     for mode in MODES:
         summary[mode].update(_ratios(summary[mode]))
     summary["import_profile_handler_pyc"] = import_profile(
@@ -104,7 +104,7 @@ def measure_cold(
     return summary
 
 
-def _summaries(by_name: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+def _summaries(by_name: dict[str, list[dict[str, Any]]], work: Path) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, runs in by_name.items():
         first = runs[0]
@@ -113,13 +113,15 @@ def _summaries(by_name: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
             "total_ms_all": [round(r["total"] * 1000, 1) for r in runs],
             "modules": first["modules"],
             **({"boto3_imported": first["boto3_imported"]} if "boto3_imported" in first else {}),
-            **(
-                {"botocore_path": first["botocore_path"], "botocore_services": first["botocore_services"]}
-                if "botocore_path" in first
-                else {}
-            ),
             "runs": len(runs),
         }
+        if "botocore_path" in first:  # the handler and its variants: which SDK they ran
+            out[name]["botocore"] = {
+                "version": first["botocore_version"],
+                "path": str(Path(first["botocore_path"]).relative_to(work)),
+                "services": first["botocore_services"],
+                "patched": first["botocore_patched"],
+            }
     return out
 
 
