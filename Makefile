@@ -85,6 +85,8 @@ lint: $(STAMP)
 	@# Each function's module is called `app`: one mypy run per function, so they do not collide.
 	for f in functions/*/app.py; do $(VENV)/bin/mypy $$f || exit 1; done
 	$(VENV)/bin/mypy benchmarks
+	@# The serving probes run as scripts (their own folder first on sys.path): check them as such too.
+	MYPYPATH=benchmarks/serving/probes $(VENV)/bin/mypy --explicit-package-bases benchmarks/serving/probes
 	$(VENV)/bin/mypy tests
 
 format: $(STAMP)
@@ -105,7 +107,7 @@ bench-accuracy-validation: $(STAMP)
 	$(PY) benchmarks/accuracy.py --validation --only bike --only taxi
 
 bench-serving: $(STAMP) tools
-	$(PY) benchmarks/serving.py
+	$(PY) -m benchmarks.serving
 
 clean:
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis build *.egg-info

@@ -271,28 +271,22 @@ def _peer_snaive(rows: list[dict[str, str]], h: int) -> float:
 
 # ---------------------------------------------------------------------------------------------- training cost
 
-_TRAIN_1Y = r"""
-import os, sys, time, json, resource
-sys.path.insert(0, {root!r})
-import numpy as np
-from lead_ai.forecasting.training.train import SeriesData, TrainingSettings, train_forecaster
-values = np.load({path!r})
-t0 = time.perf_counter()
-r = train_forecaster([SeriesData("bike", values, 0, 3600)], TrainingSettings(max_horizon=168))
-wall = time.perf_counter() - t0
-print(json.dumps({{"wall_s": wall, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                  "model_bytes": len(r.onnx_bytes), "backtest_mase": r.metrics["mase"]}}))
-"""
+TRAIN_YEAR_PROBE = ROOT / "benchmarks" / "accuracy_train_year.py"
 
 
 def run_train_1y(bike: np.ndarray) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "year.npy"
         np.save(path, bike[-8760:])
-        code = _TRAIN_1Y.format(root=str(ROOT), path=str(path))
-        env = {**os.environ, "OMP_NUM_THREADS": "1"}
+        # The working tree first: the venv's editable install may point at another checkout.
+        pythonpath = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+        env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": pythonpath}
         proc = subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+            [sys.executable, str(TRAIN_YEAR_PROBE), str(path)],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=True,
         )
     result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
     result["points"] = 8760

@@ -2,7 +2,7 @@
 
 Each one removes work that a cold start pays for and these functions never use. Together they saved
 ~23 ms of the prediction function's cold start on the benchmark machine
-(benchmarks/serving.py). None of them changes what a request does:
+(benchmarks/serving/). None of them changes what a request does:
 
 1. urllib3/http2: `from importlib.metadata import version` runs at import time, only to check the
    h2 version in `inject_into_urllib3()`. botocore never calls that function (it speaks HTTP/1.1).

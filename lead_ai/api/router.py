@@ -4,7 +4,7 @@ project exception.
 Why not Powertools' APIGatewayRestResolver: importing `aws_lambda_powertools.event_handler` loads every
 resolver Powertools ships (AppSync, AppSync Events, Bedrock agents, VPC Lattice, HTTP, OpenAPI models):
 ~30 ms of the prediction function's ~330 ms cold start, for five routes in three functions
-(benchmarks/serving.py). `RestApp` keeps that resolver's shape and behaviour for the part we use:
+(benchmarks/serving/). `RestApp` keeps that resolver's shape and behaviour for the part we use:
 `@app.get("/series/<series_id>/forecast")`, `app.current_event`, `app.resolve(event, context)`, the same
 route matching (a path segment per parameter, trailing slashes allowed) and the same response format
 (`statusCode`, compact JSON `body`, `multiValueHeaders`). Logging, metrics and idempotency stay Powertools.

@@ -3,7 +3,7 @@
 They are botocore clients: what boto3 hands out, minus boto3's S3 transfer helpers (upload_file &c.,
 which we never call). `import boto3` also imports s3transfer, and creating an S3 client through boto3
 injects it: about 0.1 s of the prediction function's cold start on the benchmark machine
-(benchmarks/serving.py). Credentials, region, retries and `meta.events` are botocore's either way.
+(benchmarks/serving/). Credentials, region, retries and `meta.events` are botocore's either way.
 
 The same code talks to real AWS or to a local stand-in: botocore honours the standard
 `AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_S3` / `AWS_ENDPOINT_URL_DYNAMODB` variables itself.
