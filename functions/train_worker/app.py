@@ -51,6 +51,8 @@ def train_once(message: dict[str, Any]) -> dict[str, Any]:
 
 
 def record_handler(record: SQSRecord) -> dict[str, Any]:
+    # Each message's log lines carry its id: the id a dead-lettered message keeps.
+    logger.set_correlation_id(record.message_id)
     attempt = int(record.attributes.approximate_receive_count or 1)
     try:
         request = parse_training_request(record.body)
