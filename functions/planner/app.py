@@ -30,7 +30,9 @@ idempotency = IdempotencyConfig(event_key_jmespath="id", expires_after_seconds=8
 persistence = DynamoDBPersistenceLayer(table_name=deps.settings.idempotency_table)
 
 
-@idempotent_function(data_keyword_argument="event", config=idempotency, persistence_store=persistence)
+@idempotent_function(
+    data_keyword_argument="event", config=idempotency, persistence_store=persistence, key_prefix="daily-plan"
+)
 def run_plan(event: dict[str, Any]) -> dict[str, Any]:
     plan = plan_training(deps)
     metrics.add_metric(name="TrainingsQueued", unit=MetricUnit.Count, value=len(plan.queued))

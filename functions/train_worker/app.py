@@ -45,7 +45,11 @@ persistence = DynamoDBPersistenceLayer(table_name=deps.settings.idempotency_tabl
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
-@idempotent_function(data_keyword_argument="message", config=idempotency, persistence_store=persistence)
+# A fixed key prefix: the key must not depend on the module's name or the function's (the default,
+# `<function name>.<module>.<qualname>`), or a renamed module would train every revision once more.
+@idempotent_function(
+    data_keyword_argument="message", config=idempotency, persistence_store=persistence, key_prefix="train-revision"
+)
 def train_once(message: dict[str, Any]) -> dict[str, Any]:
     return train_requested(deps, TrainingRequest(message["series_id"], message["revision"]))
 
