@@ -109,9 +109,18 @@ def _run_worker_processes(args: argparse.Namespace, maximum: int | None) -> int:
     import subprocess
 
     count = min(args.concurrency, maximum) if maximum else args.concurrency
-    command = [sys.executable, "-m", "lead_ai_dev.cli", "--template", args.template, "worker", "--concurrency", "1"]
+    command = [
+        sys.executable,
+        "-m",
+        "lead_ai_dev.cli",
+        "--template",
+        args.template,
+        "worker",
+        "--concurrency",
+        "1",
+    ]
     command += ["--wait", str(args.wait)] + (["--function", args.function] if args.function else [])
-    command += (["--retry-after", str(args.retry_after)] if args.retry_after is not None else [])
+    command += ["--retry-after", str(args.retry_after)] if args.retry_after is not None else []
     command += ["--until-empty"] if args.until_empty else []
     processes = [subprocess.Popen(command) for _ in range(count)]
     try:
@@ -168,7 +177,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     worker.add_argument("--function", help="the SQS-triggered function (default: the template's only one)")
     worker.add_argument(
-        "--concurrency", type=int, default=1, help="worker processes (capped at MaximumConcurrency; default 1)"
+        "--concurrency",
+        type=int,
+        default=1,
+        help="worker processes (capped at MaximumConcurrency; default 1)",
     )
     worker.add_argument("--until-empty", action="store_true", help="stop once the queue holds no message")
     worker.add_argument(

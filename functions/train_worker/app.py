@@ -48,7 +48,10 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 # A fixed key prefix: the key must not depend on the module's name or the function's (the default,
 # `<function name>.<module>.<qualname>`), or a renamed module would train every revision once more.
 @idempotent_function(
-    data_keyword_argument="message", config=idempotency, persistence_store=persistence, key_prefix="train-revision"
+    data_keyword_argument="message",
+    config=idempotency,
+    persistence_store=persistence,
+    key_prefix="train-revision",
 )
 def train_once(message: dict[str, Any]) -> dict[str, Any]:
     return train_requested(deps, TrainingRequest(message["series_id"], message["revision"]))
@@ -64,7 +67,12 @@ def record_handler(record: SQSRecord) -> dict[str, Any]:
         # A poison message: fails on every delivery and ends in the dead-letter queue for a person to read.
         logger.error(
             "unreadable training message",
-            extra={"message_id": record.message_id, "attempt": attempt, "field": exc.field, "rule": exc.message},
+            extra={
+                "message_id": record.message_id,
+                "attempt": attempt,
+                "field": exc.field,
+                "rule": exc.message,
+            },
         )
         metrics.add_metric(name="TrainingMessageRejected", unit=MetricUnit.Count, value=1)
         raise
@@ -83,4 +91,6 @@ def record_handler(record: SQSRecord) -> dict[str, Any]:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     idempotency.register_lambda_context(context)
-    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )

@@ -25,7 +25,9 @@ def parse_limit(raw: str | None) -> int:
     if raw is None or raw == "":
         return DEFAULT_LIMIT
     if not re.fullmatch(r"\+?[0-9]{1,4}", raw.strip()) or not 1 <= int(raw) <= MAX_LIMIT:
-        raise ValidationError(f"limit must be an integer from 1 to {MAX_LIMIT}, got {raw[:20]!r}", field="limit")
+        raise ValidationError(
+            f"limit must be an integer from 1 to {MAX_LIMIT}, got {raw[:20]!r}", field="limit"
+        )
     return int(raw)
 
 

@@ -116,7 +116,12 @@ def _series_summary(series: SeriesSummary, current_version: str | None) -> dict[
         ),
         "due": series.due,
         "last_failure": (
-            {"at": failure.at, "revision": failure.revision, "attempt": failure.attempt, "error": failure.error}
+            {
+                "at": failure.at,
+                "revision": failure.revision,
+                "attempt": failure.attempt,
+                "error": failure.error,
+            }
             if failure is not None
             else None
         ),

@@ -31,7 +31,10 @@ def train_requested(deps: Dependencies, request: TrainingRequest) -> dict[str, A
     if series is None:
         return outcome | {"status": SKIPPED, "reason": "the series does not exist"}
     if series.trained_revision is not None and series.trained_revision >= request.revision:
-        return outcome | {"status": SKIPPED, "reason": f"revision {series.trained_revision} is trained already"}
+        return outcome | {
+            "status": SKIPPED,
+            "reason": f"revision {series.trained_revision} is trained already",
+        }
     try:
         trained = train_series(deps, request.series_id, deps.settings.min_training_points)
     except InsufficientHistoryError as exc:
@@ -58,7 +61,12 @@ def note_failure(deps: Dependencies, request: TrainingRequest, attempt: int, err
     code = error.code if isinstance(error, LeadAIError) else "internal_error"
     logger.error(
         "queued training failed",
-        extra={"series_id": request.series_id, "revision": request.revision, "attempt": attempt, "error": code},
+        extra={
+            "series_id": request.series_id,
+            "revision": request.revision,
+            "attempt": attempt,
+            "error": code,
+        },
     )
     try:
         deps.catalogue.record_training_failure(request.series_id, request.revision, attempt, code)

@@ -15,7 +15,16 @@ from lead_ai.domain.fleet import DueSeries
 from lead_ai.domain.isotime import utc_now_iso
 from lead_ai.domain.series import SeriesInfo, SeriesSummary
 from lead_ai.errors import IntervalMismatchError
-from lead_ai.storage.dynamo import get_n, get_s, guarded, is_conditional_failure, n, paginate_query, s, storage_error
+from lead_ai.storage.dynamo import (
+    get_n,
+    get_s,
+    guarded,
+    is_conditional_failure,
+    n,
+    paginate_query,
+    s,
+    storage_error,
+)
 from lead_ai.storage.registry_table import (
     DUE,
     DUE_INDEX,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from functools import partial
 from typing import Any, NamedTuple
 
 from lead_ai.domain.fleet import TrainingRequest
@@ -48,7 +49,7 @@ class TrainingQueue:
             entries = [{"Id": i, "MessageBody": r.to_json()} for i, r in pending.items()]
             response = guarded(
                 "queueing trainings",
-                lambda entries=entries: self._client.send_message_batch(QueueUrl=self._url, Entries=entries),
+                partial(self._client.send_message_batch, QueueUrl=self._url, Entries=entries),
             )
             sent += len(response.get("Successful", []))
             retry: dict[str, TrainingRequest] = {}

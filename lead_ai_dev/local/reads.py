@@ -47,10 +47,10 @@ def counting_reads(client: Any, table: str | None = None) -> Iterator[ReadCounte
     """Count what `client` (a botocore DynamoDB client) reads while the block runs."""
     counter = ReadCounter(table)
     events = client.meta.events
-    events.register("before-call.dynamodb", counter._before)
+    events.register("before-parameter-build.dynamodb", counter._before)
     events.register("after-call.dynamodb", counter._after)
     try:
         yield counter
     finally:
-        events.unregister("before-call.dynamodb", counter._before)
+        events.unregister("before-parameter-build.dynamodb", counter._before)
         events.unregister("after-call.dynamodb", counter._after)

@@ -97,7 +97,9 @@ class LocalStack:
                 dynamodb, physical_name(logical_id, "AWS::DynamoDB::Table"), resource
             )
         self.queue_urls = _create_queues(sqs, self.template)
-        names.update({logical_id: physical_name(logical_id, "AWS::SQS::Queue") for logical_id in self.queue_urls})
+        names.update(
+            {logical_id: physical_name(logical_id, "AWS::SQS::Queue") for logical_id in self.queue_urls}
+        )
         self.names = names
         return names
 

@@ -66,7 +66,8 @@ def queue_triggers(template: Template) -> list[QueueTrigger]:
                     function=logical_id,
                     queue=queue["Fn::GetAtt"][0],
                     batch_size=int(props.get("BatchSize", _DEFAULT_BATCH_SIZE)),
-                    report_batch_item_failures="ReportBatchItemFailures" in props.get("FunctionResponseTypes", []),
+                    report_batch_item_failures="ReportBatchItemFailures"
+                    in props.get("FunctionResponseTypes", []),
                     maximum_concurrency=int(concurrency) if concurrency is not None else None,
                 )
             )
@@ -90,7 +91,8 @@ def lambda_record(message: dict[str, Any], queue_arn: str, region: str) -> dict[
         "body": message["Body"],
         "attributes": dict(message.get("Attributes", {})),
         "messageAttributes": {
-            name: _lambda_message_attribute(value) for name, value in message.get("MessageAttributes", {}).items()
+            name: _lambda_message_attribute(value)
+            for name, value in message.get("MessageAttributes", {}).items()
         },
         "md5OfBody": message["MD5OfBody"],
         "eventSource": "aws:sqs",
@@ -235,7 +237,9 @@ class LocalPoller:
 
     def depth(self) -> dict[str, int]:
         names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
-        attributes = self.sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=names)["Attributes"]
+        attributes = self.sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=names)[
+            "Attributes"
+        ]
         return {name: int(attributes.get(name, 0)) for name in names}
 
     def _failed_ids(self, response: Any, batch: set[str]) -> set[str]:
@@ -255,7 +259,11 @@ class LocalPoller:
         self.sqs.change_message_visibility_batch(
             QueueUrl=self.queue_url,
             Entries=[
-                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": self.retry_after_seconds}
+                {
+                    "Id": str(i),
+                    "ReceiptHandle": m["ReceiptHandle"],
+                    "VisibilityTimeout": self.retry_after_seconds,
+                }
                 for i, m in enumerate(messages)
             ],
         )

@@ -20,6 +20,7 @@ from lead_ai_dev.local.events import load_event
 from lead_ai_dev.local.worker import LocalPoller, WorkerTotals, queue_trigger
 from tests.conftest import ROOT, Api, lead_history
 from tests.faults.conftest import (  # noqa: F401  (fixtures, registered by being imported here)
+    CannedTraining,
     _restore_environ,
     canned_training,
     fast_api,
@@ -27,7 +28,6 @@ from tests.faults.conftest import (  # noqa: F401  (fixtures, registered by bein
     small_history,
     trained_result,
 )
-from tests.faults.conftest import CannedTraining
 
 
 def schedule_event(event_id: str | None = None) -> dict[str, Any]:
@@ -56,7 +56,9 @@ class Fleet:
 
     def plan(self, event_id: str | None = None) -> dict[str, Any]:
         """One scheduled run of the planner (a fresh schedule unless an event id is given)."""
-        outcome: dict[str, Any] = self.api.invoke("PlannerFunction", schedule_event(event_id or str(uuid.uuid4())))
+        outcome: dict[str, Any] = self.api.invoke(
+            "PlannerFunction", schedule_event(event_id or str(uuid.uuid4()))
+        )
         return outcome
 
     def poller(self, retry_after_seconds: int = 1) -> LocalPoller:
@@ -80,9 +82,13 @@ class Fleet:
         """Every message in the dead-letter queue (left there: received with a zero visibility timeout)."""
         seen: dict[str, dict[str, Any]] = {}
         for _ in range(20):
-            messages = client("sqs").receive_message(
-                QueueUrl=self.dlq_url, MaxNumberOfMessages=10, VisibilityTimeout=30, WaitTimeSeconds=0
-            ).get("Messages", [])
+            messages = (
+                client("sqs")
+                .receive_message(
+                    QueueUrl=self.dlq_url, MaxNumberOfMessages=10, VisibilityTimeout=30, WaitTimeSeconds=0
+                )
+                .get("Messages", [])
+            )
             if not messages:
                 break
             seen.update({m["MessageId"]: m for m in messages})

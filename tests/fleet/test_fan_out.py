@@ -15,13 +15,13 @@ from typing import Any
 
 import pytest
 
-from lead_ai_dev.local.invoke import LocalLambdaContext, load_handler_module
+from lead_ai_dev.local.invoke import LocalLambdaContext
 from lead_ai_dev.local.stack import patched_environ
 from lead_ai_dev.local.worker import lambda_record
 from tests.conftest import ROOT
 from tests.faults.conftest import CannedTraining
 from tests.faults.support import FaultInjector
-from tests.fleet.conftest import FailingFor, Fleet, message_body, schedule_event
+from tests.fleet.conftest import FailingFor, Fleet, message_body
 
 MAX_RECEIVE = 3  # the template's TrainingMaxReceiveCount default
 
@@ -157,12 +157,14 @@ def test_a_failure_that_clears_is_retried_and_trained(
     assert fleet.dead_letters() == []
 
 
-def test_duplicates_in_two_containers_at_once_train_once(fleet: Fleet, canned_training: CannedTraining) -> None:
-    # Given two warm worker containers (two copies of the handler module, as Lambda runs them) and a due series
+def test_duplicates_in_two_containers_at_once_train_once(
+    fleet: Fleet, canned_training: CannedTraining, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import lead_ai.forecasting.training.train
+
+    # Given two warm worker containers (two imports of the handler module, as Lambda runs them)
     fleet.ingest("raced")
-    first = fleet.api.template.function("TrainWorkerFunction")
-    container_a = load_handler_module(first)
-    container_b = _second_container(fleet)
+    container_a, container_b = _container(fleet, "a"), _container(fleet, "b")
     event = _sqs_event(fleet, message_body("raced", 1))
     answers: dict[str, Any] = {}
     started, release = threading.Event(), threading.Event()
@@ -172,23 +174,17 @@ def test_duplicates_in_two_containers_at_once_train_once(fleet: Fleet, canned_tr
         release.wait(timeout=30)  # container A is mid-training while B gets the duplicate
         return canned_training.result
 
-    import lead_ai.forecasting.training.train
-
-    original = lead_ai.forecasting.training.train.train_forecaster
-    lead_ai.forecasting.training.train.train_forecaster = slow_training  # type: ignore[assignment]
-    try:
-        with _worker_environment(fleet):
-            thread = threading.Thread(target=lambda: answers.update(a=_invoke(container_a, event)))
-            thread.start()
-            assert started.wait(timeout=30)
-            # When container B receives the same message while A trains it
-            answers["b"] = _invoke(container_b, event)
-            release.set()
-            thread.join(timeout=60)
-            # and B gets it again once A is done (SQS re-delivers what B reported failed)
-            answers["b_again"] = _invoke(container_b, event)
-    finally:
-        lead_ai.forecasting.training.train.train_forecaster = original  # type: ignore[assignment]
+    monkeypatch.setattr(lead_ai.forecasting.training.train, "train_forecaster", slow_training)
+    with _worker_environment(fleet):
+        thread = threading.Thread(target=lambda: answers.update(a=_invoke(container_a, event)))
+        thread.start()
+        assert started.wait(timeout=30)
+        # When container B receives the same message while A trains it
+        answers["b"] = _invoke(container_b, event)
+        release.set()
+        thread.join(timeout=60)
+        # and B gets it again once A is done (SQS re-delivers what B reported failed)
+        answers["b_again"] = _invoke(container_b, event)
     # Then A trained it, B first reported it failed (in progress), then succeeded with A's stored outcome
     message_id = event["Records"][0]["messageId"]
     assert answers["a"] == {"batchItemFailures": []}
@@ -229,7 +225,9 @@ def test_the_planner_leaves_series_too_short_for_their_own_model_due(
     assert canned_training.calls == 1
 
 
-def test_the_sqs_event_in_events_is_what_the_worker_handles(fleet: Fleet, canned_training: CannedTraining) -> None:
+def test_the_sqs_event_in_events_is_what_the_worker_handles(
+    fleet: Fleet, canned_training: CannedTraining
+) -> None:
     # Given events/train-queue.json (the `sam local generate-event sqs receive-message` shape) for a due series
     event = json.loads((ROOT / "events" / "train-queue.json").read_text())
     series_id = json.loads(event["Records"][0]["body"])["series_id"]
@@ -265,11 +263,16 @@ def test_records_built_by_the_poller_have_the_shape_of_a_lambda_sqs_event() -> N
 # ------------------------------------------------------------------------------------------ helpers
 
 
-def _second_container(fleet: Fleet) -> Any:
-    """Another import of the worker's handler module: its own processor, idempotency config and clients."""
+def _container(fleet: Fleet, name: str) -> Any:
+    """An import of the worker's handler module: its own processor, idempotency config and settings."""
+    from lead_ai.config import get_settings
+
     function = fleet.api.template.function("TrainWorkerFunction")
     with _worker_environment(fleet):
-        spec = importlib.util.spec_from_file_location("train_worker_container_b", function.code_uri / "app.py")
+        get_settings.cache_clear()  # a cold start reads the environment
+        spec = importlib.util.spec_from_file_location(
+            f"train_worker_container_{name}", function.code_uri / "app.py"
+        )
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)

@@ -96,7 +96,9 @@ def _get_att_target(value: dict[str, Any]) -> str:
     return str(target.split(".")[0] if isinstance(target, str) else target[0])
 
 
-def _statements(resource: dict[str, Any], resources: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
+def _statements(
+    resource: dict[str, Any], resources: dict[str, Any] | None = None
+) -> Iterator[dict[str, Any]]:
     """A function's policy statements: its inline SAM Policies, or those of the role it names."""
     role = resource["Properties"].get("Role")
     if role is not None:
@@ -461,7 +463,9 @@ def test_ingest_and_train_have_the_writes_they_need(resources: dict[str, Any]) -
             "dynamodb:Query",
             "dynamodb:GetItem",
         }
-        assert {"s3:PutObject", "s3:GetObject", "s3:GetObjectVersion", "s3:DeleteObjectVersion"} <= worker[models]
+        assert {"s3:PutObject", "s3:GetObject", "s3:GetObjectVersion", "s3:DeleteObjectVersion"} <= worker[
+            models
+        ]
     # idempotency records are the queue worker's (per message) and the planner's (per scheduled event)
     assert idem not in train
     for logical_id in ("TrainWorkerFunction", "PlannerFunction"):
@@ -546,7 +550,8 @@ def test_a_message_in_the_dead_letter_queue_raises_an_alarm(
     dlq_alarms = [
         a
         for a in alarms
-        if a["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": "TrainingDeadLetterQueue.QueueName"}}]
+        if a["Dimensions"]
+        == [{"Name": "QueueName", "Value": {"Fn::GetAtt": "TrainingDeadLetterQueue.QueueName"}}]
     ]
     assert len(dlq_alarms) == 1
     alarm = dlq_alarms[0]
@@ -559,7 +564,9 @@ def test_a_message_in_the_dead_letter_queue_raises_an_alarm(
     assert alarm["AlarmActions"]["Fn::If"][1] == [{"Ref": "AlarmTopicArn"}]
 
 
-def test_the_planner_reads_the_due_index_and_sends_to_the_training_queue_only(resources: dict[str, Any]) -> None:
+def test_the_planner_reads_the_due_index_and_sends_to_the_training_queue_only(
+    resources: dict[str, Any],
+) -> None:
     # Given the planner's statements
     statements = list(_statements(resources["PlannerFunction"], resources))
     by_resource: dict[str, set[str]] = {}
@@ -595,7 +602,9 @@ def test_the_worker_has_its_own_role_scoped_to_the_training_queue(resources: dic
     assert "Policies" not in worker
     role = resources["TrainWorkerRole"]["Properties"]
     trust = role["AssumeRolePolicyDocument"]["Statement"]
-    assert trust == [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]
+    assert trust == [
+        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    ]
     statements = list(_statements(resources["TrainWorkerFunction"], resources))
     # Then its SQS rights are what Lambda's poller needs, on the training queue only
     sqs = [s for s in statements if any(a.startswith("sqs:") for a in _actions(s))]
