@@ -24,6 +24,14 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     )
 
 
+def _env_overrides(path: str | None, function: str) -> dict[str, str] | None:
+    """`--env-vars FILE` as `sam local invoke` reads it: {"Parameters": {...}, "<LogicalId>": {...}}."""
+    if not path:
+        return None
+    data = json.loads(Path(path).read_text())
+    return {k: str(v) for k, v in {**data.get("Parameters", {}), **data.get(function, {})}.items()}
+
+
 def _cmd_invoke(args: argparse.Namespace) -> int:
     import os
     from contextlib import nullcontext, redirect_stdout
@@ -43,7 +51,9 @@ def _cmd_invoke(args: argparse.Namespace) -> int:
         context = running_stack(Path(args.template))  # type: ignore[assignment]
     # As `sam local invoke` does: the function's own output (logs, EMF metrics) on stderr, the response on stdout.
     with context, redirect_stdout(sys.stderr):
-        response = invoke(Template(Path(args.template)), args.function, event)
+        response = invoke(
+            Template(Path(args.template)), args.function, event, _env_overrides(args.env_vars, args.function)
+        )
     print(json.dumps(response, indent=2))
     return 0
 
@@ -85,7 +95,13 @@ def _cmd_worker(args: argparse.Namespace) -> int:
     trigger = queue_trigger(template, args.function)
     if args.concurrency > 1:
         return _run_worker_processes(args, trigger.maximum_concurrency)
-    poller = LocalPoller(template, trigger, retry_after_seconds=args.retry_after, wait_seconds=args.wait)
+    poller = LocalPoller(
+        template,
+        trigger,
+        retry_after_seconds=args.retry_after,
+        wait_seconds=args.wait,
+        overrides=_env_overrides(args.env_vars, trigger.function),
+    )
     tag = f"[{trigger.function} pid {os.getpid()}]"
     print(
         f"{tag} polling {poller.queue_url} (batch size {trigger.batch_size}, "
@@ -122,6 +138,7 @@ def _run_worker_processes(args: argparse.Namespace, maximum: int | None) -> int:
     command += ["--wait", str(args.wait)] + (["--function", args.function] if args.function else [])
     command += ["--retry-after", str(args.retry_after)] if args.retry_after is not None else []
     command += ["--until-empty"] if args.until_empty else []
+    command += ["--env-vars", args.env_vars] if args.env_vars else []
     processes = [subprocess.Popen(command) for _ in range(count)]
     try:
         return max(p.wait() for p in processes)
@@ -164,6 +181,9 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("invoke", help="run a function of template.yaml in-process (no Docker)")
     run.add_argument("function", help="logical id, e.g. PredictFunction")
     run.add_argument("--event", "-e", required=True, help="event JSON file (events/…) or - for stdin")
+    run.add_argument(
+        "--env-vars", "-n", help='JSON of variables over the template\'s, as sam: {"Parameters": {..}}'
+    )
     run.set_defaults(run=_cmd_invoke)
 
     stack = commands.add_parser(
@@ -191,6 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="make failed messages visible again after SECONDS (default: the queue's visibility timeout)",
     )
     worker.add_argument("--wait", type=int, default=1, help="long-poll seconds per receive (default 1)")
+    worker.add_argument("--env-vars", "-n", help="JSON of variables over the template's (as for invoke)")
     worker.set_defaults(run=_cmd_worker)
 
     generate = commands.add_parser("generate", help="write synthetic hourly lead counts as CSV")

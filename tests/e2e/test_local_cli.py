@@ -79,7 +79,9 @@ def test_worker_drains_the_local_queue_and_redrive_moves_a_poison_message_to_the
 
     # Given `lead-ai stack` running, a series too short to train, and the daily schedule invoked
     env = stack_process
-    assert _run(["invoke", "IngestFunction", "-e", "events/ingest-observations.json"], env)["statusCode"] == 200
+    assert (
+        _run(["invoke", "IngestFunction", "-e", "events/ingest-observations.json"], env)["statusCode"] == 200
+    )
     planned = _run(["invoke", "PlannerFunction", "-e", "events/schedule.json"], env)
     assert planned["queued"] == 0 and planned["too_short"] == ["demo-leads"]
     # and a poison message in the training queue
