@@ -59,7 +59,7 @@ EVENTS = ROOT / "events"
 HISTORY_END = datetime(2026, 11, 9, 12, tzinfo=UTC)
 # The functions' logs and metrics stay quiet: the benchmark prints its own summary.
 QUIET = {
-    "POWERTOOLS_LOG_LEVEL": "ERROR",
+    "POWERTOOLS_LOG_LEVEL": "CRITICAL",
     "POWERTOOLS_METRICS_DISABLED": "true",
     "LEAD_AI_REGISTRY_TTL_SECONDS": "0",
 }
