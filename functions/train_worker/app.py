@@ -19,6 +19,7 @@ from aws_lambda_powertools.utilities.idempotency import (
     IdempotencyConfig,
     idempotent_function,
 )
+from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lead_ai.domain.fleet import TrainingRequest, parse_training_request
@@ -78,6 +79,14 @@ def record_handler(record: SQSRecord) -> dict[str, Any]:
         raise
     try:
         outcome = train_once(message=request.to_dict())
+    except IdempotencyAlreadyInProgressError:
+        # Another worker holds a copy of this message and is training it: not a failure of the series.
+        # Reported failed, the copy comes back after the visibility timeout and gets the stored outcome.
+        logger.info(
+            "training in progress elsewhere", extra={"series_id": request.series_id, "attempt": attempt}
+        )
+        metrics.add_metric(name="QueuedTrainingInProgressElsewhere", unit=MetricUnit.Count, value=1)
+        raise
     except Exception as exc:
         note_failure(deps, request, attempt, exc)
         metrics.add_metric(name="QueuedTrainingFailed", unit=MetricUnit.Count, value=1)

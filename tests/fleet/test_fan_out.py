@@ -191,6 +191,8 @@ def test_duplicates_in_two_containers_at_once_train_once(
     assert answers["b"] == {"batchItemFailures": [{"itemIdentifier": message_id}]}
     assert answers["b_again"] == {"batchItemFailures": []}
     assert len(fleet.versions("raced")) == 1
+    # and B's "in progress" was not noted on the series as a failure
+    assert fleet.all_series()["raced"]["last_failure"] is None
 
 
 def test_a_redelivered_scheduled_event_plans_once(fleet: Fleet, faults: FaultInjector) -> None:
