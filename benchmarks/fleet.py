@@ -425,6 +425,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from lead_ai_dev.local.stack import running_stack
 
+    # The in-process handlers share this process's Powertools singletons, created at their first import.
+    os.environ.update(QUIET)
     report: dict[str, Any] = {"machine_at_start": _machine()}
     plans = fleet_mix(args.series)
     if not args.skip_sizing:
