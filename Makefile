@@ -10,7 +10,7 @@ export OMP_NUM_THREADS := 1
 export POWERTOOLS_METRICS_NAMESPACE ?= LeadAI
 
 .DEFAULT_GOAL := help
-.PHONY: serve openapi browser help venv demo test check test-faults unit integration e2e lint format typecheck bench bench-accuracy bench-accuracy-validation bench-serving clean
+.PHONY: serve openapi browser help venv demo test check test-faults unit integration e2e lint format typecheck bench bench-accuracy bench-accuracy-validation bench-serving bench-fleet clean
 
 help:
 	@echo "make demo            set up, start the local AWS stand-in, ingest, train, print a 24 h forecast"
@@ -24,6 +24,7 @@ help:
 	@echo "make lint            ruff + mypy"
 	@echo "make bench           bench-accuracy + bench-serving (write benchmarks/results/*.json)"
 	@echo "make bench-accuracy-validation  bike/taxi on the tuning split (benchmarks/results/accuracy_validation.json)"
+	@echo "make bench-fleet      the daily fan-out on the local stack: planner reads, 200 series, throughput (fleet.json)"
 	@echo "make build           sam build (needs python3.12; installs aws-sam-cli into .venv-tools)"
 	@echo "make validate        cfn-lint, sam validate --lint, checkov"
 
@@ -108,6 +109,10 @@ bench-accuracy-validation: $(STAMP)
 
 bench-serving: $(STAMP) tools
 	$(PY) -m benchmarks.serving
+
+# The daily fan-out against the local stack (planner, queue, local poller, worker): benchmarks/results/fleet.json.
+bench-fleet: $(STAMP)
+	$(PY) benchmarks/fleet.py
 
 clean:
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis build *.egg-info

@@ -23,6 +23,7 @@ class Settings(NamedTuple):
     max_body_bytes: int = 1_048_576
     max_observations_per_request: int = 10_000
     holidays: str = "none"  # holiday calendar the features use ("none" or "US"); a property of the market
+    training_queue_url: str | None = None  # the SQS queue the planner fills and the training worker drains
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -39,6 +40,7 @@ class Settings(NamedTuple):
             max_body_bytes=_positive_int(env, "LEAD_AI_MAX_BODY_BYTES", 1_048_576),
             max_observations_per_request=_positive_int(env, "LEAD_AI_MAX_OBSERVATIONS_PER_REQUEST", 10_000),
             holidays=_holiday_calendar(env, "LEAD_AI_HOLIDAYS"),
+            training_queue_url=env.get("LEAD_AI_TRAINING_QUEUE_URL") or None,
         )
 
 

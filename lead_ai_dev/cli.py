@@ -1,5 +1,5 @@
 """The `lead-ai` command: serve, the API verbs (ingest, train, forecast-series, models, promote), demo,
-invoke, stack, generate, forecast."""
+invoke, stack, worker, generate, forecast."""
 
 from __future__ import annotations
 
@@ -35,6 +35,14 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     )
 
 
+def _env_overrides(path: str | None, function: str) -> dict[str, str] | None:
+    """`--env-vars FILE` as `sam local invoke` reads it: {"Parameters": {...}, "<LogicalId>": {...}}."""
+    if not path:
+        return None
+    data = json.loads(Path(path).read_text())
+    return {k: str(v) for k, v in {**data.get("Parameters", {}), **data.get(function, {})}.items()}
+
+
 def _cmd_invoke(args: argparse.Namespace) -> int:
     import os
     from contextlib import nullcontext, redirect_stdout
@@ -55,7 +63,9 @@ def _cmd_invoke(args: argparse.Namespace) -> int:
         context = running_stack(template)  # type: ignore[assignment]
     # As `sam local invoke` does: the function's own output (logs, EMF metrics) on stderr, the response on stdout.
     with context, redirect_stdout(sys.stderr):
-        response = invoke(Template(template), args.function, event)
+        response = invoke(
+            Template(template), args.function, event, _env_overrides(args.env_vars, args.function)
+        )
     print(json.dumps(response, indent=2))
     # An error status is a failed call for a script or `make`, as `curl --fail` would have it.
     status = response.get("statusCode") if isinstance(response, dict) else None
@@ -78,6 +88,8 @@ def _cmd_stack(args: argparse.Namespace) -> int:
         return 1
     names = stack.create_resources()
     print(f"local stack on {stack.endpoint} with {', '.join(sorted(names.values()))}")
+    for logical_id, url in sorted(stack.queue_urls.items()):
+        print(f"  queue {logical_id}: {url}")
     print("in another shell:")
     for key, value in stack.environment().items():
         print(f"  export {key}={value}")
@@ -89,6 +101,74 @@ def _cmd_stack(args: argparse.Namespace) -> int:
     finally:
         stack.stop()
     return 0
+
+
+def _cmd_worker(args: argparse.Namespace) -> int:
+    import os
+
+    from lead_ai_dev.local.template import Template
+    from lead_ai_dev.local.worker import LocalPoller, queue_trigger
+
+    if not os.environ.get("AWS_ENDPOINT_URL"):
+        print("AWS_ENDPOINT_URL is not set: start `lead-ai stack` and export what it prints", file=sys.stderr)
+        return 2
+    template = Template(_template(args))
+    trigger = queue_trigger(template, args.function)
+    if args.concurrency > 1:
+        return _run_worker_processes(args, trigger.maximum_concurrency)
+    poller = LocalPoller(
+        template,
+        trigger,
+        retry_after_seconds=args.retry_after,
+        wait_seconds=args.wait,
+        overrides=_env_overrides(args.env_vars, trigger.function),
+    )
+    tag = f"[{trigger.function} pid {os.getpid()}]"
+    print(
+        f"{tag} polling {poller.queue_url} (batch size {trigger.batch_size}, "
+        f"ReportBatchItemFailures {'on' if trigger.report_batch_item_failures else 'off'})",
+        flush=True,
+    )
+
+    def report(result: object) -> None:
+        print(f"{tag} {result}", flush=True)
+
+    try:
+        totals = poller.run(until_empty=args.until_empty, on_batch=report)
+    except KeyboardInterrupt:
+        return 0
+    print(f"{tag} done: {totals}", flush=True)
+    return 0
+
+
+def _run_worker_processes(args: argparse.Namespace, maximum: int | None) -> int:
+    """Concurrency N: N processes, like N Lambda containers (no state shared, each its own cold start)."""
+    import subprocess
+
+    count = min(args.concurrency, maximum) if maximum else args.concurrency
+    command = [
+        sys.executable,
+        "-m",
+        "lead_ai_dev.cli",
+        "--template",
+        str(_template(args)),
+        "worker",
+        "--concurrency",
+        "1",
+    ]
+    command += ["--wait", str(args.wait)] + (["--function", args.function] if args.function else [])
+    command += ["--retry-after", str(args.retry_after)] if args.retry_after is not None else []
+    command += ["--until-empty"] if args.until_empty else []
+    command += ["--env-vars", args.env_vars] if args.env_vars else []
+    processes = [subprocess.Popen(command) for _ in range(count)]
+    try:
+        return max(p.wait() for p in processes)
+    except KeyboardInterrupt:
+        for p in processes:
+            p.terminate()
+        for p in processes:
+            p.wait(timeout=30)
+        return 0
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
@@ -129,11 +209,38 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("invoke", help="run a function of template.yaml in-process (no Docker)")
     run.add_argument("function", help="logical id, e.g. PredictFunction")
     run.add_argument("--event", "-e", required=True, help="event JSON file (events/…) or - for stdin")
+    run.add_argument(
+        "--env-vars", "-n", help='JSON of variables over the template\'s, as sam: {"Parameters": {..}}'
+    )
     run.set_defaults(run=_cmd_invoke)
 
-    stack = commands.add_parser("stack", help="run the local AWS stand-in (moto) with the template's tables")
+    stack = commands.add_parser(
+        "stack", help="run the local AWS stand-in (moto) with the template's bucket, tables and queues"
+    )
     stack.add_argument("--port", type=int, default=4566, help="default 4566")
     stack.set_defaults(run=_cmd_stack)
+
+    worker = commands.add_parser(
+        "worker", help="poll the local training queue and invoke its function, as Lambda's SQS trigger does"
+    )
+    worker.add_argument("--function", help="the SQS-triggered function (default: the template's only one)")
+    worker.add_argument(
+        "--concurrency",
+        type=int,
+        default=1,
+        help="worker processes (capped at MaximumConcurrency; default 1)",
+    )
+    worker.add_argument("--until-empty", action="store_true", help="stop once the queue holds no message")
+    worker.add_argument(
+        "--retry-after",
+        type=int,
+        default=None,
+        metavar="SECONDS",
+        help="make failed messages visible again after SECONDS (default: the queue's visibility timeout)",
+    )
+    worker.add_argument("--wait", type=int, default=1, help="long-poll seconds per receive (default 1)")
+    worker.add_argument("--env-vars", "-n", help="JSON of variables over the template's (as for invoke)")
+    worker.set_defaults(run=_cmd_worker)
 
     generate = commands.add_parser("generate", help="write synthetic hourly lead counts as CSV")
     generate.add_argument("--days", type=int, default=90)

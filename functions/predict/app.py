@@ -1,5 +1,5 @@
-"""PredictFunction: forecasts, the model list, the forecast page and the OpenAPI document. Read-only;
-imports no training library."""
+"""PredictFunction: forecasts, the model and series lists, the forecast page and the OpenAPI document.
+Read-only; imports no training library."""
 
 from __future__ import annotations
 
@@ -9,11 +9,13 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from lead_ai.api.pagination import encode_token, parse_limit, parse_next_token
 from lead_ai.api.requests import parse_horizon, parse_level, validate_series_id
-from lead_ai.api.responses import forecast_body, models_body
+from lead_ai.api.responses import forecast_body, models_body, series_list_body
 from lead_ai.api.router import create_app
 from lead_ai.monitoring import logger, metrics
 from lead_ai.service.ml_service import MLService, build_dependencies
+from lead_ai.service.series_list import list_series
 
 # Once per container, during init: clients, settings, and the model cache (onnxruntime loads here,
 # not in the first request).
@@ -55,6 +57,16 @@ def get_dashboard(series_id: str) -> Any:
     overview = series_overview(deps, validate_series_id(series_id))
     metrics.add_metric(name="DashboardServed", unit=MetricUnit.Count, value=1)
     return dashboard_response(overview)
+
+
+@app.get("/series")
+def get_series_list() -> dict[str, Any]:
+    event = app.current_event
+    limit = parse_limit(event.get_query_string_value("limit"))
+    after = parse_next_token(event.get_query_string_value("next_token"))
+    page = list_series(deps, limit, after)
+    metrics.add_metric(name="SeriesListed", unit=MetricUnit.Count, value=1)
+    return series_list_body(page, encode_token(page.next_after))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -81,6 +81,22 @@ LEVEL = Parameter(
     example=0.8,
 )
 
+LIMIT = Parameter(
+    "limit",
+    "query",
+    {"type": "integer", "minimum": 1, "maximum": 100, "default": 50},
+    "Items per page.",
+    required=False,
+    example=50,
+)
+NEXT_TOKEN = Parameter(
+    "next_token",
+    "query",
+    {"type": "string", "maxLength": 512},
+    "The `next_token` of the previous page (opaque); absent for the first page.",
+    required=False,
+)
+
 # --------------------------------------------------------------------------------------- routes
 # One entry per route. Keep them in the order of the README's route table.
 
@@ -143,6 +159,17 @@ OPERATIONS: tuple[Operation, ...] = (
         (SERIES_ID, VERSION),
         (200, MEDIA_JSON, "ModelVersion"),
         (400, 404, 409),
+    ),
+    Operation(
+        "GET",
+        "/series",
+        "getSeriesList",
+        "List the series",
+        "Every series, ordered by id, a page at a time: interval, span, current version, last training, "
+        "whether training is due and the last failed training.",
+        (LIMIT, NEXT_TOKEN),
+        (200, MEDIA_JSON, "SeriesList"),
+        (400,),
     ),
     Operation(
         "GET",
@@ -315,6 +342,32 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "value": {"type": "number"},
             "lower": {"type": "number"},
             "upper": {"type": "number"},
+        },
+    ),
+    "SeriesSummary": _object(
+        ["series_id", "interval", "span", "revision", "current_version", "last_training", "due"],
+        {
+            "series_id": {"type": "string"},
+            "interval": {"type": "string"},
+            "span": _object(
+                ["first", "last", "observations"],
+                {"first": _ISO, "last": _ISO, "observations": {"type": "integer"}},
+                nullable=True,
+            ),
+            "revision": {"type": "integer"},
+            "current_version": {"type": "string", "nullable": True},
+            "last_training": _object(
+                ["at", "revision"], {"at": _NULLABLE_ISO, "revision": {"type": "integer"}}, nullable=True
+            ),
+            "due": {"type": "boolean", "description": "Its history changed since its last training"},
+            "last_failure": {"type": "object", "nullable": True},
+        },
+    ),
+    "SeriesList": _object(
+        ["series", "next_token"],
+        {
+            "series": {"type": "array", "items": {"$ref": "#/components/schemas/SeriesSummary"}},
+            "next_token": {"type": "string", "nullable": True},
         },
     ),
     "Forecast": _object(

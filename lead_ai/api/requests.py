@@ -14,11 +14,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from lead_ai.domain.intervals import interval_name, parse_series_interval
-from lead_ai.domain.series import ObservationBatch
+from lead_ai.domain.series import SERIES_ID_PATTERN, ObservationBatch
 from lead_ai.domain.versions import VERSION_PATTERN
 from lead_ai.errors import PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError
 
-SERIES_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _EARLIEST = int(datetime(1990, 1, 1, tzinfo=UTC).timestamp())
 _FUTURE_TOLERANCE_SECONDS = 86_400
 _MAX_VALUE = 1e12

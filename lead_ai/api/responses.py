@@ -7,7 +7,9 @@ from typing import Any
 from lead_ai.domain.intervals import interval_name
 from lead_ai.domain.isotime import iso_utc, iso_utc_or_none
 from lead_ai.domain.models import ModelVersion
+from lead_ai.domain.series import SeriesSummary
 from lead_ai.service.ingest import IngestOutcome
+from lead_ai.service.series_list import SeriesPage
 from lead_ai.service.serving import Forecast, ModelList, forecast_rows
 from lead_ai.service.training import TrainingOutcome
 
@@ -81,3 +83,46 @@ def forecast_body(result: Forecast) -> dict[str, Any]:
     if result.fallback_from is not None:
         body["fallback_from_version"] = result.fallback_from
     return body
+
+
+def series_list_body(page: SeriesPage, next_token: str | None) -> dict[str, Any]:
+    return {
+        "series": [_series_summary(s, page.current_versions.get(s.series_id)) for s in page.series],
+        "next_token": next_token,
+    }
+
+
+def _series_summary(series: SeriesSummary, current_version: str | None) -> dict[str, Any]:
+    span = series.span
+    failure = series.last_failure
+    return {
+        "series_id": series.series_id,
+        "interval": interval_name(series.interval_seconds),
+        "span": (
+            {
+                "first": iso_utc(span.first_timestamp),
+                "last": iso_utc(span.last_timestamp),
+                "observations": span.observed_points,
+            }
+            if span is not None
+            else None
+        ),
+        "revision": series.revision,
+        "current_version": current_version,
+        "last_training": (
+            {"at": series.trained_at, "revision": series.trained_revision}
+            if series.trained_revision is not None
+            else None
+        ),
+        "due": series.due,
+        "last_failure": (
+            {
+                "at": failure.at,
+                "revision": failure.revision,
+                "attempt": failure.attempt,
+                "error": failure.error,
+            }
+            if failure is not None
+            else None
+        ),
+    }

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import NamedTuple
 
 import numpy as np
+
+# What a series id may be (the API's path rule, and the training queue's message rule).
+SERIES_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 class SeriesInfo(NamedTuple):
@@ -41,3 +45,25 @@ class ObservationBatch(NamedTuple):
 
     points: list[tuple[int, float]]
     interval_seconds: int
+
+
+class LastFailure(NamedTuple):
+    """The latest queued training of a series that failed: when, at which attempt, with which error code."""
+
+    at: str
+    revision: int
+    attempt: int
+    error: str  # the project error code (e.g. "service_unavailable"), never AWS error text
+
+
+class SeriesSummary(NamedTuple):
+    """A series as GET /series lists it: its catalogue entry, with its last training and whether it is due."""
+
+    series_id: str
+    interval_seconds: int
+    revision: int
+    span: Span | None
+    trained_revision: int | None
+    trained_at: str | None
+    due: bool
+    last_failure: LastFailure | None

@@ -14,6 +14,7 @@ from lead_ai.storage.registry import ModelTracker
 
 if TYPE_CHECKING:
     from lead_ai.service.model_cache import ModelCache
+    from lead_ai.storage.queue import TrainingQueue
 
 
 class Dependencies:
@@ -46,6 +47,17 @@ class Dependencies:
         from lead_ai.storage.clients import client
 
         return ArtifactStore(client("s3"), self.settings.bucket)
+
+    @cached_property
+    def training_queue(self) -> TrainingQueue:
+        # Only the planner sends to SQS (its layer has the whole SDK; the prediction layer's has no SQS).
+        from lead_ai.errors import ConfigurationError
+        from lead_ai.storage.clients import client
+        from lead_ai.storage.queue import TrainingQueue
+
+        if not self.settings.training_queue_url:
+            raise ConfigurationError("LEAD_AI_TRAINING_QUEUE_URL is required to queue trainings")
+        return TrainingQueue(client("sqs"), self.settings.training_queue_url)
 
     @cached_property
     def cache(self) -> ModelCache:

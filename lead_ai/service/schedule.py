@@ -1,57 +1,82 @@
-"""The daily schedule: retrain the series whose history changed, and sweep orphan model objects."""
+"""The daily schedule (the planner): queue one training per due series, and sweep orphan model objects.
+
+The planner trains nothing itself. It reads the due series from the sparse DueIndex (items read = series
+due, however many versions and pointers the registry holds) and sends one `{series_id, revision}`
+message per series to the training queue; Lambda fans the queue out to the training worker
+(service.queued_training) at the concurrency the template allows. A series stays due until a training
+records its revision, so a message that is lost, expires or ends in the dead-letter queue is sent again
+by the next day's plan.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import NamedTuple
 
+from lead_ai.domain.fleet import DueSeries, TrainingRequest
 from lead_ai.domain.models import ArtifactRef
-from lead_ai.errors import InsufficientHistoryError, LeadAIError
 from lead_ai.monitoring.logger import logger
 from lead_ai.service.dependencies import Dependencies
-from lead_ai.service.training import train_series
 from lead_ai.storage.artifacts import series_of_key
 
+# The sweep looks at objects between one hour old (a training may still be registering a younger one)
+# and a week old: anything older was looked at by an earlier daily run, so the sweep reads the registry
+# of recently trained series only, not of every series. A week leaves room for missed runs.
+SWEEP_MIN_AGE_SECONDS = 3600.0
+SWEEP_MAX_AGE_SECONDS = 7 * 86_400.0
 
-def retrain_changed_series(deps: Dependencies) -> dict[str, Any]:
-    """Retrain every series whose history changed since it was last trained."""
-    trained: list[dict[str, Any]] = []
-    skipped: list[dict[str, str]] = []
-    failed: list[dict[str, str]] = []
-    for series in deps.catalogue.series_needing_training():
-        try:
-            outcome = train_series(deps, series.series_id, deps.settings.min_training_points)
-        except InsufficientHistoryError as exc:
-            skipped.append({"series_id": series.series_id, "reason": exc.message})
-        except LeadAIError as exc:
-            # One series' failure must not starve the others; its revision stays untrained, so the
-            # next scheduled run tries it again.
-            logger.exception("scheduled training failed", extra={"series_id": series.series_id})
-            failed.append({"series_id": series.series_id, "reason": exc.message})
+
+class Plan(NamedTuple):
+    queued: list[TrainingRequest]
+    too_short: list[DueSeries]  # due, but with fewer observations than a model of their own needs
+    not_sent: list[tuple[str, str]]  # (series_id, reason): SQS refused them; they stay due for tomorrow
+
+    def summary(self) -> dict[str, object]:
+        return {
+            "queued": len(self.queued),
+            "too_short": [s.series_id for s in self.too_short],
+            "not_sent": [{"series_id": sid, "reason": why} for sid, why in self.not_sent],
+        }
+
+
+def plan_training(deps: Dependencies) -> Plan:
+    """Send one training message per due series that has enough history for a model of its own."""
+    min_points = deps.settings.min_training_points
+    queued: list[TrainingRequest] = []
+    too_short: list[DueSeries] = []
+    for series in deps.catalogue.due_series():
+        if series.observed_points < min_points:
+            too_short.append(series)  # TODO(#12, pooled model): these are the pool's to forecast
         else:
-            version = outcome.version
-            trained.append(
-                {"series_id": series.series_id, "version": version.version, "status": version.status}
-            )
+            queued.append(TrainingRequest(series.series_id, series.revision))
+    report = deps.training_queue.send(queued)
+    not_sent = {sid for sid, _ in report.failed}
+    plan = Plan([r for r in queued if r.series_id not in not_sent], too_short, report.failed)
     logger.info(
-        "scheduled retraining done",
-        extra={"trained": len(trained), "skipped": len(skipped), "failed": len(failed)},
+        "training planned",
+        extra={"queued": len(plan.queued), "too_short": len(too_short), "not_sent": len(report.failed)},
     )
-    return {"trained": trained, "skipped": skipped, "failed": failed}
+    return plan
 
 
-def sweep_orphan_artifacts(deps: Dependencies, *, min_age_seconds: float = 3600.0) -> int:
-    """Delete model objects no verified or rejected version references (the scheduled clean-up).
+def sweep_orphan_artifacts(
+    deps: Dependencies,
+    *,
+    min_age_seconds: float = SWEEP_MIN_AGE_SECONDS,
+    max_age_seconds: float = SWEEP_MAX_AGE_SECONDS,
+) -> int:
+    """Delete model objects no verified or rejected version references (the daily clean-up).
 
     Training deletes its upload when registration fails, but if S3 is down for that delete too, the
-    object stays; this catches it later. Objects younger than `min_age_seconds` are left alone: they
-    may belong to a training still registering.
+    object stays; this catches it later. Only objects between `min_age_seconds` (younger ones may belong
+    to a training still registering) and `max_age_seconds` old are looked at.
     """
     referenced: dict[str, set[tuple[str, str | None]]] = {}
     deleted = 0
     now = datetime.now(UTC)
     for key, version_id, modified in deps.artifacts.stored_models():
-        if (now - modified).total_seconds() < min_age_seconds:
+        age = (now - modified).total_seconds()
+        if not min_age_seconds <= age <= max_age_seconds:
             continue
         series_id = series_of_key(key) or ""
         if series_id not in referenced:

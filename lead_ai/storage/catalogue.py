@@ -1,21 +1,43 @@
 """The series catalogue: one `SERIES` item per series in the registry table (storage.registry_table).
 
 It holds the series' interval (fixed at its first ingest), a revision counter that every ingest bumps,
-the span of its observations and the revision its last training used: the schedule trains the series
-whose revision moved.
+the span of its observations and the revision its last training used. Every ingest also marks the series
+due (the sparse `DueIndex`); the training that records the current revision unmarks it, so the daily
+planner reads the due series only, however many series, versions and pointers the table holds.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from functools import partial
 from typing import Any
 
+from lead_ai.domain.fleet import DueSeries
 from lead_ai.domain.isotime import utc_now_iso
-from lead_ai.domain.series import SeriesInfo
+from lead_ai.domain.series import SeriesInfo, SeriesSummary
 from lead_ai.errors import IntervalMismatchError
-from lead_ai.storage.dynamo import guarded, is_conditional_failure, n, s, storage_error
-from lead_ai.storage.registry_table import SERIES, key, series_from_item
+from lead_ai.storage.dynamo import (
+    get_n,
+    get_s,
+    guarded,
+    is_conditional_failure,
+    n,
+    paginate_query,
+    s,
+    storage_error,
+)
+from lead_ai.storage.registry_table import (
+    DUE,
+    DUE_INDEX,
+    KIND,
+    SERIES,
+    SERIES_INDEX,
+    key,
+    series_from_item,
+    summary_from_item,
+)
+
+# Removed when a training succeeds: the last queued failure no longer describes the series.
+_FAILURE_ATTRIBUTES = "failed_at, failed_revision, failed_attempt, failed_error"
 
 
 class SeriesCatalogue:
@@ -55,20 +77,24 @@ class SeriesCatalogue:
         return series_from_item(response["Attributes"])
 
     def record_ingest(self, series_id: str, first_ts: int, last_ts: int, count: int) -> int:
-        """Bump the series revision (so the schedule knows its history changed) and store its span."""
+        """Bump the series revision, store its span and mark it due (in the same write: never one without
+        the other), and list it in the SeriesIndex."""
         response = guarded(
             "updating the series",
             lambda: self._client.update_item(
                 TableName=self._table,
                 Key=key(series_id, SERIES),
-                UpdateExpression="SET first_ts = :f, last_ts = :l, observation_count = :c, updated_at = :u "
-                "ADD revision :one",
+                UpdateExpression="SET first_ts = :f, last_ts = :l, observation_count = :c, updated_at = :u, "
+                "#due = :due, #kind = :kind ADD revision :one",
+                ExpressionAttributeNames={"#due": "due", "#kind": "kind"},
                 ExpressionAttributeValues={
                     ":f": n(first_ts),
                     ":l": n(last_ts),
                     ":c": n(count),
                     ":u": s(utc_now_iso()),
                     ":one": n(1),
+                    ":due": s(DUE),
+                    ":kind": s(KIND),
                 },
                 ReturnValues="UPDATED_NEW",
             ),
@@ -76,33 +102,96 @@ class SeriesCatalogue:
         return int(response["Attributes"]["revision"]["N"])
 
     def record_training_attempt(self, series_id: str, revision: int) -> None:
-        """Remember the history revision a training used, so the schedule skips unchanged series."""
+        """Remember the history revision a training used, so the planner skips unchanged series.
+
+        The series stops being due only if no ingest came in since the training read its history: the
+        condition `revision = :r` and the removal of `due` are one write, so an ingest racing the training
+        is never lost (it bumped the revision, the condition fails, the series stays due).
+        """
+        values = {":r": n(revision), ":now": s(utc_now_iso())}
+        newer_unknown = "(attribute_not_exists(trained_revision) OR trained_revision < :r)"
         try:
             self._client.update_item(
                 TableName=self._table,
                 Key=key(series_id, SERIES),
-                UpdateExpression="SET trained_revision = :r",
-                ConditionExpression="attribute_not_exists(trained_revision) OR trained_revision < :r",
-                ExpressionAttributeValues={":r": n(revision)},
+                UpdateExpression=f"SET trained_revision = :r, trained_at = :now REMOVE #due, {_FAILURE_ATTRIBUTES}",
+                ConditionExpression=f"revision = :r AND {newer_unknown}",
+                ExpressionAttributeNames={"#due": "due"},
+                ExpressionAttributeValues=values,
+            )
+            return
+        except Exception as exc:
+            if not is_conditional_failure(exc):
+                raise storage_error("updating the series", exc) from exc
+        try:  # newer history arrived meanwhile: record the training, the series stays due
+            self._client.update_item(
+                TableName=self._table,
+                Key=key(series_id, SERIES),
+                UpdateExpression=f"SET trained_revision = :r, trained_at = :now REMOVE {_FAILURE_ATTRIBUTES}",
+                ConditionExpression=newer_unknown,
+                ExpressionAttributeValues=values,
             )
         except Exception as exc:
             if not is_conditional_failure(exc):  # a newer revision was recorded already: fine
                 raise storage_error("updating the series", exc) from exc
 
-    def series_needing_training(self) -> Iterator[SeriesInfo]:
-        """Series whose history changed since they were last trained (for the daily schedule)."""
+    def record_training_failure(self, series_id: str, revision: int, attempt: int, error: str) -> None:
+        """Note a failed queued training (GET /series shows it); the series stays due. Never creates a series."""
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=key(series_id, SERIES),
+                UpdateExpression="SET failed_at = :now, failed_revision = :r, failed_attempt = :a, failed_error = :e",
+                ConditionExpression="attribute_exists(revision)",
+                ExpressionAttributeValues={
+                    ":now": s(utc_now_iso()),
+                    ":r": n(revision),
+                    ":a": n(attempt),
+                    ":e": s(error[:64]),
+                },
+            )
+        except Exception as exc:
+            if not is_conditional_failure(exc):  # no such series: nothing to note
+                raise storage_error("updating the series", exc) from exc
+
+    def due_series(self) -> Iterator[DueSeries]:
+        """The series whose history changed since their last training: a Query of the sparse DueIndex,
+        which holds the due series and nothing else (items read = series due, whatever the table holds)."""
+        items = paginate_query(
+            self._client,
+            TableName=self._table,
+            IndexName=DUE_INDEX,
+            KeyConditionExpression="#due = :due",
+            ExpressionAttributeNames={"#due": "due"},
+            ExpressionAttributeValues={":due": s(DUE)},
+        )
+        for item in guarded("listing due series", lambda: list(items)):
+            yield DueSeries(
+                series_id=get_s(item, "series_id") or "",
+                interval_seconds=int(get_n(item, "interval_seconds", 0) or 0),
+                revision=int(get_n(item, "revision", 0) or 0),
+                observed_points=int(get_n(item, "observation_count", 0) or 0),
+            )
+
+    def list_series(self, limit: int, after: str | None = None) -> tuple[list[SeriesSummary], str | None]:
+        """One page of series in id order, from the SeriesIndex: (page, the id to continue after, or None).
+
+        Reads `limit + 1` index items: the extra one only says whether another page exists, so the last
+        page never hands out a token that leads to an empty page.
+        """
         kwargs: dict[str, Any] = {
             "TableName": self._table,
-            "FilterExpression": "#r = :series",
-            "ExpressionAttributeNames": {"#r": "record"},
-            "ExpressionAttributeValues": {":series": s(SERIES)},
+            "IndexName": SERIES_INDEX,
+            "KeyConditionExpression": "#kind = :kind",
+            "ExpressionAttributeNames": {"#kind": "kind"},
+            "ExpressionAttributeValues": {":kind": s(KIND)},
+            "Limit": limit + 1,
         }
-        while True:
-            page = guarded("listing series", partial(self._client.scan, **kwargs))
-            for item in page.get("Items", []):
-                info = series_from_item(item)
-                if info.revision > 0 and (info.trained_revision or 0) < info.revision:
-                    yield info
-            if not page.get("LastEvaluatedKey"):
-                return
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        if after is not None:
+            kwargs["ExclusiveStartKey"] = {**key(after, SERIES), "kind": s(KIND)}
+        page = guarded("listing series", lambda: self._client.query(**kwargs))
+        items = page.get("Items", [])
+        summaries = [summary_from_item(item) for item in items[:limit]]
+        # More follow if the extra item came back, or if DynamoDB stopped early at its 1 MB page size.
+        more = len(items) > limit or bool(page.get("LastEvaluatedKey"))
+        return summaries, summaries[-1].series_id if more and summaries else None

@@ -12,7 +12,9 @@ that the new version's artifact was verified. Every change is published to the a
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 from lead_ai.domain.isotime import utc_now_iso
@@ -26,7 +28,7 @@ from lead_ai.domain.models import (
     headline,
 )
 from lead_ai.domain.versions import format_version, next_version, parse_version
-from lead_ai.errors import ModelNotFoundError, VersionConflictError
+from lead_ai.errors import ModelNotFoundError, StorageError, VersionConflictError
 from lead_ai.monitoring.logger import logger
 from lead_ai.monitoring.metrics import AnalyticsService
 from lead_ai.storage.dynamo import (
@@ -50,6 +52,7 @@ from lead_ai.storage.registry_table import (
 )
 
 _MAX_ALLOCATION_ATTEMPTS = 25
+_MAX_BATCH_ROUNDS = 5
 
 
 class ModelTracker:
@@ -192,6 +195,33 @@ class ModelTracker:
         slots, interval = get_n(item, "window_slots"), get_n(item, "interval_seconds")
         window = WindowShape(int(slots), int(interval)) if slots and interval else None
         return CurrentModel(series_id, get_s(item, "version") or "", artifact_from_item(item), window)
+
+    def current_versions(self, series_ids: list[str]) -> dict[str, str]:
+        """The current version of each series that has one (GET /series): one BatchGetItem per 100 ids,
+        eventually consistent (a listing, not a promotion decision)."""
+        found: dict[str, str] = {}
+        for start in range(0, len(series_ids), 100):
+            request: dict[str, Any] = {
+                self._table: {
+                    "Keys": [key(series_id, CURRENT) for series_id in series_ids[start : start + 100]],
+                    "ProjectionExpression": "series_id, version",
+                }
+            }
+            for attempt in range(_MAX_BATCH_ROUNDS):
+                if attempt:
+                    time.sleep(0.05 * 2**attempt)  # keys come back unprocessed when throttled: back off
+                response = guarded(
+                    "reading the current models",
+                    partial(self._client.batch_get_item, RequestItems=request),
+                )
+                for item in response.get("Responses", {}).get(self._table, []):
+                    found[get_s(item, "series_id") or ""] = get_s(item, "version") or ""
+                request = response.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+            else:
+                raise StorageError("reading the current models failed: keys left unprocessed")
+        return found
 
     def promote(
         self,

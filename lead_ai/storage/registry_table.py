@@ -4,6 +4,13 @@
 - `VERSION#000001.000002.000000` one record per model version, sortable by version (storage.registry)
 - `CURRENT`                      the pointer to the version prediction serves (storage.registry)
 
+Two sparse global secondary indexes hold SERIES items only (template.yaml declares the same names):
+- `DueIndex`    (`due`, `series_id`): `due` exists only while the series' revision is ahead of its trained
+                revision (set at ingest, removed when a training records that revision), so the daily
+                planner reads the due series and nothing else;
+- `SeriesIndex` (`kind`, `series_id`): `kind` = "SERIES" on every SERIES item, so GET /series pages
+                through the series without reading a VERSION# or CURRENT item.
+
 This module turns items into domain records and back; the adapters hold the operations.
 """
 
@@ -14,13 +21,18 @@ from collections.abc import Mapping
 from typing import Any
 
 from lead_ai.domain.models import ArtifactRef, ModelVersion
-from lead_ai.domain.series import SeriesInfo
+from lead_ai.domain.series import LastFailure, SeriesInfo, SeriesSummary, Span
 from lead_ai.domain.versions import Version
 from lead_ai.storage.dynamo import get_n, get_s, s
 
 SERIES = "SERIES"
 CURRENT = "CURRENT"
 VERSION_PREFIX = "VERSION#"
+
+DUE_INDEX = "DueIndex"
+SERIES_INDEX = "SeriesIndex"
+DUE = "DUE"  # the value of `due` (its presence is what counts)
+KIND = "SERIES"  # the value of `kind`
 
 
 def key(series_id: str, record: str) -> dict[str, dict[str, str]]:
@@ -43,6 +55,33 @@ def series_from_item(item: Mapping[str, Any]) -> SeriesInfo:
         interval_seconds=int(get_n(item, "interval_seconds", 0) or 0),
         revision=int(get_n(item, "revision", 0) or 0),
         trained_revision=int(trained) if trained is not None else None,
+    )
+
+
+def summary_from_item(item: Mapping[str, Any]) -> SeriesSummary:
+    first, last, count = (get_n(item, k) for k in ("first_ts", "last_ts", "observation_count"))
+    trained = get_n(item, "trained_revision")
+    return SeriesSummary(
+        series_id=get_s(item, "series_id") or "",
+        interval_seconds=int(get_n(item, "interval_seconds", 0) or 0),
+        revision=int(get_n(item, "revision", 0) or 0),
+        span=Span(int(first), int(last), int(count or 0)) if first is not None and last is not None else None,
+        trained_revision=int(trained) if trained is not None else None,
+        trained_at=get_s(item, "trained_at"),
+        due="due" in item,
+        last_failure=_failure_from_item(item),
+    )
+
+
+def _failure_from_item(item: Mapping[str, Any]) -> LastFailure | None:
+    at = get_s(item, "failed_at")
+    if at is None:
+        return None
+    return LastFailure(
+        at=at,
+        revision=int(get_n(item, "failed_revision", 0) or 0),
+        attempt=int(get_n(item, "failed_attempt", 0) or 0),
+        error=get_s(item, "failed_error") or "internal_error",
     )
 
 

@@ -1,6 +1,8 @@
 """`lead-ai demo`: the whole bundle end to end on this machine, through the real handlers and events.
 
-Ingest generated lead history -> train (ONNX into S3, version into DynamoDB) -> forecast the next day.
+Ingest generated lead history (and a brand-new team's two weeks) -> the daily schedule: the planner
+queues the due series, the local poller hands the queue to the training worker (ONNX into S3, version
+into DynamoDB) -> GET /series -> forecast the next day.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 from lead_ai_dev.local.events import api_event, load_event, response_json
 from lead_ai_dev.local.invoke import invoke
 from lead_ai_dev.local.stack import running_stack
+from lead_ai_dev.local.worker import LocalPoller, queue_trigger
 from lead_ai_dev.synthetic import recent_lead_counts
 
 
@@ -25,12 +28,35 @@ def _iso(ts: int) -> str:
 _QUIET = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}
 
 
+def _quiet(verbose: bool) -> dict[str, str] | None:
+    return None if verbose else _QUIET
+
+
 def _call(template: Any, function: str, event: dict[str, Any], verbose: bool) -> Any:
-    response = invoke(template, function, event, None if verbose else _QUIET)
+    response = invoke(template, function, event, _quiet(verbose))
     body = response_json(response)
     if response["statusCode"] >= 400:
         raise SystemExit(f"{function} answered {response['statusCode']}: {json.dumps(body)}")
     return body
+
+
+def _ingest(
+    template: Any, events_dir: Path, series_id: str, days: int, seed: int, end: Any, verbose: bool
+) -> Any:
+    stamps, counts = recent_lead_counts(days, seed=seed, now=end)
+    body = json.dumps(
+        {
+            "observations": [
+                {"timestamp": _iso(t), "value": float(v)} for t, v in zip(stamps, counts, strict=True)
+            ]
+        }
+    )
+    return _call(
+        template,
+        "IngestFunction",
+        api_event(load_event(events_dir, "ingest-observations.json"), series_id=series_id, body=body),
+        verbose,
+    )
 
 
 def run_demo(
@@ -49,38 +75,41 @@ def run_demo(
         template = stack.template
         print(f"local AWS stand-in (moto) on {stack.endpoint}")
 
-        stamps, counts = recent_lead_counts(days, seed=seed, now=end)
-        body = json.dumps(
-            {
-                "observations": [
-                    {"timestamp": _iso(t), "value": float(v)} for t, v in zip(stamps, counts, strict=True)
-                ]
-            }
-        )
         started = time.perf_counter()
-        ingested = _call(
-            template,
-            "IngestFunction",
-            api_event(load_event(events_dir, "ingest-observations.json"), series_id=series_id, body=body),
-            verbose,
-        )
+        ingested = _ingest(template, events_dir, series_id, days, seed, end, verbose)
         print(
             f"ingested {ingested['accepted']} hourly observations "
             f"({ingested['span']['first']} .. {ingested['span']['last']}) in {time.perf_counter() - started:.1f} s"
         )
+        newcomer = _ingest(template, events_dir, f"{series_id}-new-team", 14, seed + 1, end, verbose)
+        print(f"ingested {newcomer['accepted']} observations of a brand-new team ({newcomer['series_id']})")
 
+        # The daily schedule: EventBridge -> planner -> training queue -> (local poller) -> training worker.
+        planned = invoke(
+            template, "PlannerFunction", load_event(events_dir, "schedule.json"), _quiet(verbose)
+        )
+        print(
+            f"\nschedule -> planner: {planned['queued']} training(s) queued; too short for a model of their own: "
+            f"{', '.join(planned['too_short']) or 'none'}"
+        )
         started = time.perf_counter()
-        version = _call(
+        poller = LocalPoller(template, queue_trigger(template), overrides=_quiet(verbose), wait_seconds=0)
+        totals = poller.run(
+            until_empty=True,
+            on_batch=lambda batch: print(f"queue -> worker ({poller.trigger.function}): {batch}"),
+        )
+        models = _call(
             template,
-            "TrainFunction",
-            api_event(load_event(events_dir, "train.json"), series_id=series_id),
+            "PredictFunction",
+            api_event(load_event(events_dir, "models.json"), series_id=series_id),
             verbose,
         )
-        metrics = version["metrics"]
+        version = models["versions"][0]
         print(
             f"trained model version {version['version']} ({version['status']}, current={version['current']}) "
-            f"in {time.perf_counter() - started:.1f} s"
+            f"in {time.perf_counter() - started:.1f} s ({totals.succeeded} message(s) done, {totals.failed} failed)"
         )
+        metrics = version["metrics"]
         print(
             f"  backtest MASE {metrics.get('mase', float('nan')):.3f} vs seasonal naive "
             f"{metrics.get('baseline_mase', float('nan')):.3f}; 80% interval coverage "
@@ -90,6 +119,15 @@ def run_demo(
         print(
             f"  artifact {artifact['s3_key']} ({artifact['size_bytes']} bytes, sha256 {artifact['sha256'][:16]}…)"
         )
+
+        listed = _call(template, "PredictFunction", load_event(events_dir, "series.json"), verbose)
+        print(f"\nGET /series:\n{'series':<26}{'interval':>9}{'points':>8}{'current':>9}{'due':>6}")
+        for row in listed["series"]:
+            points = (row["span"] or {}).get("observations", 0)
+            print(
+                f"{row['series_id']:<26}{row['interval']:>9}{points:>8}"
+                f"{row['current_version'] or '-':>9}{'yes' if row['due'] else 'no':>6}"
+            )
 
         forecast = _call(
             template,

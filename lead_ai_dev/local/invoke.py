@@ -8,6 +8,7 @@ A module stays imported between invocations, like a warm Lambda container.
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 import time
 import uuid
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
-from lead_ai_dev.local.stack import patched_environ, physical_name
+from lead_ai_dev.local.stack import patched_environ, physical_name, queue_url
 from lead_ai_dev.local.template import FunctionDefinition, Template
 
 
@@ -62,6 +63,9 @@ def _resolve_value(template: Template, name: str, value: Any) -> str:
     if isinstance(value, dict) and set(value) == {"Ref"}:
         ref = value["Ref"]
         resource = template.resources.get(ref)
+        if resource is not None and resource.get("Type") == "AWS::SQS::Queue":
+            # A queue's Ref is its URL, on the stack this process points at.
+            return queue_url(os.environ.get("AWS_ENDPOINT_URL", "http://127.0.0.1:4566"), ref)
         if resource is not None:
             return physical_name(ref, resource.get("Type", ""))
         default = template.parameter_default(ref)

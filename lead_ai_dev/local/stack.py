@@ -1,7 +1,9 @@
-"""The embedded local AWS stand-in: a moto server on 127.0.0.1 with the template's bucket and tables."""
+"""The embedded local AWS stand-in: a moto server on 127.0.0.1 with the template's bucket, tables (and their
+global secondary indexes) and queues (with their redrive policy to the dead-letter queue)."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 from collections.abc import Iterator, MutableMapping
@@ -12,6 +14,7 @@ from typing import Any
 from lead_ai_dev.local.template import Template
 
 LOCAL_PREFIX = "lead-ai-local-"
+LOCAL_ACCOUNT = "123456789012"  # moto's default account: its queue URLs and ARNs carry it
 _FAKE_CREDENTIALS = {
     # moto accepts any credentials; these keep boto3 from looking for real ones.
     "AWS_ACCESS_KEY_ID": "testing",
@@ -25,6 +28,11 @@ def physical_name(logical_id: str, resource_type: str) -> str:
     """Deterministic local names, so every process talking to one stack agrees on them."""
     name = f"{LOCAL_PREFIX}{logical_id}"
     return name.lower() if resource_type == "AWS::S3::Bucket" else name
+
+
+def queue_url(endpoint: str, logical_id: str) -> str:
+    """What `!Ref <queue>` is locally: the queue URL moto hands out for the queue's physical name."""
+    return f"{endpoint}/{LOCAL_ACCOUNT}/{physical_name(logical_id, 'AWS::SQS::Queue')}"
 
 
 def free_port() -> int:
@@ -56,6 +64,7 @@ class LocalStack:
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self._server: Any = None
         self.names: dict[str, str] = {}  # logical id -> physical name, once resources exist
+        self.queue_urls: dict[str, str] = {}  # logical id -> URL, for the template's queues
 
     def start(self) -> LocalStack:
         import logging
@@ -86,7 +95,7 @@ class LocalStack:
         )
 
     def create_resources(self) -> dict[str, str]:
-        """Create the template's buckets and tables; returns logical id -> physical name."""
+        """Create the template's buckets, tables and queues; returns logical id -> physical name."""
         import boto3
 
         kwargs: dict[str, Any] = {
@@ -97,6 +106,7 @@ class LocalStack:
         }
         s3 = boto3.client("s3", **kwargs)
         dynamodb = boto3.client("dynamodb", **kwargs)
+        sqs = boto3.client("sqs", **kwargs)
         names: dict[str, str] = {}
         for logical_id, resource in self.template.resources_of_type("AWS::S3::Bucket").items():
             names[logical_id] = _create_bucket(s3, physical_name(logical_id, "AWS::S3::Bucket"), resource)
@@ -104,6 +114,10 @@ class LocalStack:
             names[logical_id] = _create_table(
                 dynamodb, physical_name(logical_id, "AWS::DynamoDB::Table"), resource
             )
+        self.queue_urls = _create_queues(sqs, self.template)
+        names.update(
+            {logical_id: physical_name(logical_id, "AWS::SQS::Queue") for logical_id in self.queue_urls}
+        )
         self.names = names
         return names
 
@@ -121,11 +135,16 @@ def _create_table(dynamodb: Any, name: str, resource: dict[str, Any]) -> str:
     props = resource.get("Properties", {})
     if name in dynamodb.list_tables().get("TableNames", []):
         return name
+    indexes = [
+        {"IndexName": i["IndexName"], "KeySchema": i["KeySchema"], "Projection": i["Projection"]}
+        for i in props.get("GlobalSecondaryIndexes", [])
+    ]
     dynamodb.create_table(
         TableName=name,
         KeySchema=props["KeySchema"],
         AttributeDefinitions=props["AttributeDefinitions"],
         BillingMode="PAY_PER_REQUEST",
+        **({"GlobalSecondaryIndexes": indexes} if indexes else {}),
     )
     ttl = props.get("TimeToLiveSpecification")
     if ttl and ttl.get("Enabled"):
@@ -133,6 +152,64 @@ def _create_table(dynamodb: Any, name: str, resource: dict[str, Any]) -> str:
             TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl["AttributeName"]}
         )
     return name
+
+
+# CloudFormation queue properties that are SQS queue attributes of the same name.
+_QUEUE_ATTRIBUTES = (
+    "DelaySeconds",
+    "MaximumMessageSize",
+    "MessageRetentionPeriod",
+    "ReceiveMessageWaitTimeSeconds",
+    "SqsManagedSseEnabled",
+    "VisibilityTimeout",
+)
+
+
+def _create_queues(sqs: Any, template: Template) -> dict[str, str]:
+    """Every queue of the template with its attributes, then the redrive policies (which name other
+    queues' ARNs, so they are set once every queue exists). Returns logical id -> URL."""
+    queues = template.resources_of_type("AWS::SQS::Queue")
+    urls: dict[str, str] = {}
+    arns: dict[str, str] = {}
+    for logical_id, resource in queues.items():
+        props = resource.get("Properties", {})
+        attributes = {
+            name: _attribute_text(_resolve(template, props[name], arns))
+            for name in _QUEUE_ATTRIBUTES
+            if name in props
+        }
+        name = physical_name(logical_id, "AWS::SQS::Queue")
+        urls[logical_id] = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+        arns[logical_id] = sqs.get_queue_attributes(QueueUrl=urls[logical_id], AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+    for logical_id, resource in queues.items():
+        redrive = resource.get("Properties", {}).get("RedrivePolicy")
+        if redrive:
+            policy = {key: _resolve(template, value, arns) for key, value in redrive.items()}
+            sqs.set_queue_attributes(
+                QueueUrl=urls[logical_id], Attributes={"RedrivePolicy": json.dumps(policy)}
+            )
+    return urls
+
+
+def _resolve(template: Template, value: Any, arns: dict[str, str]) -> Any:
+    """A property value with `!Ref <parameter>` (its default) and `!GetAtt <queue>.Arn` resolved."""
+    if isinstance(value, dict) and set(value) == {"Ref"}:
+        default = template.parameter_default(value["Ref"])
+        if default is None:
+            raise ValueError(f"cannot resolve {value!r} locally")
+        return default
+    if isinstance(value, dict) and set(value) == {"Fn::GetAtt"}:
+        logical_id, attribute = value["Fn::GetAtt"]
+        if attribute != "Arn" or logical_id not in arns:
+            raise ValueError(f"cannot resolve {value!r} locally")
+        return arns[logical_id]
+    return value
+
+
+def _attribute_text(value: Any) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 @contextmanager

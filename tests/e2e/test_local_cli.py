@@ -71,3 +71,44 @@ def test_invoke_without_a_stack_starts_an_embedded_one(tmp_path: Path) -> None:
     # command fails as `curl --fail` would
     assert response["statusCode"] == 404
     assert json.loads(str(response["body"]))["error"] in {"model_not_found", "series_not_found"}
+
+
+def test_worker_drains_the_local_queue_and_redrive_moves_a_poison_message_to_the_dlq(
+    stack_process: dict[str, str],
+) -> None:
+    import boto3
+
+    # Given `lead-ai stack` running, a series too short to train, and the daily schedule invoked
+    env = stack_process
+    assert (
+        _run(["invoke", "IngestFunction", "-e", "events/ingest-observations.json"], env)["statusCode"] == 200
+    )
+    planned = _run(["invoke", "PlannerFunction", "-e", "events/schedule.json"], env)
+    assert planned["queued"] == 0 and planned["too_short"] == ["demo-leads"]
+    # and a poison message in the training queue
+    sqs = boto3.client(
+        "sqs",
+        endpoint_url=env["AWS_ENDPOINT_URL"],
+        region_name=env["AWS_DEFAULT_REGION"],
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+    )
+    queue = sqs.get_queue_url(QueueName="lead-ai-local-TrainingQueue")["QueueUrl"]
+    dlq = sqs.get_queue_url(QueueName="lead-ai-local-TrainingDeadLetterQueue")["QueueUrl"]
+    sqs.send_message(QueueUrl=queue, MessageBody="not a training message")
+    # When `lead-ai worker --until-empty` runs (failed messages back after 1 s instead of 30 min)
+    result = subprocess.run(
+        [*LEAD_AI, "worker", "--until-empty", "--retry-after", "1", "--wait", "0"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    # Then it polled with the template's batch size, failed the message on each of its 3 deliveries,
+    # and stopped once SQS's redrive had moved it to the dead-letter queue
+    assert result.returncode == 0, result.stderr
+    assert "batch size 3, ReportBatchItemFailures on" in result.stdout
+    assert result.stdout.count("batch of 1: 0 done, 1 failed") == 3, result.stdout
+    moved = sqs.receive_message(QueueUrl=dlq, MessageSystemAttributeNames=["All"]).get("Messages", [])
+    assert [m["Body"] for m in moved] == ["not a training message"]

@@ -52,3 +52,17 @@ def test_the_sweep_leaves_young_objects_alone(
     # Then it is kept
     assert deleted == 0
     assert len(plain_client("s3").list_object_versions(Bucket=bucket)["Versions"]) == 1
+
+
+def test_the_sweep_looks_only_at_objects_inside_its_age_window(
+    fast_api: Api, small_history: Any, canned_training: CannedTraining
+) -> None:
+    # Given an object no record references
+    bucket = fast_api.stack.names["ArtifactBucket"]
+    plain_client("s3").put_object(Bucket=bucket, Key=f"models/{SERIES}/9.0.0/model.onnx", Body=b"orphan")
+    deps = build_dependencies(settings_for(fast_api))
+    # When the sweep's window ends before the object's age (older objects were seen by earlier daily runs)
+    deleted = sweep_orphan_artifacts(deps, min_age_seconds=0, max_age_seconds=0)
+    # Then it is not looked at; with the window around its age, it is deleted
+    assert deleted == 0
+    assert sweep_orphan_artifacts(deps, min_age_seconds=0, max_age_seconds=3600) == 1

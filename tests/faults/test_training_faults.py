@@ -8,13 +8,12 @@ Retry-After. The training itself is the real model computed once (canned_trainin
 from __future__ import annotations
 
 import json
-import threading
 from typing import Any
 
 import pytest
 
 from lead_ai.service.ml_service import build_dependencies
-from tests.conftest import ROOT, Api, settings_for
+from tests.conftest import Api, settings_for
 from tests.faults.conftest import SERIES, CannedTraining, call
 from tests.faults.support import FaultInjector, assert_consistent, body_contains, consistent_current_version
 
@@ -91,9 +90,9 @@ def test_a_failed_promotion_leaves_the_series_due_for_the_next_scheduled_trainin
     status, _, _ = call(fast_api, "TrainFunction", "train.json", series_id=SERIES)
     faults.clear()
     assert status == 503
-    # Then the schedule still sees the series as untrained, so the next run retries it
+    # Then the series is still due, so the next plan queues it again
     deps = build_dependencies(settings_for(fast_api))
-    assert [s.series_id for s in deps.catalogue.series_needing_training()] == [SERIES]
+    assert [s.series_id for s in deps.catalogue.due_series()] == [SERIES]
 
 
 def test_a_transient_fault_is_retried_by_the_sdk_and_training_succeeds(
@@ -111,59 +110,3 @@ def test_a_transient_fault_is_retried_by_the_sdk_and_training_succeeds(
     state = assert_consistent(fast_api.stack.names, SERIES)
     assert state.current is not None and state.current["version"] == payload["version"]
     assert len(state.objects) == 1
-
-
-def _schedule() -> dict[str, Any]:
-    return dict(json.loads((ROOT / "events" / "schedule.json").read_text()))
-
-
-def test_a_scheduled_event_that_failed_is_retried_and_trains_once(
-    fast_api: Api, small_history: Any, canned_training: CannedTraining, faults: FaultInjector
-) -> None:
-    # Given a changed series, and a first delivery of the daily event during a registry outage
-    fast_api.ingest(SERIES, *small_history)
-    faults.inject("dynamodb", "Scan", "5xx")
-    with pytest.raises(Exception, match="listing series"):
-        fast_api.invoke("TrainFunction", _schedule())
-    faults.clear()
-    assert canned_training.calls == 0
-    # When EventBridge retries the same event (same id), twice
-    first = fast_api.invoke("TrainFunction", _schedule())
-    again = fast_api.invoke("TrainFunction", _schedule())
-    # Then the series was trained exactly once and the second retry got the stored answer
-    assert [t["series_id"] for t in first["trained"]] == [SERIES]
-    assert again == first
-    assert canned_training.calls == 1
-    assert len(assert_consistent(fast_api.stack.names, SERIES).versions) == 1
-
-
-def test_duplicate_scheduled_deliveries_at_the_same_moment_train_once(
-    fast_api: Api, small_history: Any, canned_training: CannedTraining
-) -> None:
-    # Given a changed series and a warm training container
-    fast_api.ingest(SERIES, *small_history)
-    assert call(fast_api, "TrainFunction", "promote.json", series_id=SERIES, version="9.9.9")[0] == 404
-    # When EventBridge delivers the same event twice at once
-    barrier = threading.Barrier(2)
-    outcomes: list[Any] = []
-
-    def deliver() -> None:
-        barrier.wait()
-        try:
-            outcomes.append(fast_api.invoke("TrainFunction", _schedule()))
-        except Exception as exc:
-            outcomes.append(exc)
-
-    threads = [threading.Thread(target=deliver) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    # Then one delivery trained; the other was refused as in progress (Lambda retries it later) or
-    # got the same stored answer
-    assert canned_training.calls == 1, outcomes
-    assert len(assert_consistent(fast_api.stack.names, SERIES).versions) == 1
-    answers = [o for o in outcomes if isinstance(o, dict)]
-    refused = [o for o in outcomes if isinstance(o, Exception)]
-    assert answers and all(a == answers[0] for a in answers)
-    assert all(type(e).__name__ == "IdempotencyAlreadyInProgressError" for e in refused), refused

@@ -46,8 +46,12 @@ FUNCTIONS = {
             ("/series/{series_id}/models", "get"),
             ("/series/{series_id}/dashboard", "get"),
             ("/openapi.json", "get"),
+            ("/series", "get"),
         },
     ),
+    # The planner and the worker carry the training layer: the runtime's whole SDK (SQS) is theirs.
+    "PlannerFunction": ("functions/planner/", 512, ["LeadAiLayer", "TrainDepsLayer"], set()),
+    "TrainWorkerFunction": ("functions/train_worker/", 3008, ["LeadAiLayer", "TrainDepsLayer"], set()),
 }
 
 SHARED_ENV = {
@@ -66,6 +70,7 @@ SHARED_ENV = {
     "LEAD_AI_MAX_BODY_BYTES": "1048576",
     "LEAD_AI_MAX_OBSERVATIONS_PER_REQUEST": "10000",
     "LEAD_AI_HOLIDAYS": "none",
+    "LEAD_AI_TRAINING_QUEUE_URL": {"Ref": "TrainingQueue"},
 }
 
 # Read-only verbs a prediction role may hold.
@@ -91,7 +96,24 @@ def _function_env(template: dict[str, Any], logical_id: str) -> dict[str, Any]:
     return env
 
 
-def _statements(resource: dict[str, Any]) -> Iterator[dict[str, Any]]:
+def _get_att_target(value: dict[str, Any]) -> str:
+    """The logical id a `!GetAtt X.Attr` (this loader keeps it as the string "X.Attr") points at."""
+    target = value["Fn::GetAtt"]
+    return str(target.split(".")[0] if isinstance(target, str) else target[0])
+
+
+def _statements(
+    resource: dict[str, Any], resources: dict[str, Any] | None = None
+) -> Iterator[dict[str, Any]]:
+    """A function's policy statements: its inline SAM Policies, or those of the role it names."""
+    role = resource["Properties"].get("Role")
+    if role is not None:
+        assert resources is not None, "a function with its own role: pass the resources to find it"
+        role_props = resources[_get_att_target(role)]["Properties"]
+        assert not role_props.get("ManagedPolicyArns"), "managed policies hide their actions"
+        for policy in role_props["Policies"]:
+            yield from policy["PolicyDocument"]["Statement"]
+        return
     for policy in resource["Properties"].get("Policies", []):
         assert isinstance(policy, dict) and set(policy) == {"Statement"}, (
             f"only inline statements are allowed (SAM policy templates hide their actions): {policy!r}"
@@ -206,7 +228,7 @@ def test_parameters_drive_min_training_points_and_schedule(template: dict[str, A
     assert params["MinTrainingPoints"]["Type"] == "Number"
     assert str(params["MinTrainingPoints"]["Default"]) == "1000"
     assert params["TrainingSchedule"]["Default"] == "rate(1 day)"
-    schedule = template["Resources"]["TrainFunction"]["Properties"]["Events"]["DailyRetrain"]
+    schedule = template["Resources"]["PlannerFunction"]["Properties"]["Events"]["DailyPlan"]
     assert schedule["Type"] == "Schedule"
     assert schedule["Properties"]["Schedule"] == {"Ref": "TrainingSchedule"}
     assert schedule["Properties"].get("Enabled", True) is True
@@ -390,10 +412,20 @@ def test_prediction_role_is_read_only(resources: dict[str, Any]) -> None:
         assert not re.search(r"Put|Update|Delete|Write|Create|Restore|Tag|Batch(?!Get)", action), action
 
 
+STACK_RESOURCES = (
+    "ArtifactBucket",
+    "RegistryTable",
+    "ObservationsTable",
+    "IdempotencyTable",
+    "TrainingQueue",
+    "TrainWorkerLogGroup",
+)
+
+
 @pytest.mark.parametrize("logical_id", sorted(FUNCTIONS))
 def test_roles_are_scoped_to_the_stack_resources(resources: dict[str, Any], logical_id: str) -> None:
     # Given every statement of a function's role
-    for statement in _statements(resources[logical_id]):
+    for statement in _statements(resources[logical_id], resources):
         actions = _actions(statement)
         res = statement["Resource"]
         res_list = res if isinstance(res, list) else [res]
@@ -402,10 +434,7 @@ def test_roles_are_scoped_to_the_stack_resources(resources: dict[str, Any], logi
         assert "*" not in res_list, (logical_id, statement)
         for r in res_list:
             text = json.dumps(r)
-            assert any(
-                n in text
-                for n in ("ArtifactBucket", "RegistryTable", "ObservationsTable", "IdempotencyTable")
-            ), (logical_id, r)
+            assert any(n in text for n in STACK_RESOURCES), (logical_id, r)
             if "ArtifactBucket.Arn}/" in text:
                 assert text.endswith('/models/*"}'), (logical_id, r)
 
@@ -414,7 +443,7 @@ def test_ingest_and_train_have_the_writes_they_need(resources: dict[str, Any]) -
     # Given the ingest and training roles
     def grants(logical_id: str) -> dict[str, set[str]]:
         out: dict[str, set[str]] = {}
-        for statement in _statements(resources[logical_id]):
+        for statement in _statements(resources[logical_id], resources):
             key = json.dumps(statement["Resource"])
             out.setdefault(key, set()).update(_actions(statement))
         return out
@@ -429,21 +458,206 @@ def test_ingest_and_train_have_the_writes_they_need(resources: dict[str, Any]) -
     assert ingest[obs] == {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"}
     assert {"dynamodb:UpdateItem", "dynamodb:GetItem"} <= ingest[reg]
     assert models not in ingest and idem not in ingest
-    # and training reads history, writes registry records (transactions authorise per item action),
-    # artifacts and idempotency records, but never writes observations
-    assert train[obs] == {"dynamodb:Query"}
-    assert {
-        "dynamodb:PutItem",
-        "dynamodb:UpdateItem",
-        "dynamodb:ConditionCheckItem",
-        "dynamodb:Query",
-        "dynamodb:Scan",
-        "dynamodb:GetItem",
-    } <= train[reg]
-    assert {"s3:PutObject", "s3:GetObject", "s3:GetObjectVersion", "s3:DeleteObjectVersion"} <= train[models]
-    assert {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"} == train[
-        idem
+    # and training (on request, or from the queue) reads history, writes registry records (transactions
+    # authorise per item action) and artifacts, but never writes observations and never scans
+    for worker in (train, grants("TrainWorkerFunction")):
+        assert worker[obs] == {"dynamodb:Query"}
+        assert worker[reg] == {
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:ConditionCheckItem",
+            "dynamodb:Query",
+            "dynamodb:GetItem",
+        }
+        assert {"s3:PutObject", "s3:GetObject", "s3:GetObjectVersion", "s3:DeleteObjectVersion"} <= worker[
+            models
+        ]
+    # idempotency records are the queue worker's (per message) and the planner's (per scheduled event)
+    assert idem not in train
+    for logical_id in ("TrainWorkerFunction", "PlannerFunction"):
+        assert grants(logical_id)[idem] == {
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:DeleteItem",
+        }
+
+
+# ----------------------------------------------------------------------------------- training fan-out
+
+
+def _sqs_events(resources: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    return [
+        (name, event["Properties"])
+        for name, resource in resources.items()
+        for event in resource.get("Properties", {}).get("Events", {}).values()
+        if event["Type"] == "SQS"
     ]
+
+
+def test_the_worker_drains_the_training_queue_with_partial_failures_and_bounded_concurrency(
+    template: dict[str, Any], resources: dict[str, Any]
+) -> None:
+    # Given the SQS event sources of the template
+    events = _sqs_events(resources)
+    # Then the training worker alone consumes the training queue, reporting failures per message
+    assert [name for name, _ in events] == ["TrainWorkerFunction"]
+    props = events[0][1]
+    assert props["Queue"] == {"Fn::GetAtt": "TrainingQueue.Arn"}
+    assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert 2 <= props["BatchSize"] <= 10  # > 1: a poison message shares batches; <= 10: one receive
+    # with its concurrency a template parameter within Lambda's bounds for SQS (2-1000)
+    assert props["ScalingConfig"]["MaximumConcurrency"] == {"Ref": "TrainingConcurrency"}
+    concurrency = template["Parameters"]["TrainingConcurrency"]
+    assert concurrency["Type"] == "Number"
+    assert 2 <= concurrency["MinValue"] <= concurrency["Default"] <= concurrency["MaxValue"] <= 1000
+    # and a timeout that fits a whole batch: a production training measured ~20 s wall (~35 s on one
+    # vCPU); allow twice that for each message of a batch (docs/fleet.md, "Sizing")
+    worker = resources["TrainWorkerFunction"]["Properties"]
+    assert worker["Timeout"] >= props["BatchSize"] * 2 * 35
+
+
+def test_the_training_queue_is_encrypted_and_redrives_to_a_dead_letter_queue(
+    template: dict[str, Any], resources: dict[str, Any]
+) -> None:
+    # Given the training queue and its dead-letter queue
+    queue = resources["TrainingQueue"]["Properties"]
+    dlq = resources["TrainingDeadLetterQueue"]["Properties"]
+    # Then both are encrypted at rest
+    for props in (queue, dlq):
+        assert props.get("SqsManagedSseEnabled") is True or props.get("KmsMasterKeyId")
+    # and a message that failed maxReceiveCount deliveries moves to the dead-letter queue
+    redrive = queue["RedrivePolicy"]
+    assert redrive["deadLetterTargetArn"] == {"Fn::GetAtt": "TrainingDeadLetterQueue.Arn"}
+    assert redrive["maxReceiveCount"] == {"Ref": "TrainingMaxReceiveCount"}
+    assert 2 <= template["Parameters"]["TrainingMaxReceiveCount"]["Default"] <= 10
+    assert "RedrivePolicy" not in dlq
+    # which keeps it longer than the queue would (a standard queue's message keeps its first enqueue time)
+    assert dlq["MessageRetentionPeriod"] > queue["MessageRetentionPeriod"]
+
+
+def test_visibility_timeout_is_at_least_six_times_the_consumers_timeout(
+    template: dict[str, Any], resources: dict[str, Any]
+) -> None:
+    # Given each queue a function consumes
+    for name, props in _sqs_events(resources):
+        queue = resources[_get_att_target(props["Queue"])]["Properties"]
+        timeout = resources[name]["Properties"].get("Timeout", template["Globals"]["Function"]["Timeout"])
+        # Then a batch still running is never handed to a second worker (AWS: visibility >= 6 x timeout)
+        assert queue["VisibilityTimeout"] >= 6 * timeout, (name, queue["VisibilityTimeout"], timeout)
+
+
+def test_a_message_in_the_dead_letter_queue_raises_an_alarm(
+    template: dict[str, Any], resources: dict[str, Any]
+) -> None:
+    # Given the alarms of the template
+    alarms = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::CloudWatch::Alarm"]
+    # Then one fires as soon as the dead-letter queue holds a visible message
+    dlq_alarms = [
+        a
+        for a in alarms
+        if a["Dimensions"]
+        == [{"Name": "QueueName", "Value": {"Fn::GetAtt": "TrainingDeadLetterQueue.QueueName"}}]
+    ]
+    assert len(dlq_alarms) == 1
+    alarm = dlq_alarms[0]
+    assert (alarm["Namespace"], alarm["MetricName"]) == ("AWS/SQS", "ApproximateNumberOfMessagesVisible")
+    assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("GreaterThanThreshold", 0)
+    assert alarm["Statistic"] == "Maximum" and alarm["EvaluationPeriods"] == 1
+    assert alarm["TreatMissingData"] == "notBreaching"  # an empty queue publishes nothing: that is fine
+    # and notifies the operator's topic when one is given
+    assert alarm["AlarmActions"]["Fn::If"][0] == "HasAlarmTopic"
+    assert alarm["AlarmActions"]["Fn::If"][1] == [{"Ref": "AlarmTopicArn"}]
+
+
+def test_the_planner_reads_the_due_index_and_sends_to_the_training_queue_only(
+    resources: dict[str, Any],
+) -> None:
+    # Given the planner's statements
+    statements = list(_statements(resources["PlannerFunction"], resources))
+    by_resource: dict[str, set[str]] = {}
+    for statement in statements:
+        by_resource.setdefault(json.dumps(statement["Resource"]), set()).update(_actions(statement))
+    # Then it queries the DueIndex (and the table, for the sweep's version lists), sends to the training
+    # queue, and may delete model objects the sweep finds orphaned; nothing else, and it never scans
+    assert by_resource[json.dumps({"Fn::Sub": "${RegistryTable.Arn}/index/DueIndex"})] == {"dynamodb:Query"}
+    assert by_resource[json.dumps({"Fn::GetAtt": "RegistryTable.Arn"})] == {"dynamodb:Query"}
+    assert by_resource[json.dumps({"Fn::GetAtt": "TrainingQueue.Arn"})] == {"sqs:SendMessage"}
+    assert by_resource[json.dumps({"Fn::Sub": "${ArtifactBucket.Arn}/models/*"})] == {
+        "s3:DeleteObject",
+        "s3:DeleteObjectVersion",
+    }
+    # and the schedule that used to start the whole retraining now starts the planner
+    events = resources["PlannerFunction"]["Properties"]["Events"]
+    assert [e["Type"] for e in events.values()] == ["Schedule"]
+    assert not [e for e in resources["TrainFunction"]["Properties"]["Events"].values() if e["Type"] != "Api"]
+
+
+def test_no_role_in_the_template_may_scan(resources: dict[str, Any]) -> None:
+    # The planner reads the sparse DueIndex; GET /series reads the SeriesIndex: no Scan is left to grant.
+    for logical_id in FUNCTIONS:
+        actions = {a for s in _statements(resources[logical_id], resources) for a in _actions(s)}
+        assert "dynamodb:Scan" not in actions, logical_id
+
+
+def test_the_worker_has_its_own_role_scoped_to_the_training_queue(resources: dict[str, Any]) -> None:
+    # Given the training worker: with a generated role, SAM would attach the managed
+    # AWSLambdaSQSQueueExecutionRole policy, whose SQS actions apply to every queue ("*")
+    worker = resources["TrainWorkerFunction"]["Properties"]
+    assert worker["Role"] == {"Fn::GetAtt": "TrainWorkerRole.Arn"}
+    assert "Policies" not in worker
+    role = resources["TrainWorkerRole"]["Properties"]
+    trust = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust == [
+        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    ]
+    statements = list(_statements(resources["TrainWorkerFunction"], resources))
+    # Then its SQS rights are what Lambda's poller needs, on the training queue only
+    sqs = [s for s in statements if any(a.startswith("sqs:") for a in _actions(s))]
+    assert len(sqs) == 1
+    assert set(_actions(sqs[0])) == {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}
+    assert sqs[0]["Resource"] == {"Fn::GetAtt": "TrainingQueue.Arn"}
+    # and it writes its own log group only
+    logs = [s for s in statements if any(a.startswith("logs:") for a in _actions(s))]
+    assert len(logs) == 1 and logs[0]["Resource"] == {"Fn::GetAtt": "TrainWorkerLogGroup.Arn"}
+    assert set(_actions(logs[0])) == {"logs:CreateLogStream", "logs:PutLogEvents"}
+    assert worker["LoggingConfig"]["LogGroup"] == {"Ref": "TrainWorkerLogGroup"}
+
+
+def test_the_registry_indexes_are_the_ones_the_code_queries(resources: dict[str, Any]) -> None:
+    from lead_ai.storage import registry_table
+
+    # Given the registry table's global secondary indexes
+    props = resources["RegistryTable"]["Properties"]
+    indexes = {i["IndexName"]: i for i in props["GlobalSecondaryIndexes"]}
+    types = {a["AttributeName"]: a["AttributeType"] for a in props["AttributeDefinitions"]}
+
+    def keys(name: str) -> list[tuple[str, str]]:
+        return [(k["AttributeName"], k["KeyType"]) for k in indexes[name]["KeySchema"]]
+
+    # Then the due index is keyed on `due` (present on due SERIES items only) and holds what the planner reads
+    assert set(indexes) == {registry_table.DUE_INDEX, registry_table.SERIES_INDEX}
+    assert keys(registry_table.DUE_INDEX) == [("due", "HASH"), ("series_id", "RANGE")]
+    projection = indexes[registry_table.DUE_INDEX]["Projection"]
+    assert projection["ProjectionType"] == "INCLUDE"
+    assert set(projection["NonKeyAttributes"]) == {"revision", "observation_count", "interval_seconds"}
+    # and the series index on `kind` (on SERIES items only), with every attribute GET /series shows
+    assert keys(registry_table.SERIES_INDEX) == [("kind", "HASH"), ("series_id", "RANGE")]
+    assert indexes[registry_table.SERIES_INDEX]["Projection"] == {"ProjectionType": "ALL"}
+    assert types["due"] == types["kind"] == "S"
+
+
+def test_predict_lists_series_from_the_series_index(resources: dict[str, Any]) -> None:
+    statements = list(_statements(resources["PredictFunction"]))
+    grants = {json.dumps(s["Resource"]): set(_actions(s)) for s in statements}
+    assert grants[json.dumps({"Fn::Sub": "${RegistryTable.Arn}/index/SeriesIndex"})] == {"dynamodb:Query"}
+    assert "dynamodb:BatchGetItem" in grants[json.dumps({"Fn::GetAtt": "RegistryTable.Arn"})]
+
+
+def test_outputs_give_the_training_queues(template: dict[str, Any]) -> None:
+    outputs = template["Outputs"]
+    assert outputs["TrainingQueueUrl"]["Value"] == {"Ref": "TrainingQueue"}
+    assert outputs["TrainingDeadLetterQueueUrl"]["Value"] == {"Ref": "TrainingDeadLetterQueue"}
 
 
 # ----------------------------------------------------------------------------------- code ↔ template
@@ -498,7 +712,16 @@ def test_every_event_file_targets_a_declared_trigger(resources: dict[str, Any], 
     # Then it is either an API Gateway proxy event for a declared route,
     if "httpMethod" in event:
         assert (event["resource"], event["httpMethod"].upper()) in routes, event_file.name
-        assert re.fullmatch(r"/series/[^/]+/.+", event["path"])
+        assert re.fullmatch(r"/series(/[^/]+/.+)?", event["path"])
+    # or an SQS event from a queue some function is triggered by,
+    elif "Records" in event:
+        queues = {
+            _get_att_target(e["Properties"]["Queue"])
+            for r in resources.values()
+            for e in r.get("Properties", {}).get("Events", {}).values()
+            if e["Type"] == "SQS"
+        }
+        assert queues and all(r["eventSource"] == "aws:sqs" for r in event["Records"])
     # or an EventBridge scheduled event for a function that has a schedule
     else:
         assert event.get("source") == "aws.events" and event.get("detail-type") == "Scheduled Event"

@@ -124,21 +124,29 @@ def test_forecast_for_an_untrained_series_is_404(api: Api, history: Any) -> None
     assert payload["error"] == "model_not_found"
 
 
-def test_schedule_retrains_changed_series_once_per_event(api: Api, history: Any) -> None:
+def test_schedule_queues_changed_series_once_per_event_and_the_worker_trains_them(
+    api: Api, history: Any
+) -> None:
+    from lead_ai_dev.local.worker import LocalPoller, queue_trigger
+
     # Given two series with history, one of them already trained on all of it
     api.ingest(SERIES, *history)
     api.ingest("other-series", *history)
     api.train("other-series")
     schedule = json.loads((ROOT / "events" / "schedule.json").read_text())
-    # When the daily scheduled event arrives
-    first = api.invoke("TrainFunction", schedule)
-    # Then only the series whose history changed is trained
-    assert [t["series_id"] for t in first["trained"]] == [SERIES]
-    # And when EventBridge delivers the same event again, nothing is trained twice
-    again = api.invoke("TrainFunction", schedule)
+    # When the daily scheduled event reaches the planner
+    first = api.invoke("PlannerFunction", schedule)
+    # Then only the series whose history changed is queued
+    assert first["queued"] == 1
+    # And when EventBridge delivers the same event again, nothing is queued twice
+    again = api.invoke("PlannerFunction", schedule)
     assert again == first
+    # And the local poller hands the message to the training worker, which trains the series once
+    poller = LocalPoller(api.template, queue_trigger(api.template), overrides=api.overrides, wait_seconds=0)
+    totals = poller.run(until_empty=True, timeout_seconds=300)
+    assert (totals.received, totals.succeeded) == (1, 1)
     _, models, _ = api.call("PredictFunction", "models.json", series_id=SERIES)
-    assert len(models["versions"]) == 1
+    assert len(models["versions"]) == 1 and models["current_version"] == "1.0.0"
 
 
 def test_a_series_keeps_the_interval_of_its_first_ingest(api: Api) -> None:

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from lead_ai.domain.fleet import DueSeries
 from lead_ai.domain.models import ArtifactRef, Status, TrainingRecord, WindowShape
 from lead_ai.errors import IntervalMismatchError, VersionConflictError
 from lead_ai.forecasting.features import default_spec
@@ -104,16 +105,50 @@ def catalogue(stack: Any, aws: Any) -> SeriesCatalogue:
     return SeriesCatalogue(aws("dynamodb"), stack.names["RegistryTable"])
 
 
-def test_series_needing_training_follows_revisions(catalogue: SeriesCatalogue) -> None:
+def test_due_series_follow_revisions(catalogue: SeriesCatalogue) -> None:
     # Given a series with two ingests, trained at the first
     catalogue.register_series("s", 3600)
     catalogue.record_ingest("s", 0, 3600, 2)
     catalogue.record_training_attempt("s", 1)
-    assert [s.series_id for s in catalogue.series_needing_training()] == []
+    assert [s.series_id for s in catalogue.due_series()] == []
     # When more history arrives
     catalogue.record_ingest("s", 0, 7200, 3)
-    # Then the schedule sees it
-    assert [s.series_id for s in catalogue.series_needing_training()] == ["s"]
+    # Then the planner sees it, with its revision and observation count
+    assert list(catalogue.due_series()) == [DueSeries("s", 3600, 2, 3)]
+
+
+def test_an_ingest_during_a_training_keeps_the_series_due(catalogue: SeriesCatalogue) -> None:
+    # Given a training that read revision 1, and an ingest (revision 2) while it trained
+    catalogue.register_series("s", 3600)
+    catalogue.record_ingest("s", 0, 3600, 2)
+    catalogue.record_ingest("s", 0, 7200, 3)
+    # When the training records revision 1
+    catalogue.record_training_attempt("s", 1)
+    # Then the series is still due (for revision 2), and its last training is recorded
+    assert [s.revision for s in catalogue.due_series()] == [2]
+    summary = catalogue.list_series(10)[0][0]
+    assert summary.trained_revision == 1 and summary.trained_at is not None and summary.due is True
+    # And once revision 2 is trained it is not due any more
+    catalogue.record_training_attempt("s", 2)
+    assert list(catalogue.due_series()) == []
+
+
+def test_a_training_failure_is_noted_on_an_existing_series_only(catalogue: SeriesCatalogue) -> None:
+    # Given one series
+    catalogue.register_series("s", 3600)
+    catalogue.record_ingest("s", 0, 3600, 2)
+    # When queued trainings of it and of a series that does not exist fail
+    catalogue.record_training_failure("s", 1, 2, "service_unavailable")
+    catalogue.record_training_failure("ghost", 1, 1, "internal_error")
+    # Then the failure is on the series, and no series was created for the unknown id
+    page, _ = catalogue.list_series(10)
+    assert [(p.series_id, p.last_failure and p.last_failure.error) for p in page] == [
+        ("s", "service_unavailable")
+    ]
+    assert catalogue.get_series("ghost") is None
+    # And a training that succeeds clears it
+    catalogue.record_training_attempt("s", 1)
+    assert catalogue.list_series(10)[0][0].last_failure is None
 
 
 def test_a_series_keeps_its_interval(catalogue: SeriesCatalogue) -> None:

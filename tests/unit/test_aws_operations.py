@@ -60,3 +60,48 @@ def test_the_scan_sees_the_calls_it_guards() -> None:
 def test_every_listed_operation_exists() -> None:
     for service, ops in allowed().items():
         assert ops <= set(operations_by_method(service).values()), service
+
+
+# SQS is not in the prediction layer's trimmed botocore: only the planner (on the training layer, which
+# uses the Lambda runtime's whole SDK) may call it, and nothing the prediction or ingest function runs may.
+_NO_SQS_PROBE = """
+import importlib.util, json, sys
+for name in ("predict", "ingest"):
+    spec = importlib.util.spec_from_file_location(name + "_app", f"functions/{name}/app.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+import lead_ai.service.model_cache, lead_ai.forecasting.inference, lead_ai.service.series_list
+print(json.dumps(sorted(name for name in sys.modules if name.startswith("lead_ai"))))
+"""
+
+
+def test_only_the_queue_adapter_calls_sqs_and_the_layer_keeps_no_sqs() -> None:
+    # Given the SQS operations lead_ai's code names
+    used = referenced_operations("sqs")
+    # Then only the planner's queue adapter names one, and it is SendMessageBatch
+    assert used == {"SendMessageBatch": {"lead_ai/storage/queue.py"}}
+    # and the prediction layer's SDK keeps no SQS (the planner and the worker run on the training layer)
+    assert "sqs" not in allowed()
+
+
+def test_the_prediction_and_ingest_functions_never_load_the_queue() -> None:
+    import os
+    import subprocess
+    import sys
+
+    # Given a fresh interpreter with the functions' environment
+    env = {
+        **os.environ,
+        "LEAD_AI_BUCKET": "b",
+        "LEAD_AI_REGISTRY_TABLE": "r",
+        "LEAD_AI_OBSERVATIONS_TABLE": "o",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    # When both handlers and what their requests load are imported
+    result = subprocess.run(
+        [sys.executable, "-c", _NO_SQS_PROBE], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
+    loaded = set(json.loads(result.stdout.strip().splitlines()[-1]))
+    # Then neither the queue adapter nor the planner is among the modules they run
+    assert "lead_ai.service.series_list" in loaded  # the probe reached the new GET /series path
+    assert loaded.isdisjoint({"lead_ai.storage.queue", "lead_ai.service.schedule"}), loaded

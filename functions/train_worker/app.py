@@ -1,0 +1,105 @@
+"""TrainWorkerFunction: train the series the planner queued, a batch of SQS messages per invocation.
+
+Each message is handled on its own (Powertools BatchProcessor): the handler answers with the messages
+that failed (`batchItemFailures`, the event source has ReportBatchItemFailures), Lambda deletes the rest,
+and SQS re-delivers the failed ones after the queue's visibility timeout, until maxReceiveCount sends them
+to the dead-letter queue. A poison message therefore costs its own retries, never its neighbours'.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from lead_ai.domain.fleet import TrainingRequest, parse_training_request
+from lead_ai.errors import ConfigurationError, ValidationError
+from lead_ai.monitoring import logger, metrics
+from lead_ai.service.ml_service import build_dependencies
+from lead_ai.service.queued_training import TRAINED, note_failure, train_requested
+
+deps = build_dependencies()
+
+if not deps.settings.idempotency_table:
+    raise ConfigurationError("LEAD_AI_IDEMPOTENCY_TABLE is required by the training worker")
+# One history revision of one series is trained once: a re-delivered message, or the same series queued
+# by two plans, finds the stored outcome (or, while the first is still training, fails and is re-delivered
+# after the visibility timeout, by when the outcome is stored).
+idempotency = IdempotencyConfig(
+    event_key_jmespath="[series_id, revision]",
+    raise_on_no_idempotency_key=True,
+    expires_after_seconds=2 * 86_400,
+)
+persistence = DynamoDBPersistenceLayer(table_name=deps.settings.idempotency_table)
+# A whole batch that fails is reported item by item like a partial one (no exception): Lambda then
+# retries exactly those messages, as it does for a partial failure.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+
+# A fixed key prefix: the key must not depend on the module's name or the function's (the default,
+# `<function name>.<module>.<qualname>`), or a renamed module would train every revision once more.
+@idempotent_function(
+    data_keyword_argument="message",
+    config=idempotency,
+    persistence_store=persistence,
+    key_prefix="train-revision",
+)
+def train_once(message: dict[str, Any]) -> dict[str, Any]:
+    return train_requested(deps, TrainingRequest(message["series_id"], message["revision"]))
+
+
+def record_handler(record: SQSRecord) -> dict[str, Any]:
+    # Each message's log lines carry its id: the id a dead-lettered message keeps.
+    logger.set_correlation_id(record.message_id)
+    attempt = int(record.attributes.approximate_receive_count or 1)
+    try:
+        request = parse_training_request(record.body)
+    except ValidationError as exc:
+        # A poison message: fails on every delivery and ends in the dead-letter queue for a person to read.
+        logger.error(
+            "unreadable training message",
+            extra={
+                "message_id": record.message_id,
+                "attempt": attempt,
+                "field": exc.field,
+                "rule": exc.message,
+            },
+        )
+        metrics.add_metric(name="TrainingMessageRejected", unit=MetricUnit.Count, value=1)
+        raise
+    try:
+        outcome = train_once(message=request.to_dict())
+    except IdempotencyAlreadyInProgressError:
+        # Another worker holds a copy of this message and is training it: not a failure of the series.
+        # Reported failed, the copy comes back after the visibility timeout and gets the stored outcome.
+        logger.info(
+            "training in progress elsewhere", extra={"series_id": request.series_id, "attempt": attempt}
+        )
+        metrics.add_metric(name="QueuedTrainingInProgressElsewhere", unit=MetricUnit.Count, value=1)
+        raise
+    except Exception as exc:
+        note_failure(deps, request, attempt, exc)
+        metrics.add_metric(name="QueuedTrainingFailed", unit=MetricUnit.Count, value=1)
+        raise
+    name = "QueuedTrainingCompleted" if outcome.get("status") == TRAINED else "QueuedTrainingSkipped"
+    metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+    return outcome
+
+
+@logger.inject_lambda_context(log_event=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    idempotency.register_lambda_context(context)
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )

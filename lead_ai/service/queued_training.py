@@ -1,0 +1,74 @@
+"""The training worker's use case: train the series of one queue message, once per history revision.
+
+Three guards keep a history from being trained twice: the worker's Powertools idempotency record keyed on
+(series_id, revision) (a re-delivered message, or the same message from two plans); the check below that
+the catalogue has not recorded this revision as trained already (a message that outlived its idempotency
+record); and the revision a training records, which takes the series off the DueIndex.
+
+What is not worth retrying is an outcome, not an error: a series too short to train or that no longer
+exists is "skipped" and its message deleted. Anything else raises: SQS re-delivers the message after its
+visibility timeout, and after maxReceiveCount receives moves it to the dead-letter queue.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lead_ai.domain.fleet import TrainingRequest
+from lead_ai.errors import InsufficientHistoryError, LeadAIError
+from lead_ai.monitoring.logger import logger
+from lead_ai.service.dependencies import Dependencies
+from lead_ai.service.training import train_series
+
+TRAINED = "trained"
+SKIPPED = "skipped"
+
+
+def train_requested(deps: Dependencies, request: TrainingRequest) -> dict[str, Any]:
+    """Train the requested series unless its revision is trained already; the outcome as JSON data."""
+    outcome: dict[str, Any] = request.to_dict()
+    series = deps.catalogue.get_series(request.series_id)
+    if series is None:
+        return outcome | {"status": SKIPPED, "reason": "the series does not exist"}
+    if series.trained_revision is not None and series.trained_revision >= request.revision:
+        return outcome | {
+            "status": SKIPPED,
+            "reason": f"revision {series.trained_revision} is trained already",
+        }
+    try:
+        trained = train_series(deps, request.series_id, deps.settings.min_training_points)
+    except InsufficientHistoryError as exc:
+        # More history will bump the revision and the planner will send the series again.
+        return outcome | {"status": SKIPPED, "reason": exc.message}
+    version = trained.version
+    logger.info(
+        "queued training done",
+        extra={"series_id": request.series_id, "model_version": version.version, "current": trained.current},
+    )
+    return outcome | {
+        "status": TRAINED,
+        "version": version.version,
+        "version_status": version.status,
+        "current": trained.current,
+    }
+
+
+def note_failure(deps: Dependencies, request: TrainingRequest, attempt: int, error: BaseException) -> None:
+    """Record on the series that its queued training failed (GET /series shows it); never raises.
+
+    The SERIES item keeps the error code only: the message may quote AWS error text, which the logs keep.
+    """
+    code = error.code if isinstance(error, LeadAIError) else "internal_error"
+    logger.error(
+        "queued training failed",
+        extra={
+            "series_id": request.series_id,
+            "revision": request.revision,
+            "attempt": attempt,
+            "error": code,
+        },
+    )
+    try:
+        deps.catalogue.record_training_failure(request.series_id, request.revision, attempt, code)
+    except Exception:
+        logger.exception("could not record the failed training", extra={"series_id": request.series_id})

@@ -1,0 +1,303 @@
+"""The daily fan-out on moto with the local poller: schedule -> planner -> training queue -> worker.
+
+Every due series ends trained or in the dead-letter queue with its reason; a duplicate message trains
+nothing twice; a poison message does not block its batch; a message that keeps failing reaches the
+dead-letter queue after maxReceiveCount deliveries.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from lead_ai_dev.local.invoke import LocalLambdaContext
+from lead_ai_dev.local.stack import patched_environ
+from lead_ai_dev.local.worker import lambda_record
+from tests.conftest import ROOT
+from tests.faults.conftest import CannedTraining
+from tests.faults.support import FaultInjector
+from tests.fleet.conftest import FailingFor, Fleet, message_body
+
+MAX_RECEIVE = 3  # the template's TrainingMaxReceiveCount default
+
+
+@pytest.mark.slow
+def test_a_scheduled_run_with_200_due_series_ends_with_each_trained_or_dead_lettered_with_its_reason(
+    fleet: Fleet, failing_training: Callable[..., FailingFor]
+) -> None:
+    # Given 200 series with new history, two of which fail to train whatever happens, and a poison message
+    training = failing_training("team-broken-1", "team-broken-2")
+    names = [f"team-{i:03d}" for i in range(198)] + ["team-broken-1", "team-broken-2"]
+    for name in names:
+        fleet.ingest(name)
+    fleet.send("not a training message")
+    # When the schedule fires once
+    plan = fleet.plan()
+    # Then the planner queued one message per due series (and sent nothing else)
+    assert plan["queued"] == 200 and plan["not_sent"] == [] and plan["too_short"] == []
+    assert fleet.queue_depth() == 201
+    # When the local poller drains the queue (failed messages come back after 1 s instead of 30 min)
+    totals = fleet.drain()
+    # Then every healthy series was trained exactly once, is served and is no longer due
+    listed = fleet.all_series()
+    assert set(listed) == set(names)
+    for name in names[:198]:
+        assert training.calls[name] == 1, name
+        assert listed[name]["current_version"] == "1.0.0" and listed[name]["due"] is False, listed[name]
+        assert listed[name]["last_failure"] is None
+    # and each broken series was tried maxReceiveCount times, is still due, and says why
+    for name in ("team-broken-1", "team-broken-2"):
+        assert training.calls[name] == MAX_RECEIVE
+        assert listed[name]["due"] is True and listed[name]["current_version"] is None
+        assert listed[name]["last_failure"]["attempt"] == MAX_RECEIVE
+        assert listed[name]["last_failure"]["error"] == "internal_error"
+    # and the dead-letter queue holds exactly the two broken series and the poison message
+    bodies = sorted(m["Body"] for m in fleet.dead_letters())
+    assert bodies == sorted(
+        [message_body("team-broken-1", 1), message_body("team-broken-2", 1), "not a training message"]
+    )
+    assert fleet.queue_depth() == 0
+    assert totals.succeeded == 198 and totals.errors == []
+
+
+def test_a_duplicate_message_trains_nothing_twice(fleet: Fleet, canned_training: CannedTraining) -> None:
+    # Given a due series, queued by two schedules (two plans: two messages for one revision)
+    fleet.ingest("dup")
+    assert fleet.plan()["queued"] == 1
+    assert fleet.plan()["queued"] == 1
+    # and the same message sent a third time (SQS's at-least-once delivery)
+    fleet.send(message_body("dup", 1))
+    assert fleet.queue_depth() == 3
+    # When the poller drains the queue
+    totals = fleet.drain()
+    # Then the history was trained once; the other messages got the stored outcome and were deleted
+    assert canned_training.calls == 1
+    assert [v["version"] for v in fleet.versions("dup")] == ["1.0.0"]
+    assert totals.succeeded == 3 and totals.failed == 0
+    assert fleet.dead_letters() == []
+
+
+def test_a_message_for_a_revision_already_trained_is_skipped_even_without_its_idempotency_record(
+    fleet: Fleet, canned_training: CannedTraining, aws: Any
+) -> None:
+    # Given a series trained at revision 1, and its idempotency records gone (expired)
+    fleet.ingest("old")
+    fleet.plan()
+    fleet.drain()
+    table = fleet.api.stack.names["IdempotencyTable"]
+    for item in aws("dynamodb").scan(TableName=table)["Items"]:
+        aws("dynamodb").delete_item(TableName=table, Key={"id": item["id"]})
+    # When a late copy of the revision-1 message arrives
+    fleet.send(message_body("old", 1))
+    totals = fleet.drain()
+    # Then the catalogue says revision 1 is trained: nothing is trained again
+    assert canned_training.calls == 1 and totals.succeeded == 1
+    assert len(fleet.versions("old")) == 1
+
+
+def test_a_poison_message_does_not_block_its_batch(fleet: Fleet, canned_training: CannedTraining) -> None:
+    # Given two due series and a poison message between their messages
+    fleet.ingest("good-a")
+    fleet.ingest("good-b")
+    fleet.send(message_body("good-a", 1), '{"series_id": "../etc", "revision": 1}', message_body("good-b", 1))
+    # When the poller takes one batch of 3 (the template's batch size)
+    result = fleet.poller().poll_once()
+    # Then both good messages were trained and deleted; only the poison one was reported failed
+    assert result is not None and (result.received, result.succeeded, result.failed) == (3, 2, 1)
+    assert canned_training.calls == 2
+    assert all(fleet.versions(s) for s in ("good-a", "good-b"))
+    assert fleet.queue_depth() == 1
+
+
+def test_a_failing_training_is_retried_then_dead_lettered_after_max_receive_count(
+    fleet: Fleet, failing_training: Callable[..., FailingFor]
+) -> None:
+    # Given a due series whose training always fails
+    training = failing_training("flaky")
+    fleet.ingest("flaky")
+    fleet.plan()
+    poller = fleet.poller()
+    # When the poller keeps receiving it: each failure comes back with a higher receive count
+    results = []
+    while (result := poller.poll_once()) is not None or not poller.is_empty():
+        if result is not None:
+            results.append(result)
+    # Then it was delivered exactly maxReceiveCount times, each time failing, and then moved to the DLQ
+    assert [(r.received, r.failed) for r in results] == [(1, 1)] * MAX_RECEIVE
+    assert training.calls["flaky"] == MAX_RECEIVE
+    assert [m["Body"] for m in fleet.dead_letters()] == [message_body("flaky", 1)]
+    # and the series is still due, with the reason of its last failure (an error code, no AWS text)
+    flaky = fleet.all_series()["flaky"]
+    assert flaky["due"] is True
+    assert flaky["last_failure"]["attempt"] == MAX_RECEIVE and flaky["last_failure"]["revision"] == 1
+
+
+def test_a_failure_that_clears_is_retried_and_trained(
+    fleet: Fleet, failing_training: Callable[..., FailingFor]
+) -> None:
+    # Given a series whose first training fails (an S3 outage, say) and whose second succeeds
+    training = failing_training("recovers")
+    fleet.ingest("recovers")
+    fleet.plan()
+    poller = fleet.poller()
+    first = poller.poll_once()
+    assert first is not None and first.failed == 1
+    training.failing.clear()
+    # When the message comes back
+    poller.run(until_empty=True, timeout_seconds=60)
+    # Then the series is trained, no longer due, its failure note cleared, nothing dead-lettered
+    listed = fleet.all_series()["recovers"]
+    assert listed["current_version"] == "1.0.0" and listed["due"] is False and listed["last_failure"] is None
+    assert training.calls["recovers"] == 2
+    assert fleet.dead_letters() == []
+
+
+def test_duplicates_in_two_containers_at_once_train_once(
+    fleet: Fleet, canned_training: CannedTraining, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import lead_ai.forecasting.training.train
+
+    # Given two warm worker containers (two imports of the handler module, as Lambda runs them)
+    fleet.ingest("raced")
+    container_a, container_b = _container(fleet, "a"), _container(fleet, "b")
+    event = _sqs_event(fleet, message_body("raced", 1))
+    answers: dict[str, Any] = {}
+    started, release = threading.Event(), threading.Event()
+
+    def slow_training(*args: Any, **kwargs: Any) -> Any:
+        started.set()
+        release.wait(timeout=30)  # container A is mid-training while B gets the duplicate
+        return canned_training.result
+
+    monkeypatch.setattr(lead_ai.forecasting.training.train, "train_forecaster", slow_training)
+    with _worker_environment(fleet):
+        thread = threading.Thread(target=lambda: answers.update(a=_invoke(container_a, event)))
+        thread.start()
+        assert started.wait(timeout=30)
+        # When container B receives the same message while A trains it
+        answers["b"] = _invoke(container_b, event)
+        release.set()
+        thread.join(timeout=60)
+        # and B gets it again once A is done (SQS re-delivers what B reported failed)
+        answers["b_again"] = _invoke(container_b, event)
+    # Then A trained it, B first reported it failed (in progress), then succeeded with A's stored outcome
+    message_id = event["Records"][0]["messageId"]
+    assert answers["a"] == {"batchItemFailures": []}
+    assert answers["b"] == {"batchItemFailures": [{"itemIdentifier": message_id}]}
+    assert answers["b_again"] == {"batchItemFailures": []}
+    assert len(fleet.versions("raced")) == 1
+    # and B's "in progress" was not noted on the series as a failure
+    assert fleet.all_series()["raced"]["last_failure"] is None
+
+
+def test_a_redelivered_scheduled_event_plans_once(fleet: Fleet, faults: FaultInjector) -> None:
+    # Given a due series, and a first delivery of the daily event during a registry outage
+    fleet.ingest("sched")
+    faults.inject("dynamodb", "Query", "5xx")
+    with pytest.raises(Exception, match="listing due series"):
+        fleet.plan(event_id="daily-1")
+    faults.clear()
+    assert fleet.queue_depth() == 0
+    # When EventBridge retries the same event (same id), twice
+    first = fleet.plan(event_id="daily-1")
+    again = fleet.plan(event_id="daily-1")
+    # Then the series was queued once and the second retry got the stored answer
+    assert first["queued"] == 1 and again == first
+    assert fleet.queue_depth() == 1
+
+
+def test_the_planner_leaves_series_too_short_for_their_own_model_due(
+    fleet: Fleet, canned_training: CannedTraining
+) -> None:
+    # Given a series with 9 days and a brand-new one with 5 (120 points; the fast settings need 200)
+    fleet.ingest("established")
+    fleet.ingest("brand-new", days=5)
+    # When the schedule runs and the queue is drained
+    plan = fleet.plan()
+    fleet.drain()
+    # Then only the established series was queued and trained; the new one is reported and stays due
+    assert plan["queued"] == 1 and plan["too_short"] == ["brand-new"]
+    listed = fleet.all_series()
+    assert listed["established"]["due"] is False and listed["brand-new"]["due"] is True
+    assert canned_training.calls == 1
+
+
+def test_the_sqs_event_in_events_is_what_the_worker_handles(
+    fleet: Fleet, canned_training: CannedTraining
+) -> None:
+    # Given events/train-queue.json (the `sam local generate-event sqs receive-message` shape) for a due series
+    event = json.loads((ROOT / "events" / "train-queue.json").read_text())
+    series_id = json.loads(event["Records"][0]["body"])["series_id"]
+    fleet.ingest(series_id)
+    # When it is invoked like `lead-ai invoke TrainWorkerFunction -e events/train-queue.json`
+    response = fleet.api.invoke("TrainWorkerFunction", event)
+    # Then no message failed and the series was trained
+    assert response == {"batchItemFailures": []}
+    assert canned_training.calls == 1
+
+
+def test_records_built_by_the_poller_have_the_shape_of_a_lambda_sqs_event() -> None:
+    # Given the record of events/train-queue.json and one built from a ReceiveMessage answer
+    sample = json.loads((ROOT / "events" / "train-queue.json").read_text())["Records"][0]
+    message = {
+        "MessageId": "m-1",
+        "ReceiptHandle": "r-1",
+        "Body": "{}",
+        "MD5OfBody": "99914b932bd37a50b983c5e7c90ae93b",
+        "Attributes": {"ApproximateReceiveCount": "2", "SentTimestamp": "1"},
+        "MessageAttributes": {"team": {"DataType": "String", "StringValue": "emea"}},
+    }
+    record = lambda_record(message, "arn:aws:sqs:us-east-1:123456789012:q", "us-east-1")
+    # Then both have the same keys, and the values come from the real receive
+    assert set(record) == set(sample)
+    assert record["attributes"]["ApproximateReceiveCount"] == "2"
+    assert record["eventSource"] == "aws:sqs" and record["eventSourceARN"].endswith(":q")
+    assert record["messageAttributes"] == {
+        "team": {"stringValue": "emea", "stringListValues": [], "binaryListValues": [], "dataType": "String"}
+    }
+
+
+# ------------------------------------------------------------------------------------------ helpers
+
+
+def _container(fleet: Fleet, name: str) -> Any:
+    """An import of the worker's handler module: its own processor, idempotency config and settings."""
+    from lead_ai.config import get_settings
+
+    function = fleet.api.template.function("TrainWorkerFunction")
+    with _worker_environment(fleet):
+        get_settings.cache_clear()  # a cold start reads the environment
+        spec = importlib.util.spec_from_file_location(
+            f"train_worker_container_{name}", function.code_uri / "app.py"
+        )
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    return module
+
+
+def _worker_environment(fleet: Fleet) -> Any:
+    from lead_ai_dev.local.invoke import resolve_environment
+
+    template = fleet.api.template
+    env = resolve_environment(template, template.function("TrainWorkerFunction")) | fleet.api.overrides
+    return patched_environ(env)
+
+
+def _sqs_event(fleet: Fleet, body: str) -> dict[str, Any]:
+    fleet.send(body)
+    from lead_ai.storage.clients import client
+
+    message = client("sqs").receive_message(
+        QueueUrl=fleet.queue_url, MessageSystemAttributeNames=["All"], MaxNumberOfMessages=1
+    )["Messages"][0]
+    return {"Records": [lambda_record(message, "arn:aws:sqs:us-east-1:123456789012:training", "us-east-1")]}
+
+
+def _invoke(module: Any, event: dict[str, Any]) -> Any:
+    return module.lambda_handler(event, LocalLambdaContext(function_name="TrainWorkerFunction"))
