@@ -28,7 +28,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from lead_ai.domain.calendars import HOLIDAY_CALENDARS
+from lead_ai.domain.calendars import parse_calendar
 from lead_ai.domain.intervals import parse_interval
 
 __all__ = [
@@ -274,14 +274,22 @@ def add_forecast_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--holidays",
-        choices=HOLIDAY_CALENDARS,
+        type=_calendar_argument,
         default="none",
-        help="holiday calendar of the series' market, used as a feature (default none)",
+        help="holiday calendar of the series' market, used as a feature: none, a country (US, GB) or a "
+        "country and subdivision (DE-BY) (default none)",
     )
     parser.add_argument("--save-model", default=None, help="also write the ONNX model bytes to this path")
     parser.add_argument(
         "--report", default=None, help="also write a JSON report: backtest metrics and timings"
     )
+
+
+def _calendar_argument(text: str) -> str:
+    try:
+        return parse_calendar(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
 def run_forecast_command(args: argparse.Namespace) -> int:

@@ -11,8 +11,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from lead_ai.api.requests import parse_horizon, parse_level, validate_series_id
 from lead_ai.api.responses import forecast_body, models_body
 from lead_ai.api.router import create_app
+from lead_ai.api.series_responses import series_body
+from lead_ai.domain.intervals import SHORTEST_INTERVAL
 from lead_ai.monitoring import logger, metrics
 from lead_ai.service.ml_service import MLService, build_dependencies
+from lead_ai.service.series import describe
 
 # Once per container, during init: clients, settings, and the model cache (onnxruntime loads here,
 # not in the first request).
@@ -23,7 +26,12 @@ app = create_app()
 @app.get("/series/<series_id>/forecast")
 def get_forecast(series_id: str) -> dict[str, Any]:
     series_id = validate_series_id(series_id)
-    horizon = parse_horizon(app.current_event.get_query_string_value("horizon"), deps.settings.max_horizon)
+    # The limit is a duration (LEAD_AI_MAX_HORIZON): in intervals it depends on the series' interval, which
+    # the service checks once it knows it; here, the most intervals any series could be allowed.
+    horizon = parse_horizon(
+        app.current_event.get_query_string_value("horizon"),
+        deps.settings.max_horizon_steps(SHORTEST_INTERVAL),
+    )
     level = parse_level(app.current_event.get_query_string_value("level"))
     forecast = forecast_body(MLService(series_id, deps).forecast(horizon, level))
     metrics.add_metric(name="ForecastServed", unit=MetricUnit.Count, value=1)
@@ -35,6 +43,13 @@ def get_models(series_id: str) -> dict[str, Any]:
     models = models_body(MLService(validate_series_id(series_id), deps).list_models())
     metrics.add_metric(name="ModelsListed", unit=MetricUnit.Count, value=1)
     return models
+
+
+@app.get("/series/<series_id>")
+def get_series(series_id: str) -> dict[str, Any]:
+    series = series_body(describe(deps, validate_series_id(series_id)))
+    metrics.add_metric(name="SeriesDescribed", unit=MetricUnit.Count, value=1)
+    return series
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from lead_ai.domain.calendars import HOLIDAY_CALENDARS
+from lead_ai.domain.calendars import parse_calendar
 from lead_ai.domain.intervals import DAY_SECONDS
 from lead_ai.forecasting.calendar import EPOCH_WEEKDAY_OFFSET, day_of_year, holiday_kind
 
@@ -83,10 +83,7 @@ class FeatureSpec:
         object.__setattr__(self, "change_seasons", tuple(str(p) for p in self.change_seasons))
         if set(self.change_seasons) - {"day", "week"}:
             raise ValueError(f"FeatureSpec.change_seasons: only 'day' and 'week', got {self.change_seasons}")
-        if self.holidays not in HOLIDAY_CALENDARS:
-            raise ValueError(
-                f"FeatureSpec.holidays must be one of {HOLIDAY_CALENDARS}, got {self.holidays!r}"
-            )
+        object.__setattr__(self, "holidays", parse_calendar(self.holidays))
 
     @property
     def window(self) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from lead_ai.domain.intervals import interval_name
-from lead_ai.domain.series import ObservationBatch, Span
+from lead_ai.domain.series import ObservationBatch, SeriesSettings, Span
 from lead_ai.service.dependencies import Dependencies
 
 
@@ -23,8 +23,15 @@ def series_interval(deps: Dependencies, series_id: str) -> str:
     return interval_name(series.interval_seconds) if series else deps.settings.default_interval
 
 
+def series_settings(deps: Dependencies, series_id: str) -> SeriesSettings:
+    """The series' interval, time zone and calendar (the deployment's defaults for a new series)."""
+    from lead_ai.service.series import series_settings as settings_of
+
+    return settings_of(deps, series_id)
+
+
 def ingest(deps: Dependencies, series_id: str, batch: ObservationBatch) -> IngestOutcome:
-    deps.catalogue.register_series(series_id, batch.interval_seconds)
+    deps.catalogue.register_series(series_id, batch.interval_seconds, deps.settings.series_defaults)
     deps.history.put(series_id, batch.points, batch.interval_seconds)
     span = deps.history.span(series_id, batch.interval_seconds)
     assert span is not None  # we just wrote at least one slot

@@ -6,9 +6,10 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from lead_ai.domain.intervals import interval_name
 from lead_ai.domain.isotime import iso_utc_array
 from lead_ai.domain.models import ModelVersion
-from lead_ai.errors import SeriesNotFoundError
+from lead_ai.errors import SeriesNotFoundError, ValidationError
 from lead_ai.service.dependencies import Dependencies
 
 
@@ -34,6 +35,7 @@ class ModelList(NamedTuple):
 def forecast(deps: Dependencies, series_id: str, horizon: int, level: float = 0.8) -> Forecast:
     state = deps.cache.state(series_id)
     window = state.window
+    check_horizon(deps, horizon, state.forecaster.spec.interval_seconds, state.forecaster.max_horizon)
     arrays = state.forecaster.predict_rows(state.rows, horizon, level)
     step = window.interval_seconds
     stamps = window.last_timestamp + step * np.arange(1, horizon + 1, dtype=np.int64)
@@ -49,6 +51,22 @@ def forecast(deps: Dependencies, series_id: str, horizon: int, level: float = 0.
         arrays.upper,
         state.fallback_from,
     )
+
+
+def horizon_limit(deps: Dependencies, interval_seconds: int, model_max_horizon: int) -> int:
+    """The most intervals a request may ask of this model: LEAD_AI_MAX_HORIZON (a duration) in the
+    series' intervals, and no more than the model was trained for."""
+    return min(deps.settings.max_horizon_steps(interval_seconds), model_max_horizon)
+
+
+def check_horizon(deps: Dependencies, horizon: int, interval_seconds: int, model_max_horizon: int) -> None:
+    limit = horizon_limit(deps, interval_seconds, model_max_horizon)
+    if not 1 <= horizon <= limit:
+        raise ValidationError(
+            f"horizon must be an integer from 1 to {limit} ({limit} x {interval_name(interval_seconds)} for "
+            f"this series), got {horizon}",
+            field="horizon",
+        )
 
 
 def forecast_rows(result: Forecast) -> list[dict[str, Any]]:

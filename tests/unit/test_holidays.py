@@ -70,7 +70,7 @@ def test_no_calendar_marks_no_day() -> None:
 def test_feature_spec_refuses_an_unknown_calendar() -> None:
     # Given a calendar that does not exist, When a spec names it, Then it is refused with the choices
     with pytest.raises(ValueError, match="holidays"):
-        FeatureSpec(holidays="FR")
+        FeatureSpec(holidays="XX")
 
 
 def _window_ending(last: datetime, spec: FeatureSpec, holiday_value: float) -> tuple[np.ndarray, np.ndarray]:

@@ -1,0 +1,46 @@
+"""The JSON of the series resource (`GET` / `PUT /series/{id}`) and of the staffing plan."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lead_ai.domain.intervals import interval_name
+from lead_ai.domain.isotime import iso_utc
+from lead_ai.service.series import SeriesView
+
+
+def series_body(view: SeriesView) -> dict[str, Any]:
+    info, settings, current = view.info, view.settings, view.current
+    span = info.span
+    model: dict[str, Any] | None = None
+    if current is not None:
+        spec = current.feature_spec
+        model = {
+            "version": current.version,
+            "status": current.status,
+            "promoted_at": current.promoted_at,
+            # what the served model was trained with: until it is retrained, forecasts follow these
+            "interval": interval_name(int(spec.get("interval_seconds", settings.interval_seconds))),
+            "timezone": spec.get("timezone", "UTC"),
+            "holidays": spec.get("holidays", "none"),
+            "max_horizon": spec.get("max_horizon"),
+        }
+    return {
+        "series_id": info.series_id,
+        "interval": interval_name(settings.interval_seconds),
+        "timezone": settings.timezone,
+        "holidays": settings.holidays,
+        "span": (
+            {
+                "first": iso_utc(span.first_timestamp),
+                "last": iso_utc(span.last_timestamp),
+                "observations": span.observed_points,
+            }
+            if span is not None
+            else None
+        ),
+        "revision": info.revision,
+        "trained_revision": info.trained_revision,
+        "training_due": info.training_due,
+        "current_model": model,
+    }
