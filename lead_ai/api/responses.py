@@ -74,7 +74,7 @@ def forecast_body(result: Forecast) -> dict[str, Any]:
         "series_id": result.series_id,
         "model_version": result.model_version,
         "interval": interval_name(result.interval_seconds),
-        "origin": iso_utc(result.origin),
+        "origin": result.local_origin or iso_utc(result.origin),
         "level": result.level,
         "forecast": forecast_rows(result),
     }

@@ -10,7 +10,7 @@ with one `searchsorted` and never loads the time zone database (`zoneinfo` costs
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
 
@@ -63,7 +63,7 @@ class ClockTable(NamedTuple):
         pairs = np.asarray(data.get("transitions") or np.zeros((0, 2)), dtype=np.int64).reshape(-1, 2)
         starts = np.concatenate([[_EARLY], pairs[:, 0]]).astype(np.int64)
         offsets = np.concatenate([[int(data["first_offset"])], pairs[:, 1]]).astype(np.int64)
-        if np.any(np.diff(starts) <= 0) or np.any(np.abs(offsets) > DAY_SECONDS):
+        if np.any(np.diff(starts[1:]) <= 0) or np.any(np.abs(offsets) > DAY_SECONDS):
             raise ValueError("clock table transitions must increase and offsets lie within a day")
         return cls(str(data["timezone"]), starts, offsets, int(data["since"]), int(data["until"]))
 
@@ -190,33 +190,17 @@ def offset_suffix(offset: int) -> str:
     return f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
 
 
-def iso_local_array(stamps: Any, offsets: Any) -> list[str]:
-    """UTC epoch seconds as local ISO 8601 times with their offset, e.g. `2026-11-01T01:00:00-04:00`
-    (`...Z` where the offset is 0); numpy formats them without a Python loop per value."""
-    t = np.asarray(stamps, dtype=np.int64).reshape(-1)
+def iso_local_array(wall: Any, offsets: Any) -> list[str]:
+    """Local ISO 8601 times with their offset, e.g. `2026-11-01T01:00:00-04:00` (`...Z` where the offset is
+    0), from wall-clock epoch seconds (UTC time + offset) and the offsets; numpy formats them at once."""
+    w = np.asarray(wall, dtype=np.int64).reshape(-1)
     off = np.asarray(offsets, dtype=np.int64).reshape(-1)
-    texts = np.datetime_as_string((t + off).astype("datetime64[s]"), unit="s").tolist()
-    suffixes = {int(o): offset_suffix(int(o)) for o in np.unique(off).tolist()}
+    texts = np.datetime_as_string(w.astype("datetime64[s]"), unit="s").tolist()
+    suffixes = {o: offset_suffix(o) for o in np.unique(off).tolist()}
     return [f"{text}{suffixes[o]}" for text, o in zip(texts, off.tolist(), strict=True)]
 
 
-def local_dates(stamps: Any, offsets: Any) -> list[str]:
-    """The local calendar date (YYYY-MM-DD) of each UTC epoch-second timestamp."""
-    local = np.asarray(stamps, dtype=np.int64) + np.asarray(offsets, dtype=np.int64)
-    return list(np.datetime_as_string((local // DAY_SECONDS).astype("datetime64[D]"), unit="D").tolist())
-
-
-def day_length_hours(date: str, zone: str) -> float:
-    """Hours from the local midnight that starts `date` to the next one (23 or 25 on a clock-change day)."""
-    day = datetime.fromisoformat(date)
-    start = local_to_utc_lenient(day, zone)
-    end = local_to_utc_lenient(day + timedelta(days=1), zone)
-    return (end - start) / 3600
-
-
-def local_to_utc_lenient(naive: datetime, zone: str) -> int:
-    """As local_to_utc, but a skipped time is read with the offset before the change and a repeated one as
-    its first occurrence (for computing spans, never for reading observations)."""
-    if zone == UTC_ZONE:
-        return int(naive.replace(tzinfo=UTC).timestamp())
-    return int(naive.replace(tzinfo=_zone(zone), fold=0).timestamp())
+def iso_dates(wall: Any) -> list[str]:
+    """The calendar date (YYYY-MM-DD) of each wall-clock epoch-second time."""
+    days = (np.asarray(wall, dtype=np.int64) // DAY_SECONDS).astype("datetime64[D]")
+    return list(np.datetime_as_string(days, unit="D").tolist())

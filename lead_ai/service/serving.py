@@ -8,6 +8,7 @@ import numpy as np
 
 from lead_ai.domain.intervals import interval_name
 from lead_ai.domain.isotime import iso_utc_array
+from lead_ai.domain.localtime import iso_dates, iso_local_array
 from lead_ai.domain.models import ModelVersion
 from lead_ai.errors import SeriesNotFoundError, ValidationError
 from lead_ai.service.dependencies import Dependencies
@@ -24,6 +25,10 @@ class Forecast(NamedTuple):
     lower: np.ndarray
     upper: np.ndarray
     fallback_from: str | None  # the current version that could not be served, if any
+    timezone: str = "UTC"  # the zone the model was trained in: its local day is the forecast's
+    local_times: list[str] | None = None  # per step, ISO 8601 with the local offset
+    local_origin: str | None = None
+    local_dates: list[str] | None = None  # per step, the local calendar date (YYYY-MM-DD)
 
 
 class ModelList(NamedTuple):
@@ -38,18 +43,25 @@ def forecast(deps: Dependencies, series_id: str, horizon: int, level: float = 0.
     check_horizon(deps, horizon, state.forecaster.spec.interval_seconds, state.forecaster.max_horizon)
     arrays = state.forecaster.predict_rows(state.rows, horizon, level)
     step = window.interval_seconds
-    stamps = window.last_timestamp + step * np.arange(1, horizon + 1, dtype=np.int64)
+    stamps = window.last_timestamp + step * np.arange(0, horizon + 1, dtype=np.int64)  # origin, then steps
+    spec = state.forecaster.spec
+    wall, offsets = spec.wall_clock(stamps)
+    texts = iso_local_array(wall, offsets)
     return Forecast(
         series_id,
         state.version,
         step,
         window.last_timestamp,
         level,
-        stamps,
+        stamps[1:],
         arrays.value,
         arrays.lower,
         arrays.upper,
         state.fallback_from,
+        spec.timezone,
+        texts[1:],
+        texts[0],
+        iso_dates(wall[1:]),
     )
 
 
@@ -74,7 +86,7 @@ def forecast_rows(result: Forecast) -> list[dict[str, Any]]:
     return [
         {"timestamp": t, "value": v, "lower": lo, "upper": hi}
         for t, v, lo, hi in zip(
-            iso_utc_array(result.timestamps),
+            result.local_times if result.local_times is not None else iso_utc_array(result.timestamps),
             np.round(result.value, 3).tolist(),
             np.round(result.lower, 3).tolist(),
             np.round(result.upper, 3).tolist(),
