@@ -1,4 +1,5 @@
-"""PredictFunction: forecasts and the model list. Read-only; imports no training library."""
+"""PredictFunction: forecasts, staffing plans, a series' settings and its models. Read-only; imports no
+training library."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from lead_ai.api.requests import parse_horizon, parse_level, validate_series_id
 from lead_ai.api.responses import forecast_body, models_body
 from lead_ai.api.router import create_app
-from lead_ai.api.series_responses import series_body
+from lead_ai.api.series_requests import parse_staffing_query
+from lead_ai.api.series_responses import series_body, staffing_body
 from lead_ai.domain.intervals import SHORTEST_INTERVAL
 from lead_ai.monitoring import logger, metrics
 from lead_ai.service.ml_service import MLService, build_dependencies
+from lead_ai.service.planning import staffing_for_series
 from lead_ai.service.series import describe
 
 # Once per container, during init: clients, settings, and the model cache (onnxruntime loads here,
@@ -43,6 +46,15 @@ def get_models(series_id: str) -> dict[str, Any]:
     models = models_body(MLService(validate_series_id(series_id), deps).list_models())
     metrics.add_metric(name="ModelsListed", unit=MetricUnit.Count, value=1)
     return models
+
+
+@app.get("/series/<series_id>/staffing")
+def get_staffing(series_id: str) -> dict[str, Any]:
+    series_id = validate_series_id(series_id)
+    query = parse_staffing_query(app.current_event.query, deps.settings.max_horizon_steps(SHORTEST_INTERVAL))
+    plan = staffing_body(staffing_for_series(deps, series_id, query.horizon, query.assumptions))
+    metrics.add_metric(name="StaffingPlanServed", unit=MetricUnit.Count, value=1)
+    return plan
 
 
 @app.get("/series/<series_id>")

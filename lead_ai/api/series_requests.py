@@ -4,13 +4,17 @@ names the field and the rule it breaks."""
 from __future__ import annotations
 
 import json
-from typing import Any
+import math
+import re
+from collections.abc import Mapping
+from typing import Any, NamedTuple
 
-from lead_ai.api.requests import parse_interval
+from lead_ai.api.requests import parse_horizon, parse_interval
 from lead_ai.domain.calendars import parse_calendar
 from lead_ai.domain.localtime import parse_timezone
 from lead_ai.errors import UnsupportedMediaTypeError, ValidationError
 from lead_ai.service.series import SettingsChange
+from lead_ai.service.staffing import StaffingAssumptions, validate_assumptions
 
 _SETTINGS_FIELDS = ("interval", "timezone", "holidays")
 _MAX_SETTINGS_BYTES = 4096
@@ -46,6 +50,57 @@ def parse_series_settings(body: str | None, content_type: str) -> SettingsChange
         timezone=_checked("timezone", data, parse_timezone),
         holidays=_checked("holidays", data, parse_calendar),
     )
+
+
+class StaffingQuery(NamedTuple):
+    horizon: int | None  # None: as far as the served model may forecast
+    assumptions: StaffingAssumptions
+
+
+_STAFFING_PARAMETERS = ("horizon", *StaffingAssumptions._fields)
+
+
+def parse_staffing_query(query: Mapping[str, str], max_horizon: int) -> StaffingQuery:
+    """`horizon` (intervals) and the staffing assumptions, each optional (StaffingAssumptions' defaults);
+    a parameter that is not a number, or out of its range, is a 400 naming it."""
+    unknown = sorted(name for name in query if name not in _STAFFING_PARAMETERS)
+    if unknown:
+        raise ValidationError(
+            f"unknown query parameter(s): {', '.join(unknown)[:200]}; the plan takes "
+            + ", ".join(_STAFFING_PARAMETERS),
+            field=unknown[0][:64],
+        )
+    raw_horizon = query.get("horizon")
+    horizon = None if raw_horizon in (None, "") else parse_horizon(raw_horizon, max_horizon)
+    values: dict[str, float] = {}
+    for name in StaffingAssumptions._fields:
+        raw = query.get(name)
+        if raw is None or raw == "":
+            continue
+        try:
+            values[name] = float(raw) if _NUMBER.fullmatch(raw.strip()) else math.nan
+        except ValueError:
+            values[name] = math.nan
+        if not math.isfinite(values[name]):
+            _assumption_error(name, raw)
+    assumptions = StaffingAssumptions(**values)
+    try:
+        validate_assumptions(assumptions)
+    except ValueError as exc:
+        name = str(exc).split(" ", 1)[0]
+        raise ValidationError(str(exc), field=name) from exc
+    return StaffingQuery(horizon, assumptions)
+
+
+_NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
+
+
+def _assumption_error(name: str, raw: str) -> None:
+    try:
+        validate_assumptions(StaffingAssumptions(**{name: math.nan}))
+    except ValueError as exc:
+        message = str(exc).rsplit(", got", 1)[0]
+        raise ValidationError(f"{message}, got {raw[:20]!r}", field=name) from exc
 
 
 def _checked(name: str, data: dict[str, Any], parse: Any) -> str | None:

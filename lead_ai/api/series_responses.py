@@ -6,6 +6,7 @@ from typing import Any
 
 from lead_ai.domain.intervals import interval_name
 from lead_ai.domain.isotime import iso_utc
+from lead_ai.service.planning import SeriesStaffing
 from lead_ai.service.series import SeriesView
 
 
@@ -44,3 +45,19 @@ def series_body(view: SeriesView) -> dict[str, Any]:
         "training_due": info.training_due,
         "current_model": model,
     }
+
+
+def staffing_body(answer: SeriesStaffing) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "series_id": answer.series_id,
+        "model_version": answer.model_version,
+        "interval": interval_name(answer.interval_seconds),
+        "timezone": answer.timezone,
+        "origin": answer.origin,
+        "assumptions": answer.plan.assumptions,
+        "plan": answer.plan.plan,
+        "daily": answer.plan.daily,
+    }
+    if answer.fallback_from is not None:
+        body["fallback_from_version"] = answer.fallback_from
+    return body

@@ -56,6 +56,28 @@ class Calibration(NamedTuple):
         table = self.quantiles[:horizon]
         return _interp_columns(table, levels, q_lo), _interp_columns(table, levels, q_hi)
 
+    def quantile_offsets(self, horizon: int, quantile: float) -> np.ndarray:
+        """Scaled offsets of the forecast quantile `quantile` for steps 1..horizon; zeros for 0.5 (the
+        point forecast is the plan's median, whatever the median residual was)."""
+        levels = self.quantile_levels
+        if not levels[0] - 1e-12 <= quantile <= levels[-1] + 1e-12:
+            raise ValueError(f"quantile must be within {levels[0]}..{levels[-1]}, got {quantile}")
+        if quantile == 0.5:
+            return np.zeros(min(horizon, self.quantiles.shape[0]))
+        return _interp_columns(self.quantiles[:horizon], levels, quantile)
+
+
+def quantile_values(point: np.ndarray, offsets: np.ndarray, quantile: float) -> np.ndarray:
+    """The forecast at `quantile` in the data's units, as the interval bounds are made: above the median it
+    is never below the point forecast, below it never above it nor below 0 (so quantile q is the upper
+    bound of the central interval at level 2q - 1, or the lower bound at level 1 - 2q)."""
+    value = np.maximum(point, 0.0)
+    if quantile > 0.5:
+        return np.asarray(np.maximum(value + offsets, value), dtype=np.float64)
+    if quantile < 0.5:
+        return np.asarray(np.minimum(np.maximum(value + offsets, 0.0), value), dtype=np.float64)
+    return np.asarray(value, dtype=np.float64)
+
 
 def _interp_columns(table: np.ndarray, levels: np.ndarray, q: float) -> np.ndarray:
     j = int(np.clip(np.searchsorted(levels, q, side="right") - 1, 0, levels.size - 2))
