@@ -77,6 +77,8 @@ def forecast_body(result: Forecast) -> dict[str, Any]:
         "origin": result.local_origin or iso_utc(result.origin),
         "level": result.level,
         "forecast": forecast_rows(result),
+        "timezone": result.timezone,
+        "daily": result.daily or [],
     }
     if result.fallback_from is not None:
         body["fallback_from_version"] = result.fallback_from

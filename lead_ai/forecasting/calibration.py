@@ -25,12 +25,18 @@ class Calibration(NamedTuple):
 
     quantile_levels: np.ndarray  # (n_q,), increasing, within (0, 1)
     quantiles: np.ndarray  # (max_horizon, n_q), non-decreasing along axis 1
+    # Daily totals: row k holds the quantiles of the mean scaled residual over the k-th local day of a
+    # forecast (day 0 is the origin's, often partial), from the backtest's daily sums. None on old models.
+    daily: Calibration | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "quantile_levels": [float(q) for q in self.quantile_levels],
             "quantiles": [[float(v) for v in row] for row in self.quantiles],
         }
+        if self.daily is not None:
+            data["daily"] = self.daily.to_dict()
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Calibration:
@@ -42,7 +48,8 @@ class Calibration(NamedTuple):
             raise ValueError("calibration quantile_levels must lie within (0, 1)")
         if quantiles.ndim != 2 or quantiles.shape[1] != levels.size or not np.all(np.isfinite(quantiles)):
             raise ValueError("calibration quantiles must be a finite (max_horizon, n_levels) table")
-        return cls(levels, np.maximum.accumulate(quantiles, axis=1))
+        daily = cls.from_dict(data["daily"]) if data.get("daily") is not None else None
+        return cls(levels, np.maximum.accumulate(quantiles, axis=1), daily)
 
     def offsets(self, horizon: int, level: float) -> tuple[np.ndarray, np.ndarray]:
         """Scaled lower and upper offsets for steps 1..horizon at a central interval `level`."""
@@ -112,3 +119,30 @@ def interval_bounds(
     lower = np.minimum(np.maximum(value + lo_off, 0.0), value)
     upper = np.maximum(value + hi_off, value)
     return value, lower, upper
+
+
+def daily_totals(
+    value: np.ndarray, dates: list[str], scale: float, daily: Calibration | None, level: float
+) -> list[dict[str, Any]]:
+    """Per local date of the forecast: the total of its steps and, with a daily calibration, its own
+    interval (the backtest's daily residuals, not the sum of the steps' bounds, which would be far too
+    wide: errors of neighbouring hours partly cancel). The first and the last date may be partial days."""
+    groups: list[tuple[str, list[int]]] = []
+    for step, date in enumerate(dates):
+        if not groups or groups[-1][0] != date:
+            groups.append((date, []))
+        groups[-1][1].append(step)
+    lo = hi = None
+    if daily is not None:
+        lo, hi = daily.offsets(daily.quantiles.shape[0], level)
+    totals = []
+    for k, (date, steps) in enumerate(groups):
+        total = float(np.sum(value[steps]))
+        row: dict[str, Any] = {"date": date, "value": round(total, 3), "lower": None, "upper": None}
+        if lo is not None and hi is not None:
+            j = min(k, lo.size - 1)
+            width = scale * len(steps)
+            row["lower"] = round(min(max(total + lo[j] * width, 0.0), total), 3)
+            row["upper"] = round(max(total + hi[j] * width, total), 3)
+        totals.append(row)
+    return totals

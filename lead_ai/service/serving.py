@@ -11,6 +11,7 @@ from lead_ai.domain.isotime import iso_utc_array
 from lead_ai.domain.localtime import iso_dates, iso_local_array
 from lead_ai.domain.models import ModelVersion
 from lead_ai.errors import SeriesNotFoundError, ValidationError
+from lead_ai.forecasting.calibration import daily_totals
 from lead_ai.service.dependencies import Dependencies
 
 
@@ -29,6 +30,7 @@ class Forecast(NamedTuple):
     local_times: list[str] | None = None  # per step, ISO 8601 with the local offset
     local_origin: str | None = None
     local_dates: list[str] | None = None  # per step, the local calendar date (YYYY-MM-DD)
+    daily: list[dict[str, Any]] | None = None  # per local date: {date, value, lower, upper}
 
 
 class ModelList(NamedTuple):
@@ -47,6 +49,9 @@ def forecast(deps: Dependencies, series_id: str, horizon: int, level: float = 0.
     spec = state.forecaster.spec
     wall, offsets = spec.wall_clock(stamps)
     texts = iso_local_array(wall, offsets)
+    dates = iso_dates(wall[1:])
+    calibration = state.forecaster.calibration
+    daily = daily_totals(arrays.value, dates, state.rows.scale, calibration.daily, level)
     return Forecast(
         series_id,
         state.version,
@@ -61,7 +66,8 @@ def forecast(deps: Dependencies, series_id: str, horizon: int, level: float = 0.
         spec.timezone,
         texts[1:],
         texts[0],
-        iso_dates(wall[1:]),
+        dates,
+        daily,
     )
 
 

@@ -30,6 +30,7 @@ from lead_ai.errors import InsufficientHistoryError
 from lead_ai.forecasting.features import FeatureSpec, build_rows, default_spec, prepare_window
 from lead_ai.forecasting.training.backtest import backtest_plan, run_backtest
 from lead_ai.forecasting.training.calendars import holiday_table, local_clock
+from lead_ai.forecasting.training.daily import daily_calibration
 from lead_ai.forecasting.training.export import ExportParityError, check_parity, export_onnx, library_versions
 from lead_ai.forecasting.training.fit import final_model
 from lead_ai.forecasting.training.rows import training_rows
@@ -88,7 +89,9 @@ def train_forecaster(
             f"{spec.season_day + 2 * spec.max_horizon + 1} slots"
         )
     backtest = run_backtest(series, spec, settings, plan)
-    calibration = backtest.calibration
+    assert backtest.origins is not None
+    daily, daily_coverage = daily_calibration(backtest.residuals, backtest.origins, spec, settings.level)
+    calibration = backtest.calibration._replace(daily=daily)
 
     rows = training_rows(
         series, [s.values.shape[0] - 1 for s in series], spec, settings.max_rows, settings.seed
@@ -112,6 +115,7 @@ def train_forecaster(
     )
 
     metrics = dict(backtest.metrics)
+    metrics["daily_coverage"] = daily_coverage
     metrics["parity_max_abs_error"] = parity
     metrics["training_rows"] = float(rows.X.shape[0])
     return TrainingResult(
