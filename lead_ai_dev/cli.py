@@ -1,4 +1,4 @@
-"""The `lead-ai` command: demo, invoke, stack, generate, forecast."""
+"""The `lead-ai` command: demo, invoke, stack, generate, forecast, staffing."""
 
 from __future__ import annotations
 
@@ -120,6 +120,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_forecast_arguments(forecast)
     forecast.set_defaults(run=run_forecast_command)
+
+    from lead_ai_dev.staffing_cli import add_staffing_arguments, run_staffing_command
+
+    staffing = commands.add_parser(
+        "staffing", help="agents per interval (Erlang C) and agent hours per day for a forecast CSV"
+    )
+    add_staffing_arguments(staffing)
+    staffing.set_defaults(run=run_staffing_command)
     return parser
 
 
