@@ -116,6 +116,18 @@ def clock_table(zone: str, since: int, until: int) -> ClockTable:
     )
 
 
+def misaligned_offset(zone: str, interval_seconds: int, around: int) -> int | None:
+    """An offset the zone has (within two years of `around`) that is not a whole number of intervals, or
+    None: a 1h series cannot follow Asia/Kolkata (+05:30), whose local hours start at :30 UTC."""
+    if zone == UTC_ZONE or interval_seconds >= DAY_SECONDS:
+        return None
+    clock = clock_table(zone, around - 2 * 366 * DAY_SECONDS, around + 2 * 366 * DAY_SECONDS)
+    for offset in clock.offsets[-8:].tolist():
+        if offset % interval_seconds:
+            return int(offset)
+    return None
+
+
 def _year_start(year: int) -> int:
     return int(datetime(year, 1, 1, tzinfo=UTC).timestamp())
 

@@ -8,12 +8,14 @@ changes the model's features, so it makes the series due for training (the revis
 
 from __future__ import annotations
 
+import time
 from typing import NamedTuple
 
 from lead_ai.domain.intervals import interval_name
+from lead_ai.domain.localtime import misaligned_offset, offset_suffix
 from lead_ai.domain.models import ModelVersion
 from lead_ai.domain.series import SeriesInfo, SeriesSettings
-from lead_ai.errors import IntervalMismatchError, SeriesNotFoundError, VersionConflictError
+from lead_ai.errors import IntervalMismatchError, SeriesNotFoundError, ValidationError, VersionConflictError
 from lead_ai.service.dependencies import Dependencies
 
 _SAVE_ATTEMPTS = 5
@@ -49,6 +51,18 @@ def describe(deps: Dependencies, series_id: str) -> SeriesView:
     return SeriesView(info, SeriesSettings.of(info, deps.settings.series_defaults), current)
 
 
+def _check_grid(settings: SeriesSettings) -> None:
+    """The series' slots are on a UTC grid: its zone's local intervals must start on that grid."""
+    offset = misaligned_offset(settings.timezone, settings.interval_seconds, int(time.time()))
+    if offset is not None:
+        raise ValidationError(
+            f"timezone {settings.timezone} is UTC{offset_suffix(offset)}: its local "
+            f"{interval_name(settings.interval_seconds)} intervals do not start on the hour; use a "
+            "30min or 15min interval for this zone",
+            field="timezone",
+        )
+
+
 def save_settings(deps: Dependencies, series_id: str, change: SettingsChange) -> SeriesView:
     """Apply the change; 409 for a new interval on a series with history. Retried when an ingest moves
     the revision meanwhile (the check is made again on what that ingest left)."""
@@ -68,6 +82,7 @@ def save_settings(deps: Dependencies, series_id: str, change: SettingsChange) ->
                 f"interval cannot change to {interval_name(after.interval_seconds)} (create a new series)",
                 field="interval",
             )
+        _check_grid(after)
         retrain = has_history and (after.timezone, after.holidays) != (before.timezone, before.holidays)
         try:
             saved = deps.catalogue.save_settings(

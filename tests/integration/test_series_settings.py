@@ -45,6 +45,11 @@ def test_a_new_series_gets_its_settings_and_get_shows_them(api: Api) -> None:
     assert shown["span"] is None and shown["current_model"] is None and shown["training_due"] is False
 
 
+def test_a_zone_with_a_half_hour_offset_takes_a_half_hour_grid(api: Api) -> None:
+    status, saved = _put(api, {"interval": "30min", "timezone": "Asia/Kolkata", "holidays": "IN"})
+    assert status == 200 and saved["timezone"] == "Asia/Kolkata"
+
+
 def test_fields_left_out_keep_their_value(api: Api) -> None:
     # Given a series with all three settings
     _put(api, {"interval": "30min", "timezone": "Europe/London", "holidays": "GB"})
@@ -65,6 +70,7 @@ def test_fields_left_out_keep_their_value(api: Api) -> None:
         ({"holidays": "DE-ZZ"}, "holidays"),
         ({"holidays": "Bavaria"}, "holidays"),
         ({"interval": "2h"}, "interval"),
+        ({"interval": "1h", "timezone": "Asia/Kolkata"}, "timezone"),  # +05:30: local hours start at :30
         ({"interval": "1h", "colour": "blue"}, "colour"),
         ({}, "body"),
         ("[1, 2]", "body"),
