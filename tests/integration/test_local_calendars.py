@@ -130,6 +130,13 @@ def test_settings_to_training_to_artifact_to_a_forecast_across_a_clock_change(
         assert len(set(hours)) == 24 and len(set(day)) == 25  # one hour twice, with two offsets
     else:
         assert len(set(hours)) == 23  # one hour skipped
+    # And the daily totals are local days: the change day adds its 23 or 25 hours, inside its own interval
+    assert forecast["timezone"] == market.zone
+    total = next(d for d in forecast["daily"] if d["date"] == market.change_day)
+    values = [row["value"] for row in forecast["forecast"] if row["timestamp"].startswith(market.change_day)]
+    assert total["value"] == pytest.approx(sum(values), abs=0.01)
+    assert total["lower"] <= total["value"] <= total["upper"]
+    assert 0.0 <= version["metrics"]["daily_coverage"] <= 1.0
 
 
 def _bucket(api: Api) -> str:
