@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from lead_ai.domain.intervals import interval_name
-from lead_ai.domain.series import ObservationBatch, SeriesSettings, Span
+from lead_ai.domain.series import ObservationBatch, Span
 from lead_ai.service.dependencies import Dependencies
 
 
@@ -21,13 +21,6 @@ def series_interval(deps: Dependencies, series_id: str) -> str:
     """The series' interval, fixed at its first ingest; the configured default for a new series."""
     series = deps.catalogue.get_series(series_id)
     return interval_name(series.interval_seconds) if series else deps.settings.default_interval
-
-
-def series_settings(deps: Dependencies, series_id: str) -> SeriesSettings:
-    """The series' interval, time zone and calendar (the deployment's defaults for a new series)."""
-    from lead_ai.service.series import series_settings as settings_of
-
-    return settings_of(deps, series_id)
 
 
 def ingest(deps: Dependencies, series_id: str, batch: ObservationBatch) -> IngestOutcome:

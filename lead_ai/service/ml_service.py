@@ -12,7 +12,7 @@ from typing import Any
 from lead_ai.domain.models import ModelVersion
 from lead_ai.domain.series import ObservationBatch, SeriesSettings
 from lead_ai.service import ingest as ingest_case
-from lead_ai.service import promotion, serving, training
+from lead_ai.service import promotion, series, serving, training
 from lead_ai.service.dependencies import Dependencies, build_dependencies
 from lead_ai.service.ingest import IngestOutcome
 from lead_ai.service.serving import Forecast, ModelList
@@ -40,7 +40,7 @@ class MLService:
 
     def settings(self) -> SeriesSettings:
         """The series' interval, time zone and holiday calendar (the defaults for a new series)."""
-        return ingest_case.series_settings(self._deps, self.series_id)
+        return series.series_settings(self._deps, self.series_id)
 
     def ingest(self, batch: ObservationBatch) -> IngestOutcome:
         return ingest_case.ingest(self._deps, self.series_id, batch)
