@@ -207,9 +207,11 @@ def iso_local_array(wall: Any, offsets: Any) -> list[str]:
     0), from wall-clock epoch seconds (UTC time + offset) and the offsets; numpy formats them at once."""
     w = np.asarray(wall, dtype=np.int64).reshape(-1)
     off = np.asarray(offsets, dtype=np.int64).reshape(-1)
-    texts = np.datetime_as_string(w.astype("datetime64[s]"), unit="s").tolist()
+    texts = np.datetime_as_string(w.astype("datetime64[s]"), unit="s")
+    if off.size and off.min() == off.max():  # one offset (no clock change within): one string add
+        return list(np.char.add(texts, offset_suffix(int(off[0]))).tolist())
     suffixes = {o: offset_suffix(o) for o in np.unique(off).tolist()}
-    return [f"{text}{suffixes[o]}" for text, o in zip(texts, off.tolist(), strict=True)]
+    return [f"{text}{suffixes[o]}" for text, o in zip(texts.tolist(), off.tolist(), strict=True)]
 
 
 def iso_dates(wall: Any) -> list[str]:

@@ -122,27 +122,28 @@ def interval_bounds(
 
 
 def daily_totals(
-    value: np.ndarray, dates: list[str], scale: float, daily: Calibration | None, level: float
+    value: np.ndarray, days: np.ndarray, scale: float, daily: Calibration | None, level: float
 ) -> list[dict[str, Any]]:
-    """Per local date of the forecast: the total of its steps and, with a daily calibration, its own
-    interval (the backtest's daily residuals, not the sum of the steps' bounds, which would be far too
-    wide: errors of neighbouring hours partly cancel). The first and the last date may be partial days."""
-    groups: list[tuple[str, list[int]]] = []
-    for step, date in enumerate(dates):
-        if not groups or groups[-1][0] != date:
-            groups.append((date, []))
-        groups[-1][1].append(step)
-    lo = hi = None
+    """Per local date of the forecast (`days`: each step's local date as days since 1970-01-01): the total
+    of its steps and, with a daily calibration, its own interval (the backtest's daily residuals, not the
+    sum of the steps' bounds, which would be far too wide: errors of neighbouring hours partly cancel).
+    The first and the last date may be partial days."""
+    day = np.asarray(days, dtype=np.int64)
+    if day.size == 0:
+        return []
+    starts = np.concatenate([[0], np.flatnonzero(day[1:] != day[:-1]) + 1])
+    totals = np.add.reduceat(np.asarray(value, dtype=np.float64), starts)
+    counts = np.diff(np.concatenate([starts, [day.size]]))
+    dates = np.datetime_as_string(day[starts].astype("datetime64[D]"), unit="D").tolist()
+    lower: list[float | None] = [None] * len(dates)
+    upper: list[float | None] = [None] * len(dates)
     if daily is not None:
         lo, hi = daily.offsets(daily.quantiles.shape[0], level)
-    totals = []
-    for k, (date, steps) in enumerate(groups):
-        total = float(np.sum(value[steps]))
-        row: dict[str, Any] = {"date": date, "value": round(total, 3), "lower": None, "upper": None}
-        if lo is not None and hi is not None:
-            j = min(k, lo.size - 1)
-            width = scale * len(steps)
-            row["lower"] = round(min(max(total + lo[j] * width, 0.0), total), 3)
-            row["upper"] = round(max(total + hi[j] * width, total), 3)
-        totals.append(row)
-    return totals
+        k = np.minimum(np.arange(len(dates)), lo.size - 1)
+        width = scale * counts
+        lower = np.round(np.minimum(np.maximum(totals + lo[k] * width, 0.0), totals), 3).tolist()
+        upper = np.round(np.maximum(totals + hi[k] * width, totals), 3).tolist()
+    return [
+        {"date": d, "value": v, "lower": lo_, "upper": hi_}
+        for d, v, lo_, hi_ in zip(dates, np.round(totals, 3).tolist(), lower, upper, strict=True)
+    ]

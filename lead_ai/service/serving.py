@@ -6,9 +6,9 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from lead_ai.domain.intervals import interval_name
+from lead_ai.domain.intervals import DAY_SECONDS, interval_name
 from lead_ai.domain.isotime import iso_utc_array
-from lead_ai.domain.localtime import iso_dates, iso_local_array
+from lead_ai.domain.localtime import iso_local_array
 from lead_ai.domain.models import ModelVersion
 from lead_ai.errors import SeriesNotFoundError, ValidationError
 from lead_ai.forecasting.calibration import daily_totals
@@ -29,7 +29,6 @@ class Forecast(NamedTuple):
     timezone: str = "UTC"  # the zone the model was trained in: its local day is the forecast's
     local_times: list[str] | None = None  # per step, ISO 8601 with the local offset
     local_origin: str | None = None
-    local_dates: list[str] | None = None  # per step, the local calendar date (YYYY-MM-DD)
     daily: list[dict[str, Any]] | None = None  # per local date: {date, value, lower, upper}
 
 
@@ -49,9 +48,8 @@ def forecast(deps: Dependencies, series_id: str, horizon: int, level: float = 0.
     spec = state.forecaster.spec
     wall, offsets = spec.wall_clock(stamps)
     texts = iso_local_array(wall, offsets)
-    dates = iso_dates(wall[1:])
     calibration = state.forecaster.calibration
-    daily = daily_totals(arrays.value, dates, state.rows.scale, calibration.daily, level)
+    daily = daily_totals(arrays.value, wall[1:] // DAY_SECONDS, state.rows.scale, calibration.daily, level)
     return Forecast(
         series_id,
         state.version,
@@ -66,7 +64,6 @@ def forecast(deps: Dependencies, series_id: str, horizon: int, level: float = 0.
         spec.timezone,
         texts[1:],
         texts[0],
-        dates,
         daily,
     )
 

@@ -38,16 +38,17 @@ def test_totals_add_each_local_day_and_their_interval_comes_from_the_daily_table
     levels = np.asarray(QUANTILE_LEVELS)
     table = Calibration(levels, np.tile(np.interp(levels, [0.1, 0.9], [-0.5, 0.5]), (3, 1)))
     value = np.full(30, 2.0)
-    dates = ["2026-11-01"] * 25 + ["2026-11-02"] * 5
+    nov_1 = (datetime(2026, 11, 1) - datetime(1970, 1, 1)).days
+    days = np.array([nov_1] * 25 + [nov_1 + 1] * 5)
     # When the totals are made with a scale of 4
-    totals = daily_totals(value, dates, 4.0, table, 0.8)
+    totals = daily_totals(value, days, 4.0, table, 0.8)
     # Then each date sums its steps, with bounds at +- 0.5 x scale x steps, never below 0
     assert totals == [
         {"date": "2026-11-01", "value": 50.0, "lower": 0.0, "upper": 100.0},
         {"date": "2026-11-02", "value": 10.0, "lower": 0.0, "upper": 20.0},
     ]
     # And a model without a daily table gives totals without bounds
-    assert daily_totals(value, dates, 4.0, None, 0.8)[0] == {
+    assert daily_totals(value, days, 4.0, None, 0.8)[0] == {
         "date": "2026-11-01",
         "value": 50.0,
         "lower": None,
@@ -79,8 +80,9 @@ def test_training_calibrates_daily_totals_and_reports_their_coverage() -> None:
     last = start + 3600 * (values.size - 1)
     rows = forecaster.origin_rows(values, last)
     arrays = forecaster.predict_rows(rows, 168, 0.8)
-    dates = iso_dates(forecaster.spec.wall_clock(last + 3600 * np.arange(1, 169))[0])
-    totals = daily_totals(arrays.value, dates, rows.scale, daily, 0.8)
+    wall = forecaster.spec.wall_clock(last + 3600 * np.arange(1, 169))[0]
+    dates = iso_dates(wall)
+    totals = daily_totals(arrays.value, wall // 86400, rows.scale, daily, 0.8)
     full = [t for t in totals if dates.count(t["date"]) == 24]
     assert full
     for total in full:
