@@ -9,19 +9,27 @@ Run:  OMP_NUM_THREADS=1 python benchmarks/accuracy.py            (make bench-acc
 Protocols
 ---------
 * M4 Hourly (414 series, h=48): every series in ONE history CSV through run_forecast_command (one global
-  model). M4 has no timestamps: each series gets an hourly clock ending at the same hour for all series
-  (first forecast slot 2008-05-01 00:00 UTC). Scored on the official test values: sMAPE, MASE (m=24,
+  model, trained at the production horizon, 168 h; its first 48 steps are scored). M4 has no
+  timestamps: each series gets an hourly clock ending at the same hour for all series (first forecast
+  slot 2008-05-01 00:00 UTC). Scored on the official test values: sMAPE, MASE (m=24,
   in-sample = training series), OWA relative to Naive2 (M4 definition, our Naive2 re-implementation,
   checked against the official Naive2 forecasts), coverage of the 80% interval. With --m4-validation
   the last 48 values of each training series are held out instead and the test file is not read (this
   is what every modelling choice was tuned on).
 * Bike (column cnt) and NYC taxi hourly: "last 28 days, 7 origins every 84 h" read as origins
-  o_j = N - 672 + 84 j (j = 0..6, N = series length); at each origin a model is trained on values[:o_j]
-  only and forecasts values[o_j : o_j + h] for h = 24 and h = 168 (the last origin's 168 h end at N).
+  o_j = N - 672 + 84 j (j = 0..6, N = series length); at each origin ONE model is trained on values[:o_j]
+  only, at the production horizon (7 days = 168 h, what the API serves), and its forecast of
+  values[o_j : o_j + 168] is scored at h = 168 and, its first 24 steps, at h = 24 (as
+  `GET /forecast?horizon=24` takes them from the served week-ahead model).
   MASE = MAE / in-sample seasonal-naive (m=24) MAE of values[:o_j], averaged over the 7 origins. This
   reading reproduces the peers' seasonal-naive figures (checked below, `protocol_check`).
-  Bike and taxi get the US holiday calendar (`lead-ai forecast --holidays US`: Washington DC and New
-  York), as their users would configure it; M4 has no real dates and gets none.
+  Bike and taxi get the calendar and time zone their users would set (`lead-ai forecast --holidays US
+  --timezone America/New_York`: Washington DC and New York). Both files hold local wall-clock hours on a
+  regular grid; the benchmark sends each hour as the instant it was, with its New York offset (an hour
+  the clocks skip, spring forward, is dropped: it holds an imputed 0 or nothing; the hour the clocks
+  show twice is read as its first occurrence, the second stays missing), as a client in New York
+  would, and scores the forecast against the local hours it names. M4 has no real dates: UTC, no
+  calendar.
   With --validation the same protocol runs 28 days earlier, o_j = N - 1344 + 84 j: the last origin's
   168 h end where the test window starts, and every model still sees only data before its origin. All
   bike/taxi choices (holiday features, their options) were made on this split, not on the test origins.
@@ -61,9 +69,13 @@ VALIDATION_RESULTS = ROOT / "benchmarks" / "results" / "accuracy_validation.json
 LEVEL = 0.8
 M4_END = 1_209_600_000  # 2008-05-01 00:00 UTC, a whole number of weeks after the epoch (a Thursday)
 
-# The holiday calendar each data set's market follows, as a user would configure it (`--holidays`):
-# bike sharing is Washington DC, the taxis are New York; M4 has no real timestamps, so no calendar.
+# The holiday calendar and time zone each data set's market follows, as a user would set them
+# (`--holidays`, `--timezone`): bike sharing is Washington DC, the taxis are New York; M4 has no real
+# timestamps, so UTC and no calendar.
 HOLIDAYS = {"m4": "none", "bike": "US", "taxi": "US"}
+TIMEZONES = {"m4": "UTC", "bike": "America/New_York", "taxi": "America/New_York"}
+# Every model is trained for what production serves: seven days ahead (LEAD_AI_MAX_HORIZON = 7d)
+PRODUCTION_HORIZON = 168
 
 TARGETS = {
     "m4_owa": 0.55,
@@ -99,43 +111,78 @@ def _read_hourly(path: Path, column: str) -> tuple[np.ndarray, int]:
 
 
 def _cli(
-    history: dict[str, tuple[np.ndarray, int]],
+    history: dict[str, tuple[np.ndarray, Any]],
     horizon: int,
     workdir: Path,
     min_points: int,
     holidays: str = "none",
+    timezone: str = "UTC",
 ) -> dict[str, Any]:
-    """Write a long CSV, run `lead-ai forecast` on it, read the forecast CSV and the report back."""
+    """Write a long CSV, run `lead-ai forecast` on it, read the forecast CSV and the report back.
+
+    A history is (values, start epoch) on the hourly UTC grid, or (values, timestamps) with one
+    timestamp text per value."""
     hist, out, report = workdir / "history.csv", workdir / "forecast.csv", workdir / "report.json"
     with open(hist, "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["series_id", "timestamp", "value"])
         for sid, (vals, start) in history.items():
-            for i, v in enumerate(vals):
-                w.writerow([sid, start + 3600 * i, repr(float(v))])
+            stamps = start if isinstance(start, list) else [start + 3600 * i for i in range(vals.size)]
+            for stamp, v in zip(stamps, vals, strict=True):
+                w.writerow([sid, stamp, repr(float(v))])
     parser = argparse.ArgumentParser()
     add_forecast_arguments(parser)
     args = parser.parse_args(
         ["--input", str(hist), "--horizon", str(horizon), "--output", str(out), "--interval", "1h",
          "--min-points", str(min_points), "--level", str(LEVEL), "--report", str(report),
-         "--holidays", holidays]
+         "--holidays", holidays, "--timezone", timezone]
     )  # fmt: skip
     t0 = time.perf_counter()
     code = run_forecast_command(args)
     wall = time.perf_counter() - t0
     if code != 0:
         raise RuntimeError(f"lead-ai forecast exited {code}")
-    fc: dict[str, dict[str, list[float]]] = {}
+    fc: dict[str, dict[str, list[Any]]] = {}
     with open(out, newline="") as f:
         for r in csv.DictReader(f):
-            d = fc.setdefault(r["series_id"], {"value": [], "lower": [], "upper": []})
+            d = fc.setdefault(r["series_id"], {"value": [], "lower": [], "upper": [], "timestamp": []})
             for k in ("value", "lower", "upper"):
                 d[k].append(float(r[k]))
+            d["timestamp"].append(r["timestamp"])
     return {
-        "forecasts": {k: {kk: np.array(vv) for kk, vv in v.items()} for k, v in fc.items()},
+        "forecasts": {
+            k: {kk: (np.array(vv) if kk != "timestamp" else vv) for kk, vv in v.items()}
+            for k, v in fc.items()
+        },
         "report": json.loads(report.read_text()),
         "wall_s": wall,
     }
+
+
+def local_history(values: np.ndarray, start: int, timezone: str) -> tuple[np.ndarray, list[str]]:
+    """A file of local wall-clock hours (values[i] at start + i h, read as a wall time) as a client in
+    `timezone` sends it: each hour as the instant it was, with its offset. An hour the clocks skip is
+    dropped; the hour they show twice is its first occurrence (the second stays missing)."""
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(timezone)
+    kept, stamps = [], []
+    for i, value in enumerate(values.tolist()):
+        wall = datetime.fromtimestamp(start + 3600 * i, UTC).replace(tzinfo=None)
+        moment = wall.replace(tzinfo=zone, fold=0)
+        if datetime.fromtimestamp(moment.timestamp(), zone).replace(tzinfo=None) != wall:
+            continue  # skipped by the clocks (spring forward)
+        kept.append(value)
+        stamps.append(moment.isoformat())
+    return np.asarray(kept, dtype=np.float64), stamps
+
+
+def _local_index(timestamps: list[str], start: int) -> np.ndarray:
+    """Position, in the local wall-clock grid starting at `start`, of each forecast timestamp (local time
+    with its offset)."""
+    walls = [datetime.fromisoformat(s).replace(tzinfo=None) for s in timestamps]
+    base = datetime.fromtimestamp(start, UTC).replace(tzinfo=None)
+    return np.array([int((w - base).total_seconds()) // 3600 for w in walls], dtype=np.int64)
 
 
 # ---------------------------------------------------------------------------------------------- M4
@@ -156,13 +203,13 @@ def run_m4(validation: bool) -> dict[str, Any]:
     min_points = min(v.size for v in train.values())
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
-        res = _cli(history, H, Path(tmp), min_points)
+        res = _cli(history, PRODUCTION_HORIZON, Path(tmp), min_points, HOLIDAYS["m4"], TIMEZONES["m4"])
         total = time.perf_counter() - t0
     sm, ms, cov = [], [], []
     n2_sm, n2_ms, sn_sm, sn_ms = [], [], [], []
     for sid, x in train.items():
         y = test[sid]
-        f = res["forecasts"][sid]
+        f = {k: v[:H] for k, v in res["forecasts"][sid].items()}  # the first 48 steps of the served week
         sm.append(scoring.smape(y, f["value"]))
         ms.append(scoring.mase(y, f["value"], x, 24))
         cov.append(scoring.coverage(y, f["lower"], f["upper"]))
@@ -177,6 +224,8 @@ def run_m4(validation: bool) -> dict[str, Any]:
     out = {
         "split": "validation (last 48 h of each training series)" if validation else "official test",
         "holidays": HOLIDAYS["m4"],
+        "timezone": TIMEZONES["m4"],
+        "trained_horizon": PRODUCTION_HORIZON,
         "n_series": len(train),
         "smape": s,
         "mase": m,
@@ -221,37 +270,53 @@ def rolling_origins(n: int, validation: bool) -> list[int]:
 
 
 def run_rolling(
-    name: str, values: np.ndarray, start: int, holidays: str, validation: bool = False
+    name: str, values: np.ndarray, start: int, holidays: str, validation: bool = False, timezone: str = "UTC"
 ) -> dict[str, Any]:
     N = values.size
     origins = rolling_origins(N, validation)
     out: dict[str, Any] = {
         "split": "validation (28 days before the test window)" if validation else "test (last 28 days)",
         "holidays": holidays,
+        "timezone": timezone,
+        "trained_horizon": PRODUCTION_HORIZON,
         "origins": origins,
         "n": int(N),
     }
-    for H in (24, 168):
-        mases, snaive, cover, walls, bt = [], [], [], [], []
-        for o in origins:
-            hist = values[:o]
+    scores: dict[int, dict[str, list[Any]]] = {H: {"mase": [], "snaive": [], "cover": []} for H in (24, 168)}
+    walls, bt, daily_cov = [], [], []
+    for o in origins:
+        hist = values[:o]
+        kept, stamps = local_history(hist, start, timezone)
+        with tempfile.TemporaryDirectory() as tmp:
+            res = _cli({name: (kept, stamps)}, PRODUCTION_HORIZON, Path(tmp), 1000, holidays, timezone)
+        f = res["forecasts"][name]
+        # The forecast's local hours, on the file's local grid (what the rows name, not their position)
+        where = _local_index(f["timestamp"], start)
+        walls.append(res["wall_s"])
+        bt.append(res["report"]["backtest"]["mase"])
+        daily_cov.append(res["report"]["backtest"].get("daily_coverage", float("nan")))
+        for H in (24, 168):
+            pick = (where >= o) & (where < o + H)
+            point, lower, upper = (np.full(H, np.nan) for _ in range(3))
+            slots = where[pick] - o
             actual = values[o : o + H]
-            with tempfile.TemporaryDirectory() as tmp:
-                res = _cli({name: (hist, start)}, H, Path(tmp), 1000, holidays)
-            f = res["forecasts"][name]
-            mases.append(scoring.mase(actual, f["value"], hist, 24))
-            snaive.append(scoring.mase(actual, scoring.seasonal_naive_forecast(hist, H, 24), hist, 24))
-            cover.append(((f["lower"] <= actual) & (actual <= f["upper"])).astype(float))
-            walls.append(res["wall_s"])
-            bt.append(res["report"]["backtest"]["mase"])
+            point[slots], lower[slots] = f["value"][pick], f["lower"][pick]
+            upper[slots] = f["upper"][pick]
+            scores[H]["mase"].append(scoring.mase(actual, point, hist, 24))
+            scores[H]["snaive"].append(
+                scoring.mase(actual, scoring.seasonal_naive_forecast(hist, H, 24), hist, 24)
+            )
+            scores[H]["cover"].append(((lower <= actual) & (actual <= upper)).astype(float))
+    for H in (24, 168):
         out[f"h{H}"] = {
-            "mase": float(np.mean(mases)),
-            "mase_per_origin": [float(v) for v in mases],
-            "seasonal_naive_mase": float(np.mean(snaive)),
-            "coverage": float(np.mean(np.concatenate(cover))),
+            "mase": float(np.mean(scores[H]["mase"])),
+            "mase_per_origin": [float(v) for v in scores[H]["mase"]],
+            "seasonal_naive_mase": float(np.mean(scores[H]["snaive"])),
+            "coverage": float(np.mean(np.concatenate(scores[H]["cover"]))),
             "wall_s_per_origin": [float(w) for w in walls],
             "backtest_mase_mean": float(np.mean(bt)),
         }
+    out["backtest_daily_coverage_mean"] = float(np.nanmean(daily_cov))
     return out
 
 
@@ -325,7 +390,8 @@ def main(argv: list[str] | None = None) -> int:
         "--holidays",
         choices=["configured", "none"],
         default="configured",
-        help="bike/taxi calendar: each data set's market (US) or none (the comparison without the feature)",
+        help="bike/taxi calendar and zone: each data set's market (US, America/New_York) or none (no calendar, "
+        "UTC: the comparison without them)",
     )
     ap.add_argument(
         "--output", default=None, help=f"default {RESULTS.name} ({VALIDATION_RESULTS.name} with --validation)"
@@ -342,7 +408,8 @@ def main(argv: list[str] | None = None) -> int:
     for name, (values, start) in {"bike": (bike, bike_start), "taxi": (taxi, taxi_start)}.items():
         if name in only:
             calendar = HOLIDAYS[name] if args.holidays == "configured" else "none"
-            results[name] = run_rolling(name, values, start, calendar, args.validation)
+            zone = TIMEZONES[name] if args.holidays == "configured" else "UTC"
+            results[name] = run_rolling(name, values, start, calendar, args.validation, zone)
             _progress(name, results[name])
     if "train1y" in only:
         results["train_1y"] = run_train_1y(bike)
@@ -420,7 +487,10 @@ def _table(results: dict[str, Any]) -> str:
             continue
         peers = _peers(DATA / "peer_results" / fname)
         validation = results[key]["split"].startswith("validation")
-        label += f" ({'VALIDATION split, ' if validation else ''}holidays {results[key]['holidays']})"
+        label += (
+            f" ({'VALIDATION split, ' if validation else ''}holidays {results[key]['holidays']}, "
+            f"{results[key].get('timezone', 'UTC')})"
+        )
         for H in (24, 168):
             r = results[key][f"h{H}"]
             name, val = _best_peer(peers, H) if not validation else ("(peers: test only)", None)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import NamedTuple
 
+from lead_ai.domain.calendars import parse_calendar
+from lead_ai.domain.intervals import parse_series_interval
+from lead_ai.domain.localtime import parse_timezone
+from lead_ai.domain.series import SeriesSettings
 from lead_ai.errors import ConfigurationError
-from lead_ai.forecasting.features import HOLIDAY_CALENDARS
 
 
 class Settings(NamedTuple):
@@ -18,12 +21,25 @@ class Settings(NamedTuple):
     idempotency_table: str | None = None
     min_training_points: int = 1000
     default_interval: str = "1h"
-    max_horizon: int = 168
+    max_horizon_seconds: int = 7 * 86_400  # the longest forecast, a duration whatever the interval
     registry_ttl_seconds: float = 5.0
     max_body_bytes: int = 1_048_576
     max_observations_per_request: int = 10_000
-    holidays: str = "none"  # holiday calendar the features use ("none" or "US"); a property of the market
     training_queue_url: str | None = None  # the SQS queue the planner fills and the training worker drains
+    # A new series' time zone and holiday calendar until PUT /series/{id} sets its own (template
+    # parameters DefaultTimezone, DefaultHolidays)
+    default_timezone: str = "UTC"
+    default_holidays: str = "none"
+
+    @property
+    def series_defaults(self) -> SeriesSettings:
+        return SeriesSettings(
+            parse_series_interval(self.default_interval), self.default_timezone, self.default_holidays
+        )
+
+    def max_horizon_steps(self, interval_seconds: int) -> int:
+        """The longest horizon, in intervals of the series (7 days: 168 hours, 672 quarter hours)."""
+        return max(1, self.max_horizon_seconds // interval_seconds)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -34,13 +50,14 @@ class Settings(NamedTuple):
             observations_table=_required(env, "LEAD_AI_OBSERVATIONS_TABLE"),
             idempotency_table=env.get("LEAD_AI_IDEMPOTENCY_TABLE") or None,
             min_training_points=_positive_int(env, "LEAD_AI_MIN_TRAINING_POINTS", 1000),
-            default_interval=env.get("LEAD_AI_DEFAULT_INTERVAL", "1h"),
-            max_horizon=_positive_int(env, "LEAD_AI_MAX_HORIZON", 168),
+            default_interval=_checked(env, "LEAD_AI_DEFAULT_INTERVAL", "1h", parse_series_interval),
+            max_horizon_seconds=_duration(env, "LEAD_AI_MAX_HORIZON", 7 * 86_400),
             registry_ttl_seconds=_non_negative_float(env, "LEAD_AI_REGISTRY_TTL_SECONDS", 5.0),
             max_body_bytes=_positive_int(env, "LEAD_AI_MAX_BODY_BYTES", 1_048_576),
             max_observations_per_request=_positive_int(env, "LEAD_AI_MAX_OBSERVATIONS_PER_REQUEST", 10_000),
-            holidays=_holiday_calendar(env, "LEAD_AI_HOLIDAYS"),
             training_queue_url=env.get("LEAD_AI_TRAINING_QUEUE_URL") or None,
+            default_timezone=_checked(env, "LEAD_AI_DEFAULT_TIMEZONE", "UTC", parse_timezone),
+            default_holidays=_checked(env, "LEAD_AI_DEFAULT_HOLIDAYS", "none", parse_calendar),
         )
 
 
@@ -83,10 +100,28 @@ def _non_negative_float(env: Mapping[str, str], name: str, default: float) -> fl
     return value
 
 
-def _holiday_calendar(env: Mapping[str, str], name: str) -> str:
-    raw = (env.get(name) or "none").strip()
-    if raw not in HOLIDAY_CALENDARS:
+def _checked(env: Mapping[str, str], name: str, default: str, parse: Callable[[str], object]) -> str:
+    """The variable as set (default when unset or empty), refused at cold start when `parse` refuses it."""
+    raw = (env.get(name) or default).strip()
+    try:
+        parsed = parse(raw)
+    except ValueError as exc:
+        raise ConfigurationError(f"environment variable {name}: {exc}") from exc
+    return parsed if isinstance(parsed, str) else raw
+
+
+_DURATION_UNITS = {"min": 60, "h": 3600, "d": 86_400}
+
+
+def _duration(env: Mapping[str, str], name: str, default: int) -> int:
+    """A duration such as '7d', '168h' or '10080min' in seconds; a bare integer is hours (the variable
+    once counted hourly steps)."""
+    raw = (env.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    number, unit = raw.rstrip("abcdefghijklmnopqrstuvwxyz"), raw.lstrip("0123456789") or "h"
+    if not number.isdigit() or unit not in _DURATION_UNITS or int(number) <= 0:
         raise ConfigurationError(
-            f"environment variable {name} must be one of {HOLIDAY_CALENDARS}, got {raw!r}"
+            f"environment variable {name} must be a duration such as '7d', '168h' or '10080min', got {raw!r}"
         )
-    return raw
+    return int(number) * _DURATION_UNITS[unit]

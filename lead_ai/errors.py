@@ -99,3 +99,11 @@ class IntegrityError(LeadAIError):
 
     status = 500
     code = "integrity_error"
+
+
+class CalendarNotSupportedError(LeadAIError, ValueError):
+    """The series' holiday calendar is not one the training's `holidays` library knows (a code the API
+    accepted from an older table): nothing is trained; the series keeps its current model."""
+
+    status = 422
+    code = "unknown_calendar"

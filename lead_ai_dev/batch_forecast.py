@@ -2,11 +2,12 @@
 
 Input: long CSV with a header, `series_id,timestamp,value` (or `timestamp,value` for one series; the
 aliases `unique_id`, `ds` and `y` are accepted). Timestamps are epoch seconds or ISO 8601 (a timestamp
-without an offset is read as UTC). Each series must sit on the regular grid of `--interval`; slots
-absent from the file, or with an empty value, are missing observations.
+without an offset is a local time of `--timezone`, UTC by default). Each series must sit on the regular
+grid of `--interval`; slots absent from the file, or with an empty value, are missing observations.
 
 Output: `series_id,timestamp,value,lower,upper` for steps 1..horizon after each series' last
-timestamp, timestamps written in the style of the input. The model is trained by the production code
+timestamp, timestamps written in the style of the input (with the local offset for a `--timezone` other
+than UTC). The model is trained by the production code
 path (lead_ai.forecasting.training.train.train_forecaster: one global model for all series in the file) and the
 forecasts come from the exported ONNX bytes through lead_ai.forecasting.inference.OnnxForecaster, i.e. what the
 prediction Lambda serves. No pandas: stdlib csv + numpy.
@@ -24,14 +25,16 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from datetime import time as clock_time
 from pathlib import Path
 from typing import Any, TextIO
 
 import numpy as np
 
-from lead_ai.domain.calendars import HOLIDAY_CALENDARS
-from lead_ai.domain.intervals import interval_name, parse_interval
+from lead_ai.domain.calendars import parse_calendar
+from lead_ai.domain.intervals import DAY_SECONDS, interval_name, parse_interval
 from lead_ai.domain.isotime import iso_utc
+from lead_ai.domain.localtime import UTC_ZONE, iso_local_array, local_to_utc, local_wall_time, parse_timezone
 
 __all__ = [
     "BatchForecast",
@@ -71,12 +74,13 @@ class BatchForecast:
     metrics: dict[str, float]
     onnx_bytes: bytes
     timings: dict[str, float] = field(default_factory=dict)
+    spec: Any = None  # the served model's FeatureSpec (its zone's clock attached): local times of the output
 
 
 # ---------------------------------------------------------------------------------------------- input
 
 
-def _parse_time(text: str, line: int) -> tuple[int, str]:
+def _parse_time(text: str, line: int, timezone: str = UTC_ZONE, interval: int = 0) -> tuple[int, str]:
     raw = text.strip()
     if not raw:
         raise InputError(f"line {line}: empty timestamp")
@@ -94,9 +98,16 @@ def _parse_time(text: str, line: int) -> tuple[int, str]:
         stamp = datetime.fromisoformat(raw.replace("Z", "+00:00") if raw.endswith("Z") else raw)
     except ValueError as exc:
         raise InputError(f"line {line}: cannot read timestamp {raw!r} (epoch seconds or ISO 8601)") from exc
-    if stamp.tzinfo is None:
-        return int(stamp.replace(tzinfo=UTC).timestamp()), "naive"
-    return int(stamp.timestamp()), "utc"
+    style = "naive" if stamp.tzinfo is None else "utc"
+    if interval >= DAY_SECONDS:  # a daily series' slot is a local date, kept at its midnight UTC
+        local = stamp if stamp.tzinfo is None else local_wall_time(int(stamp.timestamp()), timezone)
+        return int(datetime.combine(local.date(), clock_time(0), UTC).timestamp()), style
+    if stamp.tzinfo is not None:
+        return int(stamp.timestamp()), style
+    try:
+        return local_to_utc(stamp, timezone), style  # a naive timestamp is a local time of --timezone
+    except ValueError as exc:
+        raise InputError(f"line {line}: {exc}") from exc
 
 
 def _parse_value(text: str, line: int) -> float:
@@ -120,8 +131,9 @@ def _column(header: list[str], names: Sequence[str]) -> int | None:
     return None
 
 
-def read_history(stream: Iterable[str], interval_seconds: int) -> HistoryTable:
-    """Parse the long CSV into regular-grid series (see the module docstring for the rules)."""
+def read_history(stream: Iterable[str], interval_seconds: int, timezone: str = UTC_ZONE) -> HistoryTable:
+    """Parse the long CSV into regular-grid series (see the module docstring for the rules); naive
+    timestamps are local times in `timezone` (one the clocks skip or repeat is an error naming its line)."""
     from lead_ai.forecasting.training.train import SeriesData
 
     reader = csv.reader(stream)
@@ -146,7 +158,7 @@ def read_history(stream: Iterable[str], interval_seconds: int) -> HistoryTable:
         sid = row[sid_col].strip() if sid_col is not None else DEFAULT_SERIES_ID
         if not sid:
             raise InputError(f"line {line}: empty series_id")
-        ts, style = _parse_time(row[ts_col], line)
+        ts, style = _parse_time(row[ts_col], line, timezone, interval_seconds)
         styles.add(style)
         value = _parse_value(row[val_col], line)
         slots = points.setdefault(sid, {})
@@ -188,6 +200,7 @@ def forecast_series(
     level: float = 0.8,
     min_points: int | None = None,
     holidays: str = "none",
+    timezone: str = UTC_ZONE,
     settings_overrides: dict[str, Any] | None = None,
 ) -> BatchForecast:
     """Train (production path), export, load the ONNX bytes in onnxruntime and forecast every series."""
@@ -196,7 +209,12 @@ def forecast_series(
 
     if horizon < 1:
         raise InputError(f"--horizon must be >= 1, got {horizon}")
-    kwargs: dict[str, Any] = {"max_horizon": int(horizon), "level": float(level), "holidays": holidays}
+    kwargs: dict[str, Any] = {
+        "max_horizon": int(horizon),
+        "level": float(level),
+        "holidays": holidays,
+        "timezone": timezone,
+    }
     if min_points is not None:
         kwargs["min_points"] = int(min_points)
     kwargs.update(settings_overrides or {})
@@ -218,6 +236,7 @@ def forecast_series(
         metrics=dict(result.metrics),
         onnx_bytes=result.onnx_bytes,
         timings={"train_export_s": t1 - t0, "load_s": t2 - t1, "predict_s": t3 - t2},
+        spec=forecaster.spec,
     )
 
 
@@ -233,24 +252,30 @@ def _format_time(ts: int, style: str) -> str:
     return stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def forecast_times(batch: BatchForecast, last: int, steps: int, time_style: str) -> list[str]:
+    """The timestamps of steps 1..steps after `last`, in the input's style; a series in a zone other than
+    UTC gets local times with their offset (a naive local time would be ambiguous when the clocks go back)."""
+    stamps = last + batch.interval_seconds * np.arange(1, steps + 1, dtype=np.int64)
+    spec = batch.spec
+    if time_style == "epoch" or spec is None or spec.timezone == UTC_ZONE:
+        return [_format_time(int(ts), time_style) for ts in stamps.tolist()]
+    wall, offsets = spec.wall_clock(stamps)
+    return iso_local_array(wall, offsets)
+
+
 def write_forecast(out: TextIO, batch: BatchForecast, time_style: str) -> int:
     """Write the forecast CSV; returns the number of data rows."""
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["series_id", "timestamp", "value", "lower", "upper"])
     rows = 0
     for sid, arr in batch.forecasts.items():
-        last = batch.last_timestamps[sid]
+        times = forecast_times(batch, batch.last_timestamps[sid], arr.value.shape[0], time_style)
         for h in range(arr.value.shape[0]):
-            ts = last + (h + 1) * batch.interval_seconds
             writer.writerow(
-                [sid, _format_time(ts, time_style)]
-                + [f"{float(v):.6g}" for v in (arr.value[h], arr.lower[h], arr.upper[h])]
+                [sid, times[h]] + [f"{float(v):.6g}" for v in (arr.value[h], arr.lower[h], arr.upper[h])]
             )
             rows += 1
     return rows
-
-
-# ---------------------------------------------------------------------------------------------- CLI
 
 
 def add_forecast_arguments(parser: argparse.ArgumentParser) -> None:
@@ -276,9 +301,17 @@ def add_forecast_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--holidays",
-        choices=HOLIDAY_CALENDARS,
+        type=_calendar_argument,
         default="none",
-        help="holiday calendar of the series' market, used as a feature (default none)",
+        help="holiday calendar of the series' market, used as a feature: none, a country (US, GB) or a "
+        "country and subdivision (DE-BY) (default none)",
+    )
+    parser.add_argument(
+        "--timezone",
+        type=_timezone_argument,
+        default=UTC_ZONE,
+        help="IANA time zone of the series' market, e.g. America/New_York: naive timestamps are read in it, "
+        "the daily shape and holidays follow its local day, and the output carries local offsets (default UTC)",
     )
     parser.add_argument("--save-model", default=None, help="also write the ONNX model bytes to this path")
     parser.add_argument(
@@ -302,6 +335,20 @@ def as_typed(message: str) -> str:
     return message
 
 
+def _timezone_argument(text: str) -> str:
+    try:
+        return parse_timezone(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def _calendar_argument(text: str) -> str:
+    try:
+        return parse_calendar(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
 def run_forecast_command(args: argparse.Namespace) -> int:
     """Run `lead-ai forecast`; returns the process exit code (0 ok, 2 bad input or too little history)."""
     started = time.perf_counter()
@@ -313,7 +360,7 @@ def run_forecast_command(args: argparse.Namespace) -> int:
             raise InputError(f"--horizon must be >= 1, got {args.horizon}")
         t0 = time.perf_counter()
         with open(args.input, newline="", encoding="utf-8-sig") as stream:  # -sig: an Excel BOM is fine
-            table = read_history(stream, interval)
+            table = read_history(stream, interval, args.timezone)
         read_s = time.perf_counter() - t0
         batch = forecast_series(
             table.series,
@@ -321,6 +368,7 @@ def run_forecast_command(args: argparse.Namespace) -> int:
             level=float(args.level),
             min_points=args.min_points,
             holidays=args.holidays,
+            timezone=args.timezone,
         )
     except FileNotFoundError as exc:
         print(f"error: cannot read {exc.filename}: no such file", file=sys.stderr)
@@ -347,6 +395,7 @@ def run_forecast_command(args: argparse.Namespace) -> int:
             "horizon": int(args.horizon),
             "level": float(args.level),
             "holidays": args.holidays,
+            "timezone": args.timezone,
             "rows_written": rows,
             "backtest": batch.metrics,
             "timings": timings,

@@ -1,5 +1,5 @@
 """The `lead-ai` command: serve, the API verbs (ingest, train, forecast-series, models, promote), demo,
-invoke, stack, worker, generate, forecast."""
+invoke, stack, worker, generate, forecast, staffing."""
 
 from __future__ import annotations
 
@@ -255,6 +255,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_forecast_arguments(forecast)
     forecast.set_defaults(run=run_forecast_command)
+
+    from lead_ai_dev.staffing_cli import add_staffing_arguments, run_staffing_command
+
+    staffing = commands.add_parser(
+        "staffing", help="agents per interval (Erlang C) and agent hours per day for a forecast CSV"
+    )
+    add_staffing_arguments(staffing)
+    staffing.set_defaults(run=run_staffing_command)
     return parser
 
 

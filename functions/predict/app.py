@@ -1,5 +1,5 @@
-"""PredictFunction: forecasts, the model and series lists, the forecast page and the OpenAPI document.
-Read-only; imports no training library."""
+"""PredictFunction: forecasts, staffing plans, a series' settings, the model and series lists, the forecast
+page and the OpenAPI document. Read-only; imports no training library."""
 
 from __future__ import annotations
 
@@ -13,8 +13,11 @@ from lead_ai.api.pagination import encode_token, parse_limit, parse_next_token
 from lead_ai.api.requests import parse_horizon, parse_level, validate_series_id
 from lead_ai.api.responses import forecast_body, models_body, series_list_body
 from lead_ai.api.router import create_app
+from lead_ai.api.series_responses import series_body
+from lead_ai.domain.intervals import SHORTEST_INTERVAL
 from lead_ai.monitoring import logger, metrics
 from lead_ai.service.ml_service import MLService, build_dependencies
+from lead_ai.service.series import describe
 from lead_ai.service.series_list import list_series
 
 # Once per container, during init: clients, settings, and the model cache (onnxruntime loads here,
@@ -26,7 +29,12 @@ app = create_app()
 @app.get("/series/<series_id>/forecast")
 def get_forecast(series_id: str) -> dict[str, Any]:
     series_id = validate_series_id(series_id)
-    horizon = parse_horizon(app.current_event.get_query_string_value("horizon"), deps.settings.max_horizon)
+    # The limit is a duration (LEAD_AI_MAX_HORIZON): in intervals it depends on the series' interval, which
+    # the service checks once it knows it; here, the most intervals any series could be allowed.
+    horizon = parse_horizon(
+        app.current_event.get_query_string_value("horizon"),
+        deps.settings.max_horizon_steps(SHORTEST_INTERVAL),
+    )
     level = parse_level(app.current_event.get_query_string_value("level"))
     forecast = forecast_body(MLService(series_id, deps).forecast(horizon, level))
     metrics.add_metric(name="ForecastServed", unit=MetricUnit.Count, value=1)
@@ -67,6 +75,27 @@ def get_series_list() -> dict[str, Any]:
     page = list_series(deps, limit, after)
     metrics.add_metric(name="SeriesListed", unit=MetricUnit.Count, value=1)
     return series_list_body(page, encode_token(page.next_after))
+
+
+@app.get("/series/<series_id>/staffing")
+def get_staffing(series_id: str) -> dict[str, Any]:
+    # Erlang C and the plan load with the first staffing request, never on the forecast route.
+    from lead_ai.api.series_requests import parse_staffing_query
+    from lead_ai.api.series_responses import staffing_body
+    from lead_ai.service.planning import staffing_for_series
+
+    series_id = validate_series_id(series_id)
+    query = parse_staffing_query(app.current_event.query, deps.settings.max_horizon_steps(SHORTEST_INTERVAL))
+    plan = staffing_body(staffing_for_series(deps, series_id, query.horizon, query.assumptions))
+    metrics.add_metric(name="StaffingPlanServed", unit=MetricUnit.Count, value=1)
+    return plan
+
+
+@app.get("/series/<series_id>")
+def get_series(series_id: str) -> dict[str, Any]:
+    series = series_body(describe(deps, validate_series_id(series_id)))
+    metrics.add_metric(name="SeriesDescribed", unit=MetricUnit.Count, value=1)
+    return series
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -68,9 +68,66 @@ VERSION = Parameter(
 HORIZON = Parameter(
     "horizon",
     "query",
-    {"type": "integer", "minimum": 1, "maximum": 168},
-    "Intervals to forecast after the latest observation: 1 to LEAD_AI_MAX_HORIZON (168 by default).",
+    {"type": "integer", "minimum": 1, "maximum": 672},
+    "Intervals to forecast after the latest observation: at most LEAD_AI_MAX_HORIZON (a duration, 7 days by "
+    "default: 168 hours, 672 quarter hours) and the served model's horizon.",
     example=24,
+)
+STAFFING_HORIZON = HORIZON._replace(
+    required=False,
+    description="Intervals to plan; default: as far as the served model forecasts (7 days by default).",
+)
+
+
+def _staffing_parameter(name: str, schema: dict[str, Any], description: str, example: Any) -> Parameter:
+    return Parameter(name, "query", schema, description, required=False, example=example)
+
+
+STAFFING_PARAMETERS = (
+    STAFFING_HORIZON,
+    _staffing_parameter(
+        "handle_seconds",
+        {"type": "number", "exclusiveMinimum": True, "minimum": 0, "maximum": 86400, "default": 300},
+        "Seconds a rep spends on one lead (talk + wrap-up).",
+        300,
+    ),
+    _staffing_parameter(
+        "answer_within_seconds",
+        {"type": "number", "minimum": 0, "maximum": 86400, "default": 300},
+        "The callback target: a lead counts as served in time if a rep picks it up within this.",
+        300,
+    ),
+    _staffing_parameter(
+        "service_level",
+        {
+            "type": "number",
+            "exclusiveMinimum": True,
+            "exclusiveMaximum": True,
+            "minimum": 0,
+            "maximum": 1,
+            "default": 0.8,
+        },
+        "Share of leads to pick up within answer_within_seconds.",
+        0.8,
+    ),
+    _staffing_parameter(
+        "shrinkage",
+        {"type": "number", "minimum": 0, "maximum": 0.95, "default": 0.3},
+        "Share of paid time reps are not on the phones (breaks, meetings, training).",
+        0.3,
+    ),
+    _staffing_parameter(
+        "max_occupancy",
+        {"type": "number", "exclusiveMinimum": True, "minimum": 0, "maximum": 1, "default": 0.85},
+        "The busiest share of their time reps may spend on leads.",
+        0.85,
+    ),
+    _staffing_parameter(
+        "quantile",
+        {"type": "number", "minimum": 0.05, "maximum": 0.95, "default": 0.5},
+        "The forecast quantile to plan for: 0.5 the point forecast, 0.9 a busy interval.",
+        0.5,
+    ),
 )
 LEVEL = Parameter(
     "level",
@@ -170,6 +227,40 @@ OPERATIONS: tuple[Operation, ...] = (
         (LIMIT, NEXT_TOKEN),
         (200, MEDIA_JSON, "SeriesList"),
         (400,),
+    ),
+    Operation(
+        "PUT",
+        "/series/{series_id}",
+        "putSeries",
+        "Set a series' interval, time zone and holiday calendar",
+        "Creates the series or changes its settings. Changing the interval of a series with history is a "
+        "409; a new time zone or calendar makes the series due for training (its model's local day moved).",
+        (SERIES_ID,),
+        (200, MEDIA_JSON, "Series"),
+        (400, 409, 415),
+        Body({MEDIA_JSON: "SeriesSettingsRequest"}, "One or more of interval, timezone, holidays."),
+    ),
+    Operation(
+        "GET",
+        "/series/{series_id}",
+        "getSeries",
+        "A series' settings, span and current model",
+        "Its interval, time zone and holiday calendar, the span of its observations, its current model "
+        "(and what that model was trained with) and whether training is due.",
+        (SERIES_ID,),
+        (200, MEDIA_JSON, "Series"),
+        (400, 404),
+    ),
+    Operation(
+        "GET",
+        "/series/{series_id}/staffing",
+        "getSeriesStaffing",
+        "Reps to staff per interval",
+        "The served forecast turned into reps per interval through Erlang C, in the series' local time, "
+        "with agent hours per local day.",
+        (SERIES_ID, *STAFFING_PARAMETERS),
+        (200, MEDIA_JSON, "Staffing"),
+        (400, 404),
     ),
     Operation(
         "GET",
@@ -370,6 +461,91 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "next_token": {"type": "string", "nullable": True},
         },
     ),
+    "DailyTotal": _object(
+        ["date", "value", "lower", "upper"],
+        {
+            "date": {"type": "string", "format": "date", "description": "A local calendar day"},
+            "value": {"type": "number"},
+            "lower": {"type": "number"},
+            "upper": {"type": "number"},
+        },
+    ),
+    "SeriesSettingsRequest": {
+        "type": "object",
+        "properties": {
+            "interval": _INTERVAL,
+            "timezone": {"type": "string", "description": "An IANA zone", "example": "America/New_York"},
+            "holidays": {
+                "type": "string",
+                "description": "ISO country code, optionally with a subdivision, or none",
+                "example": "DE-BY",
+            },
+        },
+        "additionalProperties": False,
+        "minProperties": 1,
+    },
+    "Series": _object(
+        [
+            "series_id",
+            "interval",
+            "timezone",
+            "holidays",
+            "span",
+            "revision",
+            "training_due",
+            "current_model",
+        ],
+        {
+            "series_id": {"type": "string"},
+            "interval": {"type": "string"},
+            "timezone": {"type": "string"},
+            "holidays": {"type": "string"},
+            "span": _object(
+                ["first", "last", "observations"],
+                {"first": _ISO, "last": _ISO, "observations": {"type": "integer"}},
+                nullable=True,
+            ),
+            "revision": {"type": "integer"},
+            "trained_revision": _NULLABLE_INT,
+            "training_due": {"type": "boolean"},
+            "current_model": {"type": "object", "nullable": True},
+        },
+    ),
+    "StaffingInterval": _object(
+        ["timestamp", "leads", "leads_planned", "agents", "service_level", "occupancy"],
+        {
+            "timestamp": _ISO,
+            "leads": {"type": "number", "description": "The point forecast"},
+            "leads_planned": {"type": "number", "description": "The forecast at the planned quantile"},
+            "agents": {"type": "integer", "description": "Reps to schedule (shrinkage included)"},
+            "service_level": {"type": "number", "description": "What the reps on the phones achieve"},
+            "occupancy": {"type": "number"},
+        },
+    ),
+    "Staffing": _object(
+        ["series_id", "model_version", "interval", "timezone", "assumptions", "plan", "daily"],
+        {
+            "series_id": {"type": "string"},
+            "model_version": {"type": "string"},
+            "interval": {"type": "string"},
+            "timezone": {"type": "string"},
+            "origin": _ISO,
+            "assumptions": {"type": "object"},
+            "plan": {"type": "array", "items": {"$ref": "#/components/schemas/StaffingInterval"}},
+            "daily": {
+                "type": "array",
+                "items": _object(
+                    ["date", "leads", "agent_hours"],
+                    {
+                        "date": {"type": "string"},
+                        "leads": {"type": "number"},
+                        "agent_hours": {"type": "number"},
+                    },
+                ),
+            },
+            "fallback_from_version": {"type": "string"},
+        },
+    ),
     "Forecast": _object(
         ["series_id", "model_version", "interval", "origin", "level", "forecast"],
         {
@@ -382,6 +558,8 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             },
             "level": {"type": "number"},
             "forecast": {"type": "array", "items": {"$ref": "#/components/schemas/ForecastPoint"}},
+            "timezone": {"type": "string", "example": "America/New_York"},
+            "daily": {"type": "array", "items": {"$ref": "#/components/schemas/DailyTotal"}},
             "fallback_from_version": {
                 "type": "string",
                 "description": "Set when the current version could not be served and an older one answered",

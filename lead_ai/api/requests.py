@@ -10,10 +10,17 @@ import json
 import math
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from typing import Any
 
-from lead_ai.domain.intervals import interval_name, parse_series_interval
+from lead_ai.domain.intervals import DAY_SECONDS, interval_name, parse_series_interval
+from lead_ai.domain.localtime import (
+    UTC_ZONE,
+    AmbiguousLocalTimeError,
+    NonexistentLocalTimeError,
+    local_to_utc,
+    local_wall_time,
+)
 from lead_ai.domain.series import SERIES_ID_PATTERN, ObservationBatch
 from lead_ai.domain.versions import VERSION_PATTERN
 from lead_ai.errors import PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError
@@ -100,7 +107,10 @@ def parse_observations(
     max_bytes: int,
     max_observations: int,
     now: float,
+    timezone: str = UTC_ZONE,
 ) -> ObservationBatch:
+    """Validated observations. Naive timestamps are local times in the series' `timezone` (a time the
+    clocks skip or show twice is refused, never guessed); a `1d` series' timestamps name local dates."""
     if body is None or body == "":
         raise ValidationError("the request body is empty: send observations as JSON or CSV", field="body")
     if len(body.encode("utf-8", "surrogatepass")) > max_bytes:
@@ -124,14 +134,25 @@ def parse_observations(
         raise ValidationError("observations must contain at least one observation", field="observations")
     interval = parse_interval(interval_raw if interval_raw is not None else default_interval)
     slots: dict[int, float] = {}
+    unclear: list[tuple[str, str]] = []  # (field, why) of local times that are skipped or repeated
     for index, (ts_raw, value_raw) in enumerate(raw_points):
-        ts = _timestamp(ts_raw, f"observations[{index}].timestamp", now)
+        field = f"observations[{index}].timestamp"
+        try:
+            ts = _timestamp(ts_raw, field, now, timezone, interval)
+        except (NonexistentLocalTimeError, AmbiguousLocalTimeError) as exc:
+            unclear.append((field, str(exc)))
+            continue
         if ts % interval:
             raise ValidationError(
-                f"timestamp {ts_raw!r} is not on the series' {interval_name(interval)} grid",
-                field=f"observations[{index}].timestamp",
+                f"timestamp {ts_raw!r} is not on the series' {interval_name(interval)} grid", field=field
             )
         slots[ts] = _value(value_raw, f"observations[{index}].value")
+    if unclear:
+        listed = "; ".join(f"{field}: {why}" for field, why in unclear[:5])
+        more = f" (and {len(unclear) - 5} more)" if len(unclear) > 5 else ""
+        raise ValidationError(
+            f"{len(unclear)} local time(s) cannot be read in {timezone}{more}: {listed}", field=unclear[0][0]
+        )
     return ObservationBatch(points=sorted(slots.items()), interval_seconds=interval)
 
 
@@ -189,27 +210,46 @@ def _reject_constant(name: str) -> None:
     raise ValueError(f"{name} is not a number JSON allows")
 
 
-def _timestamp(raw: object, field: str, now: float) -> int:
+def _timestamp(raw: object, field: str, now: float, timezone: str = UTC_ZONE, interval: int = 0) -> int:
     if not isinstance(raw, str) or len(raw) > 40 or not raw.isascii() or not raw.strip().isprintable():
         raise ValidationError("timestamp must be an ISO 8601 string, e.g. 2026-11-25T09:00:00Z", field=field)
     try:
         moment = datetime.fromisoformat(raw.strip())
     except ValueError as exc:
         raise ValidationError(f"timestamp {raw!r} is not ISO 8601", field=field) from exc
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)  # naive timestamps are read as UTC
     try:
-        ts = moment.timestamp()
-    except (OverflowError, ValueError, OSError) as exc:
+        ts = _instant(moment, timezone, interval, raw, field)
+    except (OverflowError, OSError) as exc:
         raise ValidationError(f"timestamp {raw!r} is out of range", field=field) from exc
     if not _EARLIEST <= ts <= now + _FUTURE_TOLERANCE_SECONDS:
         raise ValidationError(
             f"timestamp {raw!r} is out of range: observations must lie between 1990-01-01 and now",
             field=field,
         )
-    if ts != int(ts):
+    return ts
+
+
+def _instant(moment: datetime, timezone: str, interval: int, raw: str, field: str) -> int:
+    """Epoch seconds of the slot a timestamp names: the instant itself, a naive one read in the series'
+    zone; for a daily series the local date, kept as its midnight UTC (a day is a date, not an instant)."""
+    if moment.microsecond:
         raise ValidationError(f"timestamp {raw!r} has a fraction of a second", field=field)
-    return int(ts)
+    if interval >= DAY_SECONDS:
+        local = moment if moment.tzinfo is None else local_wall_time(int(moment.timestamp()), timezone)
+        if local.time() != time(0):
+            raise ValidationError(
+                f"timestamp {raw!r} is not a local midnight: a 1d series takes one value per local date",
+                field=field,
+            )
+        return int(datetime.combine(local.date(), time(0), UTC).timestamp())
+    if moment.tzinfo is not None:
+        return int(moment.timestamp())
+    try:
+        return local_to_utc(moment, timezone)
+    except (NonexistentLocalTimeError, AmbiguousLocalTimeError):
+        raise
+    except ValueError as exc:
+        raise ValidationError(f"timestamp {raw!r} is out of range", field=field) from exc
 
 
 def _value(raw: object, field: str) -> float:

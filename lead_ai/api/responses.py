@@ -76,9 +76,11 @@ def forecast_body(result: Forecast) -> dict[str, Any]:
         "series_id": result.series_id,
         "model_version": result.model_version,
         "interval": interval_name(result.interval_seconds),
-        "origin": iso_utc(result.origin),
+        "origin": result.local_origin or iso_utc(result.origin),
         "level": result.level,
         "forecast": forecast_rows(result),
+        "timezone": result.timezone,
+        "daily": result.daily or [],
     }
     if result.fallback_from is not None:
         body["fallback_from_version"] = result.fallback_from

@@ -92,6 +92,9 @@ class RestApp:
     def post(self, path: str) -> Callable[[RouteHandler], RouteHandler]:
         return self._route("POST", path)
 
+    def put(self, path: str) -> Callable[[RouteHandler], RouteHandler]:
+        return self._route("PUT", path)
+
     @property
     def current_event(self) -> ApiRequest:
         if self._current is None:

@@ -8,6 +8,7 @@ DAY_SECONDS = 86_400
 # The intervals a series can be created with (the API's rule); the forecaster itself works on any grid
 # whose interval divides a day.
 SERIES_INTERVALS = {"15min": 900, "30min": 1800, "1h": 3600, "1d": DAY_SECONDS}
+SHORTEST_INTERVAL = min(SERIES_INTERVALS.values())
 
 _INTERVAL_RE = re.compile(
     r"^\s*(\d+)\s*(s|sec|secs|second|seconds|m|min|mins|minute|minutes|h|hr|hrs|hour|hours|d|day|days)\s*$"

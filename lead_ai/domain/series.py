@@ -16,6 +16,37 @@ class SeriesInfo(NamedTuple):
     interval_seconds: int
     revision: int
     trained_revision: int | None
+    # The series' settings (PUT /series/{id}); None on an item written before they existed: the
+    # deployment's defaults apply (SeriesSettings.of).
+    timezone: str | None = None
+    holidays: str | None = None
+    span: Span | None = None  # None until the first ingest
+
+    @property
+    def has_history(self) -> bool:
+        return self.revision > 0
+
+    @property
+    def training_due(self) -> bool:
+        """History or settings changed since the last training (the schedule trains it)."""
+        return self.revision > 0 and (self.trained_revision or 0) < self.revision
+
+
+class SeriesSettings(NamedTuple):
+    """What a user sets per series: the grid interval, the IANA time zone its local day follows, and the
+    holiday calendar of its market ("none", "US", "DE-BY")."""
+
+    interval_seconds: int
+    timezone: str
+    holidays: str
+
+    @classmethod
+    def of(cls, info: SeriesInfo, defaults: SeriesSettings) -> SeriesSettings:
+        return cls(
+            info.interval_seconds or defaults.interval_seconds,
+            info.timezone or defaults.timezone,
+            info.holidays or defaults.holidays,
+        )
 
 
 class SeriesWindow(NamedTuple):

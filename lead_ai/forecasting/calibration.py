@@ -25,12 +25,18 @@ class Calibration(NamedTuple):
 
     quantile_levels: np.ndarray  # (n_q,), increasing, within (0, 1)
     quantiles: np.ndarray  # (max_horizon, n_q), non-decreasing along axis 1
+    # Daily totals: row k holds the quantiles of the mean scaled residual over the k-th local day of a
+    # forecast (day 0 is the origin's, often partial), from the backtest's daily sums. None on old models.
+    daily: Calibration | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "quantile_levels": [float(q) for q in self.quantile_levels],
             "quantiles": [[float(v) for v in row] for row in self.quantiles],
         }
+        if self.daily is not None:
+            data["daily"] = self.daily.to_dict()
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Calibration:
@@ -42,7 +48,8 @@ class Calibration(NamedTuple):
             raise ValueError("calibration quantile_levels must lie within (0, 1)")
         if quantiles.ndim != 2 or quantiles.shape[1] != levels.size or not np.all(np.isfinite(quantiles)):
             raise ValueError("calibration quantiles must be a finite (max_horizon, n_levels) table")
-        return cls(levels, np.maximum.accumulate(quantiles, axis=1))
+        daily = cls.from_dict(data["daily"]) if data.get("daily") is not None else None
+        return cls(levels, np.maximum.accumulate(quantiles, axis=1), daily)
 
     def offsets(self, horizon: int, level: float) -> tuple[np.ndarray, np.ndarray]:
         """Scaled lower and upper offsets for steps 1..horizon at a central interval `level`."""
@@ -55,6 +62,28 @@ class Calibration(NamedTuple):
             raise ValueError(f"level {level} is outside the calibrated range (at most {top:.3f})")
         table = self.quantiles[:horizon]
         return _interp_columns(table, levels, q_lo), _interp_columns(table, levels, q_hi)
+
+    def quantile_offsets(self, horizon: int, quantile: float) -> np.ndarray:
+        """Scaled offsets of the forecast quantile `quantile` for steps 1..horizon; zeros for 0.5 (the
+        point forecast is the plan's median, whatever the median residual was)."""
+        levels = self.quantile_levels
+        if not levels[0] - 1e-12 <= quantile <= levels[-1] + 1e-12:
+            raise ValueError(f"quantile must be within {levels[0]}..{levels[-1]}, got {quantile}")
+        if quantile == 0.5:
+            return np.zeros(min(horizon, self.quantiles.shape[0]))
+        return _interp_columns(self.quantiles[:horizon], levels, quantile)
+
+
+def quantile_values(point: np.ndarray, offsets: np.ndarray, quantile: float) -> np.ndarray:
+    """The forecast at `quantile` in the data's units, as the interval bounds are made: above the median it
+    is never below the point forecast, below it never above it nor below 0 (so quantile q is the upper
+    bound of the central interval at level 2q - 1, or the lower bound at level 1 - 2q)."""
+    value = np.maximum(point, 0.0)
+    if quantile > 0.5:
+        return np.asarray(np.maximum(value + offsets, value), dtype=np.float64)
+    if quantile < 0.5:
+        return np.asarray(np.minimum(np.maximum(value + offsets, 0.0), value), dtype=np.float64)
+    return np.asarray(value, dtype=np.float64)
 
 
 def _interp_columns(table: np.ndarray, levels: np.ndarray, q: float) -> np.ndarray:
@@ -90,3 +119,31 @@ def interval_bounds(
     lower = np.minimum(np.maximum(value + lo_off, 0.0), value)
     upper = np.maximum(value + hi_off, value)
     return value, lower, upper
+
+
+def daily_totals(
+    value: np.ndarray, days: np.ndarray, scale: float, daily: Calibration | None, level: float
+) -> list[dict[str, Any]]:
+    """Per local date of the forecast (`days`: each step's local date as days since 1970-01-01): the total
+    of its steps and, with a daily calibration, its own interval (the backtest's daily residuals, not the
+    sum of the steps' bounds, which would be far too wide: errors of neighbouring hours partly cancel).
+    The first and the last date may be partial days."""
+    day = np.asarray(days, dtype=np.int64)
+    if day.size == 0:
+        return []
+    starts = np.concatenate([[0], np.flatnonzero(day[1:] != day[:-1]) + 1])
+    totals = np.add.reduceat(np.asarray(value, dtype=np.float64), starts)
+    counts = np.diff(np.concatenate([starts, [day.size]]))
+    dates = np.datetime_as_string(day[starts].astype("datetime64[D]"), unit="D").tolist()
+    lower: list[float | None] = [None] * len(dates)
+    upper: list[float | None] = [None] * len(dates)
+    if daily is not None:
+        lo, hi = daily.offsets(daily.quantiles.shape[0], level)
+        k = np.minimum(np.arange(len(dates)), lo.size - 1)
+        width = scale * counts
+        lower = np.round(np.minimum(np.maximum(totals + lo[k] * width, 0.0), totals), 3).tolist()
+        upper = np.round(np.maximum(totals + hi[k] * width, totals), 3).tolist()
+    return [
+        {"date": d, "value": v, "lower": lo_, "upper": hi_}
+        for d, v, lo_, hi_ in zip(dates, np.round(totals, 3).tolist(), lower, upper, strict=True)
+    ]

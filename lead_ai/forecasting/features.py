@@ -30,14 +30,16 @@ Missing slots are NaN everywhere (the gradient-boosting model routes NaN nativel
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields, replace
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
-from lead_ai.domain.calendars import HOLIDAY_CALENDARS
+from lead_ai.domain.calendars import parse_calendar
 from lead_ai.domain.intervals import DAY_SECONDS
-from lead_ai.forecasting.calendar import EPOCH_WEEKDAY_OFFSET, day_of_year, holiday_kind
+from lead_ai.domain.localtime import UTC_ZONE, ClockTable, clock_table
+from lead_ai.forecasting.calendar import EPOCH_WEEKDAY_OFFSET, HolidayTable, day_of_year, holiday_kind
 
 __all__ = [
     "FeatureSpec",
@@ -66,9 +68,14 @@ class FeatureSpec:
     week_ratio: bool = True  # last day / same day a week before, and the weekly lag scaled by it
     level_window: int = 0  # observations averaged for the level; 0 = season_week
     day_of_year: bool = False  # day of the year of the target (on from ~1 year of history)
-    holidays: str = "none"  # the market's holiday calendar: "US" or "none" (see holiday_kind)
+    holidays: str = "none"  # the market's holiday calendar: "none", "US", "DE-BY" (see holiday_kind)
+    timezone: str = UTC_ZONE  # IANA zone of the local day the calendar features follow
     version: int = 1
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    # The dates behind `timezone` and `holidays`, attached at training and read from the artifact at
+    # serving; not part of the spec's JSON (a retraining extends them without changing the features).
+    clock: ClockTable | None = field(default=None, compare=False, hash=False, repr=False)
+    holiday_table: HolidayTable | None = field(default=None, compare=False, hash=False, repr=False)
 
     def __post_init__(self) -> None:
         for name in ("interval_seconds", "max_horizon", "season_day", "season_week"):
@@ -83,10 +90,9 @@ class FeatureSpec:
         object.__setattr__(self, "change_seasons", tuple(str(p) for p in self.change_seasons))
         if set(self.change_seasons) - {"day", "week"}:
             raise ValueError(f"FeatureSpec.change_seasons: only 'day' and 'week', got {self.change_seasons}")
-        if self.holidays not in HOLIDAY_CALENDARS:
-            raise ValueError(
-                f"FeatureSpec.holidays must be one of {HOLIDAY_CALENDARS}, got {self.holidays!r}"
-            )
+        object.__setattr__(self, "holidays", parse_calendar(self.holidays))
+        if not isinstance(self.timezone, str) or not self.timezone:
+            raise ValueError(f"FeatureSpec.timezone must be an IANA zone name, got {self.timezone!r}")
 
     @property
     def window(self) -> int:
@@ -122,14 +128,41 @@ class FeatureSpec:
         return len(self.feature_names)
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in _ATTACHED}
         data["rolling_windows"] = list(self.rolling_windows)
         data["change_seasons"] = list(self.change_seasons)
+        data["extra"] = dict(self.extra)
         return data
+
+    def with_calendar(self, clock: ClockTable | None, holiday_table: HolidayTable | None) -> FeatureSpec:
+        """This spec with the dates its zone and calendar need attached."""
+        return replace(self, clock=clock, holiday_table=holiday_table)
+
+    def local_offsets(self, timestamps: np.ndarray) -> np.ndarray:
+        """Seconds to add to UTC timestamps for the local wall clock of `timezone` (0 for UTC, and for a
+        daily series, whose slots are local dates already)."""
+        t = np.asarray(timestamps, dtype=np.int64)
+        if self.timezone == UTC_ZONE or self.interval_seconds >= DAY_SECONDS or t.size == 0:
+            return np.zeros(t.shape, dtype=np.int64)
+        clock = self.clock or _clock_for(self.timezone, int(t.min()), int(t.max()))
+        return clock.offsets_at(t)
+
+    def wall_clock(self, timestamps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """What a local clock shows at each slot, as epoch seconds of the wall time, and the UTC offset to
+        write beside it. A daily series' slot is a local date (stored at its midnight UTC): its wall time
+        is that midnight, with the offset the zone has then."""
+        t = np.asarray(timestamps, dtype=np.int64)
+        if self.interval_seconds < DAY_SECONDS:
+            offsets = self.local_offsets(t)
+            return t + offsets, offsets
+        if self.timezone == UTC_ZONE or t.size == 0:
+            return t, np.zeros(t.shape, dtype=np.int64)
+        clock = self.clock or _clock_for(self.timezone, int(t.min()), int(t.max()))
+        return t, clock.offsets_at(t - clock.offsets_at(t))
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> FeatureSpec:
-        known = {f for f in cls.__dataclass_fields__}
+        known = {f for f in cls.__dataclass_fields__} - _ATTACHED
         unknown = set(data) - known
         if unknown:
             raise ValueError(f"unknown FeatureSpec fields: {sorted(unknown)}")
@@ -141,6 +174,22 @@ class FeatureSpec:
         if "extra" in kwargs:
             kwargs["extra"] = dict(kwargs["extra"])
         return cls(**kwargs)
+
+
+_ATTACHED = frozenset({"clock", "holiday_table"})
+
+
+def _clock_for(zone: str, first: int, last: int) -> ClockTable:
+    """A zone's clock when no table was attached (a spec built by hand, e.g. in a test): from the zone
+    database, per year span (cached). Training attaches one; serving reads it from the artifact."""
+    year = 365 * DAY_SECONDS
+    return _cached_clock(zone, first // year, last // year)
+
+
+@lru_cache(maxsize=32)
+def _cached_clock(zone: str, first_year_index: int, last_year_index: int) -> ClockTable:
+    year = 365 * DAY_SECONDS
+    return clock_table(zone, first_year_index * year - year, (last_year_index + 2) * year)
 
 
 def default_spec(interval_seconds: int = 3600, max_horizon: int | None = None) -> FeatureSpec:
@@ -266,8 +315,12 @@ def build_rows(
 
     # Per-row features relative to the target time.
     target_ts = ts[idx] + h * spec.interval_seconds
-    slot = (target_ts // spec.interval_seconds) % spec.season_day
-    dow = (target_ts // DAY_SECONDS + EPOCH_WEEKDAY_OFFSET) % 7
+    # The target's place in its local day and week (the series' zone), so the daily shape does not
+    # slide by an hour when the clocks change.
+    target_offset = spec.local_offsets(target_ts)
+    local_ts = target_ts + target_offset
+    slot = (local_ts // spec.interval_seconds) % spec.season_day
+    dow = (local_ts // DAY_SECONDS + EPOCH_WEEKDAY_OFFSET) % 7
     last = width - 1
     row_inv = inv[idx]
 
@@ -276,7 +329,8 @@ def build_rows(
         first_back = season * ((h + season - 1) // season)  # smallest multiple of season >= h
         k = np.arange(count, dtype=np.int64)
         pos = last + h[:, None] - first_back[:, None] - season * k[None, :]
-        return usual[idx[:, None], pos] * row_inv[:, None]
+        pos = _same_local_slot(pos, ts[idx], target_offset, last, spec)
+        return _gather(usual, idx, pos) * row_inv[:, None]
 
     day_vals = same_slot(spec.season_day, spec.n_day_lags)
     week_vals = same_slot(spec.season_week, spec.n_week_lags)
@@ -306,10 +360,10 @@ def build_rows(
     X[:, c : c + rest] = win_feats[idx, spec.n_recent_lags :]
     c += rest
     if spec.day_of_year:
-        X[:, c] = day_of_year(target_ts)
+        X[:, c] = day_of_year(local_ts)
         c += 1
     if spec.holidays != "none":
-        X[:, c] = holiday_kind(target_ts, spec.holidays)
+        X[:, c] = holiday_kind(local_ts, _holidays_of(spec, local_ts))
     return X, level[idx]
 
 
@@ -320,7 +374,49 @@ def _without_holidays(windows: np.ndarray, last_timestamps: np.ndarray, spec: Fe
         return windows
     back = np.arange(windows.shape[1] - 1, -1, -1, dtype=np.int64) * spec.interval_seconds
     slots = last_timestamps[:, None] - back[None, :]
-    return np.where(holiday_kind(slots, spec.holidays) > 0, np.nan, windows)
+    local = slots + spec.local_offsets(slots)
+    return np.where(holiday_kind(local, _holidays_of(spec, local)) > 0, np.nan, windows)
+
+
+def _holidays_of(spec: FeatureSpec, local_ts: np.ndarray) -> HolidayTable | None:
+    """The spec's holiday table; for a spec built by hand (no table attached), the training-side one."""
+    if spec.holidays == "none" or spec.holiday_table is not None:
+        return spec.holiday_table
+    from lead_ai.forecasting.training.calendars import holiday_table  # not on the prediction path
+
+    year = 365 * DAY_SECONDS
+    return _cached_holidays(
+        spec.holidays, int(local_ts.min()) // year, int(local_ts.max()) // year, holiday_table
+    )
+
+
+@lru_cache(maxsize=16)
+def _cached_holidays(code: str, first: int, last: int, build: Any) -> HolidayTable | None:
+    year = 365 * DAY_SECONDS
+    table: HolidayTable | None = build(code, first * year, last * year)
+    return table
+
+
+def _same_local_slot(
+    pos: np.ndarray, origins: np.ndarray, target_offset: np.ndarray, last: int, spec: FeatureSpec
+) -> np.ndarray:
+    """Window positions `pos` (the same slot k days or weeks before each row's target on the UTC grid)
+    moved to the same *local* slot: across a clock change the UTC grid's "a day before" is an hour off.
+    A position past the origin (not yet observed) becomes -1, which reads as missing."""
+    if spec.timezone == UTC_ZONE or spec.interval_seconds >= DAY_SECONDS:
+        return pos
+    stamps = origins[:, None] - (last - pos) * spec.interval_seconds
+    shift = (target_offset[:, None] - spec.local_offsets(stamps)) // spec.interval_seconds
+    if not shift.any():
+        return pos
+    moved = pos + shift
+    return np.where((moved >= 0) & (moved <= last), moved, -1)
+
+
+def _gather(block: np.ndarray, idx: np.ndarray, pos: np.ndarray) -> np.ndarray:
+    """block[idx, pos] per row, NaN where pos is -1."""
+    values = block[idx[:, None], np.maximum(pos, 0)]
+    return np.where(pos >= 0, values, np.nan)
 
 
 def _nanmedian_rows(block: np.ndarray) -> np.ndarray:

@@ -13,7 +13,7 @@ import numpy as np
 import onnxruntime as ort
 
 from lead_ai.forecasting.artifact_format import parse_metadata
-from lead_ai.forecasting.calibration import Calibration, interval_bounds
+from lead_ai.forecasting.calibration import Calibration, interval_bounds, quantile_values
 from lead_ai.forecasting.features import FeatureSpec, build_rows, prepare_window
 
 __all__ = ["ForecastArrays", "OnnxForecaster", "OriginRows", "session_options"]
@@ -122,6 +122,20 @@ class OnnxForecaster:
         raw = self._session.run(self._output_names, {self._input_name: rows.X[:horizon]})[0]
         point = raw.reshape(-1).astype(np.float64) * rows.scale
         return _finish(point, lo_off * rows.scale, hi_off * rows.scale)
+
+    def predict_quantile(
+        self, rows: OriginRows, horizon: int, quantile: float, level: float = 0.8
+    ) -> tuple[ForecastArrays, np.ndarray]:
+        """The forecast of steps 1..horizon and its calibrated quantile `quantile` (0.5: the point
+        forecast), from one `session.run`."""
+        self._check_horizon(horizon)
+        lo_off, hi_off = self.calibration.offsets(int(horizon), float(level))
+        raw = self._session.run(self._output_names, {self._input_name: rows.X[:horizon]})[0]
+        point = raw.reshape(-1).astype(np.float64) * rows.scale
+        offsets = self.calibration.quantile_offsets(int(horizon), float(quantile)) * rows.scale
+        return _finish(point, lo_off * rows.scale, hi_off * rows.scale), quantile_values(
+            point, offsets, quantile
+        )
 
     def _check_horizon(self, horizon: int) -> None:
         if (

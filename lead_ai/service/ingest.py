@@ -24,7 +24,7 @@ def series_interval(deps: Dependencies, series_id: str) -> str:
 
 
 def ingest(deps: Dependencies, series_id: str, batch: ObservationBatch) -> IngestOutcome:
-    deps.catalogue.register_series(series_id, batch.interval_seconds)
+    deps.catalogue.register_series(series_id, batch.interval_seconds, deps.settings.series_defaults)
     deps.history.put(series_id, batch.points, batch.interval_seconds)
     span = deps.history.span(series_id, batch.interval_seconds)
     assert span is not None  # we just wrote at least one slot

@@ -10,9 +10,9 @@ from functools import cached_property
 from typing import Any
 
 from lead_ai.domain.models import ModelVersion
-from lead_ai.domain.series import ObservationBatch
+from lead_ai.domain.series import ObservationBatch, SeriesSettings
 from lead_ai.service import ingest as ingest_case
-from lead_ai.service import promotion, serving, training
+from lead_ai.service import promotion, series, serving, training
 from lead_ai.service.dependencies import Dependencies, build_dependencies
 from lead_ai.service.ingest import IngestOutcome
 from lead_ai.service.serving import Forecast, ModelList
@@ -37,6 +37,10 @@ class MLService:
     def interval(self) -> str:
         """The series' interval, fixed at its first ingest; the configured default for a new series."""
         return ingest_case.series_interval(self._deps, self.series_id)
+
+    def settings(self) -> SeriesSettings:
+        """The series' interval, time zone and holiday calendar (the defaults for a new series)."""
+        return series.series_settings(self._deps, self.series_id)
 
     def ingest(self, batch: ObservationBatch) -> IngestOutcome:
         return ingest_case.ingest(self._deps, self.series_id, batch)

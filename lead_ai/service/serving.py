@@ -6,9 +6,12 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from lead_ai.domain.intervals import DAY_SECONDS, interval_name
 from lead_ai.domain.isotime import iso_utc_array
+from lead_ai.domain.localtime import iso_local_array
 from lead_ai.domain.models import ModelVersion
-from lead_ai.errors import SeriesNotFoundError
+from lead_ai.errors import SeriesNotFoundError, ValidationError
+from lead_ai.forecasting.calibration import daily_totals
 from lead_ai.service.dependencies import Dependencies
 
 
@@ -23,6 +26,10 @@ class Forecast(NamedTuple):
     lower: np.ndarray
     upper: np.ndarray
     fallback_from: str | None  # the current version that could not be served, if any
+    timezone: str = "UTC"  # the zone the model was trained in: its local day is the forecast's
+    local_times: list[str] | None = None  # per step, ISO 8601 with the local offset
+    local_origin: str | None = None
+    daily: list[dict[str, Any]] | None = None  # per local date: {date, value, lower, upper}
 
 
 class ModelList(NamedTuple):
@@ -34,21 +41,47 @@ class ModelList(NamedTuple):
 def forecast(deps: Dependencies, series_id: str, horizon: int, level: float = 0.8) -> Forecast:
     state = deps.cache.state(series_id)
     window = state.window
+    check_horizon(deps, horizon, state.forecaster.spec.interval_seconds, state.forecaster.max_horizon)
     arrays = state.forecaster.predict_rows(state.rows, horizon, level)
     step = window.interval_seconds
-    stamps = window.last_timestamp + step * np.arange(1, horizon + 1, dtype=np.int64)
+    stamps = window.last_timestamp + step * np.arange(0, horizon + 1, dtype=np.int64)  # origin, then steps
+    spec = state.forecaster.spec
+    wall, offsets = spec.wall_clock(stamps)
+    texts = iso_local_array(wall, offsets)
+    calibration = state.forecaster.calibration
+    daily = daily_totals(arrays.value, wall[1:] // DAY_SECONDS, state.rows.scale, calibration.daily, level)
     return Forecast(
         series_id,
         state.version,
         step,
         window.last_timestamp,
         level,
-        stamps,
+        stamps[1:],
         arrays.value,
         arrays.lower,
         arrays.upper,
         state.fallback_from,
+        spec.timezone,
+        texts[1:],
+        texts[0],
+        daily,
     )
+
+
+def horizon_limit(deps: Dependencies, interval_seconds: int, model_max_horizon: int) -> int:
+    """The most intervals a request may ask of this model: LEAD_AI_MAX_HORIZON (a duration) in the
+    series' intervals, and no more than the model was trained for."""
+    return min(deps.settings.max_horizon_steps(interval_seconds), model_max_horizon)
+
+
+def check_horizon(deps: Dependencies, horizon: int, interval_seconds: int, model_max_horizon: int) -> None:
+    limit = horizon_limit(deps, interval_seconds, model_max_horizon)
+    if not 1 <= horizon <= limit:
+        raise ValidationError(
+            f"horizon must be an integer from 1 to {limit} ({limit} x {interval_name(interval_seconds)} for "
+            f"this series), got {horizon}",
+            field="horizon",
+        )
 
 
 def forecast_rows(result: Forecast) -> list[dict[str, Any]]:
@@ -56,7 +89,7 @@ def forecast_rows(result: Forecast) -> list[dict[str, Any]]:
     return [
         {"timestamp": t, "value": v, "lower": lo, "upper": hi}
         for t, v, lo, hi in zip(
-            iso_utc_array(result.timestamps),
+            result.local_times if result.local_times is not None else iso_utc_array(result.timestamps),
             np.round(result.value, 3).tolist(),
             np.round(result.lower, 3).tolist(),
             np.round(result.upper, 3).tolist(),

@@ -10,6 +10,7 @@ import time
 from typing import NamedTuple
 
 from lead_ai.domain.models import ArtifactRef, ModelVersion, TrainingRecord
+from lead_ai.domain.series import SeriesSettings
 from lead_ai.errors import InsufficientHistoryError, SeriesNotFoundError
 from lead_ai.monitoring.logger import logger
 from lead_ai.service.dependencies import Dependencies
@@ -36,11 +37,15 @@ def train_series(deps: Dependencies, series_id: str, min_points: int) -> Trainin
             f"{min_points} (LEAD_AI_MIN_TRAINING_POINTS)",
             field="observations",
         )
+    settings = SeriesSettings.of(series, deps.settings.series_defaults)
     started = time.perf_counter()
     result = train_forecaster(
         [SeriesData(series_id, window.values, window.first_timestamp, window.interval_seconds)],
         TrainingSettings(
-            max_horizon=deps.settings.max_horizon, min_points=min_points, holidays=deps.settings.holidays
+            max_horizon=deps.settings.max_horizon_steps(series.interval_seconds),
+            min_points=min_points,
+            holidays=settings.holidays,
+            timezone=settings.timezone,
         ),
     )
     logger.info(

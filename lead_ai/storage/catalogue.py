@@ -13,8 +13,8 @@ from typing import Any
 
 from lead_ai.domain.fleet import DueSeries
 from lead_ai.domain.isotime import utc_now_iso
-from lead_ai.domain.series import SeriesInfo, SeriesSummary
-from lead_ai.errors import IntervalMismatchError
+from lead_ai.domain.series import SeriesInfo, SeriesSettings, SeriesSummary
+from lead_ai.errors import IntervalMismatchError, VersionConflictError
 from lead_ai.storage.dynamo import (
     get_n,
     get_s,
@@ -53,16 +53,28 @@ class SeriesCatalogue:
         item = response.get("Item")
         return series_from_item(item) if item else None
 
-    def register_series(self, series_id: str, interval_seconds: int) -> SeriesInfo:
-        """Create the series with its interval, or confirm the interval it already has."""
+    def register_series(
+        self, series_id: str, interval_seconds: int, defaults: SeriesSettings | None = None
+    ) -> SeriesInfo:
+        """Create the series with its interval, or confirm the interval it already has. A series keeps the
+        time zone and calendar it has; one without them gets `defaults` (its naive timestamps were read in
+        that zone, so a later change of the deployment's defaults must not move it)."""
+        settings = ""
+        values = {":i": n(interval_seconds), ":zero": n(0)}
+        if defaults is not None:
+            settings = (
+                ", time_zone = if_not_exists(time_zone, :tz)"
+                ", holiday_calendar = if_not_exists(holiday_calendar, :h)"
+            )
+            values |= {":tz": s(defaults.timezone), ":h": s(defaults.holidays)}
         try:
             response = self._client.update_item(
                 TableName=self._table,
                 Key=key(series_id, SERIES),
                 UpdateExpression="SET interval_seconds = if_not_exists(interval_seconds, :i), "
-                "revision = if_not_exists(revision, :zero)",
+                "revision = if_not_exists(revision, :zero)" + settings,
                 ConditionExpression="attribute_not_exists(interval_seconds) OR interval_seconds = :i",
-                ExpressionAttributeValues={":i": n(interval_seconds), ":zero": n(0)},
+                ExpressionAttributeValues=values,
                 ReturnValues="ALL_NEW",
             )
         except Exception as exc:
@@ -74,6 +86,47 @@ class SeriesCatalogue:
                     field="interval",
                 ) from exc
             raise storage_error("registering the series", exc) from exc
+        return series_from_item(response["Attributes"])
+
+    def save_settings(
+        self, series_id: str, settings: SeriesSettings, *, expected_revision: int | None, retrain: bool
+    ) -> SeriesInfo:
+        """Store the series' settings if its revision is still `expected_revision` (None: the series does not
+        exist yet); `retrain` bumps the revision so the schedule trains it with the new settings.
+        VersionConflictError when an ingest or another change moved the revision meanwhile."""
+        values = {
+            ":i": n(settings.interval_seconds),
+            ":tz": s(settings.timezone),
+            ":h": s(settings.holidays),
+            ":u": s(utc_now_iso()),
+        }
+        if expected_revision is None:
+            condition = "attribute_not_exists(revision)"
+            values[":next"] = n(0)
+        else:
+            condition = "revision = :expected"
+            values[":expected"] = n(expected_revision)
+            values[":next"] = n(expected_revision + (1 if retrain else 0))
+        # Listed in the SeriesIndex from its creation; a retrain is due like an ingest's (the DueIndex).
+        due = ", #due = :due" if retrain and expected_revision is not None else ""
+        values |= {":kind": s(KIND)} | ({":due": s(DUE)} if due else {})
+        try:
+            response = self._client.update_item(
+                TableName=self._table,
+                Key=key(series_id, SERIES),
+                UpdateExpression="SET interval_seconds = :i, time_zone = :tz, holiday_calendar = :h, "
+                "settings_updated_at = :u, revision = :next, #kind = :kind" + due,
+                ConditionExpression=condition,
+                ExpressionAttributeNames={"#kind": "kind"} | ({"#due": "due"} if due else {}),
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW",
+            )
+        except Exception as exc:
+            if is_conditional_failure(exc):
+                raise VersionConflictError(
+                    f"series '{series_id}' changed while its settings were saved; retry", field="series_id"
+                ) from exc
+            raise storage_error("saving the series settings", exc) from exc
         return series_from_item(response["Attributes"])
 
     def record_ingest(self, series_id: str, first_ts: int, last_ts: int, count: int) -> int:

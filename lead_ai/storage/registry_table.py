@@ -50,11 +50,19 @@ def headline(metrics: Mapping[str, float]) -> dict[str, float]:
 
 def series_from_item(item: Mapping[str, Any]) -> SeriesInfo:
     trained = get_n(item, "trained_revision")
+    first, last = get_n(item, "first_ts"), get_n(item, "last_ts")
     return SeriesInfo(
         series_id=get_s(item, "series_id") or "",
         interval_seconds=int(get_n(item, "interval_seconds", 0) or 0),
         revision=int(get_n(item, "revision", 0) or 0),
         trained_revision=int(trained) if trained is not None else None,
+        timezone=get_s(item, "time_zone"),
+        holidays=get_s(item, "holiday_calendar"),
+        span=(
+            Span(int(first), int(last), int(get_n(item, "observation_count", 0) or 0))
+            if first is not None and last is not None
+            else None
+        ),
     )
 
 

@@ -20,6 +20,9 @@ ROUTES = [
     ("PredictFunction", "models.json"),
     ("TrainFunction", "promote.json"),
     ("TrainFunction", "train.json"),
+    ("IngestFunction", "put-series.json"),
+    ("PredictFunction", "series.json"),
+    ("PredictFunction", "staffing.json"),
 ]
 _segment = st.one_of(
     st.sampled_from(["s1", "acme-inbound", "..", "", "a/b", "x" * 65, "%2F", "1.0.0", "9.9.9"]),
@@ -45,8 +48,22 @@ _json_body = st.one_of(
         max_leaves=10,
     ).map(lambda v: json.dumps(v)),
 )
+_settings_body = st.fixed_dictionaries(
+    {},
+    optional={
+        "interval": st.one_of(st.sampled_from(["1h", "15min", "2h", ""]), st.text(max_size=8), st.integers()),
+        "timezone": st.one_of(
+            st.sampled_from(["America/New_York", "Asia/Kolkata", "../x", "UTC"]), st.text(max_size=20)
+        ),
+        "holidays": st.one_of(st.sampled_from(["US", "DE-BY", "xx", "none"]), st.text(max_size=8)),
+    },
+).map(json.dumps)
 _body = st.one_of(
-    st.none(), _json_body, st.text(max_size=200), st.just("timestamp,value\n2026-11-24T12:00:00Z,1\n")
+    st.none(),
+    _json_body,
+    _settings_body,
+    st.text(max_size=200),
+    st.just("timestamp,value\n2026-11-24T12:00:00Z,1\n"),
 )
 _headers = st.dictionaries(
     st.sampled_from(
@@ -61,7 +78,7 @@ _headers = st.dictionaries(
 _query = st.one_of(
     st.none(),
     st.dictionaries(
-        st.sampled_from(["horizon", "level", "x", ""]),
+        st.sampled_from(["horizon", "level", "x", "", "quantile", "shrinkage", "handle_seconds"]),
         st.one_of(st.sampled_from(["1", "24", "0", "-1", "nan", "1e9", "0.8"]), st.text(max_size=12)),
         max_size=3,
     ),

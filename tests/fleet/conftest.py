@@ -103,7 +103,7 @@ class Fleet:
         return sum(int(v) for v in attributes.values())
 
     def series_list(self, **query: str) -> tuple[int, Any]:
-        status, payload, _ = self.api.call("PredictFunction", "series.json", query=query)
+        status, payload, _ = self.api.call("PredictFunction", "series-list.json", query=query)
         return status, payload
 
     def all_series(self) -> dict[str, dict[str, Any]]:

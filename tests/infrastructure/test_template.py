@@ -29,7 +29,7 @@ FUNCTIONS = {
         "functions/ingest/",
         512,
         ["LeadAiLayer", "PredictDepsLayer"],
-        {("/series/{series_id}/observations", "post")},
+        {("/series/{series_id}/observations", "post"), ("/series/{series_id}", "put")},
     ),
     "TrainFunction": (
         "functions/train/",
@@ -47,6 +47,8 @@ FUNCTIONS = {
             ("/series/{series_id}/dashboard", "get"),
             ("/openapi.json", "get"),
             ("/series", "get"),
+            ("/series/{series_id}", "get"),
+            ("/series/{series_id}/staffing", "get"),
         },
     ),
     # The planner and the worker carry the training layer: the runtime's whole SDK (SQS) is theirs.
@@ -64,13 +66,14 @@ SHARED_ENV = {
     "LEAD_AI_OBSERVATIONS_TABLE": {"Ref": "ObservationsTable"},
     "LEAD_AI_IDEMPOTENCY_TABLE": {"Ref": "IdempotencyTable"},
     "LEAD_AI_MIN_TRAINING_POINTS": {"Ref": "MinTrainingPoints"},
-    "LEAD_AI_DEFAULT_INTERVAL": "1h",
-    "LEAD_AI_MAX_HORIZON": "168",
+    "LEAD_AI_DEFAULT_INTERVAL": {"Ref": "DefaultInterval"},
+    "LEAD_AI_MAX_HORIZON": "7d",
     "LEAD_AI_REGISTRY_TTL_SECONDS": "5",
     "LEAD_AI_MAX_BODY_BYTES": "1048576",
     "LEAD_AI_MAX_OBSERVATIONS_PER_REQUEST": "10000",
-    "LEAD_AI_HOLIDAYS": "none",
     "LEAD_AI_TRAINING_QUEUE_URL": {"Ref": "TrainingQueue"},
+    "LEAD_AI_DEFAULT_TIMEZONE": {"Ref": "DefaultTimezone"},
+    "LEAD_AI_DEFAULT_HOLIDAYS": {"Ref": "DefaultHolidays"},
 }
 
 # Read-only verbs a prediction role may hold.
@@ -232,6 +235,18 @@ def test_parameters_drive_min_training_points_and_schedule(template: dict[str, A
     assert schedule["Type"] == "Schedule"
     assert schedule["Properties"]["Schedule"] == {"Ref": "TrainingSchedule"}
     assert schedule["Properties"].get("Enabled", True) is True
+
+
+def test_series_defaults_are_template_parameters(template: dict[str, Any]) -> None:
+    # Given the template parameters
+    params = template["Parameters"]
+    # Then a new series' interval, time zone and calendar are parameters with the documented defaults
+    assert params["DefaultInterval"]["Default"] == "1h"
+    assert set(params["DefaultInterval"]["AllowedValues"]) == {"15min", "30min", "1h", "1d"}
+    assert params["DefaultTimezone"]["Default"] == "UTC"
+    assert params["DefaultHolidays"]["Default"] == "none"
+    for code in ("none", "US", "GB", "DE-BY", "US-CA"):
+        assert re.fullmatch(params["DefaultHolidays"]["AllowedPattern"], code)
 
 
 @pytest.mark.parametrize("logical_id", sorted(FUNCTIONS))
@@ -712,7 +727,7 @@ def test_every_event_file_targets_a_declared_trigger(resources: dict[str, Any], 
     # Then it is either an API Gateway proxy event for a declared route,
     if "httpMethod" in event:
         assert (event["resource"], event["httpMethod"].upper()) in routes, event_file.name
-        assert re.fullmatch(r"/series(/[^/]+/.+)?", event["path"])
+        assert re.fullmatch(r"/series(/[^/]+(/.+)?)?", event["path"])
     # or an SQS event from a queue some function is triggered by,
     elif "Records" in event:
         queues = {

@@ -1,4 +1,4 @@
-"""LEAD_AI_HOLIDAYS: the calendar set on the functions reaches the trained model and the forecasts."""
+"""LEAD_AI_DEFAULT_HOLIDAYS: the default calendar of a new series reaches the trained model and the forecasts."""
 
 from __future__ import annotations
 
@@ -17,12 +17,12 @@ def api(template: Template, moto_server: LocalStack) -> Iterator[Api]:
     moto_server.reset()
     moto_server.create_resources()
     local_invoke.forget_loaded_handlers()
-    yield Api(template, moto_server, {**TEST_OVERRIDES, "LEAD_AI_HOLIDAYS": "US"})
+    yield Api(template, moto_server, {**TEST_OVERRIDES, "LEAD_AI_DEFAULT_HOLIDAYS": "US"})
     local_invoke.forget_loaded_handlers()
 
 
 def test_the_configured_calendar_is_in_the_version_record_and_the_served_model(api: Api) -> None:
-    # Given the functions configured with LEAD_AI_HOLIDAYS=US and 60 days of leads
+    # Given the functions configured with LEAD_AI_DEFAULT_HOLIDAYS=US and 60 days of leads
     # When the series is trained and forecast
     version = api.ingest_and_train("us-leads", *lead_history(60, seed=5))
     status, forecast = api.forecast("us-leads", 48)

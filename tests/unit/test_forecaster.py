@@ -248,12 +248,13 @@ def test_fitting_the_losses_on_parallel_threads_gives_the_same_artifact(
 
 def test_a_model_trained_with_the_holiday_calendar_carries_it_and_serves_its_rows_through_onnx() -> None:
     # Given ten weeks of counts from 2014-11-01 whose US holidays are as quiet as a Sunday
-    from lead_ai.forecasting.features import holiday_kind
+    from lead_ai.forecasting.calendar import holiday_kind
+    from lead_ai.forecasting.training.calendars import holiday_table
 
     start = int(datetime(2014, 11, 1, tzinfo=UTC).timestamp())
     values = hourly_counts(24 * 70, seed=9, scale=50.0)
     stamps = start + 3600 * np.arange(values.size)
-    values[holiday_kind(stamps, "US") > 0] *= 0.3
+    values[holiday_kind(stamps, holiday_table("US", start, int(stamps[-1]))) > 0] *= 0.3
     settings = TrainingSettings(
         max_horizon=48, min_points=600, backtest_origins=3, max_rows=6000, max_iter=40, holidays="US"
     )

@@ -22,6 +22,7 @@ from lead_ai.api.requests import parse_horizon, parse_level, validate_series_id
 from lead_ai.api.responses import forecast_body, models_body
 from lead_ai.errors import LeadAIError, ServiceUnavailableError
 from lead_ai.monitoring import logger, metrics
+from lead_ai.domain.intervals import SHORTEST_INTERVAL
 from lead_ai.service.ml_service import MLService, build_dependencies
 
 for _sdk_logger in ("botocore", "boto3", "urllib3", "s3transfer"):
@@ -34,7 +35,10 @@ app = APIGatewayRestResolver()
 @app.get("/series/<series_id>/forecast")
 def get_forecast(series_id: str) -> dict[str, Any]:
     series_id = validate_series_id(series_id)
-    horizon = parse_horizon(app.current_event.get_query_string_value("horizon"), deps.settings.max_horizon)
+    horizon = parse_horizon(
+        app.current_event.get_query_string_value("horizon"),
+        deps.settings.max_horizon_steps(SHORTEST_INTERVAL),
+    )
     level = parse_level(app.current_event.get_query_string_value("level"))
     forecast = forecast_body(MLService(series_id, deps).forecast(horizon, level))
     metrics.add_metric(name="ForecastServed", unit=MetricUnit.Count, value=1)

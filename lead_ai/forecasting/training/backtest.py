@@ -28,6 +28,7 @@ class Backtest:
     residuals: np.ndarray  # (n_cases, H) scaled residuals, NaN where the actual is missing
     calibration: Calibration
     weights: dict[str, float] = field(default_factory=dict)  # loss -> blend weight (those > 0)
+    origins: np.ndarray | None = None  # (n_cases,) epoch seconds of each case's origin
 
 
 def _stride(spec: FeatureSpec, settings: TrainingSettings) -> int:
@@ -106,6 +107,7 @@ def run_backtest(
         if best is None or _better(result.metrics, best.metrics):
             best = result
     assert best is not None
+    best.origins = np.asarray(stamps, dtype=np.int64)
     if len(raw) > 1:
         best.metrics["backtest_mase_squared_error"] = by_weight[1.0]
         best.metrics["backtest_mase_absolute_error"] = by_weight[0.0]

@@ -7,7 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from lead_ai.domain.calendars import HOLIDAY_CALENDARS
+from lead_ai.domain.calendars import parse_calendar
+from lead_ai.domain.localtime import parse_timezone
 
 LOSSES = ("squared_error", "absolute_error")
 BLEND_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)  # weight of the squared-error model tried by loss="auto"
@@ -65,7 +66,8 @@ class TrainingSettings:
     # 18.1 s for identical models, with no OpenMP team to busy-wait (TrainFunction has ~1.7 vCPUs).
     parallel_fits: int = 2
     yearly_min_days: float = 400.0  # history (days) from which the day of the year becomes a feature
-    holidays: str = "none"  # the user's holiday calendar (FeatureSpec.holidays): "none" or "US"
+    holidays: str = "none"  # the market's holiday calendar (FeatureSpec.holidays): "none", "US", "DE-BY"
+    timezone: str = "UTC"  # the IANA zone whose local day the calendar features follow (FeatureSpec.timezone)
     spec_overrides: dict[str, Any] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
@@ -79,8 +81,8 @@ class TrainingSettings:
             raise ValueError("parallel_fits must be >= 1")
         if not 0.0 < self.level < 1.0:
             raise ValueError("level must be within (0, 1)")
-        if self.holidays not in HOLIDAY_CALENDARS:
-            raise ValueError(f"holidays must be one of {HOLIDAY_CALENDARS}, got {self.holidays!r}")
+        object.__setattr__(self, "holidays", parse_calendar(self.holidays))
+        parse_timezone(self.timezone)
         if self.loss not in ("auto", *LOSSES):
             raise ValueError(
                 f"loss {self.loss!r} is not supported (ONNX conversion is only exact for "

@@ -25,9 +25,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from lead_ai.domain.localtime import UTC_ZONE
 from lead_ai.errors import InsufficientHistoryError
 from lead_ai.forecasting.features import FeatureSpec, build_rows, default_spec, prepare_window
 from lead_ai.forecasting.training.backtest import backtest_plan, run_backtest
+from lead_ai.forecasting.training.calendars import holiday_table, local_clock
+from lead_ai.forecasting.training.daily import daily_calibration
 from lead_ai.forecasting.training.export import ExportParityError, check_parity, export_onnx, library_versions
 from lead_ai.forecasting.training.fit import final_model
 from lead_ai.forecasting.training.rows import training_rows
@@ -67,8 +70,17 @@ def train_forecaster(
         spec = FeatureSpec.from_dict({**spec.to_dict(), "day_of_year": True})
     if settings.holidays != "none":
         spec = FeatureSpec.from_dict({**spec.to_dict(), "holidays": settings.holidays})
+    if settings.timezone != UTC_ZONE:
+        spec = FeatureSpec.from_dict({**spec.to_dict(), "timezone": settings.timezone})
     if settings.spec_overrides:
         spec = FeatureSpec.from_dict({**spec.to_dict(), **settings.spec_overrides})
+    # The local calendar (clock changes, holidays) from the oldest slot a window reads to years past the
+    # data: the same tables serve every training row and, through the artifact, every forecast.
+    first_ts = min(s.first_timestamp for s in series) - spec.window * interval
+    last_ts = max(s.last_timestamp for s in series)
+    spec = spec.with_calendar(
+        local_clock(spec.timezone, first_ts, last_ts), holiday_table(spec.holidays, first_ts, last_ts)
+    )
 
     plan = backtest_plan(series, spec, settings)
     if not any(plan):
@@ -77,7 +89,9 @@ def train_forecaster(
             f"{spec.season_day + 2 * spec.max_horizon + 1} slots"
         )
     backtest = run_backtest(series, spec, settings, plan)
-    calibration = backtest.calibration
+    assert backtest.origins is not None
+    daily, daily_coverage = daily_calibration(backtest.residuals, backtest.origins, spec, settings.level)
+    calibration = backtest.calibration._replace(daily=daily)
 
     rows = training_rows(
         series, [s.values.shape[0] - 1 for s in series], spec, settings.max_rows, settings.seed
@@ -101,6 +115,7 @@ def train_forecaster(
     )
 
     metrics = dict(backtest.metrics)
+    metrics["daily_coverage"] = daily_coverage
     metrics["parity_max_abs_error"] = parity
     metrics["training_rows"] = float(rows.X.shape[0])
     return TrainingResult(

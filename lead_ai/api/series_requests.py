@@ -1,0 +1,112 @@
+"""Request rules of the series resource (`PUT /series/{id}`) and of the staffing plan: every rejection
+names the field and the rule it breaks."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+from lead_ai.api.requests import parse_horizon, parse_interval
+from lead_ai.domain.calendars import parse_calendar
+from lead_ai.domain.localtime import parse_timezone
+from lead_ai.errors import UnsupportedMediaTypeError, ValidationError
+from lead_ai.service.series import SettingsChange
+from lead_ai.service.staffing import StaffingAssumptions, validate_assumptions
+
+_SETTINGS_FIELDS = ("interval", "timezone", "holidays")
+_MAX_SETTINGS_BYTES = 4096
+
+
+def parse_series_settings(body: str | None, content_type: str) -> SettingsChange:
+    """`{"interval", "timezone", "holidays"}`, each optional but at least one; nothing else."""
+    if content_type not in ("application/json", ""):
+        raise UnsupportedMediaTypeError("Content-Type must be application/json", field="Content-Type")
+    if not body:
+        raise ValidationError(
+            "the body must be a JSON object with one or more of: interval, timezone, holidays", field="body"
+        )
+    if len(body) > _MAX_SETTINGS_BYTES:
+        raise ValidationError(f"the body is over {_MAX_SETTINGS_BYTES} bytes", field="body")
+    try:
+        data: Any = json.loads(body)
+    except (ValueError, RecursionError) as exc:
+        raise ValidationError(f"the body is not valid JSON: {str(exc)[:120]}", field="body") from exc
+    if not isinstance(data, dict):
+        raise ValidationError("the body must be a JSON object", field="body")
+    unknown = sorted(str(name) for name in data if name not in _SETTINGS_FIELDS)
+    if unknown:
+        raise ValidationError(
+            f"unknown field(s): {', '.join(unknown)[:200]}; a series has interval, timezone and holidays",
+            field=unknown[0][:64],
+        )
+    if not data:
+        raise ValidationError("name at least one of: interval, timezone, holidays", field="body")
+    interval = parse_interval(data["interval"]) if "interval" in data else None
+    return SettingsChange(
+        interval_seconds=interval,
+        timezone=_checked("timezone", data, parse_timezone),
+        holidays=_checked("holidays", data, parse_calendar),
+    )
+
+
+class StaffingQuery(NamedTuple):
+    horizon: int | None  # None: as far as the served model may forecast
+    assumptions: StaffingAssumptions
+
+
+_STAFFING_PARAMETERS = ("horizon", *StaffingAssumptions._fields)
+
+
+def parse_staffing_query(query: Mapping[str, str], max_horizon: int) -> StaffingQuery:
+    """`horizon` (intervals) and the staffing assumptions, each optional (StaffingAssumptions' defaults);
+    a parameter that is not a number, or out of its range, is a 400 naming it."""
+    unknown = sorted(name for name in query if name not in _STAFFING_PARAMETERS)
+    if unknown:
+        raise ValidationError(
+            f"unknown query parameter(s): {', '.join(unknown)[:200]}; the plan takes "
+            + ", ".join(_STAFFING_PARAMETERS),
+            field=unknown[0][:64],
+        )
+    raw_horizon = query.get("horizon")
+    horizon = None if raw_horizon in (None, "") else parse_horizon(raw_horizon, max_horizon)
+    values: dict[str, float] = {}
+    for name in StaffingAssumptions._fields:
+        raw = query.get(name)
+        if raw is None or raw == "":
+            continue
+        try:
+            values[name] = float(raw) if _NUMBER.fullmatch(raw.strip()) else math.nan
+        except ValueError:
+            values[name] = math.nan
+        if not math.isfinite(values[name]):
+            _assumption_error(name, raw)
+    assumptions = StaffingAssumptions(**values)
+    try:
+        validate_assumptions(assumptions)
+    except ValueError as exc:
+        name = str(exc).split(" ", 1)[0]
+        raise ValidationError(str(exc), field=name) from exc
+    return StaffingQuery(horizon, assumptions)
+
+
+_NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
+
+
+def _assumption_error(name: str, raw: str) -> None:
+    try:
+        validate_assumptions(StaffingAssumptions(**{name: math.nan}))
+    except ValueError as exc:
+        message = str(exc).rsplit(", got", 1)[0]
+        raise ValidationError(f"{message}, got {raw[:20]!r}", field=name) from exc
+
+
+def _checked(name: str, data: dict[str, Any], parse: Any) -> str | None:
+    if name not in data:
+        return None
+    try:
+        return str(parse(data[name]))
+    except ValueError as exc:
+        raise ValidationError(str(exc), field=name) from exc

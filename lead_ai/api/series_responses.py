@@ -1,0 +1,65 @@
+"""The JSON of the series resource (`GET` / `PUT /series/{id}`) and of the staffing plan."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from lead_ai.domain.intervals import interval_name
+from lead_ai.domain.isotime import iso_utc
+from lead_ai.service.series import SeriesView
+
+if TYPE_CHECKING:  # the staffing code loads with the staffing route only
+    from lead_ai.service.planning import SeriesStaffing
+
+
+def series_body(view: SeriesView) -> dict[str, Any]:
+    info, settings, current = view.info, view.settings, view.current
+    span = info.span
+    model: dict[str, Any] | None = None
+    if current is not None:
+        spec = current.feature_spec
+        model = {
+            "version": current.version,
+            "status": current.status,
+            "promoted_at": current.promoted_at,
+            # what the served model was trained with: until it is retrained, forecasts follow these
+            "interval": interval_name(int(spec.get("interval_seconds", settings.interval_seconds))),
+            "timezone": spec.get("timezone", "UTC"),
+            "holidays": spec.get("holidays", "none"),
+            "max_horizon": spec.get("max_horizon"),
+        }
+    return {
+        "series_id": info.series_id,
+        "interval": interval_name(settings.interval_seconds),
+        "timezone": settings.timezone,
+        "holidays": settings.holidays,
+        "span": (
+            {
+                "first": iso_utc(span.first_timestamp),
+                "last": iso_utc(span.last_timestamp),
+                "observations": span.observed_points,
+            }
+            if span is not None
+            else None
+        ),
+        "revision": info.revision,
+        "trained_revision": info.trained_revision,
+        "training_due": info.training_due,
+        "current_model": model,
+    }
+
+
+def staffing_body(answer: SeriesStaffing) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "series_id": answer.series_id,
+        "model_version": answer.model_version,
+        "interval": interval_name(answer.interval_seconds),
+        "timezone": answer.timezone,
+        "origin": answer.origin,
+        "assumptions": answer.plan.assumptions,
+        "plan": answer.plan.plan,
+        "daily": answer.plan.daily,
+    }
+    if answer.fallback_from is not None:
+        body["fallback_from_version"] = answer.fallback_from
+    return body

@@ -1,0 +1,44 @@
+"""The staffing plan of a series: its served forecast, at the quantile the plan is made for, through
+Erlang C (service.staffing), interval by interval, with agent hours per local day."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from lead_ai.domain.localtime import iso_dates, iso_local_array
+from lead_ai.service.dependencies import Dependencies
+from lead_ai.service.serving import check_horizon, horizon_limit
+from lead_ai.service.staffing import StaffingAssumptions, StaffingPlan, staffing_plan
+
+
+class SeriesStaffing(NamedTuple):
+    series_id: str
+    model_version: str
+    interval_seconds: int
+    timezone: str
+    origin: str  # the latest observation, local time with its offset
+    plan: StaffingPlan
+    fallback_from: str | None
+
+
+def staffing_for_series(
+    deps: Dependencies, series_id: str, horizon: int | None, assumptions: StaffingAssumptions
+) -> SeriesStaffing:
+    """The plan for the next `horizon` intervals (default: as far as the served model may forecast)."""
+    state = deps.cache.state(series_id)
+    forecaster = state.forecaster
+    spec = forecaster.spec
+    steps = horizon or horizon_limit(deps, spec.interval_seconds, forecaster.max_horizon)
+    check_horizon(deps, steps, spec.interval_seconds, forecaster.max_horizon)
+    arrays, planned = forecaster.predict_quantile(state.rows, steps, assumptions.quantile)
+    stamps = state.window.last_timestamp + spec.interval_seconds * np.arange(0, steps + 1, dtype=np.int64)
+    wall, offsets = spec.wall_clock(stamps)
+    times = iso_local_array(wall, offsets)
+    plan = staffing_plan(
+        times[1:], arrays.value, planned, iso_dates(wall[1:]), spec.interval_seconds, assumptions
+    )
+    return SeriesStaffing(
+        series_id, state.version, spec.interval_seconds, spec.timezone, times[0], plan, state.fallback_from
+    )

@@ -1,0 +1,113 @@
+"""GET /series/{id}/staffing: the served forecast turned into agents, through the real handler."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.conftest import Api, lead_history
+
+SERIES = "staffed"
+
+
+@pytest.fixture(scope="module")
+def history() -> tuple[Any, Any]:
+    return lead_history(60, seed=21)
+
+
+@pytest.fixture
+def trained(api: Api, history: tuple[Any, Any]) -> dict[str, Any]:
+    return api.ingest_and_train(SERIES, *history)
+
+
+def _staffing(api: Api, query: dict[str, str], series_id: str = SERIES) -> tuple[int, Any]:
+    status, payload, _ = api.call("PredictFunction", "staffing.json", series_id=series_id, query=query)
+    return status, payload
+
+
+def test_a_plan_for_a_trained_series(api: Api, trained: dict[str, Any]) -> None:
+    # When the plan for the next 48 hours is asked with the documented defaults
+    status, body = _staffing(api, {"horizon": "48"})
+    # Then it names the model, the series' grid and zone, and the assumptions it made
+    assert status == 200, body
+    assert (body["series_id"], body["model_version"], body["interval"], body["timezone"]) == (
+        SERIES, trained["version"], "1h", "UTC",
+    )  # fmt: skip
+    assert body["assumptions"] == {
+        "handle_seconds": 300.0, "answer_within_seconds": 300.0, "service_level": 0.8,
+        "shrinkage": 0.3, "max_occupancy": 0.85, "quantile": 0.5,
+    }  # fmt: skip
+    plan = body["plan"]
+    # And one row per hour, planned on the point forecast (quantile 0.5), the same as GET /forecast
+    assert len(plan) == 48
+    _, forecast = api.forecast(SERIES, 48)
+    assert [row["timestamp"] for row in plan] == [row["timestamp"] for row in forecast["forecast"]]
+    assert [row["leads"] for row in plan] == [row["value"] for row in forecast["forecast"]]
+    assert all(row["leads_planned"] == row["leads"] for row in plan)
+    # And every staffed hour meets the target within the occupancy cap; an hour without leads has no one
+    for row in plan:
+        assert isinstance(row["agents"], int) and row["agents"] >= 0
+        if row["leads_planned"] > 0:
+            assert (
+                row["agents"] >= 1 and row["service_level"] >= 0.8 - 5e-4 and row["occupancy"] <= 0.85 + 5e-4
+            )
+        else:
+            assert row["agents"] == 0
+    # And the days add the hours up
+    for day in body["daily"]:
+        rows = [row for row in plan if row["timestamp"].startswith(day["date"])]
+        assert day["agent_hours"] == pytest.approx(sum(row["agents"] for row in rows))
+        assert day["leads"] == pytest.approx(sum(row["leads"] for row in rows), abs=0.01)
+
+
+def test_planning_for_a_busy_hour_never_plans_fewer_agents(api: Api, trained: dict[str, Any]) -> None:
+    # When the same hours are planned at the median and at the 90th percentile of the forecast
+    _, median = _staffing(api, {"horizon": "24", "quantile": "0.5"})
+    status, busy = _staffing(api, {"horizon": "24", "quantile": "0.9"})
+    assert status == 200
+    # Then the busy plan expects at least as many leads and staffs at least as many agents, every hour
+    for low, high in zip(median["plan"], busy["plan"], strict=True):
+        assert high["leads"] == low["leads"]
+        assert high["leads_planned"] >= low["leads_planned"]
+        assert high["agents"] >= low["agents"]
+    assert sum(h["agents"] for h in busy["plan"]) > sum(m["agents"] for m in median["plan"])
+    # And the 90th percentile is the 80 % interval's upper bound of the forecast
+    _, forecast, _ = api.call(
+        "PredictFunction", "forecast.json", series_id=SERIES, query={"horizon": "24", "level": "0.8"}
+    )
+    assert [row["leads_planned"] for row in busy["plan"]] == [row["upper"] for row in forecast["forecast"]]
+
+
+def test_the_horizon_defaults_to_a_week_and_may_not_pass_it(api: Api, trained: dict[str, Any]) -> None:
+    # When no horizon is given, Then the plan covers the seven days the model may forecast
+    status, body = _staffing(api, {})
+    assert status == 200 and len(body["plan"]) == 168
+    # When one hour more is asked, Then it is a 400 naming the horizon and its limit in this series' hours
+    status, error = _staffing(api, {"horizon": "169"})
+    assert (status, error["field"]) == (400, "horizon") and "1 to 168" in error["message"]
+    status, error = api.forecast(SERIES, 169)
+    assert (status, error["field"]) == (400, "horizon")
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("handle_seconds", "0"), ("handle_seconds", "-5"), ("handle_seconds", "86401"), ("handle_seconds", "abc"),
+        ("handle_seconds", "nan"), ("answer_within_seconds", "-1"), ("answer_within_seconds", "86401"),
+        ("answer_within_seconds", "inf"), ("service_level", "0"), ("service_level", "1"),
+        ("service_level", "1.5"), ("shrinkage", "-0.1"), ("shrinkage", "0.96"), ("max_occupancy", "0"),
+        ("max_occupancy", "1.01"), ("quantile", "0.01"), ("quantile", "0.99"), ("quantile", "median"),
+        ("horizon", "0"), ("horizon", "-3"), ("horizon", "abc"), ("horizon", "100000"), ("colour", "blue"),
+    ],
+)  # fmt: skip
+def test_every_parameter_out_of_range_is_a_400_naming_it(api: Api, name: str, value: str) -> None:
+    # When one parameter breaks its rule (the others at their defaults)
+    status, error = _staffing(api, {name: value})
+    # Then it is a 400 naming that parameter, before any model is looked up
+    assert (status, error["error"], error["field"]) == (400, "invalid_request", name), error
+
+
+def test_a_series_without_a_model_has_no_plan(api: Api) -> None:
+    status, error = _staffing(api, {"horizon": "24"}, series_id="untrained")
+    assert status == 404, error
