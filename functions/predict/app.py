@@ -8,6 +8,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from lead_ai.api.page_tokens import decode_token, parse_limit
 from lead_ai.api.requests import parse_horizon, parse_level, validate_series_id
 from lead_ai.api.responses import forecast_body, models_body
 from lead_ai.api.router import create_app
@@ -32,7 +33,10 @@ def get_forecast(series_id: str) -> dict[str, Any]:
 
 @app.get("/series/<series_id>/models")
 def get_models(series_id: str) -> dict[str, Any]:
-    models = models_body(MLService(validate_series_id(series_id), deps).list_models())
+    series_id = validate_series_id(series_id)
+    limit = parse_limit(app.current_event.get_query_string_value("limit"))
+    after = decode_token(app.current_event.get_query_string_value("next_token"), series_id)
+    models = models_body(MLService(series_id, deps).list_models(limit, after))
     metrics.add_metric(name="ModelsListed", unit=MetricUnit.Count, value=1)
     return models
 

@@ -13,12 +13,14 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from lead_ai import time_budget
 from lead_ai.api.requests import validate_series_id, validate_version
 from lead_ai.api.responses import training_body, version_body
 from lead_ai.api.router import create_app
 from lead_ai.errors import ConfigurationError
 from lead_ai.monitoring import logger, metrics
 from lead_ai.service.ml_service import MLService, build_dependencies
+from lead_ai.service.pruning import prune_expired_versions
 from lead_ai.service.schedule import retrain_changed_series, sweep_orphan_artifacts
 
 deps = build_dependencies()
@@ -33,9 +35,12 @@ persistence = DynamoDBPersistenceLayer(table_name=deps.settings.idempotency_tabl
 
 @app.post("/series/<series_id>/train")
 def post_train(series_id: str) -> tuple[dict[str, Any], int]:
-    version = training_body(MLService(validate_series_id(series_id), deps).train())
+    outcome = MLService(validate_series_id(series_id), deps).train()
+    if not outcome.trained:  # unchanged history and settings: the current version, no new one
+        metrics.add_metric(name="TrainingSkippedUnchanged", unit=MetricUnit.Count, value=1)
+        return training_body(outcome), 200
     metrics.add_metric(name="TrainingCompleted", unit=MetricUnit.Count, value=1)
-    return version, 201
+    return training_body(outcome), 201
 
 
 @app.post("/series/<series_id>/models/<version>/promote")
@@ -50,6 +55,7 @@ def post_promote(series_id: str, version: str) -> dict[str, Any]:
 @idempotent_function(data_keyword_argument="event", config=idempotency, persistence_store=persistence)
 def run_schedule(event: dict[str, Any]) -> dict[str, Any]:
     outcome = retrain_changed_series(deps)
+    outcome["versions_pruned"] = prune_expired_versions(deps)  # before the sweep: it catches what this misses
     outcome["orphan_artifacts_deleted"] = sweep_orphan_artifacts(deps)
     metrics.add_metric(name="ScheduledTrainings", unit=MetricUnit.Count, value=len(outcome["trained"]))
     return outcome
@@ -66,5 +72,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         logger.set_correlation_id(event.get("id"))
         metrics.add_metric(name="ScheduledEventReceived", unit=MetricUnit.Count, value=1)
         idempotency.register_lambda_context(context)
-        return run_schedule(event=event)
+        time_budget.begin_invocation(context)  # the function's own timeout, less the answer's margin
+        try:
+            return run_schedule(event=event)
+        finally:
+            time_budget.end()
     return app.resolve(event, context)

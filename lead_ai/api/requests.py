@@ -20,7 +20,6 @@ from lead_ai.errors import PayloadTooLargeError, UnsupportedMediaTypeError, Vali
 
 SERIES_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _EARLIEST = int(datetime(1990, 1, 1, tzinfo=UTC).timestamp())
-_FUTURE_TOLERANCE_SECONDS = 86_400
 _MAX_VALUE = 1e12
 _JSON_FIELDS = {"observations", "interval"}
 _OBSERVATION_FIELDS = {"timestamp", "value"}
@@ -123,14 +122,24 @@ def parse_observations(
         raise ValidationError("observations must contain at least one observation", field="observations")
     interval = parse_interval(interval_raw if interval_raw is not None else default_interval)
     slots: dict[int, float] = {}
+    first_seen: dict[int, int] = {}
     for index, (ts_raw, value_raw) in enumerate(raw_points):
-        ts = _timestamp(ts_raw, f"observations[{index}].timestamp", now)
+        ts = _timestamp(ts_raw, f"observations[{index}].timestamp", now, interval)
         if ts % interval:
             raise ValidationError(
                 f"timestamp {ts_raw!r} is not on the series' {interval_name(interval)} grid",
                 field=f"observations[{index}].timestamp",
             )
-        slots[ts] = _value(value_raw, f"observations[{index}].value")
+        value = _value(value_raw, f"observations[{index}].value")
+        if ts in slots and slots[ts] != value:
+            # Which one is right? Only the sender knows: nothing is stored, both are named.
+            raise ValidationError(
+                f"observations[{first_seen[ts]}] and observations[{index}] have the same timestamp "
+                f"{ts_raw!r} with different values; send one value per timestamp",
+                field=f"observations[{index}].timestamp",
+            )
+        first_seen.setdefault(ts, index)
+        slots[ts] = value
     return ObservationBatch(points=sorted(slots.items()), interval_seconds=interval)
 
 
@@ -188,7 +197,7 @@ def _reject_constant(name: str) -> None:
     raise ValueError(f"{name} is not a number JSON allows")
 
 
-def _timestamp(raw: object, field: str, now: float) -> int:
+def _timestamp(raw: object, field: str, now: float, interval_seconds: int) -> int:
     if not isinstance(raw, str) or len(raw) > 40 or not raw.isascii() or not raw.strip().isprintable():
         raise ValidationError("timestamp must be an ISO 8601 string, e.g. 2026-11-25T09:00:00Z", field=field)
     try:
@@ -201,9 +210,17 @@ def _timestamp(raw: object, field: str, now: float) -> int:
         ts = moment.timestamp()
     except (OverflowError, ValueError, OSError) as exc:
         raise ValidationError(f"timestamp {raw!r} is out of range", field=field) from exc
-    if not _EARLIEST <= ts <= now + _FUTURE_TOLERANCE_SECONDS:
+    if ts < _EARLIEST:
         raise ValidationError(
             f"timestamp {raw!r} is out of range: observations must lie between 1990-01-01 and now",
+            field=field,
+        )
+    # A slot is stamped with its start: the current one may be reported, a later one cannot have happened
+    # (a client clock ahead, or a typo) and would move the forecast's origin into the future.
+    if ts > now + interval_seconds:
+        raise ValidationError(
+            f"timestamp {raw!r} is in the future: observations may be at most one interval "
+            f"({interval_name(interval_seconds)}) after the time of the request",
             field=field,
         )
     if ts != int(ts):
@@ -222,3 +239,30 @@ def _value(raw: object, field: str) -> float:
             f"value must be a finite number from 0 to {_MAX_VALUE:g}, got {raw!r}", field=field
         )
     return value
+
+
+def parse_time_range(raw_from: str | None, raw_to: str | None) -> tuple[int, int]:
+    """`from` and `to` of a range delete: ISO 8601 (naive = UTC), both required, from <= to, both inclusive."""
+    bounds = []
+    for name, raw in (("from", raw_from), ("to", raw_to)):
+        if raw is None or raw == "":
+            raise ValidationError(
+                f"{name} is required: an ISO 8601 time such as 2026-11-25T09:00:00Z", field=name
+            )
+        bounds.append(_instant(raw, name))
+    first, last = bounds
+    if first > last:
+        raise ValidationError("from must not be after to", field="from")
+    return first, last
+
+
+def _instant(raw: str, field: str) -> int:
+    if len(raw) > 40 or not raw.isascii() or not raw.strip().isprintable():
+        raise ValidationError(f"{field} must be an ISO 8601 time such as 2026-11-25T09:00:00Z", field=field)
+    try:
+        moment = datetime.fromisoformat(raw.strip())
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return math.ceil(moment.timestamp()) if field == "from" else math.floor(moment.timestamp())
+    except (ValueError, OverflowError, OSError) as exc:
+        raise ValidationError(f"{field} {raw!r} is not an ISO 8601 time", field=field) from exc

@@ -12,6 +12,8 @@ class SeriesInfo(NamedTuple):
     interval_seconds: int
     revision: int
     trained_revision: int | None
+    span: Span | None = None  # first and last observed slot and the count (None: no observations)
+    deleting: bool = False  # DELETE /series/{series_id} started and has not finished
 
 
 class SeriesWindow(NamedTuple):

@@ -1,8 +1,9 @@
 """The series catalogue: one `SERIES` item per series in the registry table (storage.registry_table).
 
-It holds the series' interval (fixed at its first ingest), a revision counter that every ingest bumps,
-the span of its observations and the revision its last training used: the schedule trains the series
-whose revision moved.
+It holds the series' interval (fixed at its first ingest), a revision counter that every change of its
+observations bumps, the span of its observations (both written by storage.series_writes, atomically with
+the observations) and the revision its last training used: the schedule trains the series whose
+revision moved. A series being deleted carries `deleting_at` until its SERIES item goes, last.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from typing import Any
 
 from lead_ai.domain.isotime import utc_now_iso
 from lead_ai.domain.series import SeriesInfo
-from lead_ai.errors import IntervalMismatchError
 from lead_ai.storage.dynamo import guarded, is_conditional_failure, n, s, storage_error
 from lead_ai.storage.registry_table import SERIES, key, series_from_item
 
@@ -24,56 +24,39 @@ class SeriesCatalogue:
         self._table = table
 
     def get_series(self, series_id: str) -> SeriesInfo | None:
+        """The series, or None when it does not exist or is being deleted."""
         response = guarded(
             "reading the series",
             lambda: self._client.get_item(TableName=self._table, Key=key(series_id, SERIES)),
         )
         item = response.get("Item")
-        return series_from_item(item) if item else None
+        info = series_from_item(item) if item else None
+        return None if info is None or info.deleting else info
 
-    def register_series(self, series_id: str, interval_seconds: int) -> SeriesInfo:
-        """Create the series with its interval, or confirm the interval it already has."""
+    def begin_deletion(self, series_id: str) -> bool:
+        """Mark the series as being deleted: from now on every write of its observations is refused (their
+        transactions check the mark); False when there is no SERIES item."""
         try:
-            response = self._client.update_item(
+            self._client.update_item(
                 TableName=self._table,
                 Key=key(series_id, SERIES),
-                UpdateExpression="SET interval_seconds = if_not_exists(interval_seconds, :i), "
-                "revision = if_not_exists(revision, :zero)",
-                ConditionExpression="attribute_not_exists(interval_seconds) OR interval_seconds = :i",
-                ExpressionAttributeValues={":i": n(interval_seconds), ":zero": n(0)},
-                ReturnValues="ALL_NEW",
+                UpdateExpression="SET deleting_at = if_not_exists(deleting_at, :now)",
+                ConditionExpression="attribute_exists(#r)",
+                ExpressionAttributeNames={"#r": "record"},
+                ExpressionAttributeValues={":now": s(utc_now_iso())},
             )
         except Exception as exc:
             if is_conditional_failure(exc):
-                existing = self.get_series(series_id)
-                raise IntervalMismatchError(
-                    f"series '{series_id}' uses an interval of "
-                    f"{existing.interval_seconds if existing else '?'} s, not {interval_seconds} s",
-                    field="interval",
-                ) from exc
-            raise storage_error("registering the series", exc) from exc
-        return series_from_item(response["Attributes"])
+                return False
+            raise storage_error("marking the series deleted", exc) from exc
+        return True
 
-    def record_ingest(self, series_id: str, first_ts: int, last_ts: int, count: int) -> int:
-        """Bump the series revision (so the schedule knows its history changed) and store its span."""
-        response = guarded(
-            "updating the series",
-            lambda: self._client.update_item(
-                TableName=self._table,
-                Key=key(series_id, SERIES),
-                UpdateExpression="SET first_ts = :f, last_ts = :l, observation_count = :c, updated_at = :u "
-                "ADD revision :one",
-                ExpressionAttributeValues={
-                    ":f": n(first_ts),
-                    ":l": n(last_ts),
-                    ":c": n(count),
-                    ":u": s(utc_now_iso()),
-                    ":one": n(1),
-                },
-                ReturnValues="UPDATED_NEW",
-            ),
+    def delete_series_record(self, series_id: str) -> None:
+        """The last step of a series deletion: once its SERIES item is gone, the series id is free."""
+        guarded(
+            "deleting the series",
+            lambda: self._client.delete_item(TableName=self._table, Key=key(series_id, SERIES)),
         )
-        return int(response["Attributes"]["revision"]["N"])
 
     def record_training_attempt(self, series_id: str, revision: int) -> None:
         """Remember the history revision a training used, so the schedule skips unchanged series."""
@@ -101,6 +84,8 @@ class SeriesCatalogue:
             page = guarded("listing series", partial(self._client.scan, **kwargs))
             for item in page.get("Items", []):
                 info = series_from_item(item)
+                if info.deleting:
+                    continue
                 if info.revision > 0 and (info.trained_revision or 0) < info.revision:
                     yield info
             if not page.get("LastEvaluatedKey"):

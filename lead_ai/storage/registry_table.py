@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from lead_ai.domain.models import ArtifactRef, ModelVersion
-from lead_ai.domain.series import SeriesInfo
+from lead_ai.domain.series import SeriesInfo, Span
 from lead_ai.domain.versions import Version
 from lead_ai.storage.dynamo import get_n, get_s, s
 
@@ -38,11 +38,17 @@ def headline(metrics: Mapping[str, float]) -> dict[str, float]:
 
 def series_from_item(item: Mapping[str, Any]) -> SeriesInfo:
     trained = get_n(item, "trained_revision")
+    first, last, count = (get_n(item, k) for k in ("first_ts", "last_ts", "observation_count"))
+    span = (
+        Span(int(first), int(last), int(count)) if first is not None and last is not None and count else None
+    )
     return SeriesInfo(
         series_id=get_s(item, "series_id") or "",
         interval_seconds=int(get_n(item, "interval_seconds", 0) or 0),
         revision=int(get_n(item, "revision", 0) or 0),
         trained_revision=int(trained) if trained is not None else None,
+        span=span,
+        deleting="deleting_at" in item,
     )
 
 

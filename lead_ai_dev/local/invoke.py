@@ -115,4 +115,6 @@ def invoke(
         module = load_handler_module(function)
         _, attribute = function.handler.rsplit(".", 1)
         handler = getattr(module, attribute)
-        return handler(event, LocalLambdaContext(function_name=logical_id))
+        # The function's own timeout, as Lambda gives it: each request's time budget is derived from it.
+        context = LocalLambdaContext(function_name=logical_id, timeout_seconds=function.timeout_seconds)
+        return handler(event, context)

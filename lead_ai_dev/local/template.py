@@ -36,6 +36,7 @@ class FunctionDefinition:
     handler: str
     environment: dict[str, Any]
     layers: list[Any]
+    timeout_seconds: int = 3  # Lambda's default when neither the function nor Globals set one
 
 
 class Template:
@@ -70,4 +71,5 @@ class Template:
             handler=props.get("Handler", globals_.get("Handler", "")),
             environment=environment,
             layers=list(props.get("Layers", globals_.get("Layers", []))),
+            timeout_seconds=int(props.get("Timeout", globals_.get("Timeout", 3))),
         )

@@ -12,6 +12,7 @@ from lead_ai.forecasting.features import default_spec
 from lead_ai.service.promotion import window_of
 from lead_ai.storage.catalogue import SeriesCatalogue
 from lead_ai.storage.registry import ModelTracker
+from lead_ai.storage.series_writes import SeriesWriter
 
 SPEC = {"interval_seconds": 3600, "lags": [1, 2, 3]}
 
@@ -104,22 +105,33 @@ def catalogue(stack: Any, aws: Any) -> SeriesCatalogue:
     return SeriesCatalogue(aws("dynamodb"), stack.names["RegistryTable"])
 
 
-def test_series_needing_training_follows_revisions(catalogue: SeriesCatalogue) -> None:
-    # Given a series with two ingests, trained at the first
-    catalogue.register_series("s", 3600)
-    catalogue.record_ingest("s", 0, 3600, 2)
+@pytest.fixture
+def writer(stack: Any, aws: Any) -> SeriesWriter:
+    return SeriesWriter(aws("dynamodb"), stack.names["ObservationsTable"], stack.names["RegistryTable"])
+
+
+def test_series_needing_training_follows_revisions(catalogue: SeriesCatalogue, writer: SeriesWriter) -> None:
+    # Given a series with one ingest, trained at it
+    assert writer.ingest("s", 3600, [(0, 1.0), (3600, 2.0)]).revision == 1
     catalogue.record_training_attempt("s", 1)
     assert [s.series_id for s in catalogue.series_needing_training()] == []
+    # When the same values are sent again, Then nothing changed and nothing is due
+    assert writer.ingest("s", 3600, [(0, 1.0)]).revision == 1
+    assert [s.series_id for s in catalogue.series_needing_training()] == []
     # When more history arrives
-    catalogue.record_ingest("s", 0, 7200, 3)
+    assert writer.ingest("s", 3600, [(7200, 3.0)]).revision == 2
     # Then the schedule sees it
     assert [s.series_id for s in catalogue.series_needing_training()] == ["s"]
+    # And once its deletion has begun, it is gone for the schedule and for readers
+    assert catalogue.begin_deletion("s") is True
+    assert list(catalogue.series_needing_training()) == []
+    assert catalogue.get_series("s") is None
 
 
-def test_a_series_keeps_its_interval(catalogue: SeriesCatalogue) -> None:
-    catalogue.register_series("s", 3600)
+def test_a_series_keeps_its_interval(writer: SeriesWriter) -> None:
+    writer.ingest("s", 3600, [(0, 1.0)])
     with pytest.raises(IntervalMismatchError, match="interval"):
-        catalogue.register_series("s", 1800)
+        writer.ingest("s", 1800, [(1800, 1.0)])
 
 
 def test_current_carries_the_window_its_model_reads(tracker: ModelTracker) -> None:
