@@ -163,7 +163,7 @@ class ModelCache:
                 )
                 self._analytics.track("ModelFallbackServed", series_id)
                 return _Loaded(loaded, candidate.version, candidate.artifact.sha256, pointer.version)
-        raise ServiceUnavailableError(f"no verified model of '{series_id}' could be loaded")
+        raise ServiceUnavailableError(f"no verified model of '{series_id}' could be loaded; retry shortly")
 
     def _try_load(
         self, series_id: str, version: str, sha256: str, source: CurrentModel | ModelVersion

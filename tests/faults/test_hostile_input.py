@@ -26,7 +26,11 @@ def _invoke(
 ) -> dict[str, Any]:
     event = api_event(load_event(ROOT / "events", event_file), **kwargs)
     if path is not None:
+        # A path no declared resource matches reaches a function only through a greedy proxy resource;
+        # the router then has nothing but the path to go on.
         event["path"] = path
+        event["resource"] = "/{proxy+}"
+        event["pathParameters"] = {"proxy": path.lstrip("/")}
     return dict(api.invoke(function, event))
 
 

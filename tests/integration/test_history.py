@@ -24,7 +24,9 @@ class Store:
 
     def __init__(self, stack: LocalStack, aws: Callable[[str], Any]) -> None:
         self.reader = HistoryStore(aws("dynamodb"), stack.names["ObservationsTable"])
-        self.writer = SeriesWriter(aws("dynamodb"), stack.names["ObservationsTable"], stack.names["RegistryTable"])
+        self.writer = SeriesWriter(
+            aws("dynamodb"), stack.names["ObservationsTable"], stack.names["RegistryTable"]
+        )
         self.latest = self.reader.latest
         self.history = self.reader.history
 
