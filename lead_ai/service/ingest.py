@@ -9,7 +9,7 @@ from lead_ai.domain.series import ObservationBatch, SeriesInfo, Span
 from lead_ai.errors import ValidationError
 from lead_ai.service.dependencies import Dependencies
 from lead_ai.storage.observations import CHUNK_SLOTS
-from lead_ai.storage.series_writes import MAX_CHUNKS_PER_WRITE, chunks_touched
+from lead_ai.storage.series_writes import MAX_CHUNKS_PER_WRITE, UNREAD, Unread, chunks_touched
 
 
 class IngestOutcome(NamedTuple):
@@ -28,7 +28,7 @@ def series_interval(deps: Dependencies, series_id: str) -> tuple[str, SeriesInfo
 
 
 def ingest(
-    deps: Dependencies, series_id: str, batch: ObservationBatch, known: SeriesInfo | None = None
+    deps: Dependencies, series_id: str, batch: ObservationBatch, known: SeriesInfo | Unread | None = UNREAD
 ) -> IngestOutcome:
     """Write the batch whole or not at all: one transaction, so it is refused up front when it touches
     more storage chunks than one transaction holds."""

@@ -18,6 +18,7 @@ from lead_ai.service.dependencies import Dependencies, build_dependencies
 from lead_ai.service.ingest import IngestOutcome
 from lead_ai.service.serving import Forecast, ModelList
 from lead_ai.service.training import TrainingOutcome
+from lead_ai.storage.series_writes import UNREAD, Unread
 
 __all__ = ["MLService", "build_dependencies"]
 
@@ -30,7 +31,7 @@ class MLService:
     def __init__(self, series_id: str, deps: Dependencies) -> None:
         self.series_id = series_id
         self._deps = deps
-        self._series_seen: SeriesInfo | None = None  # what interval() read; ingest starts from it
+        self._series_seen: SeriesInfo | Unread | None = UNREAD  # what interval() read; ingest starts from it
 
     @cached_property
     def min_training_points(self) -> int:

@@ -41,6 +41,13 @@ _MAX_ATTEMPTS = 12
 _NAMES = {"#ts": "ts", "#v": "v"}
 
 
+class Unread:
+    """The caller did not read the series (the writer reads it); see `SeriesWriter.ingest`."""
+
+
+UNREAD = Unread()
+
+
 class WriteResult(NamedTuple):
     span: Span | None  # None: the series has no observations left
     revision: int
@@ -80,12 +87,12 @@ class SeriesWriter:
         series_id: str,
         interval_seconds: int,
         points: Sequence[tuple[int, float]],
-        known: SeriesInfo | None = None,
+        known: SeriesInfo | Unread | None = UNREAD,
     ) -> WriteResult:
         """Set slots (timestamp on the grid, value); a slot written again is replaced.
 
-        `known` is the caller's read of the series, if it made one: the first attempt uses it (a stale
-        one only costs a cancelled transaction and a fresh read)."""
+        `known` is the caller's read of the series (None: it did not exist), if it made one: the first
+        attempt starts from it (a stale one only costs a cancelled transaction and a fresh read)."""
         by_chunk: dict[int, list[tuple[int, float]]] = {}
         for ts, value in points:
             by_chunk.setdefault(chunk_start(ts, interval_seconds), []).append((ts, value))
@@ -95,7 +102,7 @@ class SeriesWriter:
             )
         stamps = [ts for ts, _ in points]
         for attempt in range(_MAX_ATTEMPTS):
-            series = known if attempt == 0 and known is not None else self.read_series(series_id)
+            series = self.read_series(series_id) if attempt or isinstance(known, Unread) else known
             _check_writable(series_id, series, interval_seconds)
             stored = self._read_chunks(series_id, sorted(by_chunk))
             changes: list[_Change] = []
