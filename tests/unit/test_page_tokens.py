@@ -1,0 +1,58 @@
+"""GET /models paging parameters: `limit` and the opaque `next_token` (lead_ai/api/page_tokens.py)."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from lead_ai.api.page_tokens import DEFAULT_LIMIT, MAX_LIMIT, decode_token, encode_token, parse_limit
+from lead_ai.errors import ValidationError
+
+RECORD = "VERSION#000001.000002.000000"
+
+
+def test_a_token_round_trips_for_its_series_only() -> None:
+    token = encode_token("acme", RECORD)
+    assert decode_token(token, "acme") == RECORD
+    with pytest.raises(ValidationError) as refused:
+        decode_token(token, "other")
+    assert refused.value.field == "next_token"
+
+
+@given(st.text(max_size=300))
+def test_any_other_text_is_refused_naming_next_token_without_echoing_it(raw: str) -> None:
+    if raw == "":
+        assert decode_token(raw, "acme") is None
+        return
+    try:
+        after = decode_token(raw, "acme")
+    except ValidationError as exc:
+        assert exc.field == "next_token"
+        assert raw not in exc.message or len(raw) < 3
+    else:
+        assert after is not None and after.startswith("VERSION#")  # only a well-formed token of acme
+
+
+def test_a_well_formed_token_with_a_bad_record_is_refused() -> None:
+    for after in ("CURRENT", "SERIES", "VERSION#1.2.0", 7, None):
+        raw = base64.urlsafe_b64encode(json.dumps({"s": "acme", "a": after}).encode()).decode()
+        with pytest.raises(ValidationError):
+            decode_token(raw, "acme")
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"), [(None, DEFAULT_LIMIT), ("", DEFAULT_LIMIT), ("1", 1), ("100", 100)]
+)
+def test_limits_from_1_to_100(raw: str | None, expected: int) -> None:
+    assert parse_limit(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["0", str(MAX_LIMIT + 1), "-1", "1e2", "ten", "٣", "99999999999"])
+def test_other_limits_are_refused_naming_limit(raw: str) -> None:
+    with pytest.raises(ValidationError) as refused:
+        parse_limit(raw)
+    assert refused.value.field == "limit"
