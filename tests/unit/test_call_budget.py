@@ -49,7 +49,7 @@ class Endpoint:
 
 @pytest.fixture
 def dynamodb() -> Iterator[tuple[Any, Endpoint]]:
-    client = botocore.session.get_session().create_client(
+    client: Any = botocore.session.get_session().create_client(
         "dynamodb",
         region_name="us-east-1",
         endpoint_url="http://127.0.0.1:9",
