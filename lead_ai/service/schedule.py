@@ -30,6 +30,11 @@ def retrain_changed_series(deps: Dependencies) -> dict[str, Any]:
             failed.append({"series_id": series.series_id, "reason": exc.message})
         else:
             version = outcome.version
+            if not outcome.trained:
+                skipped.append(
+                    {"series_id": series.series_id, "reason": "unchanged since the current version"}
+                )
+                continue
             trained.append(
                 {"series_id": series.series_id, "version": version.version, "status": version.status}
             )

@@ -33,6 +33,7 @@ def train_series(deps: Dependencies, series_id: str, min_points: int) -> Trainin
         raise SeriesNotFoundError(f"series '{series_id}' has no observations", field="series_id")
     unchanged = current_if_unchanged(deps, series)
     if unchanged is not None:
+        deps.catalogue.record_training_attempt(series_id, series.revision)  # not due for the schedule
         return TrainingOutcome(unchanged, current=True, trained=False)
     window = deps.history.history(series_id, series.interval_seconds)
     observed = window.observed_points if window is not None else 0

@@ -118,17 +118,22 @@ class SeriesWriter:
                 changes.append(_Change(start, merged, None if old is None else old.rev))
             if not changes:
                 return WriteResult(series.span if series else None, series.revision if series else 0, 0)
-            before = series.span if series else None
-            span = Span(
-                min(stamps) if before is None else min(before.first_timestamp, min(stamps)),
-                max(stamps) if before is None else max(before.last_timestamp, max(stamps)),
-                (0 if before is None else before.observed_points) + added,
-            )
-            revision = self._commit(series_id, series, interval_seconds, changes, span)
-            if revision is not None:
-                return WriteResult(
-                    span, revision, sum(_changed_slots(stored.get(c.start), c) for c in changes)
+            changed = sum(_changed_slots(stored.get(c.start), c) for c in changes)
+            if series is None:  # a new series: its span is exactly what this batch holds
+                span = Span(min(stamps), max(stamps), added)
+                if self._commit(
+                    series_id, changes, self._exact_series_update(series_id, None, interval_seconds, span, 1)
+                ):
+                    return WriteResult(span, 1, changed)
+            else:
+                update = self._growing_series_update(
+                    series_id, series, interval_seconds, added, min(stamps), max(stamps)
                 )
+                if self._commit(series_id, changes, update):
+                    after = self.read_series(
+                        series_id
+                    )  # the span and revision as stored, writes of others included
+                    return WriteResult(after.span if after else None, after.revision if after else 0, changed)
             _back_off(attempt)
         raise ServiceUnavailableError(
             f"observations of '{series_id}' kept changing under concurrent writes; retry the request"
@@ -182,8 +187,10 @@ class SeriesWriter:
             if not changes:
                 return WriteResult(series.span, series.revision, 0), next_cursor
             span = self._span_after_delete(series_id, series, changes, removed, first_ts, last_ts)
-            revision = self._commit(series_id, series, interval, changes, span)
-            if revision is not None:
+            revision = series.revision + 1
+            if self._commit(
+                series_id, changes, self._exact_series_update(series_id, series, interval, span, revision)
+            ):
                 return WriteResult(span, revision, removed), next_cursor
             _back_off(attempt)
         raise ServiceUnavailableError(
@@ -334,19 +341,11 @@ class SeriesWriter:
 
     # -- the transaction ----------------------------------------------------------------------------
 
-    def _commit(
-        self,
-        series_id: str,
-        series: SeriesInfo | None,
-        interval_seconds: int,
-        changes: list[_Change],
-        span: Span | None,
-    ) -> int | None:
-        """Write the changed chunks and the SERIES record in one transaction; its new revision, or None
-        when a condition failed (someone else wrote first) and nothing was written."""
-        revision = (series.revision if series else 0) + 1
+    def _commit(self, series_id: str, changes: list[_Change], series_update: dict[str, Any]) -> bool:
+        """Write the changed chunks and the SERIES update in one transaction; False when a condition
+        failed (someone else wrote first) and nothing was written."""
         items = [self._chunk_item(series_id, change) for change in changes]
-        items.append({"Update": self._series_update(series_id, series, interval_seconds, span, revision)})
+        items.append({"Update": series_update})
         try:
             self._client.transact_write_items(
                 TransactItems=items,
@@ -355,9 +354,9 @@ class SeriesWriter:
             )
         except Exception as exc:
             if _lost_a_race(exc):
-                return None  # a condition failed or another transaction held an item: read again
+                return False  # a condition failed or another transaction held an item: read again
             raise storage_error("writing observations", exc) from exc
-        return revision
+        return True
 
     def _chunk_item(self, series_id: str, change: _Change) -> dict[str, Any]:
         chunk_key = {"series_id": s(series_id), "ts": n(change.start)}
@@ -371,7 +370,49 @@ class SeriesWriter:
         item = {**chunk_key, "v": {"B": encode_chunk(change.values)}, "rev": n((change.rev or 0) + 1)}
         return {"Put": {"TableName": self._observations, "Item": item, **guard}}
 
-    def _series_update(
+    def _growing_series_update(
+        self, series_id: str, series: SeriesInfo, interval_seconds: int, added: int, first: int, last: int
+    ) -> dict[str, Any]:
+        """The SERIES update of an ingest into an existing series, which only adds or replaces slots.
+
+        Not conditioned on the revision: concurrent batches into other chunks of the series must not
+        cancel each other (their chunks' own conditions make `added` exact, so the count is an ADD).
+        The span's ends are conditioned only on what this batch relies on: an end it extends must not
+        have moved further meanwhile; an end it stays within must still cover it (a range delete may
+        have moved it)."""
+        span = series.span
+        values: dict[str, Any] = {
+            ":i": n(interval_seconds),
+            ":u": s(utc_now_iso()),
+            ":one": n(1),
+            ":added": n(added),
+            ":f": n(first),
+            ":l": n(last),
+        }
+        assignments = ["updated_at = :u"]
+        conditions = ["attribute_exists(#rec)", "interval_seconds = :i", "attribute_not_exists(deleting_at)"]
+        if span is None or first < span.first_timestamp:
+            assignments.append("first_ts = :f")
+            conditions.append("(attribute_not_exists(first_ts) OR first_ts >= :f)")
+        else:
+            conditions.append("first_ts <= :f")
+        if span is None or last > span.last_timestamp:
+            assignments.append("last_ts = :l")
+            conditions.append("(attribute_not_exists(last_ts) OR last_ts <= :l)")
+        else:
+            conditions.append("last_ts >= :l")
+        return {
+            "TableName": self._registry,
+            "Key": key(series_id, SERIES),
+            "UpdateExpression": "SET "
+            + ", ".join(assignments)
+            + " ADD revision :one, observation_count :added",
+            "ConditionExpression": " AND ".join(conditions),
+            "ExpressionAttributeNames": {"#rec": "record"},
+            "ExpressionAttributeValues": values,
+        }
+
+    def _exact_series_update(
         self,
         series_id: str,
         series: SeriesInfo | None,
@@ -379,6 +420,8 @@ class SeriesWriter:
         span: Span | None,
         revision: int,
     ) -> dict[str, Any]:
+        """The SERIES update of a new series or of a range delete: the whole span, set exactly, on the
+        condition that the series has not changed since it was read (its revision)."""
         values: dict[str, Any] = {
             ":i": n(interval_seconds),
             ":next": n(revision),

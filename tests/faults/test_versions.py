@@ -172,3 +172,25 @@ def test_the_daily_run_prunes_expired_rejected_and_failed_versions_with_their_ob
     status, models = _models(fast_api)
     assert status == 200
     assert [v["version"] for v in models["versions"]] == ["1.4.0", "1.3.0", "1.0.0"]
+
+
+def test_the_schedule_skips_a_due_series_whose_current_version_is_up_to_date(
+    fast_api: Api, small_history: Any, canned_training: CannedTraining
+) -> None:
+    # Given a trained series that the catalogue still lists as due (its training's bookkeeping was lost)
+    fast_api.ingest(SERIES, *small_history)
+    assert _train(fast_api)[0] == 201
+    plain_client("dynamodb").update_item(
+        TableName=fast_api.stack.names["RegistryTable"],
+        Key={"series_id": {"S": SERIES}, "record": {"S": "SERIES"}},
+        UpdateExpression="REMOVE trained_revision",
+    )
+    # When the daily run comes, twice
+    event = json.loads((ROOT / "events" / "schedule.json").read_text())
+    first = fast_api.invoke("TrainFunction", event | {"id": str(uuid.uuid4())})
+    second = fast_api.invoke("TrainFunction", event | {"id": str(uuid.uuid4())})
+    # Then it is skipped as unchanged (no fit, no version), and is no longer due the next day
+    assert first["trained"] == [] and [s["series_id"] for s in first["skipped"]] == [SERIES]
+    assert second["skipped"] == []
+    assert canned_training.calls == 1
+    assert len(assert_consistent(fast_api.stack.names, SERIES).versions) == 1
