@@ -102,7 +102,8 @@ class SeriesWriter:
             )
         stamps = [ts for ts, _ in points]
         for attempt in range(_MAX_ATTEMPTS):
-            series = self.read_series(series_id) if attempt or isinstance(known, Unread) else known
+            fresh = attempt > 0 or isinstance(known, Unread)
+            series = self.read_series(series_id) if fresh or isinstance(known, Unread) else known
             _check_writable(series_id, series, interval_seconds)
             stored = self._read_chunks(series_id, sorted(by_chunk))
             changes: list[_Change] = []
@@ -116,8 +117,9 @@ class SeriesWriter:
                     continue  # re-sent values: nothing changes
                 added += _observed(merged) - (0 if old is None else _observed(old.values))
                 changes.append(_Change(start, merged, None if old is None else old.rev))
-            if not changes:
-                return WriteResult(series.span if series else None, series.revision if series else 0, 0)
+            if not changes:  # every value was stored already: answer what is stored, as it is now
+                now = series if fresh else self.read_series(series_id)
+                return WriteResult(now.span if now else None, now.revision if now else 0, 0)
             changed = sum(_changed_slots(stored.get(c.start), c) for c in changes)
             if series is None:  # a new series: its span is exactly what this batch holds
                 span = Span(min(stamps), max(stamps), added)
@@ -130,9 +132,8 @@ class SeriesWriter:
                     series_id, series, interval_seconds, added, min(stamps), max(stamps)
                 )
                 if self._commit(series_id, changes, update):
-                    after = self.read_series(
-                        series_id
-                    )  # the span and revision as stored, writes of others included
+                    # The span and revision as stored: the ADDs of concurrent batches included.
+                    after = self.read_series(series_id)
                     return WriteResult(after.span if after else None, after.revision if after else 0, changed)
             _back_off(attempt)
         raise ServiceUnavailableError(

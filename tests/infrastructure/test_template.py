@@ -690,9 +690,12 @@ def test_handler_imports_from_its_bundle_alone(
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
     }
+    parameters = template.get("Parameters", {})
     for name, value in _function_env(template, logical_id).items():
-        env[name] = value if isinstance(value, str) else f"{name.lower()}-placeholder"
-    env["LEAD_AI_MIN_TRAINING_POINTS"] = "1000"
+        if isinstance(value, dict) and value.get("Ref") in parameters:  # a template parameter: its default
+            env[name] = str(parameters[value["Ref"]]["Default"])
+        else:
+            env[name] = value if isinstance(value, str) else f"{name.lower()}-placeholder"
     # When Lambda's Python imports the handler module (no site-packages)
     result = subprocess.run(
         [python312, "-S", "-B", "-c", "import app; assert callable(app.lambda_handler)"],
