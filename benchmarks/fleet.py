@@ -135,20 +135,25 @@ def measure_sizing() -> dict[str, Any]:
 
 def measure_planner(stack: Any, plans: list[SeriesPlan], versions_per_series: int) -> dict[str, Any]:
     """PlannerFunction on `plans`, every one due, each with `versions_per_series` versions."""
-    from lead_ai.storage.catalogue import SeriesCatalogue
     from lead_ai.storage.clients import client
     from lead_ai.storage.dynamo import n, s
+    from lead_ai.storage.observations import CHUNK_SLOTS
     from lead_ai.storage.registry_table import CURRENT, key
+    from lead_ai.storage.series_writes import MAX_CHUNKS_PER_WRITE, SeriesWriter
     from lead_ai_dev.local.invoke import invoke
     from lead_ai_dev.local.reads import counting_reads
 
     dynamodb = client("dynamodb")
     table = stack.names["RegistryTable"]
-    catalogue = SeriesCatalogue(dynamodb, table)
+    writer = SeriesWriter(dynamodb, stack.names["ObservationsTable"], table)
+    group = MAX_CHUNKS_PER_WRITE * CHUNK_SLOTS  # the most slots one write may hold
     for plan in plans:
         points = plan.days * 86_400 // plan.interval_seconds
-        catalogue.register_series(plan.series_id, plan.interval_seconds)
-        catalogue.record_ingest(plan.series_id, 0, (points - 1) * plan.interval_seconds, points)
+        for start in range(0, points, group):
+            slots = range(start, min(points, start + group))
+            writer.ingest(
+                plan.series_id, plan.interval_seconds, [(k * plan.interval_seconds, 1.0) for k in slots]
+            )
         for major in range(1, versions_per_series + 1):
             record = f"VERSION#{major:06d}.000000.000000"
             item = {**key(plan.series_id, record), "version": s(f"{major}.0.0"), "size_bytes": n(1)}

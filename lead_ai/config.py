@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Mapping
 from functools import lru_cache
@@ -12,6 +13,40 @@ from lead_ai.domain.intervals import parse_series_interval
 from lead_ai.domain.localtime import parse_timezone
 from lead_ai.domain.series import SeriesSettings
 from lead_ai.errors import ConfigurationError
+
+
+class AwsCallLimits(NamedTuple):
+    """How long one AWS call may take: per attempt (connect + read timeout), how many attempts, and the
+    cap on an API request's whole budget. Read by storage/clients.py when it builds a client (once per
+    container), and by the API router for each request's deadline (lead_ai/time_budget.py)."""
+
+    connect_timeout_seconds: float = 1.0
+    read_timeout_seconds: float = 4.0
+    max_attempts: int = 3
+    # API Gateway gives up at 29 s: the request's AWS calls stop starting at this budget, leaving time
+    # for a cold start's init and the answer itself.
+    api_budget_seconds: float = 24.0
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> AwsCallLimits:
+        env = os.environ if environ is None else environ
+        limits = cls(
+            connect_timeout_seconds=_positive_float(env, "LEAD_AI_AWS_CONNECT_TIMEOUT_SECONDS", 1.0),
+            read_timeout_seconds=_positive_float(env, "LEAD_AI_AWS_READ_TIMEOUT_SECONDS", 4.0),
+            max_attempts=_positive_int(env, "LEAD_AI_AWS_MAX_ATTEMPTS", 3),
+            api_budget_seconds=_positive_float(env, "LEAD_AI_API_TIME_BUDGET_SECONDS", 24.0),
+        )
+        if limits.attempt_seconds > limits.api_budget_seconds:
+            raise ConfigurationError(
+                "LEAD_AI_AWS_CONNECT_TIMEOUT_SECONDS + LEAD_AI_AWS_READ_TIMEOUT_SECONDS must not exceed "
+                "LEAD_AI_API_TIME_BUDGET_SECONDS: no API request could make a single AWS call"
+            )
+        return limits
+
+    @property
+    def attempt_seconds(self) -> float:
+        """The longest one attempt can take: connecting, then waiting for the answer."""
+        return self.connect_timeout_seconds + self.read_timeout_seconds
 
 
 class Settings(NamedTuple):
@@ -41,6 +76,11 @@ class Settings(NamedTuple):
         """The longest horizon, in intervals of the series (7 days: 168 hours, 672 quarter hours)."""
         return max(1, self.max_horizon_seconds // interval_seconds)
 
+    # The time budget of every AWS call (storage/clients.py, lead_ai/time_budget.py): timeouts, attempts,
+    # and the cap on an API request's budget (API Gateway answers 504 at 29 s whatever the function does).
+    aws_calls: AwsCallLimits = AwsCallLimits()
+    version_retention_days: int = 30  # rejected and failed versions older than this are pruned daily
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
@@ -58,6 +98,8 @@ class Settings(NamedTuple):
             training_queue_url=env.get("LEAD_AI_TRAINING_QUEUE_URL") or None,
             default_timezone=_checked(env, "LEAD_AI_DEFAULT_TIMEZONE", "UTC", parse_timezone),
             default_holidays=_checked(env, "LEAD_AI_DEFAULT_HOLIDAYS", "none", parse_calendar),
+            aws_calls=AwsCallLimits.from_env(env),
+            version_retention_days=_positive_int(env, "LEAD_AI_VERSION_RETENTION_DAYS", 30),
         )
 
 
@@ -84,6 +126,13 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
         raise ConfigurationError(f"environment variable {name} must be an integer, got {raw!r}") from exc
     if value <= 0:
         raise ConfigurationError(f"environment variable {name} must be > 0, got {value}")
+    return value
+
+
+def _positive_float(env: Mapping[str, str], name: str, default: float) -> float:
+    value = _non_negative_float(env, name, default)
+    if not 0 < value < math.inf:
+        raise ConfigurationError(f"environment variable {name} must be a finite number > 0, got {value!r}")
     return value
 
 

@@ -107,3 +107,22 @@ class CalendarNotSupportedError(LeadAIError, ValueError):
 
     status = 422
     code = "unknown_calendar"
+
+
+class ArtifactUnavailableError(LeadAIError):
+    """A recorded model object is gone (NoSuchKey, NoSuchVersion) or may not be read (AccessDenied): this
+    artifact cannot be served, while S3 itself answers. Serving falls back to an older verified version."""
+
+    status = 503
+    code = "service_unavailable"
+
+    def __init__(self, message: str, *, gone: bool) -> None:
+        super().__init__(message)
+        self.gone = gone  # deleted for good (NoSuchKey/NoSuchVersion), not merely denied
+
+
+class SeriesDeletingError(LeadAIError):
+    """The series is being deleted (DELETE /series/{series_id} started and has not finished)."""
+
+    status = 409
+    code = "series_deleting"

@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "LeadAI")
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+os.environ.setdefault("LEAD_AI_AWS_READ_TIMEOUT_SECONDS", "10")  # see SLOW_STAND_IN below
 
 from lead_ai.config import Settings  # noqa: E402
 from lead_ai.storage.clients import reset_clients  # noqa: E402
@@ -42,10 +43,15 @@ def lead_history(days: int, *, seed: int = 7, end: datetime = HISTORY_END) -> tu
 
 
 # Test runs want fresh reads on every request (the TTL only saves reads in production) and quiet logs.
+# moto answers a transaction by deep-copying each table it touches, once per item: on a loaded 2-core
+# machine a big batch can take longer than the template's 4 s read timeout, which DynamoDB never does.
+# Tests read with 10 s (the clients are shared by the functions and the fixtures: both get it).
+SLOW_STAND_IN = {"LEAD_AI_AWS_READ_TIMEOUT_SECONDS": "10"}
 TEST_OVERRIDES = {
     "LEAD_AI_REGISTRY_TTL_SECONDS": "0",
     "POWERTOOLS_LOG_LEVEL": "WARNING",
     "POWERTOOLS_METRICS_NAMESPACE": "LeadAI",
+    **SLOW_STAND_IN,
 }
 
 

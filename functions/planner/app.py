@@ -13,6 +13,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from lead_ai import time_budget
 from lead_ai.errors import ConfigurationError, ValidationError
 from lead_ai.monitoring import logger, metrics
 from lead_ai.service.ml_service import build_dependencies
@@ -52,4 +53,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     if not _is_scheduled_event(event):
         raise ValidationError("the planner runs on EventBridge scheduled events only", field="detail-type")
     idempotency.register_lambda_context(context)
-    return run_plan(event=event)
+    # Every AWS call fits the function's own remaining time (lead_ai/time_budget.py).
+    time_budget.begin_invocation(context)
+    try:
+        return run_plan(event=event)
+    finally:
+        time_budget.end()

@@ -9,7 +9,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from lead_ai.api.pagination import encode_token, parse_limit, parse_next_token
+from lead_ai.api.pagination import encode_token, models_position, parse_limit, series_list_position
 from lead_ai.api.requests import parse_horizon, parse_level, validate_series_id
 from lead_ai.api.responses import forecast_body, models_body, series_list_body
 from lead_ai.api.router import create_app
@@ -43,7 +43,10 @@ def get_forecast(series_id: str) -> dict[str, Any]:
 
 @app.get("/series/<series_id>/models")
 def get_models(series_id: str) -> dict[str, Any]:
-    models = models_body(MLService(validate_series_id(series_id), deps).list_models())
+    series_id = validate_series_id(series_id)
+    limit = parse_limit(app.current_event.get_query_string_value("limit"))
+    after = models_position(app.current_event.get_query_string_value("next_token"), series_id)
+    models = models_body(MLService(series_id, deps).list_models(limit, after))
     metrics.add_metric(name="ModelsListed", unit=MetricUnit.Count, value=1)
     return models
 
@@ -71,7 +74,7 @@ def get_dashboard(series_id: str) -> Any:
 def get_series_list() -> dict[str, Any]:
     event = app.current_event
     limit = parse_limit(event.get_query_string_value("limit"))
-    after = parse_next_token(event.get_query_string_value("next_token"))
+    after = series_list_position(event.get_query_string_value("next_token"))
     page = list_series(deps, limit, after)
     metrics.add_metric(name="SeriesListed", unit=MetricUnit.Count, value=1)
     return series_list_body(page, encode_token(page.next_after))

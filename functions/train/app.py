@@ -21,9 +21,12 @@ app = create_app()
 
 @app.post("/series/<series_id>/train")
 def post_train(series_id: str) -> tuple[dict[str, Any], int]:
-    version = training_body(MLService(validate_series_id(series_id), deps).train())
+    outcome = MLService(validate_series_id(series_id), deps).train()
+    if not outcome.trained:  # unchanged history and settings: the current version, no new one
+        metrics.add_metric(name="TrainingSkippedUnchanged", unit=MetricUnit.Count, value=1)
+        return training_body(outcome), 200
     metrics.add_metric(name="TrainingCompleted", unit=MetricUnit.Count, value=1)
-    return version, 201
+    return training_body(outcome), 201
 
 
 @app.post("/series/<series_id>/models/<version>/promote")

@@ -22,6 +22,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from lead_ai import time_budget
 from lead_ai.domain.fleet import TrainingRequest, parse_training_request
 from lead_ai.errors import ConfigurationError, ValidationError
 from lead_ai.monitoring import logger, metrics
@@ -100,6 +101,11 @@ def record_handler(record: SQSRecord) -> dict[str, Any]:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     idempotency.register_lambda_context(context)
-    return process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
-    )
+    # Every AWS call fits the function's own remaining time (lead_ai/time_budget.py).
+    time_budget.begin_invocation(context)
+    try:
+        return process_partial_response(
+            event=event, record_handler=record_handler, processor=processor, context=context
+        )
+    finally:
+        time_budget.end()

@@ -47,6 +47,7 @@ class Operation(NamedTuple):
     errors: tuple[int, ...]  # statuses with the {"error", "message", "field"} body
     body: Body | None = None
     tag: str = "series"
+    also: tuple[tuple[int, str], ...] = ()  # other success statuses with the same body: (status, when)
 
 
 # ------------------------------------------------------------------------------------- parameters
@@ -72,6 +73,17 @@ HORIZON = Parameter(
     "Intervals to forecast after the latest observation: at most LEAD_AI_MAX_HORIZON (a duration, 7 days by "
     "default: 168 hours, 672 quarter hours) and the served model's horizon.",
     example=24,
+)
+RANGE_FROM = Parameter(
+    "from",
+    "query",
+    {"type": "string", "format": "date-time"},
+    "First moment of the range (inclusive); without an offset, in the series' time zone.",
+    example="2026-11-24T09:00:00Z",
+)
+RANGE_TO = RANGE_FROM._replace(
+    name="to",
+    description="Last moment of the range (inclusive); without an offset, in the series' time zone.",
 )
 STAFFING_HORIZON = HORIZON._replace(
     required=False,
@@ -184,6 +196,7 @@ OPERATIONS: tuple[Operation, ...] = (
         (SERIES_ID,),
         (201, MEDIA_JSON, "ModelVersion"),
         (400, 404, 409, 422),
+        also=((200, "Unchanged history and settings: the current version, `trained: false`"),),
     ),
     Operation(
         "GET",
@@ -201,8 +214,9 @@ OPERATIONS: tuple[Operation, ...] = (
         "/series/{series_id}/models",
         "getModels",
         "List model versions",
-        "Every version of the series, newest first, with its backtest metrics, artifact and status.",
-        (SERIES_ID,),
+        "Every version of the series, newest first, with its backtest metrics, artifact and status, a page "
+        "at a time.",
+        (SERIES_ID, LIMIT, NEXT_TOKEN),
         (200, MEDIA_JSON, "ModelList"),
         (400, 404),
     ),
@@ -260,6 +274,29 @@ OPERATIONS: tuple[Operation, ...] = (
         "with agent hours per local day.",
         (SERIES_ID, *STAFFING_PARAMETERS),
         (200, MEDIA_JSON, "Staffing"),
+        (400, 404),
+    ),
+    Operation(
+        "DELETE",
+        "/series/{series_id}/observations",
+        "deleteSeriesObservations",
+        "Delete a range of observations",
+        "Remove every observation from `from` to `to` (both inclusive), e.g. to fix bad data; the series "
+        "becomes due for training. A range spanning many weeks is deleted in steps; if one fails, "
+        "repeating the request finishes the job.",
+        (SERIES_ID, RANGE_FROM, RANGE_TO),
+        (200, MEDIA_JSON, "RangeDeletion"),
+        (400, 404, 409),
+    ),
+    Operation(
+        "DELETE",
+        "/series/{series_id}",
+        "deleteSeries",
+        "Delete a series",
+        "Remove the series, its observations, every model version and every stored model object. "
+        "If it fails half-way (503), repeating the request finishes the job.",
+        (SERIES_ID,),
+        (200, MEDIA_JSON, "SeriesDeletion"),
         (400, 404),
     ),
     Operation(
@@ -416,6 +453,10 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "reason": {"type": "string"},
             "promoted_at": _ISO,
             "current": {"type": "boolean"},
+            "trained": {
+                "type": "boolean",
+                "description": "POST train: false when nothing changed since the current version",
+            },
         },
     ),
     "ModelList": _object(
@@ -424,6 +465,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "series_id": {"type": "string"},
             "current_version": {"type": "string", "nullable": True},
             "versions": {"type": "array", "items": {"$ref": "#/components/schemas/ModelVersion"}},
+            "next_token": {"type": "string", "nullable": True},
         },
     ),
     "ForecastPoint": _object(
@@ -459,6 +501,33 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         {
             "series": {"type": "array", "items": {"$ref": "#/components/schemas/SeriesSummary"}},
             "next_token": {"type": "string", "nullable": True},
+        },
+    ),
+    "RangeDeletion": _object(
+        ["series_id", "removed", "span", "revision"],
+        {
+            "series_id": {"type": "string"},
+            "removed": {"type": "integer", "description": "Observations removed"},
+            "span": _object(
+                ["first", "last", "observations"],
+                {"first": _ISO, "last": _ISO, "observations": {"type": "integer"}},
+                nullable=True,
+            ),
+            "revision": {"type": "integer"},
+        },
+    ),
+    "SeriesDeletion": _object(
+        ["series_id", "deleted"],
+        {
+            "series_id": {"type": "string"},
+            "deleted": _object(
+                ["observation_chunks", "model_versions", "artifact_objects"],
+                {
+                    "observation_chunks": {"type": "integer"},
+                    "model_versions": {"type": "integer"},
+                    "artifact_objects": {"type": "integer"},
+                },
+            ),
         },
     ),
     "DailyTotal": _object(
@@ -615,6 +684,10 @@ def _operation(operation: Operation) -> dict[str, Any]:
     status, media_type, schema = operation.success
     responses: dict[str, Any] = {
         str(status): {"description": "Success", "content": {media_type: {"schema": _schema(schema)}}},
+        **{
+            str(code): {"description": when, "content": {media_type: {"schema": _schema(schema)}}}
+            for code, when in operation.also
+        },
         "403": {
             "description": STATUS_TEXT[403],
             "content": {MEDIA_JSON: {"schema": _schema("GatewayError")}},

@@ -26,7 +26,6 @@ from lead_ai.domain.versions import VERSION_PATTERN
 from lead_ai.errors import PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError
 
 _EARLIEST = int(datetime(1990, 1, 1, tzinfo=UTC).timestamp())
-_FUTURE_TOLERANCE_SECONDS = 86_400
 _MAX_VALUE = 1e12
 _JSON_FIELDS = {"observations", "interval"}
 _OBSERVATION_FIELDS = {"timestamp", "value"}
@@ -135,6 +134,7 @@ def parse_observations(
     interval = parse_interval(interval_raw if interval_raw is not None else default_interval)
     slots: dict[int, float] = {}
     unclear: list[tuple[str, str]] = []  # (field, why) of local times that are skipped or repeated
+    first_seen: dict[int, int] = {}
     for index, (ts_raw, value_raw) in enumerate(raw_points):
         field = f"observations[{index}].timestamp"
         try:
@@ -146,7 +146,16 @@ def parse_observations(
             raise ValidationError(
                 f"timestamp {ts_raw!r} is not on the series' {interval_name(interval)} grid", field=field
             )
-        slots[ts] = _value(value_raw, f"observations[{index}].value")
+        value = _value(value_raw, f"observations[{index}].value")
+        if ts in slots and slots[ts] != value:
+            # Which one is right? Only the sender knows: nothing is stored, both are named.
+            raise ValidationError(
+                f"observations[{first_seen[ts]}] and observations[{index}] have the same timestamp "
+                f"{ts_raw!r} with different values; send one value per timestamp",
+                field=f"observations[{index}].timestamp",
+            )
+        first_seen.setdefault(ts, index)
+        slots[ts] = value
     if unclear:
         listed = "; ".join(f"{field}: {why}" for field, why in unclear[:5])
         more = f" (and {len(unclear) - 5} more)" if len(unclear) > 5 else ""
@@ -210,7 +219,7 @@ def _reject_constant(name: str) -> None:
     raise ValueError(f"{name} is not a number JSON allows")
 
 
-def _timestamp(raw: object, field: str, now: float, timezone: str = UTC_ZONE, interval: int = 0) -> int:
+def _timestamp(raw: object, field: str, now: float, timezone: str, interval_seconds: int) -> int:
     if not isinstance(raw, str) or len(raw) > 40 or not raw.isascii() or not raw.strip().isprintable():
         raise ValidationError("timestamp must be an ISO 8601 string, e.g. 2026-11-25T09:00:00Z", field=field)
     try:
@@ -218,12 +227,20 @@ def _timestamp(raw: object, field: str, now: float, timezone: str = UTC_ZONE, in
     except ValueError as exc:
         raise ValidationError(f"timestamp {raw!r} is not ISO 8601", field=field) from exc
     try:
-        ts = _instant(moment, timezone, interval, raw, field)
+        ts = _instant(moment, timezone, interval_seconds, raw, field)
     except (OverflowError, OSError) as exc:
         raise ValidationError(f"timestamp {raw!r} is out of range", field=field) from exc
-    if not _EARLIEST <= ts <= now + _FUTURE_TOLERANCE_SECONDS:
+    if ts < _EARLIEST:
         raise ValidationError(
             f"timestamp {raw!r} is out of range: observations must lie between 1990-01-01 and now",
+            field=field,
+        )
+    # A slot is stamped with its start: the current one may be reported, a later one cannot have happened
+    # (a client clock ahead, or a typo) and would move the forecast's origin into the future.
+    if ts > now + interval_seconds:
+        raise ValidationError(
+            f"timestamp {raw!r} is in the future: observations may be at most one interval "
+            f"({interval_name(interval_seconds)}) after the time of the request",
             field=field,
         )
     return ts
@@ -263,3 +280,35 @@ def _value(raw: object, field: str) -> float:
             f"value must be a finite number from 0 to {_MAX_VALUE:g}, got {raw!r}", field=field
         )
     return value
+
+
+def parse_time_range(raw_from: str | None, raw_to: str | None, timezone: str) -> tuple[int, int]:
+    """`from` and `to` of a range delete: ISO 8601 (without an offset: in the series' time zone, as at
+    ingest), both required, from <= to, both inclusive."""
+    bounds = []
+    for name, raw in (("from", raw_from), ("to", raw_to)):
+        if raw is None or raw == "":
+            raise ValidationError(
+                f"{name} is required: an ISO 8601 time such as 2026-11-25T09:00:00Z", field=name
+            )
+        bounds.append(_range_bound(raw, name, timezone))
+    first, last = bounds
+    if first > last:
+        raise ValidationError("from must not be after to", field="from")
+    return first, last
+
+
+def _range_bound(raw: str, field: str, timezone: str) -> int:
+    if len(raw) > 40 or not raw.isascii() or not raw.strip().isprintable():
+        raise ValidationError(f"{field} must be an ISO 8601 time such as 2026-11-25T09:00:00Z", field=field)
+    try:
+        moment = datetime.fromisoformat(raw.strip())
+        if moment.tzinfo is None:
+            seconds: float = local_to_utc(moment.replace(microsecond=0), timezone) + moment.microsecond / 1e6
+        else:
+            seconds = moment.timestamp()
+    except (NonexistentLocalTimeError, AmbiguousLocalTimeError) as exc:
+        raise ValidationError(f"{field}: {exc}", field=field) from exc
+    except (ValueError, OverflowError, OSError) as exc:
+        raise ValidationError(f"{field} {raw!r} is not an ISO 8601 time", field=field) from exc
+    return math.ceil(seconds) if field == "from" else math.floor(seconds)

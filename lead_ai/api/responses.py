@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from lead_ai.api.pagination import encode_token
 from lead_ai.domain.intervals import interval_name
 from lead_ai.domain.isotime import iso_utc, iso_utc_or_none
 from lead_ai.domain.models import ModelVersion
-from lead_ai.domain.series import SeriesSummary
+from lead_ai.domain.series import SeriesSummary, Span
+from lead_ai.service.deletion import RangeDeletion, SeriesDeletion
 from lead_ai.service.ingest import IngestOutcome
 from lead_ai.service.series_list import SeriesPage
 from lead_ai.service.serving import Forecast, ModelList, forecast_rows
@@ -19,11 +21,7 @@ def ingest_body(outcome: IngestOutcome) -> dict[str, Any]:
         "series_id": outcome.series_id,
         "accepted": outcome.accepted,
         "interval": interval_name(outcome.interval_seconds),
-        "span": {
-            "first": iso_utc(outcome.span.first_timestamp),
-            "last": iso_utc(outcome.span.last_timestamp),
-            "observations": outcome.span.observed_points,
-        },
+        "span": _span(outcome.span),
         "revision": outcome.revision,
     }
 
@@ -60,7 +58,9 @@ def version_body(version: ModelVersion, *, current: bool) -> dict[str, Any]:
 
 
 def training_body(outcome: TrainingOutcome) -> dict[str, Any]:
-    return version_body(outcome.version, current=outcome.current)
+    """The version; `trained` says whether this request trained it (false: the history and settings had
+    not changed since the current version, which is answered)."""
+    return version_body(outcome.version, current=outcome.current) | {"trained": outcome.trained}
 
 
 def models_body(models: ModelList) -> dict[str, Any]:
@@ -68,6 +68,37 @@ def models_body(models: ModelList) -> dict[str, Any]:
         "series_id": models.series_id,
         "current_version": models.current_version,
         "versions": [version_body(v, current=v.version == models.current_version) for v in models.versions],
+        "next_token": encode_token(models.next_after, scope=models.series_id),
+    }
+
+
+def range_deletion_body(outcome: RangeDeletion) -> dict[str, Any]:
+    return {
+        "series_id": outcome.series_id,
+        "removed": outcome.removed,
+        "span": _span(outcome.span),
+        "revision": outcome.revision,
+    }
+
+
+def series_deletion_body(outcome: SeriesDeletion) -> dict[str, Any]:
+    return {
+        "series_id": outcome.series_id,
+        "deleted": {
+            "observation_chunks": outcome.observation_chunks,
+            "model_versions": outcome.model_versions,
+            "artifact_objects": outcome.artifact_objects,
+        },
+    }
+
+
+def _span(span: Span | None) -> dict[str, Any] | None:
+    if span is None:
+        return None
+    return {
+        "first": iso_utc(span.first_timestamp),
+        "last": iso_utc(span.last_timestamp),
+        "observations": span.observed_points,
     }
 
 

@@ -8,6 +8,13 @@ resolver Powertools ships (AppSync, AppSync Events, Bedrock agents, VPC Lattice,
 `@app.get("/series/<series_id>/forecast")`, `app.current_event`, `app.resolve(event, context)`, the same
 route matching (a path segment per parameter, trailing slashes allowed) and the same response format
 (`statusCode`, compact JSON `body`, `multiValueHeaders`). Logging, metrics and idempotency stay Powertools.
+
+Two things it does that the resolver does not:
+- it matches the route API Gateway matched (the event's `resource`, e.g. `/series/{series_id}/forecast`,
+  with `pathParameters`) before the raw `path`: behind a custom domain's base path mapping the path is
+  `/leads/series/acme/forecast` and would match nothing; events without a resource match on the path;
+- it starts each request's time budget (lead_ai/time_budget.py) from the Lambda context, capped by
+  LEAD_AI_API_TIME_BUDGET_SECONDS, so that every AWS call the request makes ends in time for an answer.
 """
 
 from __future__ import annotations
@@ -20,6 +27,8 @@ from typing import Any, NamedTuple
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from lead_ai import time_budget
+from lead_ai.config import AwsCallLimits
 from lead_ai.errors import LeadAIError, ServiceUnavailableError
 from lead_ai.monitoring.logger import logger
 from lead_ai.monitoring.metrics import metrics
@@ -48,9 +57,13 @@ class ApiRequest(NamedTuple):
     query: Mapping[str, str]
     body: str | None
     is_base64_encoded: bool
+    resource: str | None = None  # the route template API Gateway matched, e.g. /series/{series_id}
+    path_parameters: Mapping[str, str] = {}
 
     @classmethod
     def from_event(cls, event: Mapping[str, Any]) -> ApiRequest:
+        resource = event.get("resource")
+        parameters = event.get("pathParameters")
         return cls(
             method=str(event.get("httpMethod") or "").upper(),
             path=str(event.get("path") or ""),
@@ -58,6 +71,8 @@ class ApiRequest(NamedTuple):
             query=event.get("queryStringParameters") or {},
             body=event.get("body"),
             is_base64_encoded=bool(event.get("isBase64Encoded")),
+            resource=resource if isinstance(resource, str) else None,
+            path_parameters=parameters if isinstance(parameters, dict) else {},
         )
 
     def get_query_string_value(self, name: str, default: str | None = None) -> str | None:
@@ -77,14 +92,31 @@ class _Route(NamedTuple):
     method: str
     pattern: re.Pattern[str]
     handler: RouteHandler
+    resource: str  # the same route as API Gateway writes it: /series/{series_id}/forecast
+    parameters: tuple[str, ...]
+
+    def match_resource(self, request: ApiRequest) -> dict[str, str] | None:
+        """The parameters, when the request's matched resource is this route's and names them all."""
+        if request.resource is None or request.resource.rstrip("/") != self.resource:
+            return None
+        values = {name: request.path_parameters.get(name) for name in self.parameters}
+        if not all(isinstance(v, str) and v for v in values.values()):
+            return None
+        return {name: str(value) for name, value in values.items()}
 
 
 class RestApp:
     """Routes API Gateway REST proxy events to handlers; maps every exception to one JSON answer."""
 
-    def __init__(self) -> None:
+    def __init__(self, time_budget_seconds: float | None = None) -> None:
         self._routes: list[_Route] = []
         self._current: ApiRequest | None = None
+        # Read once, with the app (once per container): the cap on each request's time budget.
+        self._budget_cap = (
+            AwsCallLimits.from_env().api_budget_seconds
+            if time_budget_seconds is None
+            else time_budget_seconds
+        )
 
     def get(self, path: str) -> Callable[[RouteHandler], RouteHandler]:
         return self._route("GET", path)
@@ -95,6 +127,9 @@ class RestApp:
     def put(self, path: str) -> Callable[[RouteHandler], RouteHandler]:
         return self._route("PUT", path)
 
+    def delete(self, path: str) -> Callable[[RouteHandler], RouteHandler]:
+        return self._route("DELETE", path)
+
     @property
     def current_event(self) -> ApiRequest:
         if self._current is None:
@@ -104,28 +139,43 @@ class RestApp:
     def resolve(self, event: Mapping[str, Any], context: object) -> dict[str, Any]:
         request = ApiRequest.from_event(event)
         self._current = request
+        time_budget.begin_invocation(context, self._budget_cap)
         try:
             return self._answer(request)
         finally:
             self._current = None
+            time_budget.end()
 
     def _route(self, method: str, path: str) -> Callable[[RouteHandler], RouteHandler]:
         # Trailing slashes match too, as API Gateway and Powertools' REST resolver treat them.
         pattern = re.compile("^" + _PARAMETER.sub(lambda m: f"(?P<{m[1]}>{_SEGMENT})", path) + "/*$")
+        resource = _PARAMETER.sub(lambda m: "{" + m[1] + "}", path).rstrip("/")
+        parameters = tuple(_PARAMETER.findall(path))
 
         def register(handler: RouteHandler) -> RouteHandler:
-            self._routes.append(_Route(method, pattern, handler))
+            self._routes.append(_Route(method, pattern, handler, resource, parameters))
             return handler
 
         return register
 
+    def _match(self, request: ApiRequest) -> tuple[_Route, dict[str, str]] | None:
+        candidates = [route for route in self._routes if route.method == request.method]
+        for route in candidates:  # the route API Gateway matched, wherever the API is mounted
+            parameters = route.match_resource(request)
+            if parameters is not None:
+                return route, parameters
+        for route in candidates:
+            match = route.pattern.match(request.path)
+            if match is not None:
+                return route, match.groupdict()
+        return None
+
     def _answer(self, request: ApiRequest) -> dict[str, Any]:
-        for route in self._routes:
-            match = route.pattern.match(request.path) if route.method == request.method else None
-            if match is None:
-                continue
+        matched = self._match(request)
+        if matched is not None:
+            route, parameters = matched
             try:
-                result = route.handler(**match.groupdict())
+                result = route.handler(**parameters)
                 if isinstance(result, Response):
                     return _response(result.status, result.body, dict(result.headers), result.content_type)
                 body, status = result if isinstance(result, tuple) else (result, 200)

@@ -21,6 +21,7 @@ class SeriesInfo(NamedTuple):
     timezone: str | None = None
     holidays: str | None = None
     span: Span | None = None  # None until the first ingest
+    deleting: bool = False  # DELETE /series/{series_id} started and has not finished
 
     @property
     def has_history(self) -> bool:

@@ -11,6 +11,7 @@ from lead_ai.storage.artifacts import ArtifactStore
 from lead_ai.storage.catalogue import SeriesCatalogue
 from lead_ai.storage.observations import HistoryStore
 from lead_ai.storage.registry import ModelTracker
+from lead_ai.storage.series_writes import SeriesWriter
 
 if TYPE_CHECKING:
     from lead_ai.service.model_cache import ModelCache
@@ -29,6 +30,14 @@ class Dependencies:
         from lead_ai.storage.clients import client
 
         return HistoryStore(client("dynamodb"), self.settings.observations_table)
+
+    @cached_property
+    def writer(self) -> SeriesWriter:
+        from lead_ai.storage.clients import client
+
+        return SeriesWriter(
+            client("dynamodb"), self.settings.observations_table, self.settings.registry_table
+        )
 
     @cached_property
     def catalogue(self) -> SeriesCatalogue:
@@ -82,7 +91,7 @@ def build_dependencies(
 ) -> Dependencies:
     """Build the container's adapters now (at init, outside the handler), S3 only where it is used."""
     deps = Dependencies(settings or get_settings(), analytics or MetricsAnalytics())
-    _ = deps.history, deps.catalogue, deps.tracker
+    _ = deps.history, deps.catalogue, deps.tracker, deps.writer
     if uses_s3:
         _ = deps.artifacts
     if serves_forecasts:

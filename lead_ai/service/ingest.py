@@ -1,12 +1,15 @@
-"""Ingest: store a batch of observations and record the series' new span and revision."""
+"""Ingest: store a batch of observations, atomically with the series' new span and revision."""
 
 from __future__ import annotations
 
 from typing import NamedTuple
 
 from lead_ai.domain.intervals import interval_name
-from lead_ai.domain.series import ObservationBatch, Span
+from lead_ai.domain.series import ObservationBatch, SeriesInfo, Span
+from lead_ai.errors import ValidationError
 from lead_ai.service.dependencies import Dependencies
+from lead_ai.storage.observations import CHUNK_SLOTS
+from lead_ai.storage.series_writes import MAX_CHUNKS_PER_WRITE, UNREAD, Unread, chunks_touched
 
 
 class IngestOutcome(NamedTuple):
@@ -17,19 +20,27 @@ class IngestOutcome(NamedTuple):
     revision: int
 
 
-def series_interval(deps: Dependencies, series_id: str) -> str:
-    """The series' interval, fixed at its first ingest; the configured default for a new series."""
-    series = deps.catalogue.get_series(series_id)
-    return interval_name(series.interval_seconds) if series else deps.settings.default_interval
-
-
-def ingest(deps: Dependencies, series_id: str, batch: ObservationBatch) -> IngestOutcome:
-    deps.catalogue.register_series(series_id, batch.interval_seconds, deps.settings.series_defaults)
-    deps.history.put(series_id, batch.points, batch.interval_seconds)
-    span = deps.history.span(series_id, batch.interval_seconds)
-    assert span is not None  # we just wrote at least one slot
-    revision = deps.catalogue.record_ingest(
-        series_id, span.first_timestamp, span.last_timestamp, span.observed_points
+def ingest(
+    deps: Dependencies, series_id: str, batch: ObservationBatch, known: SeriesInfo | Unread | None = UNREAD
+) -> IngestOutcome:
+    """Write the batch whole or not at all: one transaction, so it is refused up front when it touches
+    more storage chunks than one transaction holds."""
+    refuse_scattered_batch(batch)
+    result = deps.writer.ingest(
+        series_id, batch.interval_seconds, batch.points, known, defaults=deps.settings.series_defaults
     )
+    assert result.span is not None  # the series holds at least the slots just written
     deps.analytics.track("ObservationsAccepted", series_id, {"count": len(batch.points)})
-    return IngestOutcome(series_id, len(batch.points), batch.interval_seconds, span, revision)
+    return IngestOutcome(series_id, len(batch.points), batch.interval_seconds, result.span, result.revision)
+
+
+def refuse_scattered_batch(batch: ObservationBatch) -> None:
+    chunks = chunks_touched((ts for ts, _ in batch.points), batch.interval_seconds)
+    if chunks > MAX_CHUNKS_PER_WRITE:
+        interval = interval_name(batch.interval_seconds)
+        raise ValidationError(
+            f"the observations fall in {chunks} storage chunks (a chunk is {CHUNK_SLOTS} consecutive "
+            f"{interval} intervals); one request may write at most {MAX_CHUNKS_PER_WRITE} chunks, so that "
+            "it is stored whole or not at all: send the observations in several requests, grouped by time",
+            field="observations",
+        )

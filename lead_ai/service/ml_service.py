@@ -10,13 +10,15 @@ from functools import cached_property
 from typing import Any
 
 from lead_ai.domain.models import ModelVersion
-from lead_ai.domain.series import ObservationBatch, SeriesSettings
+from lead_ai.domain.series import ObservationBatch, SeriesInfo, SeriesSettings
+from lead_ai.service import deletion, promotion, serving, training
 from lead_ai.service import ingest as ingest_case
-from lead_ai.service import promotion, series, serving, training
+from lead_ai.service.deletion import RangeDeletion, SeriesDeletion
 from lead_ai.service.dependencies import Dependencies, build_dependencies
 from lead_ai.service.ingest import IngestOutcome
 from lead_ai.service.serving import Forecast, ModelList
 from lead_ai.service.training import TrainingOutcome
+from lead_ai.storage.series_writes import UNREAD, Unread
 
 __all__ = ["MLService", "build_dependencies"]
 
@@ -29,21 +31,21 @@ class MLService:
     def __init__(self, series_id: str, deps: Dependencies) -> None:
         self.series_id = series_id
         self._deps = deps
+        self._series_seen: SeriesInfo | Unread | None = UNREAD  # what interval() read; ingest starts from it
 
     @cached_property
     def min_training_points(self) -> int:
         return self._deps.settings.min_training_points or self.MIN_TRAINING_POINTS
 
-    def interval(self) -> str:
-        """The series' interval, fixed at its first ingest; the configured default for a new series."""
-        return ingest_case.series_interval(self._deps, self.series_id)
-
     def settings(self) -> SeriesSettings:
         """The series' interval, time zone and holiday calendar (the defaults for a new series)."""
-        return series.series_settings(self._deps, self.series_id)
+        info = self._deps.catalogue.get_series(self.series_id)
+        self._series_seen = info  # ingest starts from this read instead of reading the series again
+        defaults = self._deps.settings.series_defaults
+        return SeriesSettings.of(info, defaults) if info is not None else defaults
 
     def ingest(self, batch: ObservationBatch) -> IngestOutcome:
-        return ingest_case.ingest(self._deps, self.series_id, batch)
+        return ingest_case.ingest(self._deps, self.series_id, batch, self._series_seen)
 
     def train(self) -> TrainingOutcome:
         """Fit, export to ONNX, upload and verify, register; promote only if it beats the champion."""
@@ -56,8 +58,16 @@ class MLService:
         """The seed's API: the next `horizon` intervals as rows {timestamp, value, lower, upper}."""
         return serving.forecast_rows(self.forecast(horizon))
 
-    def list_models(self) -> ModelList:
-        return serving.list_models(self._deps, self.series_id)
+    def list_models(self, limit: int = 50, after: str | None = None) -> ModelList:
+        return serving.list_models(self._deps, self.series_id, limit, after)
+
+    def delete_observations(self, first_ts: int, last_ts: int) -> RangeDeletion:
+        """Remove the observations from first_ts to last_ts (inclusive); the series will be retrained."""
+        return deletion.delete_observations(self._deps, self.series_id, first_ts, last_ts)
+
+    def delete(self) -> SeriesDeletion:
+        """Remove the series, its observations and every model (records and S3 objects)."""
+        return deletion.delete_series(self._deps, self.series_id)
 
     def promote(self, version: str) -> ModelVersion:
         """Make `version` current (e.g. a rollback); atomic against concurrent trainings."""

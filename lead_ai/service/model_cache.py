@@ -16,7 +16,13 @@ from typing import NamedTuple
 
 from lead_ai.domain.models import CurrentModel, ModelVersion, Status, WindowShape
 from lead_ai.domain.series import SeriesWindow
-from lead_ai.errors import ModelNotFoundError, SeriesNotFoundError, ServiceUnavailableError, StorageError
+from lead_ai.errors import (
+    ArtifactUnavailableError,
+    ModelNotFoundError,
+    SeriesNotFoundError,
+    ServiceUnavailableError,
+    StorageError,
+)
 from lead_ai.forecasting.inference import OnnxForecaster, OriginRows
 from lead_ai.monitoring.logger import logger
 from lead_ai.monitoring.metrics import AnalyticsService
@@ -157,7 +163,7 @@ class ModelCache:
                 )
                 self._analytics.track("ModelFallbackServed", series_id)
                 return _Loaded(loaded, candidate.version, candidate.artifact.sha256, pointer.version)
-        raise ServiceUnavailableError(f"no verified model of '{series_id}' could be loaded")
+        raise ServiceUnavailableError(f"no verified model of '{series_id}' could be loaded; retry shortly")
 
     def _try_load(
         self, series_id: str, version: str, sha256: str, source: CurrentModel | ModelVersion
@@ -171,7 +177,18 @@ class ModelCache:
             data = self._artifacts.get_model(source.artifact)
             return OnnxForecaster.from_bytes(data)
         except StorageError:
-            raise
+            raise  # S3 is down or slow: not this artifact's fault (the caller answers from cache or 503)
+        except ArtifactUnavailableError as exc:
+            # The object is gone or this role may not read it, while S3 answers: try an older version.
+            # A deleted object version never comes back; a denied one might, after a policy fix.
+            if exc.gone:
+                self._bad_artifacts.add(identity)
+            logger.error(
+                "model artifact is missing or unreadable and will not be served",
+                extra={"series_id": series_id, "model_version": version, "error": exc.message},
+            )
+            self._analytics.track("ModelArtifactUnavailable", series_id)
+            return None
         except Exception as exc:  # IntegrityError, or a file onnxruntime / our metadata reader refuses
             self._bad_artifacts.add(identity)
             logger.error(

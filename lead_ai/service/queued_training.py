@@ -41,6 +41,8 @@ def train_requested(deps: Dependencies, request: TrainingRequest) -> dict[str, A
         # More history will bump the revision and the planner will send the series again.
         return outcome | {"status": SKIPPED, "reason": exc.message}
     version = trained.version
+    if not trained.trained:  # the current version was trained on this very history and settings
+        return outcome | {"status": SKIPPED, "reason": f"unchanged since version {version.version}"}
     logger.info(
         "queued training done",
         extra={"series_id": request.series_id, "model_version": version.version, "current": trained.current},

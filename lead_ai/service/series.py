@@ -35,13 +35,6 @@ class SeriesView(NamedTuple):
     current: ModelVersion | None  # the version serving forecasts, if any
 
 
-def series_settings(deps: Dependencies, series_id: str) -> SeriesSettings:
-    """The series' settings; the deployment's defaults for a series that does not exist yet."""
-    info = deps.catalogue.get_series(series_id)
-    defaults = deps.settings.series_defaults
-    return SeriesSettings.of(info, defaults) if info is not None else defaults
-
-
 def describe(deps: Dependencies, series_id: str) -> SeriesView:
     info = deps.catalogue.get_series(series_id)
     if info is None:

@@ -36,6 +36,7 @@ class ModelList(NamedTuple):
     series_id: str
     current_version: str | None
     versions: list[ModelVersion]  # newest first
+    next_after: str | None = None  # the version record the next page starts after; None: the last page
 
 
 def forecast(deps: Dependencies, series_id: str, horizon: int, level: float = 0.8) -> Forecast:
@@ -98,10 +99,11 @@ def forecast_rows(result: Forecast) -> list[dict[str, Any]]:
     ]
 
 
-def list_models(deps: Dependencies, series_id: str) -> ModelList:
+def list_models(deps: Dependencies, series_id: str, limit: int = 50, after: str | None = None) -> ModelList:
+    """A page of the series' versions, newest first: `limit` of them, after the record `after`."""
     tracker = deps.tracker
     current = tracker.current(series_id)
-    versions = tracker.list_versions(series_id)
-    if not versions and deps.catalogue.get_series(series_id) is None:
+    versions, next_after = tracker.list_versions_page(series_id, limit, after)
+    if not versions and after is None and deps.catalogue.get_series(series_id) is None:
         raise SeriesNotFoundError(f"series '{series_id}' does not exist", field="series_id")
-    return ModelList(series_id, current.version if current else None, versions)
+    return ModelList(series_id, current.version if current else None, versions, next_after)

@@ -9,17 +9,20 @@ from __future__ import annotations
 import time
 from typing import NamedTuple
 
+from lead_ai import time_budget
 from lead_ai.domain.models import ArtifactRef, ModelVersion, TrainingRecord
-from lead_ai.domain.series import SeriesSettings
-from lead_ai.errors import InsufficientHistoryError, SeriesNotFoundError
+from lead_ai.domain.series import SeriesInfo, SeriesSettings
+from lead_ai.errors import InsufficientHistoryError, LeadAIError, SeriesNotFoundError
 from lead_ai.monitoring.logger import logger
 from lead_ai.service.dependencies import Dependencies
 from lead_ai.service.promotion import promote_if_better
+from lead_ai.service.pruning import prune_expired_versions
 
 
 class TrainingOutcome(NamedTuple):
     version: ModelVersion
     current: bool  # whether this version is now the one served
+    trained: bool = True  # False: the history and settings had not changed; `version` is the current one
 
 
 def train_series(deps: Dependencies, series_id: str, min_points: int) -> TrainingOutcome:
@@ -29,6 +32,10 @@ def train_series(deps: Dependencies, series_id: str, min_points: int) -> Trainin
     series = deps.catalogue.get_series(series_id)
     if series is None:
         raise SeriesNotFoundError(f"series '{series_id}' has no observations", field="series_id")
+    unchanged = current_if_unchanged(deps, series)
+    if unchanged is not None:
+        deps.catalogue.record_training_attempt(series_id, series.revision)  # not due for the schedule
+        return TrainingOutcome(unchanged, current=True, trained=False)
     window = deps.history.history(series_id, series.interval_seconds)
     observed = window.observed_points if window is not None else 0
     if window is None or observed < min_points:
@@ -48,6 +55,10 @@ def train_series(deps: Dependencies, series_id: str, min_points: int) -> Trainin
             timezone=settings.timezone,
         ),
     )
+    # A fit that outlasted an API request's budget: the caller has its 504 from API Gateway by now;
+    # registering the version (within the function's own timeout) beats throwing the fit away.
+    if time_budget.finish_in_function_time(deps.settings.aws_calls.attempt_seconds * 2):
+        logger.warning("training outlasted the request's time budget; registering it anyway")
     logger.info(
         "model trained",
         extra={
@@ -70,7 +81,37 @@ def train_series(deps: Dependencies, series_id: str, min_points: int) -> Trainin
     # Recorded only once the version is promoted or rejected: if promotion failed (a DynamoDB
     # fault), the series stays due and the next scheduled run trains it again.
     deps.catalogue.record_training_attempt(series_id, series.revision)
+    _prune_after_training(deps, series_id)
     return TrainingOutcome(outcome, current=outcome.promoted_at is not None)
+
+
+def _prune_after_training(deps: Dependencies, series_id: str) -> None:
+    """Expired rejected and failed versions of the series go now (service.pruning); a failure only
+    postpones them to its next training."""
+    try:
+        prune_expired_versions(deps, series_id)
+    except LeadAIError:
+        logger.warning(
+            "pruning expired versions failed; the next training retries", extra={"series_id": series_id}
+        )
+
+
+def current_if_unchanged(deps: Dependencies, series: SeriesInfo) -> ModelVersion | None:
+    """The current version, if it was trained on this very history revision with today's settings
+    (interval, horizon, time zone, holiday calendar): training again would only make a copy of it."""
+    current = deps.tracker.current(series.series_id)
+    if current is None:
+        return None
+    version = deps.tracker.get_version(series.series_id, current.version)
+    spec = version.feature_spec
+    settings = SeriesSettings.of(series, deps.settings.series_defaults)
+    same_settings = (
+        spec.get("interval_seconds") == series.interval_seconds
+        and spec.get("max_horizon") == deps.settings.max_horizon_steps(series.interval_seconds)
+        and spec.get("timezone", "UTC") == settings.timezone
+        and spec.get("holidays", "none") == settings.holidays
+    )
+    return version if same_settings and version.history_revision == series.revision else None
 
 
 def register(deps: Dependencies, series_id: str, onnx_bytes: bytes, record: TrainingRecord) -> ModelVersion:
@@ -100,7 +141,15 @@ def _undo_registration(
         except Exception:
             logger.exception("could not delete the artifact of a failed version", extra={"key": uploaded.key})
     try:
-        deps.tracker.mark_failed(series_id, version, f"registration failed: {cause}")
+        deps.tracker.mark_failed(series_id, version, failure_reason(cause))
     except Exception:
         # The record stays pending and references no artifact: nothing can serve it.
         logger.exception("could not mark the version failed", extra={"model_version": version})
+
+
+def failure_reason(cause: Exception) -> str:
+    """The reason a failed version records (GET /models returns it): our own words, never an AWS error
+    text (ARNs, account ids, resource names, endpoints); the log above keeps the detail."""
+    if isinstance(cause, LeadAIError):
+        return f"registration failed: {cause.message}"
+    return "registration failed: an unexpected error (the training function's log has the detail)"

@@ -10,8 +10,18 @@ from functools import partial
 from typing import Any
 
 from lead_ai.domain.models import ArtifactRef
-from lead_ai.errors import IntegrityError
-from lead_ai.storage.dynamo import guarded
+from lead_ai.errors import ArtifactUnavailableError, IntegrityError, StorageError
+from lead_ai.monitoring.logger import logger
+from lead_ai.storage.dynamo import error_code, guarded
+
+# S3's answers for one object that cannot be read while S3 itself is up: the object (or the recorded
+# version of it) was deleted, the version id is not one S3 knows, or this role may not read it.
+_UNREADABLE_OBJECT = frozenset(
+    {"NoSuchKey", "NoSuchVersion", "InvalidArgument", "AccessDenied", "404", "403"}
+)
+
+
+_GONE = frozenset({"NoSuchKey", "NoSuchVersion", "InvalidArgument", "404"})
 
 
 def model_key(series_id: str, version: str) -> str:
@@ -56,12 +66,34 @@ class ArtifactStore:
         kwargs: dict[str, Any] = {"Bucket": self._bucket, "Key": ref.key}
         if ref.version_id:
             kwargs["VersionId"] = ref.version_id
-        data = guarded("downloading the model", lambda: self._client.get_object(**kwargs)["Body"].read())
+        data = guarded("downloading the model", lambda: self._download(ref, kwargs))
         if len(data) != ref.size or sha256_hex(data) != ref.sha256:
             raise IntegrityError(
                 f"artifact {ref.key} (version {ref.version_id}) does not match its recorded sha256/size"
             )
         return bytes(data)
+
+    def _download(self, ref: ArtifactRef, kwargs: dict[str, Any]) -> bytes:
+        try:
+            return bytes(self._client.get_object(**kwargs)["Body"].read())
+        except Exception as exc:
+            code = error_code(exc)
+            if code not in _UNREADABLE_OBJECT:
+                raise  # S3 down, throttled, timed out: a StorageError (guarded), not this artifact's fault
+            logger.error(
+                "a recorded model object cannot be read",
+                extra={
+                    "key": ref.key,
+                    "s3_version_id": ref.version_id,
+                    "error_code": code,
+                    "error": str(exc),
+                },
+            )
+            gone = code in _GONE
+            raise ArtifactUnavailableError(
+                f"the model artifact {ref.key} cannot be read ({'deleted' if gone else 'not readable'})",
+                gone=gone,
+            ) from exc
 
     def delete(self, ref: ArtifactRef) -> None:
         """Remove the object version for good (not a delete marker): no orphan artifact is left."""
@@ -79,5 +111,39 @@ class ArtifactStore:
                 yield version["Key"], version.get("VersionId"), version["LastModified"]
             if not page.get("IsTruncated"):
                 return
+            kwargs["KeyMarker"] = page.get("NextKeyMarker")
+            kwargs["VersionIdMarker"] = page.get("NextVersionIdMarker")
+
+    def delete_series_objects(self, series_id: str) -> int:
+        """Delete every stored version (and delete marker) of every model object of the series, for good;
+        returns how many. Objects are listed and deleted a page (up to 1,000) at a time."""
+        prefix = f"models/{series_id}/"  # the trailing slash: 'acme' must not reach 'acme-2'
+        deleted = 0
+        kwargs: dict[str, Any] = {"Bucket": self._bucket, "Prefix": prefix}
+        while True:
+            page = guarded("listing the series' models", partial(self._client.list_object_versions, **kwargs))
+            targets = [
+                {"Key": v["Key"], "VersionId": v["VersionId"]}
+                for v in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]
+                if v["Key"].startswith(prefix)
+            ]
+            if targets:
+                answer = guarded(
+                    "deleting the series' models",
+                    partial(
+                        self._client.delete_objects,
+                        Bucket=self._bucket,
+                        Delete={"Objects": targets, "Quiet": True},
+                    ),
+                )
+                if answer.get("Errors"):
+                    # Each error names an object (and S3's reason): the log keeps them, the caller retries.
+                    logger.error(
+                        "some model objects were not deleted", extra={"errors": answer["Errors"][:10]}
+                    )
+                    raise StorageError("deleting the series' models failed; retry shortly")
+                deleted += len(targets)
+            if not page.get("IsTruncated"):
+                return deleted
             kwargs["KeyMarker"] = page.get("NextKeyMarker")
             kwargs["VersionIdMarker"] = page.get("NextVersionIdMarker")

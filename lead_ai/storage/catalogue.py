@@ -1,9 +1,11 @@
 """The series catalogue: one `SERIES` item per series in the registry table (storage.registry_table).
 
 It holds the series' interval (fixed at its first ingest), a revision counter that every ingest bumps,
-the span of its observations and the revision its last training used. Every ingest also marks the series
-due (the sparse `DueIndex`); the training that records the current revision unmarks it, so the daily
-planner reads the due series only, however many series, versions and pointers the table holds.
+the span of its observations (both written by storage.series_writes, atomically with the observations)
+and the revision its last training used. Every change of its observations or settings also marks the
+series due (the sparse `DueIndex`); the training that records the current revision unmarks it, so the
+daily planner reads the due series only, however many series, versions and pointers the table holds. A
+series being deleted carries `deleting_at` (and leaves both indexes) until its SERIES item goes, last.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 from lead_ai.domain.fleet import DueSeries
 from lead_ai.domain.isotime import utc_now_iso
 from lead_ai.domain.series import SeriesInfo, SeriesSettings, SeriesSummary
-from lead_ai.errors import IntervalMismatchError, VersionConflictError
+from lead_ai.errors import VersionConflictError
 from lead_ai.storage.dynamo import (
     get_n,
     get_s,
@@ -46,47 +48,14 @@ class SeriesCatalogue:
         self._table = table
 
     def get_series(self, series_id: str) -> SeriesInfo | None:
+        """The series, or None when it does not exist or is being deleted."""
         response = guarded(
             "reading the series",
             lambda: self._client.get_item(TableName=self._table, Key=key(series_id, SERIES)),
         )
         item = response.get("Item")
-        return series_from_item(item) if item else None
-
-    def register_series(
-        self, series_id: str, interval_seconds: int, defaults: SeriesSettings | None = None
-    ) -> SeriesInfo:
-        """Create the series with its interval, or confirm the interval it already has. A series keeps the
-        time zone and calendar it has; one without them gets `defaults` (its naive timestamps were read in
-        that zone, so a later change of the deployment's defaults must not move it)."""
-        settings = ""
-        values = {":i": n(interval_seconds), ":zero": n(0)}
-        if defaults is not None:
-            settings = (
-                ", time_zone = if_not_exists(time_zone, :tz)"
-                ", holiday_calendar = if_not_exists(holiday_calendar, :h)"
-            )
-            values |= {":tz": s(defaults.timezone), ":h": s(defaults.holidays)}
-        try:
-            response = self._client.update_item(
-                TableName=self._table,
-                Key=key(series_id, SERIES),
-                UpdateExpression="SET interval_seconds = if_not_exists(interval_seconds, :i), "
-                "revision = if_not_exists(revision, :zero)" + settings,
-                ConditionExpression="attribute_not_exists(interval_seconds) OR interval_seconds = :i",
-                ExpressionAttributeValues=values,
-                ReturnValues="ALL_NEW",
-            )
-        except Exception as exc:
-            if is_conditional_failure(exc):
-                existing = self.get_series(series_id)
-                raise IntervalMismatchError(
-                    f"series '{series_id}' uses an interval of "
-                    f"{existing.interval_seconds if existing else '?'} s, not {interval_seconds} s",
-                    field="interval",
-                ) from exc
-            raise storage_error("registering the series", exc) from exc
-        return series_from_item(response["Attributes"])
+        info = series_from_item(item) if item else None
+        return None if info is None or info.deleting else info
 
     def save_settings(
         self, series_id: str, settings: SeriesSettings, *, expected_revision: int | None, retrain: bool
@@ -129,30 +98,31 @@ class SeriesCatalogue:
             raise storage_error("saving the series settings", exc) from exc
         return series_from_item(response["Attributes"])
 
-    def record_ingest(self, series_id: str, first_ts: int, last_ts: int, count: int) -> int:
-        """Bump the series revision, store its span and mark it due (in the same write: never one without
-        the other), and list it in the SeriesIndex."""
-        response = guarded(
-            "updating the series",
-            lambda: self._client.update_item(
+    def begin_deletion(self, series_id: str) -> bool:
+        """Mark the series as being deleted: from now on every write of its observations is refused (their
+        transactions check the mark); False when there is no SERIES item."""
+        try:
+            self._client.update_item(
                 TableName=self._table,
                 Key=key(series_id, SERIES),
-                UpdateExpression="SET first_ts = :f, last_ts = :l, observation_count = :c, updated_at = :u, "
-                "#due = :due, #kind = :kind ADD revision :one",
-                ExpressionAttributeNames={"#due": "due", "#kind": "kind"},
-                ExpressionAttributeValues={
-                    ":f": n(first_ts),
-                    ":l": n(last_ts),
-                    ":c": n(count),
-                    ":u": s(utc_now_iso()),
-                    ":one": n(1),
-                    ":due": s(DUE),
-                    ":kind": s(KIND),
-                },
-                ReturnValues="UPDATED_NEW",
-            ),
+                # Out of the DueIndex and the SeriesIndex at once: the planner and GET /series no longer see it.
+                UpdateExpression="SET deleting_at = if_not_exists(deleting_at, :now) REMOVE #due, #kind",
+                ConditionExpression="attribute_exists(#r)",
+                ExpressionAttributeNames={"#r": "record", "#due": "due", "#kind": "kind"},
+                ExpressionAttributeValues={":now": s(utc_now_iso())},
+            )
+        except Exception as exc:
+            if is_conditional_failure(exc):
+                return False
+            raise storage_error("marking the series deleted", exc) from exc
+        return True
+
+    def delete_series_record(self, series_id: str) -> None:
+        """The last step of a series deletion: once its SERIES item is gone, the series id is free."""
+        guarded(
+            "deleting the series",
+            lambda: self._client.delete_item(TableName=self._table, Key=key(series_id, SERIES)),
         )
-        return int(response["Attributes"]["revision"]["N"])
 
     def record_training_attempt(self, series_id: str, revision: int) -> None:
         """Remember the history revision a training used, so the planner skips unchanged series.

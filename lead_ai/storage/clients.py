@@ -14,14 +14,6 @@ from __future__ import annotations
 from functools import cache, lru_cache
 from typing import Any
 
-# Short timeouts and a bounded retry budget: a Lambda waiting 60 s on a hung socket helps nobody;
-# the caller answers from the warm cache or with a 503 instead.
-_CLIENT_CONFIG: dict[str, Any] = {
-    "connect_timeout": 2,
-    "read_timeout": 10,
-    "retries": {"mode": "standard", "max_attempts": 3},
-}
-
 
 @lru_cache(maxsize=1)
 def _session() -> Any:
@@ -32,9 +24,26 @@ def _session() -> Any:
 
 @cache
 def client(service: str) -> Any:
+    """The container's client for `service`: short timeouts and a bounded number of attempts (from
+    LEAD_AI_AWS_* in template.yaml), and hooks that keep each call inside the invocation's time budget:
+    a Lambda waiting 60 s on a hung socket helps nobody; the caller answers from the warm cache or with
+    a 503 instead."""
     from botocore.config import Config
 
-    return _session().create_client(service, config=Config(**_CLIENT_CONFIG))
+    from lead_ai.config import AwsCallLimits
+    from lead_ai.storage.call_budget import install
+
+    limits = AwsCallLimits.from_env()
+    aws_client = _session().create_client(
+        service,
+        config=Config(
+            connect_timeout=limits.connect_timeout_seconds,
+            read_timeout=limits.read_timeout_seconds,
+            retries={"mode": "standard", "total_max_attempts": limits.max_attempts},
+        ),
+    )
+    install(aws_client, limits)
+    return aws_client
 
 
 def reset_clients() -> None:

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
 
 from lead_ai.errors import StorageError
+from lead_ai.monitoring.logger import logger
 
 T = TypeVar("T")
 
@@ -46,7 +47,7 @@ def guarded(action: str, call: Callable[[], T]) -> T:
     try:
         return call()
     except (ClientError, BotoCoreError) as exc:
-        raise StorageError(f"{action} failed: {exc}") from exc
+        raise _logged_storage_error(action, exc) from exc
 
 
 def paginate_query(client: Any, **kwargs: Any) -> Iterator[Item]:
@@ -64,5 +65,18 @@ def storage_error(action: str, exc: Exception) -> Exception:
     from botocore.exceptions import BotoCoreError, ClientError
 
     if isinstance(exc, ClientError | BotoCoreError):
-        return StorageError(f"{action} failed: {exc}")
+        return _logged_storage_error(action, exc)
     return exc
+
+
+def _logged_storage_error(action: str, exc: BaseException) -> StorageError:
+    """The StorageError a caller may see: what failed, in words, and nothing of AWS's own text.
+
+    AWS error messages carry role and table ARNs, the account id, bucket names and endpoint URLs; they
+    go to the log (with the request's correlation id, which Powertools adds to every line), never into a
+    response or a stored reason."""
+    logger.warning(
+        "AWS call failed",
+        extra={"action": action, "error_code": error_code(exc) or type(exc).__name__, "error": str(exc)},
+    )
+    return StorageError(f"{action} failed; retry shortly")

@@ -186,7 +186,113 @@ class ModelTracker:
         )
         return [version_from_item(item) for item in items]
 
+    def list_versions_page(
+        self, series_id: str, limit: int, after: str | None = None
+    ) -> tuple[list[ModelVersion], str | None]:
+        """Up to `limit` versions, newest first, after the version record `after` (a previous page's
+        last); and the record the next page starts after (None on the last page)."""
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "series_id = :id AND begins_with(#r, :prefix)",
+            "ExpressionAttributeNames": {"#r": "record"},
+            "ExpressionAttributeValues": {":id": s(series_id), ":prefix": s(VERSION_PREFIX)},
+            "ScanIndexForward": False,
+            "Limit": limit + 1,  # one more than asked: tells whether a next page exists
+        }
+        if after is not None:
+            kwargs["ExclusiveStartKey"] = key(series_id, after)
+        items: list[dict[str, Any]] = []
+        while len(items) <= limit:
+            page = guarded("listing model versions", partial(self._client.query, **kwargs))
+            items.extend(page.get("Items", []))
+            if not page.get("LastEvaluatedKey"):
+                break
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        versions = [version_from_item(item) for item in items[:limit]]
+        more = len(items) > limit
+        return versions, (get_s(items[limit - 1], "record") if more else None)
+
+    def expired_versions(self, series_id: str, created_before: str) -> list[ModelVersion]:
+        """The series' rejected and failed versions created before `created_before` (ISO 8601): one query
+        of its version records."""
+        items = guarded(
+            "listing expired model versions",
+            lambda: list(
+                paginate_query(
+                    self._client,
+                    TableName=self._table,
+                    KeyConditionExpression="series_id = :id AND begins_with(#r, :prefix)",
+                    FilterExpression="#st IN (:rejected, :failed) AND created_at < :t",
+                    ExpressionAttributeNames={"#r": "record", "#st": "status"},
+                    ExpressionAttributeValues={
+                        ":id": s(series_id),
+                        ":prefix": s(VERSION_PREFIX),
+                        ":rejected": s(Status.REJECTED),
+                        ":failed": s(Status.FAILED),
+                        ":t": s(created_before),
+                    },
+                )
+            ),
+        )
+        return [version_from_item(item) for item in items]
+
+    def delete_expired_version(self, version: ModelVersion, created_before: str) -> bool:
+        """Delete a rejected or failed version record that is still expired: not promoted since
+        `created_before` (a promotion racing the clean-up wins). False when it no longer qualifies."""
+        try:
+            self._client.delete_item(
+                TableName=self._table,
+                Key=key(version.series_id, version_sort_key(parse_version(version.version))),
+                ConditionExpression="#st IN (:rejected, :failed) AND "
+                "(attribute_not_exists(promoted_at) OR promoted_at < :t)",
+                ExpressionAttributeNames={"#st": "status"},
+                ExpressionAttributeValues={
+                    ":rejected": s(Status.REJECTED),
+                    ":failed": s(Status.FAILED),
+                    ":t": s(created_before),
+                },
+            )
+        except Exception as exc:
+            if is_conditional_failure(exc):
+                return False
+            raise storage_error("deleting an expired model version", exc) from exc
+        return True
+
+    def delete_series_versions(self, series_id: str) -> int:
+        """Delete every version record of the series (a series deletion), 100 per transaction."""
+        deleted = 0
+        while True:
+            items = guarded(
+                "listing model versions",
+                lambda: self._client.query(
+                    TableName=self._table,
+                    KeyConditionExpression="series_id = :id AND begins_with(#r, :prefix)",
+                    ExpressionAttributeNames={"#r": "record"},
+                    ExpressionAttributeValues={":id": s(series_id), ":prefix": s(VERSION_PREFIX)},
+                    ProjectionExpression="#r",
+                    ConsistentRead=True,
+                    Limit=100,
+                ).get("Items", []),
+            )
+            if not items:
+                return deleted
+            deletes = [
+                {"Delete": {"TableName": self._table, "Key": key(series_id, get_s(i, "record") or "")}}
+                for i in items
+            ]
+            guarded(
+                "deleting model versions", partial(self._client.transact_write_items, TransactItems=deletes)
+            )
+            deleted += len(items)
+
     # -- the current pointer --------------------------------------------------------------------
+
+    def delete_current(self, series_id: str) -> None:
+        """Remove the CURRENT pointer: the series is no longer served (a series deletion)."""
+        guarded(
+            "deleting the current model pointer",
+            lambda: self._client.delete_item(TableName=self._table, Key=key(series_id, CURRENT)),
+        )
 
     def current(self, series_id: str) -> CurrentModel | None:
         item = self._get(series_id, CURRENT, consistent=True)

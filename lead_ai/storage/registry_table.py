@@ -50,7 +50,10 @@ def headline(metrics: Mapping[str, float]) -> dict[str, float]:
 
 def series_from_item(item: Mapping[str, Any]) -> SeriesInfo:
     trained = get_n(item, "trained_revision")
-    first, last = get_n(item, "first_ts"), get_n(item, "last_ts")
+    first, last, count = (get_n(item, k) for k in ("first_ts", "last_ts", "observation_count"))
+    span = (
+        Span(int(first), int(last), int(count)) if first is not None and last is not None and count else None
+    )
     return SeriesInfo(
         series_id=get_s(item, "series_id") or "",
         interval_seconds=int(get_n(item, "interval_seconds", 0) or 0),
@@ -58,11 +61,8 @@ def series_from_item(item: Mapping[str, Any]) -> SeriesInfo:
         trained_revision=int(trained) if trained is not None else None,
         timezone=get_s(item, "time_zone"),
         holidays=get_s(item, "holiday_calendar"),
-        span=(
-            Span(int(first), int(last), int(get_n(item, "observation_count", 0) or 0))
-            if first is not None and last is not None
-            else None
-        ),
+        span=span,
+        deleting="deleting_at" in item,
     )
 
 

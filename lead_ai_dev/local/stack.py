@@ -3,9 +3,11 @@ global secondary indexes) and queues (with their redrive policy to the dead-lett
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import socket
+import threading
 from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -74,6 +76,7 @@ class LocalStack:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access-log line per AWS call otherwise
         # moto binds in its own thread and never signals a failure: on a busy port start() would wait forever.
         ensure_port_free("127.0.0.1", self.port, "another lead-ai stack?")
+        isolate_dynamodb_requests()
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         self._server.start()
         return self
@@ -120,6 +123,42 @@ class LocalStack:
         )
         self.names = names
         return names
+
+
+_DYNAMODB_OPERATIONS = (
+    "get_item",
+    "put_item",
+    "update_item",
+    "delete_item",
+    "query",
+    "scan",
+    "transact_write_items",
+)
+
+
+def isolate_dynamodb_requests() -> None:
+    """Give moto's DynamoDB the isolation DynamoDB has: one request at a time.
+
+    moto serves requests on several threads and its DynamoDB takes no lock: a transaction snapshots each
+    table it touches (a deep copy, which fails when another request changes the table meanwhile) and, when
+    one of its conditions fails, puts the snapshot back, erasing whatever other requests wrote in the
+    meantime. DynamoDB serializes a transaction with the writes to its items; without this, concurrent
+    optimistic writers (tests/faults/test_races.py) lose each other's committed writes on the stand-in.
+    """
+    from moto.dynamodb.models import DynamoDBBackend
+
+    if getattr(DynamoDBBackend, "_lead_ai_isolated", False):
+        return
+    lock = threading.RLock()  # re-entrant: a transaction calls put_item/update_item itself
+    for name in _DYNAMODB_OPERATIONS:
+        original = getattr(DynamoDBBackend, name)
+
+        def one_at_a_time(self: Any, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
+            with lock:
+                return _original(self, *args, **kwargs)
+
+        setattr(DynamoDBBackend, name, functools.wraps(original)(one_at_a_time))
+    DynamoDBBackend._lead_ai_isolated = True  # type: ignore[attr-defined]
 
 
 def _create_bucket(s3: Any, name: str, resource: dict[str, Any]) -> str:

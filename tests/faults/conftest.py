@@ -110,3 +110,11 @@ def call(api: Api, function: str, event_file: str, **kwargs: Any) -> tuple[int, 
         headers.setdefault(name, ",".join(values))
     body = response.get("body")
     return response["statusCode"], json.loads(body) if body else None, headers
+
+
+def add_hour(api: Api, history: tuple[np.ndarray, np.ndarray], k: int = 1) -> None:
+    """Ingest the k-th hour after the history: its revision moves, so the next training really trains
+    (on unchanged history it answers the current version instead)."""
+    stamps, values = history
+    status, payload = api.ingest(SERIES, [int(stamps[-1]) + 3600 * k], [float(values[-168 + k])])
+    assert status == 200, payload

@@ -24,13 +24,35 @@ from botocore.exceptions import ReadTimeoutError
 
 from lead_ai.storage.clients import client as service_client
 
+# What real AccessDenied answers carry, and what must never reach a caller: the role ARN, the account id,
+# the table or bucket ARN (with its physical name).
+ACCOUNT_ID = "123456789012"
+ROLE_ARN = (
+    f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/lead-ai-prod-PredictFunctionRole-1X2Y3Z/lead-ai-prod-Predict"
+)
+TABLE_ARN = f"arn:aws:dynamodb:us-east-1:{ACCOUNT_ID}:table/lead-ai-prod-RegistryTable-ABCDEF"
+BUCKET_ARN = f"arn:aws:s3:::lead-ai-prod-artifactbucket-{ACCOUNT_ID}"
+SECRETS = (ACCOUNT_ID, "arn:aws", "assumed-role", "lead-ai-prod", "not authorized", "AccessDenied")
+
 _S3_ERRORS = {
     "throttle": (503, "SlowDown", "Please reduce your request rate."),
     "5xx": (500, "InternalError", "We encountered an internal error. Please try again."),
+    "denied": (
+        403,
+        "AccessDenied",
+        f"User: {ROLE_ARN} is not authorized to perform: s3:GetObject on resource: "
+        f'"{BUCKET_ARN}/models/x" because no identity-based policy allows the s3:GetObject action',
+    ),
 }
 _DYNAMODB_ERRORS = {
     "throttle": (400, "ThrottlingException", "Rate of requests exceeds the allowed throughput."),
     "5xx": (500, "InternalServerError", "Internal server error"),
+    "denied": (
+        400,
+        "AccessDeniedException",
+        f"User: {ROLE_ARN} is not authorized to perform: dynamodb:GetItem on resource: {TABLE_ARN} "
+        "because no identity-based policy allows the dynamodb:GetItem action",
+    ),
 }
 
 
@@ -59,7 +81,7 @@ def error_response(service: str, kind: str, url: str) -> AWSResponse:
 class Fault:
     service: str
     operation: str
-    kind: str  # "throttle" | "5xx" | "timeout"
+    kind: str  # "throttle" | "5xx" | "denied" | "timeout"
     when: Callable[[AWSPreparedRequest], bool] | None = None
     times: int | None = None  # how many matching requests fail; None: every one (an outage)
     hits: int = 0
@@ -77,7 +99,8 @@ class Fault:
 
 
 class FaultInjector:
-    """`inject("s3", "PutObject", "throttle")`; every fault is removed when the test ends."""
+    """`inject("s3", "PutObject", "throttle")` (operation "*": all of them); every fault is removed when the
+    test ends."""
 
     def __init__(self) -> None:
         self._registered: list[tuple[Any, str, Fault]] = []
@@ -93,7 +116,9 @@ class FaultInjector:
     ) -> Fault:
         fault = Fault(service, operation, kind, when, times)
         aws_client = service_client(service)
-        event = f"before-send.{aws_client.meta.service_model.service_id.hyphenize()}.{operation}"
+        event = f"before-send.{aws_client.meta.service_model.service_id.hyphenize()}"
+        if operation != "*":  # "*": every operation of the service
+            event += f".{operation}"
         aws_client.meta.events.register_first(event, fault)
         self._registered.append((aws_client, event, fault))
         return fault

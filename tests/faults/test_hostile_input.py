@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
+import time
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -26,7 +28,11 @@ def _invoke(
 ) -> dict[str, Any]:
     event = api_event(load_event(ROOT / "events", event_file), **kwargs)
     if path is not None:
+        # A path no declared resource matches reaches a function only through a greedy proxy resource;
+        # the router then has nothing but the path to go on.
         event["path"] = path
+        event["resource"] = "/{proxy+}"
+        event["pathParameters"] = {"proxy": path.lstrip("/")}
     return dict(api.invoke(function, event))
 
 
@@ -254,3 +260,65 @@ def test_a_valid_base64_body_is_accepted(api: Api) -> None:
     response = api.invoke("IngestFunction", event)
     assert response["statusCode"] == 200, response
     assert json.loads(response["body"])["accepted"] == 1
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "text/csv"])
+def test_one_timestamp_with_two_values_is_400_naming_both(api: Api, content_type: str) -> None:
+    # Given a batch where one timestamp comes twice with different values (issue #10: "silently collapsed,
+    # last wins")
+    rows = [(GOOD_TS, 3.0), ("2026-11-24T13:00:00Z", 4.0), (GOOD_TS, 5.0)]
+    body = (
+        _obs(*[{"timestamp": t, "value": v} for t, v in rows])
+        if content_type == "application/json"
+        else "timestamp,value\n" + "".join(f"{t},{v}\n" for t, v in rows)
+    )
+    # When it is ingested
+    response = _invoke(
+        api,
+        "IngestFunction",
+        "ingest-observations.json",
+        series_id="s1",
+        body=body,
+        content_type=content_type,
+    )
+    # Then it is a 400 naming both observations and the timestamp, and nothing is stored
+    payload = _assert_rejected(api, response, 400)
+    assert payload["field"] == "observations[2].timestamp"
+    assert "observations[0] and observations[2]" in payload["message"] and GOOD_TS in payload["message"]
+
+
+def test_one_timestamp_sent_twice_with_the_same_value_is_one_observation(api: Api) -> None:
+    body = _obs(*[{"timestamp": GOOD_TS, "value": 3}] * 2, {"timestamp": "2026-11-24T13:00:00Z", "value": 4})
+    response = _invoke(api, "IngestFunction", "ingest-observations.json", series_id="s1", body=body)
+    assert response["statusCode"] == 200, response
+    payload = json.loads(response["body"])
+    assert (payload["accepted"], payload["span"]["observations"]) == (2, 2)
+
+
+@pytest.mark.parametrize(("interval", "step"), [("1h", 3600), ("15min", 900), ("1d", 86400)])
+def test_a_timestamp_more_than_one_interval_after_the_request_is_refused(
+    api: Api, interval: str, step: int
+) -> None:
+    # Given the slot after the next one (more than one interval after now; issue #10: a point stamped
+    # 20 h in the future was accepted and moved the forecast's origin)
+    now = time.time()
+    too_late = (now // step + 2) * step
+    body = _obs({"timestamp": _iso(too_late), "value": 1}, interval=interval)
+    # When it is ingested, Then it is a 400 naming the field and the rule, and nothing is stored
+    response = _invoke(api, "IngestFunction", "ingest-observations.json", series_id="s1", body=body)
+    payload = _assert_rejected(api, response, 400)
+    assert payload["field"] == "observations[0].timestamp"
+    assert f"one interval ({interval})" in payload["message"]
+
+
+def test_the_current_and_the_next_slot_are_accepted(api: Api) -> None:
+    # Given the slot now is in, and the next one (at most one interval after the request)
+    now = time.time()
+    slots = [(now // 3600) * 3600, (now // 3600 + 1) * 3600]
+    body = _obs(*[{"timestamp": _iso(t), "value": 1} for t in slots])
+    response = _invoke(api, "IngestFunction", "ingest-observations.json", series_id="s1", body=body)
+    assert response["statusCode"] == 200, response

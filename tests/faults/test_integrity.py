@@ -14,8 +14,8 @@ from lead_ai.errors import VersionConflictError
 from lead_ai.service.ml_service import MLService, build_dependencies
 from lead_ai.service.training import TrainingOutcome
 from tests.conftest import Api, settings_for
-from tests.faults.conftest import SERIES, CannedTraining, call
-from tests.faults.support import assert_consistent, consistent_current_version, plain_client
+from tests.faults.conftest import SERIES, CannedTraining, add_hour, call
+from tests.faults.support import FaultInjector, assert_consistent, consistent_current_version, plain_client
 
 pytestmark = pytest.mark.faults
 
@@ -25,7 +25,9 @@ def two_versions(fast_api: Api, small_history: Any, canned_training: CannedTrain
     """1.0.0 and the better 1.1.0, which is current."""
     canned_training.mase = [0.7, 0.6, 0.5]
     fast_api.ingest(SERIES, *small_history)
-    for expected in ("1.0.0", "1.1.0"):
+    for k, expected in enumerate(("1.0.0", "1.1.0")):
+        if k:
+            add_hour(fast_api, small_history, k)
         status, payload, _ = call(fast_api, "TrainFunction", "train.json", series_id=SERIES)
         assert (status, payload["version"], payload["current"]) == (201, expected, True)
     return fast_api
@@ -107,9 +109,10 @@ def test_a_corrupt_artifact_with_no_verified_fallback_is_a_503(
 
 
 def test_rollbacks_racing_a_training_leave_one_consistent_current(
-    two_versions: Api, canned_training: CannedTraining
+    two_versions: Api, canned_training: CannedTraining, small_history: Any
 ) -> None:
-    # Given 1.0.0 and 1.1.0 (current), and a training that will beat both (MASE 0.5)
+    # Given 1.0.0 and 1.1.0 (current), and a training of new history that will beat both (MASE 0.5)
+    add_hour(two_versions, small_history, 2)
     settings = settings_for(two_versions)
     barrier = threading.Barrier(7)
 
@@ -142,3 +145,67 @@ def test_rollbacks_racing_a_training_leave_one_consistent_current(
         two_versions, "PredictFunction", "forecast.json", series_id=SERIES, query={"horizon": "3"}
     )
     assert forecast[1]["model_version"] == "1.0.0"
+
+
+def _current_record(api: Api, version: str) -> dict[str, Any]:
+    record = f"VERSION#{'{:06d}.{:06d}.{:06d}'.format(*map(int, version.split('.')))}"
+    item = plain_client("dynamodb").get_item(
+        TableName=api.stack.names["RegistryTable"], Key={"series_id": {"S": SERIES}, "record": {"S": record}}
+    )["Item"]
+    return {k: next(iter(v.values())) for k, v in item.items()}
+
+
+@pytest.mark.parametrize("how", ["object version deleted", "object deleted", "access denied"])
+def test_a_missing_or_unreadable_current_artifact_falls_back(
+    two_versions: Api, faults: FaultInjector, capsys: Any, caplog: Any, how: str
+) -> None:
+    # Given the current version's S3 object gone for good (NoSuchVersion; NoSuchKey when the record has
+    # no version id), or this role denied reading it, while S3 itself answers
+    names = two_versions.stack.names
+    s3 = plain_client("s3")
+    item = _current_record(two_versions, "1.1.0")
+    if how == "object version deleted":
+        s3.delete_object(Bucket=names["ArtifactBucket"], Key=item["s3_key"], VersionId=item["s3_version_id"])
+    elif how == "object deleted":
+        s3.delete_object(Bucket=names["ArtifactBucket"], Key=item["s3_key"], VersionId=item["s3_version_id"])
+        for record in ("VERSION#000001.000001.000000", "CURRENT"):  # a record written without a version id
+            plain_client("dynamodb").update_item(
+                TableName=names["RegistryTable"],
+                Key={"series_id": {"S": SERIES}, "record": {"S": record}},
+                UpdateExpression="SET s3_version_id = :none",
+                ExpressionAttributeValues={":none": {"S": ""}},
+            )
+    else:
+        faults.inject("s3", "GetObject", "denied", when=lambda request: "/1.1.0/" in request.url)
+    capsys.readouterr()
+    # When forecasts are asked for in a cold prediction container
+    answers = [
+        call(two_versions, "PredictFunction", "forecast.json", series_id=SERIES, query={"horizon": "6"})
+        for _ in range(2)
+    ]
+    # Then they come from the newest verified version that loads, saying which one could not be served
+    for status, payload, _ in answers:
+        assert status == 200, payload
+        assert (payload["model_version"], payload["fallback_from_version"]) == ("1.0.0", "1.1.0")
+    # And an error log names the version, and the metrics say so
+    assert any(
+        r.levelname == "ERROR"
+        and r.getMessage() == "model artifact is missing or unreadable and will not be served"
+        and getattr(r, "model_version", None) == "1.1.0"
+        for r in caplog.records
+    ), [r.getMessage() for r in caplog.records]
+    out = capsys.readouterr().out
+    assert '"ModelArtifactUnavailable":[1.0]' in out
+    assert '"ModelFallbackServed":[1.0]' in out
+
+
+def test_s3_down_is_not_taken_for_a_missing_artifact(two_versions: Api, faults: FaultInjector) -> None:
+    # Given S3 failing with 5xx (down, not "this object is gone") and a cold prediction container
+    faults.inject("s3", "GetObject", "5xx")
+    # When a forecast is asked for
+    status, payload, headers = call(
+        two_versions, "PredictFunction", "forecast.json", series_id=SERIES, query={"horizon": "6"}
+    )
+    # Then it is a 503 to retry, not a fallback to an older version
+    assert status == 503, payload
+    assert int(headers["Retry-After"]) > 0

@@ -9,7 +9,7 @@ import pytest
 from lead_ai.service.ml_service import build_dependencies
 from lead_ai.service.schedule import sweep_orphan_artifacts
 from tests.conftest import Api, settings_for
-from tests.faults.conftest import SERIES, CannedTraining, call
+from tests.faults.conftest import SERIES, CannedTraining, add_hour, call
 from tests.faults.support import FaultInjector, consistent_current_version, plain_client
 
 pytestmark = pytest.mark.faults
@@ -22,6 +22,7 @@ def test_an_object_orphaned_by_a_failed_undo_is_swept_and_referenced_ones_are_ke
     fast_api.ingest(SERIES, *small_history)
     status, first, _ = call(fast_api, "TrainFunction", "train.json", series_id=SERIES)
     assert status == 201
+    add_hour(fast_api, small_history)
     faults.inject("dynamodb", "UpdateItem", "5xx")
     faults.inject("s3", "DeleteObject", "5xx")
     status, _, _ = call(fast_api, "TrainFunction", "train.json", series_id=SERIES)

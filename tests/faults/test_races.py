@@ -101,3 +101,41 @@ def test_concurrent_overlapping_ingests_lose_no_slot(fast_api: Api, small_histor
     # And the series revision counted every ingest, so the schedule knows the history changed
     series = deps.catalogue.get_series(SERIES)
     assert series is not None and series.revision == 8
+    # And its span is the stored history's, exactly
+    assert series.span == (window.first_timestamp, window.last_timestamp, window.observed_points)
+
+
+def test_concurrent_ingests_and_range_deletes_keep_the_span_exact(fast_api: Api, small_history: Any) -> None:
+    # Given a series with 20 days of hours
+    stamps, values = small_history
+    settings = settings_for(fast_api, "IngestFunction")
+    MLService(SERIES, build_dependencies(settings)).ingest(
+        ObservationBatch([(int(t), float(v)) for t, v in zip(stamps, values, strict=True)], 3600)
+    )
+    last = int(stamps[-1])
+    # When 5 containers append days after it, one before it, and 3 delete ranges (its first day, a day in
+    # the middle, its last day), all at the same moment
+    appends = [
+        ObservationBatch([(last + 3600 * (24 * k + h + 1), 1.0) for h in range(24)], 3600) for k in range(5)
+    ] + [ObservationBatch([(int(stamps[0]) - 3600 * (h + 1), 2.0) for h in range(24)], 3600)]
+    deletes = [
+        (int(stamps[0]), int(stamps[23])),
+        (int(stamps[200]), int(stamps[223])),
+        (int(stamps[-24]), last),
+    ]
+
+    def work(i: int) -> Any:
+        service = MLService(SERIES, build_dependencies(settings))
+        if i < len(appends):
+            return service.ingest(appends[i])
+        return service.delete_observations(*deletes[i - len(appends)])
+
+    outcomes = _run_together(len(appends) + len(deletes), work)
+    # Then each succeeded, and the span the series records is exactly its stored history's
+    assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
+    deps = build_dependencies(settings)
+    window = deps.history.history(SERIES, 3600)
+    series = deps.catalogue.get_series(SERIES)
+    assert window is not None and series is not None
+    assert series.span == (window.first_timestamp, window.last_timestamp, window.observed_points)
+    assert window.observed_points == stamps.size + 6 * 24 - 3 * 24

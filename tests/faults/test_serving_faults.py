@@ -9,7 +9,7 @@ import pytest
 
 from lead_ai_dev.local.invoke import forget_loaded_handlers
 from tests.conftest import Api
-from tests.faults.conftest import SERIES, CannedTraining, call
+from tests.faults.conftest import SERIES, CannedTraining, add_hour, call
 from tests.faults.support import FaultInjector
 
 pytestmark = pytest.mark.faults
@@ -62,9 +62,10 @@ def test_an_outage_is_answered_from_the_warm_cache(
 
 
 def test_an_s3_outage_when_the_model_changed_keeps_serving_the_cached_version(
-    fast_api: Api, served: dict[str, Any], faults: FaultInjector
+    fast_api: Api, served: dict[str, Any], faults: FaultInjector, small_history: Any
 ) -> None:
-    # Given a better version promoted after the cache was filled
+    # Given a better version, trained on a newer hour, promoted after the cache was filled
+    add_hour(fast_api, small_history)
     status, v2, _ = call(fast_api, "TrainFunction", "train.json", series_id=SERIES)
     assert status == 201 and v2["current"] is True
     # When S3 is down as the prediction container notices the new version
@@ -101,7 +102,7 @@ def test_an_outage_with_nothing_cached_is_a_503_with_retry_after(
     ("function", "event_file", "service", "operation"),
     [
         ("PredictFunction", "models.json", "dynamodb", "GetItem"),
-        ("IngestFunction", "ingest-observations.json", "dynamodb", "PutItem"),
+        ("IngestFunction", "ingest-observations.json", "dynamodb", "TransactWriteItems"),
         ("TrainFunction", "promote.json", "dynamodb", "GetItem"),
     ],
 )

@@ -9,6 +9,7 @@ from lead_ai.storage.catalogue import SeriesCatalogue
 from lead_ai.storage.clients import client
 from lead_ai.storage.dynamo import n, s
 from lead_ai.storage.registry_table import CURRENT, key, version_sort_key
+from lead_ai.storage.series_writes import SeriesWriter
 from lead_ai_dev.local.reads import counting_reads
 from tests.fleet.conftest import Fleet
 
@@ -21,8 +22,9 @@ def _registry(fleet: Fleet) -> tuple[SeriesCatalogue, str]:
 def _add_series(fleet: Fleet, series_id: str, *, due: bool) -> None:
     """A series with one model version and a CURRENT pointer; due, or trained on all its history."""
     catalogue, _ = _registry(fleet)
-    catalogue.register_series(series_id, 3600)
-    catalogue.record_ingest(series_id, 0, 3600 * 999, 1000)
+    names = fleet.api.stack.names
+    writer = SeriesWriter(client("dynamodb"), names["ObservationsTable"], names["RegistryTable"])
+    writer.ingest(series_id, 3600, [(3600 * k, 1.0) for k in range(1000)])
     if not due:
         catalogue.record_training_attempt(series_id, 1)
     _add_versions(fleet, series_id, range(1, 2))

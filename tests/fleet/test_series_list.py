@@ -10,6 +10,7 @@ import pytest
 from lead_ai.domain.isotime import iso_utc
 from lead_ai.storage.catalogue import SeriesCatalogue
 from lead_ai.storage.clients import client
+from lead_ai.storage.series_writes import SeriesWriter
 from lead_ai_dev.local.reads import counting_reads
 from tests.conftest import lead_history
 from tests.faults.conftest import CannedTraining
@@ -20,11 +21,15 @@ def _catalogue(fleet: Fleet) -> SeriesCatalogue:
     return SeriesCatalogue(client("dynamodb"), fleet.api.stack.names["RegistryTable"])
 
 
+def _writer(fleet: Fleet) -> SeriesWriter:
+    names = fleet.api.stack.names
+    return SeriesWriter(client("dynamodb"), names["ObservationsTable"], names["RegistryTable"])
+
+
 def _add(fleet: Fleet, *series_ids: str) -> None:
-    catalogue = _catalogue(fleet)
+    writer = _writer(fleet)
     for series_id in series_ids:
-        catalogue.register_series(series_id, 900)
-        catalogue.record_ingest(series_id, 1_796_083_200, 1_796_086_800, 5)
+        writer.ingest(series_id, 900, [(1_796_083_200 + 900 * k, float(k)) for k in range(5)])
 
 
 def test_pages_cover_every_series_once_in_id_order(fleet: Fleet) -> None:

@@ -54,6 +54,12 @@ FUNCTIONS = {
     # The planner and the worker carry the training layer: the runtime's whole SDK (SQS) is theirs.
     "PlannerFunction": ("functions/planner/", 512, ["LeadAiLayer", "TrainDepsLayer"], set()),
     "TrainWorkerFunction": ("functions/train_worker/", 3008, ["LeadAiLayer", "TrainDepsLayer"], set()),
+    "DeleteFunction": (
+        "functions/delete/",
+        512,
+        ["LeadAiLayer", "PredictDepsLayer"],
+        {("/series/{series_id}/observations", "delete"), ("/series/{series_id}", "delete")},
+    ),
 }
 
 SHARED_ENV = {
@@ -74,7 +80,13 @@ SHARED_ENV = {
     "LEAD_AI_TRAINING_QUEUE_URL": {"Ref": "TrainingQueue"},
     "LEAD_AI_DEFAULT_TIMEZONE": {"Ref": "DefaultTimezone"},
     "LEAD_AI_DEFAULT_HOLIDAYS": {"Ref": "DefaultHolidays"},
+    "LEAD_AI_AWS_CONNECT_TIMEOUT_SECONDS": "1",
+    "LEAD_AI_AWS_READ_TIMEOUT_SECONDS": "4",
+    "LEAD_AI_AWS_MAX_ATTEMPTS": "3",
+    "LEAD_AI_API_TIME_BUDGET_SECONDS": "24",
+    "LEAD_AI_VERSION_RETENTION_DAYS": {"Ref": "VersionRetentionDays"},
 }
+API_GATEWAY_TIMEOUT_SECONDS = 29  # REST API integration timeout: API Gateway answers 504 after it
 
 # Read-only verbs a prediction role may hold.
 READ_ONLY_ACTION = re.compile(
@@ -469,9 +481,10 @@ def test_ingest_and_train_have_the_writes_they_need(resources: dict[str, Any]) -
     reg = json.dumps({"Fn::GetAtt": "RegistryTable.Arn"})
     idem = json.dumps({"Fn::GetAtt": "IdempotencyTable.Arn"})
     models = json.dumps({"Fn::Sub": "${ArtifactBucket.Arn}/models/*"})
-    # Then ingest writes observations and the series summary, and cannot touch models
-    assert ingest[obs] == {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"}
-    assert {"dynamodb:UpdateItem", "dynamodb:GetItem"} <= ingest[reg]
+    # Then ingest reads the chunks it touches and writes them with the series summary (one transaction,
+    # authorised per item action), never reads a whole history, and cannot touch models
+    assert ingest[obs] == {"dynamodb:BatchGetItem", "dynamodb:PutItem"}
+    assert ingest[reg] == {"dynamodb:UpdateItem", "dynamodb:GetItem"}
     assert models not in ingest and idem not in ingest
     # and training (on request, or from the queue) reads history, writes registry records (transactions
     # authorise per item action) and artifacts, but never writes observations and never scans
@@ -483,6 +496,7 @@ def test_ingest_and_train_have_the_writes_they_need(resources: dict[str, Any]) -
             "dynamodb:ConditionCheckItem",
             "dynamodb:Query",
             "dynamodb:GetItem",
+            "dynamodb:DeleteItem",  # pruning the series' expired rejected/failed versions
         }
         assert {"s3:PutObject", "s3:GetObject", "s3:GetObjectVersion", "s3:DeleteObjectVersion"} <= worker[
             models
@@ -675,6 +689,66 @@ def test_outputs_give_the_training_queues(template: dict[str, Any]) -> None:
     assert outputs["TrainingDeadLetterQueueUrl"]["Value"] == {"Ref": "TrainingDeadLetterQueue"}
 
 
+def test_only_the_delete_function_deletes_data_and_it_reads_no_model(resources: dict[str, Any]) -> None:
+    # Given every grant of every role
+    def grants(logical_id: str) -> dict[str, set[str]]:
+        out: dict[str, set[str]] = {}
+        for statement in _statements(resources[logical_id]):
+            out.setdefault(json.dumps(statement["Resource"]), set()).update(_actions(statement))
+        return out
+
+    obs = json.dumps({"Fn::GetAtt": "ObservationsTable.Arn"})
+    reg = json.dumps({"Fn::GetAtt": "RegistryTable.Arn"})
+    models = json.dumps({"Fn::Sub": "${ArtifactBucket.Arn}/models/*"})
+    bucket = json.dumps({"Fn::GetAtt": "ArtifactBucket.Arn"})
+    delete = grants("DeleteFunction")
+    # Then the delete function clears chunks (transactions: Put for a partly cleared chunk, Delete for an
+    # emptied one), version records and every version of the series' objects, and nothing else
+    assert delete == {
+        obs: {"dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem"},
+        reg: {"dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query"},
+        models: {"s3:DeleteObjectVersion"},
+        bucket: {"s3:ListBucketVersions"},
+    }
+    # and no other role deletes observations
+    for logical_id in ("IngestFunction", "TrainFunction", "PredictFunction"):
+        assert "dynamodb:DeleteItem" not in grants(logical_id).get(obs, set()), logical_id
+
+
+def test_api_function_timeouts_agree_with_the_time_budget(template: dict[str, Any]) -> None:
+    # Given the time budget of every AWS call, as the functions read it (lead_ai.config)
+    from lead_ai.config import AwsCallLimits
+    from lead_ai.time_budget import ANSWER_MARGIN_SECONDS
+
+    env = {
+        k: v
+        for k, v in template["Globals"]["Function"]["Environment"]["Variables"].items()
+        if isinstance(v, str)
+    }
+    limits = AwsCallLimits.from_env(env)
+    for logical_id in FUNCTIONS:
+        props = template["Resources"][logical_id]["Properties"]
+        timeout = props.get("Timeout", template["Globals"]["Function"]["Timeout"])
+        serves_api = any(e["Type"] == "Api" for e in props.get("Events", {}).values())
+        # Then an API request's budget ends, with the answer's margin, before API Gateway gives up
+        # and before the function's own timeout (a function-only API route may not outlive the gateway)
+        assert limits.api_budget_seconds + ANSWER_MARGIN_SECONDS <= API_GATEWAY_TIMEOUT_SECONDS - 2
+        assert limits.api_budget_seconds + ANSWER_MARGIN_SECONDS <= timeout, logical_id
+        if serves_api and logical_id != "TrainFunction":
+            assert timeout <= API_GATEWAY_TIMEOUT_SECONDS, (logical_id, timeout)
+    # and one attempt (connect + read timeout) fits the budget at least twice: a hung first attempt
+    # still leaves time for a retry, and the budget (not attempts x timeouts, 40 s before) bounds a hang
+    assert 2 * limits.attempt_seconds <= limits.api_budget_seconds
+
+
+def test_version_retention_is_a_parameter(template: dict[str, Any]) -> None:
+    # Given the template parameters, Then the retention of rejected/failed versions is one, wired in
+    param = template["Parameters"]["VersionRetentionDays"]
+    assert param["Type"] == "Number" and str(param["Default"]) == "30" and param["MinValue"] >= 1
+    env = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert env["LEAD_AI_VERSION_RETENTION_DAYS"] == {"Ref": "VersionRetentionDays"}
+
+
 # ----------------------------------------------------------------------------------- code ↔ template
 
 ENV_NAME = re.compile(r"""["']((?:LEAD_AI|POWERTOOLS)_[A-Z0-9_]+)["']""")
@@ -859,9 +933,12 @@ def test_handler_imports_from_its_bundle_alone(
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
     }
+    parameters = template.get("Parameters", {})
     for name, value in _function_env(template, logical_id).items():
-        env[name] = value if isinstance(value, str) else f"{name.lower()}-placeholder"
-    env["LEAD_AI_MIN_TRAINING_POINTS"] = "1000"
+        if isinstance(value, dict) and value.get("Ref") in parameters:  # a template parameter: its default
+            env[name] = str(parameters[value["Ref"]]["Default"])
+        else:
+            env[name] = value if isinstance(value, str) else f"{name.lower()}-placeholder"
     # When Lambda's Python imports the handler module (no site-packages)
     result = subprocess.run(
         [python312, "-S", "-B", "-c", "import app; assert callable(app.lambda_handler)"],

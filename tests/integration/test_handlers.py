@@ -59,27 +59,32 @@ def test_csv_ingest_replaces_a_slot(api: Api) -> None:
     assert payload["span"]["observations"] == 2
 
 
-def test_retraining_unchanged_history_is_rejected_and_can_still_be_promoted(
-    api: Api, trained: dict[str, Any]
+def test_training_unchanged_history_answers_the_current_version_and_versions_can_be_promoted(
+    api: Api, trained: dict[str, Any], history: Any
 ) -> None:
-    # When the unchanged series is trained again
-    status, second = api.train(SERIES)
-    # Then a new minor version exists, rejected because it does not beat the champion; 1.0.0 stays current
-    assert status == 201
-    assert second["version"] == "1.1.0"
-    assert second["status"] == "rejected"
-    assert "does not beat" in second["reason"]
+    # When the unchanged series is trained again (twice)
+    answers = [api.train(SERIES) for _ in range(2)]
+    # Then each answers 200 with the current version, untrained, and no version is added
+    for status, payload in answers:
+        assert status == 200, payload
+        assert (payload["version"], payload["current"], payload["trained"]) == ("1.0.0", True, False)
+        assert payload["training"]["history_revision"] == trained["training"]["history_revision"]
     _, models, _ = api.call("PredictFunction", "models.json", series_id=SERIES)
-    assert models["current_version"] == "1.0.0"
-    # When the rejected (but verified) version is promoted explicitly
-    status, promoted, _ = api.call("TrainFunction", "promote.json", series_id=SERIES, version="1.1.0")
-    # Then it is current and forecasts come from it
+    assert [v["version"] for v in models["versions"]] == ["1.0.0"]
+    assert trained["trained"] is True
+    # When the history changes (one more hour), Then a real training makes a new version (201)
+    stamps, values = history
+    assert api.ingest(SERIES, [int(stamps[-1]) + 3600], [float(values[-168])])[0] == 200
+    status, second = api.train(SERIES)
+    assert (status, second["version"], second["trained"]) == (201, "1.1.0", True)
+    # When 1.0.0 is promoted explicitly (a rollback), Then it is current and forecasts come from it
+    status, promoted, _ = api.call("TrainFunction", "promote.json", series_id=SERIES, version="1.0.0")
     assert status == 200 and promoted["current"] is True
-    assert api.forecast(SERIES, 3)[1]["model_version"] == "1.1.0"
-    # And rolling back to 1.0.0 works the same way
-    status, _, _ = api.call("TrainFunction", "promote.json", series_id=SERIES, version="1.0.0")
-    assert status == 200
     assert api.forecast(SERIES, 3)[1]["model_version"] == "1.0.0"
+    # And promoting 1.1.0 (verified or rejected) works the same way
+    status, _, _ = api.call("TrainFunction", "promote.json", series_id=SERIES, version="1.1.0")
+    assert status == 200
+    assert api.forecast(SERIES, 3)[1]["model_version"] == "1.1.0"
 
 
 def test_training_with_too_few_points_is_422_and_writes_nothing(api: Api, aws: Any) -> None:

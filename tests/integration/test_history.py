@@ -1,4 +1,5 @@
-"""HistoryStore against moto: slots in 168-slot chunks, replaced on re-send, merged under races."""
+"""HistoryStore and SeriesWriter against moto: slots in 168-slot chunks, replaced on re-send, merged under
+races, each write atomic with the series' span and revision."""
 
 from __future__ import annotations
 
@@ -8,24 +9,45 @@ from typing import Any
 import numpy as np
 import pytest
 
+from lead_ai.domain.series import Span
 from lead_ai.errors import ServiceUnavailableError
-from lead_ai.storage.observations import CHUNK_SLOTS, HistoryStore, Span
+from lead_ai.storage.observations import CHUNK_SLOTS, HistoryStore
+from lead_ai.storage.series_writes import SeriesWriter
 from lead_ai_dev.local.stack import LocalStack
 
 HOUR = 3600
 T0 = 1_700_006_400  # a multiple of a week of hours: chunk boundaries fall on T0 + k * 168 h
 
 
+class Store:
+    """The read side (HistoryStore) and the write side (SeriesWriter) of one observations table."""
+
+    def __init__(self, stack: LocalStack, aws: Callable[[str], Any]) -> None:
+        self.reader = HistoryStore(aws("dynamodb"), stack.names["ObservationsTable"])
+        self.writer = SeriesWriter(
+            aws("dynamodb"), stack.names["ObservationsTable"], stack.names["RegistryTable"]
+        )
+        self.latest = self.reader.latest
+        self.history = self.reader.history
+
+    def put(self, series_id: str, points: list[tuple[int, float]], interval: int) -> Any:
+        return self.writer.ingest(series_id, interval, points)
+
+    def span(self, series_id: str) -> Span | None:
+        series = self.writer.read_series(series_id)
+        return None if series is None else series.span
+
+
 @pytest.fixture
-def store(stack: LocalStack, aws: Callable[[str], Any]) -> HistoryStore:
-    return HistoryStore(aws("dynamodb"), stack.names["ObservationsTable"])
+def store(stack: LocalStack, aws: Callable[[str], Any]) -> Store:
+    return Store(stack, aws)
 
 
 def hourly(first: int, values: Iterable[float]) -> list[tuple[int, float]]:
     return [(first + HOUR * i, float(v)) for i, v in enumerate(values)]
 
 
-def test_history_round_trips_across_chunk_boundaries(store: HistoryStore) -> None:
+def test_history_round_trips_across_chunk_boundaries(store: Store) -> None:
     # Given 500 hourly slots starting mid-chunk (they span four chunks)
     first = T0 + 100 * HOUR
     values = np.arange(500, dtype=float) * 0.5
@@ -36,10 +58,10 @@ def test_history_round_trips_across_chunk_boundaries(store: HistoryStore) -> Non
     assert window is not None
     assert window.first_timestamp == first and window.last_timestamp == first + 499 * HOUR
     np.testing.assert_array_equal(window.values, values)
-    assert store.span("s", HOUR) == Span(first, first + 499 * HOUR, 500)
+    assert store.span("s") == Span(first, first + 499 * HOUR, 500)
 
 
-def test_resending_a_slot_replaces_it_and_gaps_stay_missing(store: HistoryStore) -> None:
+def test_resending_a_slot_replaces_it_and_gaps_stay_missing(store: Store) -> None:
     # Given slots 0..9 and 20..29, then slot 5 sent again with a new value
     store.put("s", hourly(T0, range(10)), HOUR)
     store.put("s", hourly(T0 + 20 * HOUR, range(20, 30)), HOUR)
@@ -50,12 +72,12 @@ def test_resending_a_slot_replaces_it_and_gaps_stay_missing(store: HistoryStore)
     assert window is not None
     assert window.values[5] == 99.0
     assert np.isnan(window.values[10:20]).all()
-    span = store.span("s", HOUR)
+    span = store.span("s")
     assert span is not None and span.observed_points == 20
 
 
 def test_latest_is_the_newest_slots_ending_at_the_last_observation(
-    store: HistoryStore, aws: Callable[[str], Any]
+    store: Store, aws: Callable[[str], Any]
 ) -> None:
     # Given five weeks of hours whose last week ends mid-chunk
     values = np.arange(5 * CHUNK_SLOTS - 30, dtype=float)
@@ -77,7 +99,7 @@ def test_latest_is_the_newest_slots_ending_at_the_last_observation(
     assert len(calls) == 1 and calls[0]["Limit"] == 672 // CHUNK_SLOTS + 1
 
 
-def test_latest_of_a_young_series_pads_the_unknown_past(store: HistoryStore) -> None:
+def test_latest_of_a_young_series_pads_the_unknown_past(store: Store) -> None:
     # Given only 48 slots
     store.put("s", hourly(T0 + 7 * HOUR, range(48)), HOUR)
     # When 672 are asked for
@@ -89,13 +111,13 @@ def test_latest_of_a_young_series_pads_the_unknown_past(store: HistoryStore) -> 
     assert window.last_timestamp == T0 + 54 * HOUR
 
 
-def test_an_unknown_series_has_no_window(store: HistoryStore) -> None:
+def test_an_unknown_series_has_no_window(store: Store) -> None:
     assert store.latest("nobody", 672, HOUR) is None
     assert store.history("nobody", HOUR) is None
-    assert store.span("nobody", HOUR) is None
+    assert store.span("nobody") is None
 
 
-def test_quarter_hour_series_use_the_same_chunking(store: HistoryStore) -> None:
+def test_quarter_hour_series_use_the_same_chunking(store: Store) -> None:
     # Given 15-minute slots across a chunk boundary (168 slots = 42 hours)
     q = 900
     first = T0 + 160 * q
@@ -108,49 +130,54 @@ def test_quarter_hour_series_use_the_same_chunking(store: HistoryStore) -> None:
 
 
 def test_a_write_that_loses_a_race_merges_again_instead_of_overwriting(
-    store: HistoryStore, stack: LocalStack, aws: Callable[[str], Any]
+    store: Store, stack: LocalStack, aws: Callable[[str], Any]
 ) -> None:
-    # Given a chunk with slot 0, and a second writer that slips in slot 1 between our read and our put
+    # Given a chunk with slot 0, and a second writer that slips in slot 1 between our read and our write
     store.put("s", [(T0, 1.0)], HOUR)
-    other = HistoryStore(aws("dynamodb"), stack.names["ObservationsTable"])
-    original_read = store._read_chunk
+    other = Store(stack, aws)
+    original_read = store.writer._read_chunks
     raced: list[bool] = []
 
-    def read_then_race(series_id: str, start: int) -> Any:
-        seen = original_read(series_id, start)
+    def read_then_race(series_id: str, starts: list[int]) -> Any:
+        seen = original_read(series_id, starts)
         if not raced:
             raced.append(True)
             other.put("s", [(T0 + HOUR, 2.0)], HOUR)
         return seen
 
-    store._read_chunk = read_then_race  # type: ignore[method-assign]
+    store.writer._read_chunks = read_then_race  # type: ignore[method-assign]
     # When our write of slot 2 is based on the stale read
-    store.put("s", [(T0 + 2 * HOUR, 3.0)], HOUR)
-    # Then no slot is lost: the conditional put failed, we re-read and merged
+    result = store.put("s", [(T0 + 2 * HOUR, 3.0)], HOUR)
+    # Then no slot is lost: the transaction was cancelled, we re-read and merged
     window = store.history("s", HOUR)
     assert window is not None
     np.testing.assert_array_equal(window.values, [1.0, 2.0, 3.0])
+    # and the span and revision count every write once
+    assert store.span("s") == Span(T0, T0 + 2 * HOUR, 3)
+    assert result.revision == 3
 
 
 def test_a_chunk_that_never_stops_changing_is_a_503_not_a_lost_write(
-    store: HistoryStore, stack: LocalStack, aws: Callable[[str], Any], monkeypatch: pytest.MonkeyPatch
+    store: Store, stack: LocalStack, aws: Callable[[str], Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Given another writer that changes the chunk between every read and put of ours
+    # Given another writer that changes the chunk between every read and write of ours
     store.put("s", [(T0, 1.0)], HOUR)
-    other = HistoryStore(aws("dynamodb"), stack.names["ObservationsTable"])
-    original_read = store._read_chunk
+    other = Store(stack, aws)
+    original_read = store.writer._read_chunks
+    values = iter(range(100, 200))
 
-    def read_then_race(series_id: str, start: int) -> Any:
-        seen = original_read(series_id, start)
-        other.put("s", [(T0 + HOUR, 2.0)], HOUR)
+    def read_then_race(series_id: str, starts: list[int]) -> Any:
+        seen = original_read(series_id, starts)
+        other.put("s", [(T0 + HOUR, float(next(values)))], HOUR)
         return seen
 
-    store._read_chunk = read_then_race  # type: ignore[method-assign]
-    monkeypatch.setattr("lead_ai.storage.observations.time.sleep", lambda _: None)
+    store.writer._read_chunks = read_then_race  # type: ignore[method-assign]
+    monkeypatch.setattr("lead_ai.storage.series_writes.time.sleep", lambda _: None)
     # When we write a slot of that chunk
     with pytest.raises(ServiceUnavailableError, match="retry"):
         store.put("s", [(T0 + 2 * HOUR, 3.0)], HOUR)
     # Then it answers 503 and the stored chunk is the other writer's, never a stale merge of ours
     window = store.history("s", HOUR)
     assert window is not None
-    np.testing.assert_array_equal(window.values, [1.0, 2.0])
+    assert window.values.size == 2 and window.values[0] == 1.0
+    assert store.span("s") == Span(T0, T0 + HOUR, 2)

@@ -13,6 +13,7 @@ from lead_ai.forecasting.features import default_spec
 from lead_ai.service.promotion import window_of
 from lead_ai.storage.catalogue import SeriesCatalogue
 from lead_ai.storage.registry import ModelTracker
+from lead_ai.storage.series_writes import SeriesWriter
 
 SPEC = {"interval_seconds": 3600, "lags": [1, 2, 3]}
 
@@ -105,23 +106,36 @@ def catalogue(stack: Any, aws: Any) -> SeriesCatalogue:
     return SeriesCatalogue(aws("dynamodb"), stack.names["RegistryTable"])
 
 
-def test_due_series_follow_revisions(catalogue: SeriesCatalogue) -> None:
-    # Given a series with two ingests, trained at the first
-    catalogue.register_series("s", 3600)
-    catalogue.record_ingest("s", 0, 3600, 2)
+@pytest.fixture
+def writer(stack: Any, aws: Any) -> SeriesWriter:
+    return SeriesWriter(aws("dynamodb"), stack.names["ObservationsTable"], stack.names["RegistryTable"])
+
+
+def test_due_series_follow_revisions(catalogue: SeriesCatalogue, writer: SeriesWriter) -> None:
+    # Given a series with one ingest, trained at it
+    assert writer.ingest("s", 3600, [(0, 1.0), (3600, 2.0)]).revision == 1
     catalogue.record_training_attempt("s", 1)
     assert [s.series_id for s in catalogue.due_series()] == []
+    # When the same values are sent again, Then nothing changed and nothing is due
+    assert writer.ingest("s", 3600, [(0, 1.0)]).revision == 1
+    assert [s.series_id for s in catalogue.due_series()] == []
     # When more history arrives
-    catalogue.record_ingest("s", 0, 7200, 3)
+    assert writer.ingest("s", 3600, [(7200, 3.0)]).revision == 2
     # Then the planner sees it, with its revision and observation count
     assert list(catalogue.due_series()) == [DueSeries("s", 3600, 2, 3)]
+    # And once its deletion has begun, it is gone for the planner, the series list and readers
+    assert catalogue.begin_deletion("s") is True
+    assert list(catalogue.due_series()) == []
+    assert catalogue.list_series(10)[0] == []
+    assert catalogue.get_series("s") is None
 
 
-def test_an_ingest_during_a_training_keeps_the_series_due(catalogue: SeriesCatalogue) -> None:
+def test_an_ingest_during_a_training_keeps_the_series_due(
+    catalogue: SeriesCatalogue, writer: SeriesWriter
+) -> None:
     # Given a training that read revision 1, and an ingest (revision 2) while it trained
-    catalogue.register_series("s", 3600)
-    catalogue.record_ingest("s", 0, 3600, 2)
-    catalogue.record_ingest("s", 0, 7200, 3)
+    writer.ingest("s", 3600, [(0, 1.0), (3600, 2.0)])
+    writer.ingest("s", 3600, [(7200, 3.0)])
     # When the training records revision 1
     catalogue.record_training_attempt("s", 1)
     # Then the series is still due (for revision 2), and its last training is recorded
@@ -133,10 +147,11 @@ def test_an_ingest_during_a_training_keeps_the_series_due(catalogue: SeriesCatal
     assert list(catalogue.due_series()) == []
 
 
-def test_a_training_failure_is_noted_on_an_existing_series_only(catalogue: SeriesCatalogue) -> None:
+def test_a_training_failure_is_noted_on_an_existing_series_only(
+    catalogue: SeriesCatalogue, writer: SeriesWriter
+) -> None:
     # Given one series
-    catalogue.register_series("s", 3600)
-    catalogue.record_ingest("s", 0, 3600, 2)
+    writer.ingest("s", 3600, [(0, 1.0), (3600, 2.0)])
     # When queued trainings of it and of a series that does not exist fail
     catalogue.record_training_failure("s", 1, 2, "service_unavailable")
     catalogue.record_training_failure("ghost", 1, 1, "internal_error")
@@ -151,10 +166,10 @@ def test_a_training_failure_is_noted_on_an_existing_series_only(catalogue: Serie
     assert catalogue.list_series(10)[0][0].last_failure is None
 
 
-def test_a_series_keeps_its_interval(catalogue: SeriesCatalogue) -> None:
-    catalogue.register_series("s", 3600)
+def test_a_series_keeps_its_interval(writer: SeriesWriter) -> None:
+    writer.ingest("s", 3600, [(0, 1.0)])
     with pytest.raises(IntervalMismatchError, match="interval"):
-        catalogue.register_series("s", 1800)
+        writer.ingest("s", 1800, [(1800, 1.0)])
 
 
 def test_current_carries_the_window_its_model_reads(tracker: ModelTracker) -> None:

@@ -128,3 +128,60 @@ def test_a_handler_reads_the_request_it_is_answering() -> None:
     assert json.loads(answer["body"]) == {"name": "x", "level": "0.9", "body": "{}"}
     with pytest.raises(RuntimeError, match="current_event"):
         _ = app.current_event
+
+
+@pytest.mark.parametrize("base_path", ["", "/leads", "/v2/leads", "/Prod"])
+@pytest.mark.parametrize(
+    ("method", "route", "resource", "parameters"),
+    [
+        ("GET", "/series/<series_id>/forecast", "/series/{series_id}/forecast", {"series_id": "acme"}),
+        ("GET", "/series/<series_id>/models", "/series/{series_id}/models", {"series_id": "acme"}),
+        (
+            "POST",
+            "/series/<series_id>/models/<version>/promote",
+            "/series/{series_id}/models/{version}/promote",
+            {"series_id": "acme", "version": "1.2.0"},
+        ),
+    ],
+)
+def test_the_route_api_gateway_matched_is_answered_wherever_the_api_is_mounted(
+    base_path: str, method: str, route: str, resource: str, parameters: dict[str, str]
+) -> None:
+    # Given an event as API Gateway sends it behind a custom domain's base path mapping: the matched
+    # resource and its parameters, and the path with the mapping's prefix
+    path = base_path + resource.format(**parameters)
+    routed = {**event(method, path), "resource": resource, "pathParameters": parameters}
+    # When our router resolves it
+    answer = OURS.resolve(routed, NO_CONTEXT)
+    # Then the route answers with API Gateway's parameters (Powertools' resolver, matching the raw path,
+    # finds no route once there is a prefix)
+    assert answer["statusCode"] == 200, answer
+    assert json.loads(answer["body"]) == {"route": route, "params": parameters}
+    if base_path:
+        assert THEIRS.resolve(routed, NO_CONTEXT)["statusCode"] == 404
+
+
+def test_an_event_whose_resource_is_no_route_falls_back_to_the_path() -> None:
+    # Given a greedy proxy resource (or a resource missing its parameters)
+    for extra in (
+        {"resource": "/{proxy+}", "pathParameters": {"proxy": "series/x/forecast"}},
+        {"resource": "/series/{series_id}/forecast", "pathParameters": None},
+    ):
+        routed = {**event("GET", "/series/x/forecast"), **extra}
+        # Then the path decides, as it did before
+        answer = OURS.resolve(routed, NO_CONTEXT)
+        assert json.loads(answer["body"]) == {
+            "route": "/series/<series_id>/forecast",
+            "params": {"series_id": "x"},
+        }
+
+
+def test_delete_routes_match_by_method() -> None:
+    app = RestApp()
+
+    @app.delete("/series/<series_id>")
+    def gone(series_id: str) -> dict[str, str]:
+        return {"deleted": series_id}
+
+    assert app.resolve(event("DELETE", "/series/a"), None)["statusCode"] == 200
+    assert app.resolve(event("GET", "/series/a"), None)["statusCode"] == 404

@@ -1,10 +1,9 @@
-"""The training queue's message rules and GET /series's paging rules (no AWS)."""
+"""The training queue's message rules (no AWS); paging is in test_pagination.py."""
 
 from __future__ import annotations
 
 import pytest
 
-from lead_ai.api.pagination import MAX_LIMIT, encode_token, parse_limit, parse_next_token
 from lead_ai.domain.fleet import TrainingRequest, parse_training_request
 from lead_ai.errors import ValidationError
 
@@ -37,24 +36,3 @@ def test_a_poison_message_is_refused_naming_the_field(body: str, field: str) -> 
     with pytest.raises(ValidationError) as caught:
         parse_training_request(body)
     assert caught.value.field == field
-
-
-def test_a_next_token_round_trips_and_is_opaque() -> None:
-    token = encode_token("team-42")
-    assert token is not None and "team-42" not in token
-    assert parse_next_token(token) == "team-42"
-    assert encode_token(None) is None and parse_next_token(None) is None and parse_next_token("") is None
-
-
-@pytest.mark.parametrize(
-    ("raw", "expected"), [(None, 50), ("", 50), ("1", 1), ("+7", 7), (str(MAX_LIMIT), 100)]
-)
-def test_limit_defaults_to_50_and_accepts_1_to_100(raw: str | None, expected: int) -> None:
-    assert parse_limit(raw) == expected
-
-
-@pytest.mark.parametrize("raw", ["0", "101", "99999", "-3", "abc", "1e2", "١٢"])
-def test_a_limit_out_of_range_names_the_field(raw: str) -> None:
-    with pytest.raises(ValidationError) as caught:
-        parse_limit(raw)
-    assert caught.value.field == "limit"

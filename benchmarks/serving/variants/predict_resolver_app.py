@@ -20,9 +20,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lead_ai.api.requests import parse_horizon, parse_level, validate_series_id
 from lead_ai.api.responses import forecast_body, models_body
+from lead_ai.domain.intervals import SHORTEST_INTERVAL
 from lead_ai.errors import LeadAIError, ServiceUnavailableError
 from lead_ai.monitoring import logger, metrics
-from lead_ai.domain.intervals import SHORTEST_INTERVAL
 from lead_ai.service.ml_service import MLService, build_dependencies
 
 for _sdk_logger in ("botocore", "boto3", "urllib3", "s3transfer"):

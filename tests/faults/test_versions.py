@@ -1,0 +1,196 @@
+"""Versions: no new one for unchanged history, GET /models in pages, expired rejected and failed versions
+pruned with their objects. Issue #10: "training again on unchanged history: a new version each time
+(4 trainings, 4 versions, 1.6 MB); GET /models unpaginated"."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from lead_ai_dev.local.invoke import forget_loaded_handlers
+from tests.conftest import ROOT, Api
+from tests.faults.conftest import SERIES, CannedTraining, add_hour, call
+from tests.faults.support import FaultInjector, assert_consistent, plain_client
+
+pytestmark = pytest.mark.faults
+
+
+def _train(api: Api) -> tuple[int, Any]:
+    status, payload, _ = call(api, "TrainFunction", "train.json", series_id=SERIES)
+    return status, payload
+
+
+def _models(api: Api, **query: str) -> tuple[int, Any]:
+    status, payload, _ = call(api, "PredictFunction", "models.json", series_id=SERIES, query=query)
+    return status, payload
+
+
+# ------------------------------------------------------------------------------------ unchanged history
+
+
+def test_training_unchanged_history_four_times_makes_one_version(
+    fast_api: Api, small_history: Any, canned_training: CannedTraining
+) -> None:
+    fast_api.ingest(SERIES, *small_history)
+    # When the series is trained four times without new observations
+    answers = [_train(fast_api) for _ in range(4)]
+    # Then the first trains (201) and the others answer the current version (200, trained false)
+    assert [(status, p["version"], p["trained"], p["current"]) for status, p in answers] == [
+        (201, "1.0.0", True, True),
+        *[(200, "1.0.0", False, True)] * 3,
+    ]
+    assert canned_training.calls == 1
+    state = assert_consistent(fast_api.stack.names, SERIES)
+    assert (len(state.versions), len(state.objects)) == (1, 1)
+    # When a setting the model depends on changes (the horizon), Then it trains again
+    fast_api.overrides["LEAD_AI_MAX_HORIZON"] = "12"
+    forget_loaded_handlers()
+    status, payload = _train(fast_api)
+    assert (status, payload["trained"]) == (201, True)
+
+
+# ------------------------------------------------------------------------------------ pagination
+
+
+@pytest.fixture
+def five_versions(fast_api: Api, small_history: Any, canned_training: CannedTraining) -> Api:
+    canned_training.mase = [0.9, 0.8, 0.7, 0.6, 0.5]
+    fast_api.ingest(SERIES, *small_history)
+    for k in range(5):
+        if k:
+            add_hour(fast_api, small_history, k)
+        assert _train(fast_api)[0] == 201
+    return fast_api
+
+
+def test_models_come_in_pages_newest_first(five_versions: Api) -> None:
+    # When the versions are read two at a time, following next_token
+    pages, token = [], None
+    while True:
+        status, page = _models(five_versions, limit="2", **({"next_token": token} if token else {}))
+        assert status == 200, page
+        pages.append([v["version"] for v in page["versions"]])
+        assert page["current_version"] == "1.4.0"
+        token = page["next_token"]
+        if token is None:
+            break
+    # Then every version comes once, newest first, in pages of at most two
+    assert pages == [["1.4.0", "1.3.0"], ["1.2.0", "1.1.0"], ["1.0.0"]]
+    # And without a limit, one page holds them all (the default is 50)
+    status, everything = _models(five_versions)
+    assert status == 200
+    assert [v["version"] for v in everything["versions"]] == ["1.4.0", "1.3.0", "1.2.0", "1.1.0", "1.0.0"]
+    assert everything["next_token"] is None
+
+
+@pytest.mark.parametrize("limit", ["0", "101", "-1", "two", "1.5", " "])
+def test_a_bad_limit_is_400_naming_limit(five_versions: Api, limit: str) -> None:
+    status, payload = _models(five_versions, limit=limit)
+    assert (status, payload["field"]) == (400, "limit"), payload
+
+
+def test_a_token_this_api_did_not_give_for_this_series_is_400_naming_next_token(five_versions: Api) -> None:
+    status, page = _models(five_versions, limit="2")
+    assert status == 200
+    token = page["next_token"]
+    forged = [
+        "garbage!",
+        "eyJzIjoieCJ9",  # {"s":"x"}
+        token[:-3],
+        token + "AAAA",
+        "x" * 500,
+    ]
+    other = call(
+        five_versions, "PredictFunction", "models.json", series_id="other", query={"next_token": token}
+    )
+    assert (other[0], other[1]["field"]) == (400, "next_token"), other[1]
+    for raw in forged:
+        status, payload = _models(five_versions, next_token=raw)
+        assert (status, payload["field"]) == (400, "next_token"), (raw, payload)
+        assert raw not in payload["message"]
+
+
+# ------------------------------------------------------------------------------------ pruning
+
+
+def _backdate(api: Api, versions: list[str], days: int) -> None:
+    when = (
+        (datetime.now(UTC) - timedelta(days=days)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    )
+    for version in versions:
+        record = "VERSION#" + "{:06d}.{:06d}.{:06d}".format(*map(int, version.split(".")))
+        fields = {"created_at": when} | ({"promoted_at": when} if version == "1.0.0" else {})
+        plain_client("dynamodb").update_item(
+            TableName=api.stack.names["RegistryTable"],
+            Key={"series_id": {"S": SERIES}, "record": {"S": record}},
+            UpdateExpression="SET " + ", ".join(f"{k} = :{k}" for k in fields),
+            ExpressionAttributeValues={f":{k}": {"S": v} for k, v in fields.items()},
+        )
+
+
+def test_the_daily_run_prunes_expired_rejected_and_failed_versions_with_their_objects(
+    fast_api: Api, small_history: Any, canned_training: CannedTraining, faults: FaultInjector
+) -> None:
+    # Given 1.0.0 (verified, current at first), 1.1.0 (rejected), 1.2.0 (failed: S3 refused the upload),
+    # 1.3.0 (rejected, then promoted by hand: current), all created 40 days ago; and 1.4.0, rejected today
+    canned_training.mase = [0.7, 0.9, 0.8, 0.95, 0.99]
+    fast_api.ingest(SERIES, *small_history)
+    statuses = []
+    for k in range(5):
+        if k:
+            add_hour(fast_api, small_history, k)
+        if k == 2:
+            faults.inject("s3", "PutObject", "5xx")
+        statuses.append(_train(fast_api)[0])
+        faults.clear()
+    assert statuses == [201, 201, 503, 201, 201]
+    assert call(fast_api, "TrainFunction", "promote.json", series_id=SERIES, version="1.3.0")[0] == 200
+    _backdate(fast_api, ["1.0.0", "1.1.0", "1.2.0", "1.3.0"], days=40)
+    before = assert_consistent(fast_api.stack.names, SERIES)
+    assert {v: i["status"] for v, i in before.versions.items()} == {
+        "1.0.0": "verified",
+        "1.1.0": "rejected",
+        "1.2.0": "failed",
+        "1.3.0": "rejected",
+        "1.4.0": "rejected",
+    }
+    # When the daily run comes (retention: 30 days, the template's default)
+    event = json.loads((ROOT / "events" / "schedule.json").read_text()) | {"id": str(uuid.uuid4())}
+    outcome = fast_api.invoke("TrainFunction", event)
+    # Then the expired rejected and failed versions are gone, with the rejected one's object; the current
+    # (rejected but promoted) version, the verified one and the young rejected one are kept
+    assert outcome["versions_pruned"] == 2
+    after = assert_consistent(fast_api.stack.names, SERIES)
+    assert sorted(after.versions) == ["1.0.0", "1.3.0", "1.4.0"]
+    assert len(after.objects) == len(before.objects) - 1 == 3
+    assert after.current is not None and after.current["version"] == "1.3.0"
+    # And the versions list says the same
+    status, models = _models(fast_api)
+    assert status == 200
+    assert [v["version"] for v in models["versions"]] == ["1.4.0", "1.3.0", "1.0.0"]
+
+
+def test_the_schedule_skips_a_due_series_whose_current_version_is_up_to_date(
+    fast_api: Api, small_history: Any, canned_training: CannedTraining
+) -> None:
+    # Given a trained series that the catalogue still lists as due (its training's bookkeeping was lost)
+    fast_api.ingest(SERIES, *small_history)
+    assert _train(fast_api)[0] == 201
+    plain_client("dynamodb").update_item(
+        TableName=fast_api.stack.names["RegistryTable"],
+        Key={"series_id": {"S": SERIES}, "record": {"S": "SERIES"}},
+        UpdateExpression="REMOVE trained_revision",
+    )
+    # When the daily run comes, twice
+    event = json.loads((ROOT / "events" / "schedule.json").read_text())
+    first = fast_api.invoke("TrainFunction", event | {"id": str(uuid.uuid4())})
+    second = fast_api.invoke("TrainFunction", event | {"id": str(uuid.uuid4())})
+    # Then it is skipped as unchanged (no fit, no version), and is no longer due the next day
+    assert first["trained"] == [] and [s["series_id"] for s in first["skipped"]] == [SERIES]
+    assert second["skipped"] == []
+    assert canned_training.calls == 1
+    assert len(assert_consistent(fast_api.stack.names, SERIES).versions) == 1
