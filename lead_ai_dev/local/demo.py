@@ -120,7 +120,7 @@ def run_demo(
             f"  artifact {artifact['s3_key']} ({artifact['size_bytes']} bytes, sha256 {artifact['sha256'][:16]}…)"
         )
 
-        listed = _call(template, "PredictFunction", load_event(events_dir, "series.json"), verbose)
+        listed = _call(template, "PredictFunction", load_event(events_dir, "series-list.json"), verbose)
         print(f"\nGET /series:\n{'series':<26}{'interval':>9}{'points':>8}{'current':>9}{'due':>6}")
         for row in listed["series"]:
             points = (row["span"] or {}).get("observations", 0)

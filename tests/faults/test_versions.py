@@ -4,15 +4,13 @@ pruned with their objects. Issue #10: "training again on unchanged history: a ne
 
 from __future__ import annotations
 
-import json
-import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from lead_ai_dev.local.invoke import forget_loaded_handlers
-from tests.conftest import ROOT, Api
+from tests.conftest import Api
 from tests.faults.conftest import SERIES, CannedTraining, add_hour, call
 from tests.faults.support import FaultInjector, assert_consistent, plain_client
 
@@ -132,12 +130,12 @@ def _backdate(api: Api, versions: list[str], days: int) -> None:
         )
 
 
-def test_the_daily_run_prunes_expired_rejected_and_failed_versions_with_their_objects(
+def test_a_training_prunes_the_series_expired_rejected_and_failed_versions_with_their_objects(
     fast_api: Api, small_history: Any, canned_training: CannedTraining, faults: FaultInjector
 ) -> None:
     # Given 1.0.0 (verified, current at first), 1.1.0 (rejected), 1.2.0 (failed: S3 refused the upload),
     # 1.3.0 (rejected, then promoted by hand: current), all created 40 days ago; and 1.4.0, rejected today
-    canned_training.mase = [0.7, 0.9, 0.8, 0.95, 0.99]
+    canned_training.mase = [0.7, 0.9, 0.8, 0.95, 0.99, 0.98]
     fast_api.ingest(SERIES, *small_history)
     statuses = []
     for k in range(5):
@@ -158,39 +156,43 @@ def test_the_daily_run_prunes_expired_rejected_and_failed_versions_with_their_ob
         "1.3.0": "rejected",
         "1.4.0": "rejected",
     }
-    # When the daily run comes (retention: 30 days, the template's default)
-    event = json.loads((ROOT / "events" / "schedule.json").read_text()) | {"id": str(uuid.uuid4())}
-    outcome = fast_api.invoke("TrainFunction", event)
-    # Then the expired rejected and failed versions are gone, with the rejected one's object; the current
-    # (rejected but promoted) version, the verified one and the young rejected one are kept
-    assert outcome["versions_pruned"] == 2
+    # When the series is trained again (retention: 30 days, the template's default)
+    add_hour(fast_api, small_history, 5)
+    assert _train(fast_api)[0] == 201
+    # Then its expired rejected and failed versions are gone, with the rejected one's object; the current
+    # (rejected but promoted) version, the verified one and the young rejected ones are kept
     after = assert_consistent(fast_api.stack.names, SERIES)
-    assert sorted(after.versions) == ["1.0.0", "1.3.0", "1.4.0"]
-    assert len(after.objects) == len(before.objects) - 1 == 3
+    assert sorted(after.versions) == ["1.0.0", "1.3.0", "1.4.0", "1.5.0"]
+    assert len(after.objects) == len(before.objects) - 1 + 1  # 1.1.0's object went, 1.5.0's came
     assert after.current is not None and after.current["version"] == "1.3.0"
     # And the versions list says the same
     status, models = _models(fast_api)
     assert status == 200
-    assert [v["version"] for v in models["versions"]] == ["1.4.0", "1.3.0", "1.0.0"]
+    assert [v["version"] for v in models["versions"]] == ["1.5.0", "1.4.0", "1.3.0", "1.0.0"]
 
 
-def test_the_schedule_skips_a_due_series_whose_current_version_is_up_to_date(
+def test_a_queued_training_of_an_up_to_date_series_trains_nothing_and_clears_it(
     fast_api: Api, small_history: Any, canned_training: CannedTraining
 ) -> None:
+    from tests.fleet.conftest import Fleet
+
+    fleet = Fleet(fast_api)
     # Given a trained series that the catalogue still lists as due (its training's bookkeeping was lost)
     fast_api.ingest(SERIES, *small_history)
     assert _train(fast_api)[0] == 201
     plain_client("dynamodb").update_item(
         TableName=fast_api.stack.names["RegistryTable"],
         Key={"series_id": {"S": SERIES}, "record": {"S": "SERIES"}},
-        UpdateExpression="REMOVE trained_revision",
+        UpdateExpression="SET #due = :due REMOVE trained_revision",
+        ExpressionAttributeNames={"#due": "due"},
+        ExpressionAttributeValues={":due": {"S": "DUE"}},
     )
-    # When the daily run comes, twice
-    event = json.loads((ROOT / "events" / "schedule.json").read_text())
-    first = fast_api.invoke("TrainFunction", event | {"id": str(uuid.uuid4())})
-    second = fast_api.invoke("TrainFunction", event | {"id": str(uuid.uuid4())})
-    # Then it is skipped as unchanged (no fit, no version), and is no longer due the next day
-    assert first["trained"] == [] and [s["series_id"] for s in first["skipped"]] == [SERIES]
-    assert second["skipped"] == []
+    # When the daily plan runs and the worker drains the queue, twice
+    first = fleet.plan()
+    fleet.drain()
+    second = fleet.plan()
+    # Then the first run queued it and the worker skipped it as unchanged (no fit, no version); the
+    # second run finds nothing due
+    assert first["queued"] == 1 and second["queued"] == 0
     assert canned_training.calls == 1
     assert len(assert_consistent(fast_api.stack.names, SERIES).versions) == 1
