@@ -8,7 +8,7 @@ import numpy as np
 
 from lead_ai.domain.isotime import iso_utc_array
 from lead_ai.domain.models import ModelVersion
-from lead_ai.errors import SeriesNotFoundError
+from lead_ai.errors import SeriesNotFoundError, ValidationError
 from lead_ai.service.dependencies import Dependencies
 
 
@@ -33,6 +33,15 @@ class ModelList(NamedTuple):
 
 def forecast(deps: Dependencies, series_id: str, horizon: int, level: float = 0.8) -> Forecast:
     state = deps.cache.state(series_id)
+    answers = state.forecaster.max_horizon
+    if horizon > answers:
+        # The service's limit (LEAD_AI_MAX_HORIZON) may have been raised after this model was trained,
+        # or the series' history only supported a shorter model: a rule of this series, not a fault.
+        raise ValidationError(
+            f"horizon must be at most {answers} for series '{series_id}': its model {state.version} "
+            f"forecasts {answers} steps ahead (retrain it for longer horizons), got {horizon}",
+            field="horizon",
+        )
     window = state.window
     arrays = state.forecaster.predict_rows(state.rows, horizon, level)
     step = window.interval_seconds

@@ -7,13 +7,20 @@ and ingest functions never load them.
 from __future__ import annotations
 
 import time
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
+import numpy as np
+
+from lead_ai.domain.intervals import interval_name, min_points_for_interval
 from lead_ai.domain.models import ArtifactRef, ModelVersion, TrainingRecord
 from lead_ai.errors import InsufficientHistoryError, SeriesNotFoundError
+from lead_ai.forecasting.contiguous import RecentHistory, recent_contiguous
 from lead_ai.monitoring.logger import logger
 from lead_ai.service.dependencies import Dependencies
-from lead_ai.service.promotion import promote_if_better
+from lead_ai.service.promotion import Comparison, promote_if_better
+
+if TYPE_CHECKING:
+    from lead_ai.forecasting.training.backtest import Champion
 
 
 class TrainingOutcome(NamedTuple):
@@ -22,27 +29,56 @@ class TrainingOutcome(NamedTuple):
 
 
 def train_series(deps: Dependencies, series_id: str, min_points: int) -> TrainingOutcome:
-    """Fit, export to ONNX, upload and verify, register; promote only if it beats the champion."""
+    """Fit, export to ONNX, upload and verify, register; promote only if it beats the champion.
+
+    `min_points` is a count of hours (LEAD_AI_MIN_TRAINING_POINTS): the same duration of history is
+    needed at every interval (domain.intervals.min_points_for_interval)."""
     from lead_ai.forecasting.training.train import SeriesData, TrainingSettings, train_forecaster
 
     series = deps.catalogue.get_series(series_id)
     if series is None:
         raise SeriesNotFoundError(f"series '{series_id}' has no observations", field="series_id")
     window = deps.history.history(series_id, series.interval_seconds)
-    observed = window.observed_points if window is not None else 0
-    if window is None or observed < min_points:
+    settings = TrainingSettings(
+        max_horizon=deps.settings.max_horizon,
+        min_points=min_points_for_interval(min_points, series.interval_seconds),
+        holidays=deps.settings.holidays,
+    )
+    recent = (
+        recent_contiguous(
+            window.values, window.first_timestamp, window.interval_seconds, settings.max_gap_days * 86400
+        )
+        if window is not None
+        else None
+    )
+    observed = int(np.count_nonzero(~np.isnan(recent.values))) if recent is not None else 0
+    if window is None or recent is None or observed < settings.min_points:
         raise InsufficientHistoryError(
-            f"series '{series_id}' has {observed} observations; training needs at least "
-            f"{min_points} (LEAD_AI_MIN_TRAINING_POINTS)",
+            _too_little(
+                series_id,
+                observed,
+                recent,
+                settings.min_points,
+                min_points,
+                series.interval_seconds,
+                settings.max_gap_days,
+            ),
             field="observations",
         )
+    if recent.dropped_points:
+        logger.warning(
+            "training reads the history after its last long gap",
+            extra={"series_id": series_id, "points_before_the_gap": recent.dropped_points},
+        )
+    champion, comparison = _champion(deps, series_id)
     started = time.perf_counter()
     result = train_forecaster(
-        [SeriesData(series_id, window.values, window.first_timestamp, window.interval_seconds)],
-        TrainingSettings(
-            max_horizon=deps.settings.max_horizon, min_points=min_points, holidays=deps.settings.holidays
-        ),
+        [SeriesData(series_id, recent.values, recent.first_timestamp, window.interval_seconds)],
+        settings,
+        champion,
     )
+    if comparison is not None and comparison.unscored is None and "champion_mae" not in result.metrics:
+        comparison = comparison._replace(unscored="it forecasts on another grid")
     logger.info(
         "model trained",
         extra={
@@ -59,13 +95,52 @@ def train_series(deps: Dependencies, series_id: str, min_points: int) -> Trainin
         training_end=result.training_end,
         training_points=result.n_points,
         history_revision=series.revision,
+        note=result.note,
     )
     version = register(deps, series_id, result.onnx_bytes, record)
-    outcome = promote_if_better(deps, series_id, version)
+    outcome = promote_if_better(deps, series_id, version, comparison)
     # Recorded only once the version is promoted or rejected: if promotion failed (a DynamoDB
     # fault), the series stays due and the next scheduled run trains it again.
     deps.catalogue.record_training_attempt(series_id, series.revision)
     return TrainingOutcome(outcome, current=outcome.promoted_at is not None)
+
+
+def _too_little(
+    series_id: str,
+    observed: int,
+    recent: RecentHistory | None,
+    needed: int,
+    hours: int,
+    interval_seconds: int,
+    max_gap_days: float,
+) -> str:
+    rule = f"{needed} ({hours} hours of history, LEAD_AI_MIN_TRAINING_POINTS, at {interval_name(interval_seconds)})"
+    since = (
+        f" since its last gap of more than {max_gap_days:g} days" if recent and recent.dropped_points else ""
+    )
+    return f"series '{series_id}' has {observed} observations{since}; training needs at least {rule}"
+
+
+def _champion(deps: Dependencies, series_id: str) -> tuple[Champion | None, Comparison | None]:
+    """The model being served, loaded from S3 to be scored on the candidate's backtest windows.
+
+    One that cannot be read or run is no obstacle: the candidate is then promoted with that reason
+    (serving falls back from such an artifact anyway). The detail goes to the log only."""
+    from lead_ai.forecasting.training.train import load_champion
+
+    current = deps.tracker.current(series_id)
+    if current is None:
+        return None, None
+    try:
+        return load_champion(deps.artifacts.get_model(current.artifact)), Comparison(current.version)
+    except Exception as exc:  # S3 errors, a sha256 mismatch, bytes that are no lead_ai model
+        logger.warning(
+            "the current model could not be loaded to compare with",
+            extra={"series_id": series_id, "model_version": current.version, "error": str(exc)},
+        )
+        return None, Comparison(
+            current.version, "its artifact could not be read to compare on the same windows"
+        )
 
 
 def register(deps: Dependencies, series_id: str, onnx_bytes: bytes, record: TrainingRecord) -> ModelVersion:

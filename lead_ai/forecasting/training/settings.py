@@ -11,6 +11,8 @@ from lead_ai.domain.calendars import HOLIDAY_CALENDARS
 
 LOSSES = ("squared_error", "absolute_error")
 BLEND_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)  # weight of the squared-error model tried by loss="auto"
+# Shares of the seasonal naive tried in what is served (0 and 1 always are: see backtest.py)
+NAIVE_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,13 @@ class TrainingSettings:
     parallel_fits: int = 2
     yearly_min_days: float = 400.0  # history (days) from which the day of the year becomes a feature
     holidays: str = "none"  # the user's holiday calendar (FeatureSpec.holidays): "none" or "US"
+    naive_weights: tuple[float, ...] = NAIVE_WEIGHTS
+    # Training reads the history after its last gap longer than this (history.recent_contiguous): four
+    # weeks, the feature window, so nothing before such a gap could ever be in a window after it.
+    max_gap_days: float = 28.0
+    # A history too short for max_horizon trains a shorter one, the longest that leaves this many
+    # backtest origins (or one): a daily series of six weeks gets a model, answering fewer days.
+    min_backtest_origins: int = 4
     spec_overrides: dict[str, Any] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
@@ -79,6 +88,10 @@ class TrainingSettings:
             raise ValueError("parallel_fits must be >= 1")
         if not 0.0 < self.level < 1.0:
             raise ValueError("level must be within (0, 1)")
+        if any(not 0.0 <= w <= 1.0 for w in self.naive_weights):
+            raise ValueError(f"naive_weights must lie within [0, 1], got {self.naive_weights}")
+        if self.max_gap_days <= 0:
+            raise ValueError("max_gap_days must be > 0")
         if self.holidays not in HOLIDAY_CALENDARS:
             raise ValueError(f"holidays must be one of {HOLIDAY_CALENDARS}, got {self.holidays!r}")
         if self.loss not in ("auto", *LOSSES):
@@ -97,3 +110,4 @@ class TrainingResult:
     n_points: int
     training_start: int
     training_end: int
+    note: str | None = None  # for the version record, e.g. why the seasonal naive is what is served
