@@ -218,12 +218,14 @@ def build_rows(
     window_index: np.ndarray,
     steps: np.ndarray,
     spec: FeatureSpec,
+    limits: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Model rows for (window, step) pairs.
 
     windows: (n_windows, spec.window) float64, oldest first, NaN for missing slots.
     last_timestamps: (n_windows,) epoch seconds of each window's last slot.
     window_index, steps: (n_rows,) which window and which step 1..spec.max_horizon each row is for.
+    limits: extreme_limits(windows), when the caller has them already (training uses them for targets).
     Returns X (n_rows, spec.n_features) float32 and the level (n_rows,) float64 of each row; the model
     target is y / level.
     """
@@ -236,7 +238,7 @@ def build_rows(
         raise ValueError(f"steps must be within 1..{spec.max_horizon}")
     n_win, width = w.shape
     ts = np.asarray(last_timestamps, dtype=np.int64).reshape(n_win)
-    w = clean_windows(w, spec)
+    w = clean_windows(w, spec, limits)
     # What stands for an ordinary day (the level, same-slot lags, weekly mean and std, the day and week
     # before) reads `usual`, the window without its holidays, so a Christmas week does not pose as the
     # norm; the latest hours (lags, short means, the "now" of the changes) are the state the forecast
@@ -374,12 +376,13 @@ def extreme_limits(windows: np.ndarray) -> np.ndarray:
     return np.where(reference >= 0, EXTREME_FACTOR * reference, np.inf)  # -1: nothing observed
 
 
-def clean_windows(windows: np.ndarray, spec: FeatureSpec) -> np.ndarray:
+def clean_windows(windows: np.ndarray, spec: FeatureSpec, limits: np.ndarray | None = None) -> np.ndarray:
     """The windows with their isolated extremes (see extreme_limits) replaced by the median of the same
     slot of the day on the window's other days (NaN when there is none); the input itself when there are
     none, which is nearly always."""
     w = np.atleast_2d(windows)
-    extreme = np.abs(w) > extreme_limits(w)[:, None]  # NaN compares False
+    limit = extreme_limits(w) if limits is None else np.asarray(limits, dtype=np.float64)
+    extreme = np.abs(w) > limit[:, None]  # NaN compares False
     rows = np.flatnonzero(extreme.any(axis=1))
     if not rows.size:
         return w

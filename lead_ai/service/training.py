@@ -38,42 +38,29 @@ def train_series(deps: Dependencies, series_id: str, min_points: int) -> Trainin
     series = deps.catalogue.get_series(series_id)
     if series is None:
         raise SeriesNotFoundError(f"series '{series_id}' has no observations", field="series_id")
-    window = deps.history.history(series_id, series.interval_seconds)
     settings = TrainingSettings(
         max_horizon=deps.settings.max_horizon,
         min_points=min_points_for_interval(min_points, series.interval_seconds),
         holidays=deps.settings.holidays,
     )
-    recent = (
-        recent_contiguous(
-            window.values, window.first_timestamp, window.interval_seconds, settings.max_gap_days * 86400
+    recent = _training_history(deps, series_id, series.interval_seconds, settings.max_gap_days)
+    observed = int(np.count_nonzero(~np.isnan(recent.values)))
+    if observed < settings.min_points:
+        rule = f"{settings.min_points} ({min_points} hours of history, LEAD_AI_MIN_TRAINING_POINTS)"
+        since = (
+            f" since its last gap of more than {settings.max_gap_days:g} days"
+            if recent.dropped_points
+            else ""
         )
-        if window is not None
-        else None
-    )
-    observed = int(np.count_nonzero(~np.isnan(recent.values))) if recent is not None else 0
-    if window is None or recent is None or observed < settings.min_points:
         raise InsufficientHistoryError(
-            _too_little(
-                series_id,
-                observed,
-                recent,
-                settings.min_points,
-                min_points,
-                series.interval_seconds,
-                settings.max_gap_days,
-            ),
+            f"series '{series_id}' has {observed} observations{since}; training needs at least {rule} "
+            f"at {interval_name(series.interval_seconds)}",
             field="observations",
-        )
-    if recent.dropped_points:
-        logger.warning(
-            "training reads the history after its last long gap",
-            extra={"series_id": series_id, "points_before_the_gap": recent.dropped_points},
         )
     champion, comparison = _champion(deps, series_id)
     started = time.perf_counter()
     result = train_forecaster(
-        [SeriesData(series_id, recent.values, recent.first_timestamp, window.interval_seconds)],
+        [SeriesData(series_id, recent.values, recent.first_timestamp, series.interval_seconds)],
         settings,
         champion,
     )
@@ -105,20 +92,20 @@ def train_series(deps: Dependencies, series_id: str, min_points: int) -> Trainin
     return TrainingOutcome(outcome, current=outcome.promoted_at is not None)
 
 
-def _too_little(
-    series_id: str,
-    observed: int,
-    recent: RecentHistory | None,
-    needed: int,
-    hours: int,
-    interval_seconds: int,
-    max_gap_days: float,
-) -> str:
-    rule = f"{needed} ({hours} hours of history, LEAD_AI_MIN_TRAINING_POINTS, at {interval_name(interval_seconds)})"
-    since = (
-        f" since its last gap of more than {max_gap_days:g} days" if recent and recent.dropped_points else ""
-    )
-    return f"series '{series_id}' has {observed} observations{since}; training needs at least {rule}"
+def _training_history(
+    deps: Dependencies, series_id: str, interval_seconds: int, max_gap_days: float
+) -> RecentHistory:
+    """The stored history after its last gap longer than max_gap_days (contiguous.recent_contiguous)."""
+    window = deps.history.history(series_id, interval_seconds)
+    if window is None:
+        return RecentHistory(np.zeros(0), 0, 0)
+    recent = recent_contiguous(window.values, window.first_timestamp, interval_seconds, max_gap_days * 86400)
+    if recent.dropped_points:
+        logger.warning(
+            "training reads the history after its last long gap",
+            extra={"series_id": series_id, "points_before_the_gap": recent.dropped_points},
+        )
+    return recent
 
 
 def _champion(deps: Dependencies, series_id: str) -> tuple[Champion | None, Comparison | None]:

@@ -54,6 +54,7 @@ class _Cases(NamedTuple):
     series_index: np.ndarray  # (n,) which series
     origin: np.ndarray  # (n,) index of the origin in its series
     windows: np.ndarray  # (n, spec.window)
+    limits: np.ndarray  # (n,) features.extreme_limits of each window
     stamps: np.ndarray  # (n,) epoch seconds of each origin
     actual: np.ndarray  # (n, H), NaN where missing or an isolated extreme
     scale: np.ndarray  # (n,) in-sample seasonal-naive MAE (NaN when 0 or undefined)
@@ -106,7 +107,7 @@ def run_backtest(
     n = cases.origin.size
     idx = np.repeat(np.arange(n), H)
     steps = np.tile(np.arange(1, H + 1), n)
-    X, level = build_rows(cases.windows, cases.stamps, idx, steps, spec)
+    X, level = build_rows(cases.windows, cases.stamps, idx, steps, spec, cases.limits)
 
     losses = LOSSES if settings.loss == "auto" else (settings.loss,)
     fitted = fit_each(rows, settings, losses)
@@ -181,7 +182,7 @@ def _cases(
         ]
     )
     return _Cases(
-        np.asarray(which), np.asarray(origins), W, np.asarray(stamps, dtype=np.int64), actual, scale
+        np.asarray(which), np.asarray(origins), W, limit, np.asarray(stamps, dtype=np.int64), actual, scale
     )
 
 

@@ -59,8 +59,9 @@ def rows_for_pairs(
         sel = np.flatnonzero((inverse >= start) & (inverse < start + chunk))
         o = origins[start : start + chunk]
         stamps = first_timestamp + o * spec.interval_seconds
-        X[sel], level[sel] = build_rows(view[o], stamps, inverse[sel] - start, h[sel], spec)
-        limit[sel] = extreme_limits(view[o])[inverse[sel] - start]
+        limits = extreme_limits(view[o])
+        X[sel], level[sel] = build_rows(view[o], stamps, inverse[sel] - start, h[sel], spec, limits)
+        limit[sel] = limits[inverse[sel] - start]
     actual = values[t + h]
     target = np.clip(np.where(np.abs(actual) > limit, np.nan, actual) / level, -TARGET_CLIP, TARGET_CLIP)
     return X, target, level
