@@ -142,3 +142,23 @@ def test_what_is_served_is_never_worse_on_the_backtest_than_the_seasonal_naive(s
         # Then the chosen blend's backtest MASE is at most the baseline's, by construction
         assert m["mase"] <= m["baseline_mase"]
         assert 0.0 <= m["weight_naive"] <= 1.0
+
+
+def test_a_partial_naive_share_can_be_chosen_and_is_served_through_the_same_graph() -> None:
+    # Given the fault suite's history ending the day after Thanksgiving, and partial shares allowed
+    # (the default tries 0 and 1 only: partial ones lost on the validation split, see settings.py)
+    from dataclasses import replace
+
+    from tests.conftest import lead_history
+
+    _, counts = lead_history(20, seed=3, end=datetime(2026, 11, 27, 12, tzinfo=UTC))
+    settings = replace(FAST, naive_weights=(0.0, 0.25, 0.5, 0.75, 1.0))
+    # When trained
+    result = train_forecaster([SeriesData("s", counts.astype(float), START)], settings)
+    m = result.metrics
+    # Then a blend of the model and the naive beat both on the backtest, and its graph passed parity
+    assert 0.0 < m["weight_naive"] < 1.0
+    assert m["mase"] < min(m["backtest_mase_model"], m["baseline_mase"])
+    assert m["parity_max_abs_error"] < 1e-3 and result.note is None
+    ops = {n.op_type for n in onnx.load_from_string(result.onnx_bytes).graph.node}
+    assert {"Slice", "IsNaN", "Where"} <= ops
