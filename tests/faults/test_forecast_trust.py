@@ -94,7 +94,9 @@ def test_zero_constant_and_sparse_series_are_served_never_rejected_for_want_of_a
     assert fast_api.forecast(SERIES, 24)[1]["model_version"] == version["version"]
 
 
-def test_raising_the_max_horizon_after_training_is_a_400_then_the_retrained_version_wins(fast_api: Api) -> None:
+def test_raising_the_max_horizon_after_training_is_a_400_then_the_retrained_version_wins(
+    fast_api: Api,
+) -> None:
     # Given a model trained with LEAD_AI_MAX_HORIZON=24
     stamps, values = lead_history(20, seed=3)
     first, _ = _trained_and_served(fast_api, stamps, values)
@@ -109,7 +111,9 @@ def test_raising_the_max_horizon_after_training_is_a_400_then_the_retrained_vers
     # And the retrained version is promoted over the champion, which cannot answer 48 steps
     status, second = fast_api.train(SERIES)
     assert status == 201 and second["current"] is True, second
-    assert f"promoted over {first['version']}, which forecasts 24 steps ahead; this one 48" in second["reason"]
+    assert (
+        f"promoted over {first['version']}, which forecasts 24 steps ahead; this one 48" in second["reason"]
+    )
     status, payload = fast_api.forecast(SERIES, 48)
     assert status == 200 and len(payload["forecast"]) == 48
 
@@ -121,7 +125,11 @@ def test_a_champion_trained_on_an_easy_period_does_not_block_a_better_model(fast
     champion = fast_api.ingest_and_train(SERIES, easy_stamps, easy)
     # And 14 harder days after it: noisier, with busy weekends and quiet Mondays
     hard_stamps, hard = lead_counts(
-        datetime.fromtimestamp(int(easy_stamps[-1]) + 3600, UTC), 14 * 24, seed=12, dispersion=2.0, base_rate=40
+        datetime.fromtimestamp(int(easy_stamps[-1]) + 3600, UTC),
+        14 * 24,
+        seed=12,
+        dispersion=2.0,
+        base_rate=40,
     )
     weekday = (hard_stamps // 86400 + 3) % 7
     hard = hard * np.where(weekday >= 5, 3.0, np.where(weekday == 0, 0.3, 1.0))
@@ -168,7 +176,9 @@ def test_one_value_of_1e9_in_the_newest_hour_barely_moves_the_forecast(fast_api:
     # And a retraining on it is promoted or rejected on its merits, and still serves sane values
     status, _ = fast_api.train(SERIES)
     assert status == 201
-    assert np.array([r["value"] for r in fast_api.forecast(SERIES, 24)[1]["forecast"]]).max() <= 3 * values.max()
+    assert (
+        np.array([r["value"] for r in fast_api.forecast(SERIES, 24)[1]["forecast"]]).max() <= 3 * values.max()
+    )
 
 
 def test_one_stray_point_years_earlier_does_not_reshape_training(fast_api: Api) -> None:
@@ -189,7 +199,10 @@ def _ingest_daily(api: Api, series_id: str, days: int) -> None:
     body = {
         "interval": "1d",
         "observations": [
-            {"timestamp": _iso(first + d * 86400), "value": float(300 + 100 * (d % 7 < 5) + rng.normal(0, 20))}
+            {
+                "timestamp": _iso(first + d * 86400),
+                "value": float(300 + 100 * (d % 7 < 5) + rng.normal(0, 20)),
+            }
             for d in range(days)
         ],
     }
@@ -204,7 +217,9 @@ def test_a_daily_series_needs_six_weeks_not_1000_days(api: Api) -> None:
     _ingest_daily(api, "daily-41", 41)
     # When trained / Then it is refused, naming the count and the rule as a duration
     status, payload = api.train("daily-41")
-    assert status == 422 and "41 observations" in payload["message"] and "42 (1000 hours" in payload["message"]
+    assert (
+        status == 422 and "41 observations" in payload["message"] and "42 (1000 hours" in payload["message"]
+    )
     # And with 42 days it trains, for the horizon its history allows, and serves it
     _ingest_daily(api, "daily-42", 42)
     status, version = api.train("daily-42")

@@ -138,6 +138,8 @@ def test_cleaning_is_part_of_the_rows_serving_and_training_build() -> None:
     steps = np.arange(1, 25)
     # When rows are built from it / Then they are the rows of the cleaned window
     X, level = build_rows(spiked[None], np.array([START]), np.zeros(24, np.intp), steps, SPEC)
-    Xc, lc = build_rows(clean_windows(spiked[None], SPEC), np.array([START]), np.zeros(24, np.intp), steps, SPEC)
+    Xc, lc = build_rows(
+        clean_windows(spiked[None], SPEC), np.array([START]), np.zeros(24, np.intp), steps, SPEC
+    )
     np.testing.assert_array_equal(X, Xc)
     assert level[0] == lc[0] < 100

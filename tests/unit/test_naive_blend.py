@@ -31,7 +31,9 @@ def daily_random_walk(days: int, seed: int) -> np.ndarray:
 
 
 @pytest.mark.parametrize(("interval", "horizon"), [(3600, 168), (1800, 100), (900, 200), (86400, 30)])
-def test_same_slot_day_1_is_the_seasonal_naive_forecast_on_fully_observed_data(interval: int, horizon: int) -> None:
+def test_same_slot_day_1_is_the_seasonal_naive_forecast_on_fully_observed_data(
+    interval: int, horizon: int
+) -> None:
     # Given a fully observed history at this interval, without a holiday calendar
     spec = default_spec(interval, horizon)
     values = np.random.default_rng(interval).gamma(2.0, 5.0, spec.window + 37)
@@ -44,7 +46,9 @@ def test_same_slot_day_1_is_the_seasonal_naive_forecast_on_fully_observed_data(i
     expected = seasonal_naive_forecast(values, horizon, spec.season_day)
     np.testing.assert_allclose(served, expected, rtol=1e-6)
     # and naive_rows (what the backtest scores) reads exactly that
-    np.testing.assert_array_equal(naive_rows(X, spec, np.zeros(horizon)), X[:, spec.feature_names.index(NAIVE_FEATURE)])
+    np.testing.assert_array_equal(
+        naive_rows(X, spec, np.zeros(horizon)), X[:, spec.feature_names.index(NAIVE_FEATURE)]
+    )
 
 
 def test_a_missing_same_slot_value_falls_back_to_the_days_median_then_to_the_model() -> None:
@@ -52,7 +56,9 @@ def test_a_missing_same_slot_value_falls_back_to_the_days_median_then_to_the_mod
     spec = default_spec(3600, 24)
     values = np.random.default_rng(1).gamma(2.0, 5.0, spec.window)
     values[-24:] = np.nan  # the last day is missing: same_slot_day_1 is NaN for every step
-    X, _ = build_rows(prepare_window(values, spec)[None], np.array([START]), np.zeros(24, np.intp), np.arange(1, 25), spec)
+    X, _ = build_rows(
+        prepare_window(values, spec)[None], np.array([START]), np.zeros(24, np.intp), np.arange(1, 25), spec
+    )
     first, median = (spec.feature_names.index(n) for n in (NAIVE_FEATURE, "same_slot_day_median"))
     assert np.isnan(X[:, first]).all() and np.isfinite(X[:, median]).all()
     X[0, spec.feature_names.index("same_slot_day_median")] = np.nan
@@ -80,7 +86,9 @@ def test_the_blended_graph_reproduces_the_backtests_blend_on_onnxruntime_and_the
     from lead_ai.forecasting.calibration import Calibration
 
     # Given the model exported with a share of the seasonal naive, and rows with missing same-slot values
-    onnx_bytes = export_onnx(model, spec, Calibration(np.array([0.1, 0.5, 0.9]), np.zeros((24, 3))), FAST, weight_naive)
+    onnx_bytes = export_onnx(
+        model, spec, Calibration(np.array([0.1, 0.5, 0.9]), np.zeros((24, 3))), FAST, weight_naive
+    )
     rows = X[:200].copy()
     rows[::3, spec.feature_names.index(NAIVE_FEATURE)] = np.nan
     rows[::9, spec.feature_names.index("same_slot_day_median")] = np.nan

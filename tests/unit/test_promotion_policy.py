@@ -29,7 +29,9 @@ def test_the_candidate_is_judged_on_the_champions_score_on_the_same_windows_not_
     # Then the candidate wins when it beats the champion on the same windows, and only then
     assert decide(better, champion, scored) == (True, None)
     reason = why_not_promoted(worse, champion, scored)
-    assert reason is not None and "0.9000 does not beat the current model 1.0.0 (0.8500) on the same" in reason
+    assert (
+        reason is not None and "0.9000 does not beat the current model 1.0.0 (0.8500) on the same" in reason
+    )
 
 
 def test_without_a_mase_the_same_windows_mae_decides_and_a_tie_keeps_the_champion() -> None:
@@ -57,7 +59,9 @@ def test_a_champion_that_could_not_be_scored_loses_with_the_reason() -> None:
 
 
 @pytest.mark.parametrize(("recorded", "promote"), [(0.5, False), (0.95, True)])
-def test_a_champion_that_changed_during_training_is_compared_on_recorded_figures(recorded: float, promote: bool) -> None:
+def test_a_champion_that_changed_during_training_is_compared_on_recorded_figures(
+    recorded: float, promote: bool
+) -> None:
     # Given the candidate scored 1.0.0, but 1.1.0 became current meanwhile
     champion = version("1.1.0", {"mase": recorded})
     candidate = version("1.2.0", {"mase": 0.9, "challenger_mase": 0.9, "champion_mase": 2.0})

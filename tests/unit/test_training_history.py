@@ -57,9 +57,12 @@ def test_a_stray_point_years_earlier_does_not_reshape_training() -> None:
 
 
 @pytest.mark.parametrize(
-    ("interval", "points", "days"), [(900, 4000, 41.7), (1800, 2000, 41.7), (3600, 1000, 41.7), (86400, 42, 42)]
+    ("interval", "points", "days"),
+    [(900, 4000, 41.7), (1800, 2000, 41.7), (3600, 1000, 41.7), (86400, 42, 42)],
 )
-def test_the_minimum_history_is_the_same_duration_at_every_interval(interval: int, points: int, days: float) -> None:
+def test_the_minimum_history_is_the_same_duration_at_every_interval(
+    interval: int, points: int, days: float
+) -> None:
     # Given the hourly default of 1000 points / Then each interval needs about six weeks, as a count of its slots
     assert min_points_for_interval(1000, interval) == points
     assert points * interval / DAY == pytest.approx(days, abs=0.05)
@@ -81,5 +84,5 @@ def test_a_daily_series_of_six_weeks_trains_for_the_horizon_its_history_allows()
     out = OnnxForecaster.from_bytes(result.onnx_bytes).predict(values, first + 41 * DAY, horizon)
     assert out.value.shape == (horizon,) and (out.value > 0).all()
     # And one day less is refused before any fit, naming both counts
-    with pytest.raises(ValueError, match="41 observed points.*42"):
+    with pytest.raises(ValueError, match=r"41 observed points.*42"):
         train_forecaster([SeriesData("daily", values[1:], first + DAY, DAY)], settings)
