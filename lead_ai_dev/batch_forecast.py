@@ -204,6 +204,7 @@ def forecast_series(
     settings_overrides: dict[str, Any] | None = None,
 ) -> BatchForecast:
     """Train (production path), export, load the ONNX bytes in onnxruntime and forecast every series."""
+    from lead_ai.domain.intervals import min_points_for_interval
     from lead_ai.forecasting.inference import OnnxForecaster
     from lead_ai.forecasting.training.train import TrainingSettings, train_forecaster
 
@@ -215,8 +216,14 @@ def forecast_series(
         "holidays": holidays,
         "timezone": timezone,
     }
-    if min_points is not None:
-        kwargs["min_points"] = int(min_points)
+    # The default minimum is a duration: 1000 hours of history whatever the interval (about six weeks)
+    kwargs["min_points"] = (
+        int(min_points)
+        if min_points is not None
+        else min_points_for_interval(
+            TrainingSettings.min_points, series[0].interval_seconds if series else 3600
+        )
+    )
     kwargs.update(settings_overrides or {})
     settings = TrainingSettings(**kwargs)
 
@@ -224,6 +231,11 @@ def forecast_series(
     result = train_forecaster(series, settings)
     t1 = time.perf_counter()
     forecaster = OnnxForecaster.from_bytes(result.onnx_bytes)
+    if forecaster.max_horizon < horizon:
+        raise InputError(
+            f"--horizon {horizon} is longer than this history can train for: at most "
+            f"{forecaster.max_horizon} steps (it keeps {settings.min_backtest_origins} backtest origins)"
+        )
     t2 = time.perf_counter()
     windows = [s.values[-forecaster.spec.window :] for s in series]
     stamps = [s.last_timestamp for s in series]

@@ -58,3 +58,16 @@ def interval_name(seconds: int) -> str:
         if value == seconds:
             return name
     return f"{seconds}s"
+
+
+HOUR_SECONDS = 3_600
+
+
+def min_points_for_interval(hourly_points: int, interval_seconds: int) -> int:
+    """The observations a series of this interval needs before it may train: `hourly_points` is a count of
+    hours (LEAD_AI_MIN_TRAINING_POINTS, 1000 by default: about six weeks), so the rule is the same
+    duration for every interval (4,000 points at 15 min, 2,000 at 30 min, 42 at 1 d), never 1,000 days
+    of a daily series."""
+    if hourly_points < 1 or interval_seconds < 1:
+        raise ValueError("hourly_points and interval_seconds must be positive")
+    return max(1, -(-hourly_points * HOUR_SECONDS // interval_seconds))

@@ -65,6 +65,7 @@ class TrainingRecord(NamedTuple):
     training_end: int
     training_points: int
     history_revision: int
+    note: str | None = None  # recorded as the version's reason, e.g. "seasonal naive served: ..."
 
 
 def headline(metrics: Mapping[str, float]) -> dict[str, float]:

@@ -25,6 +25,13 @@ Features of a row (origin t, step h, target time T = t + h), all value features 
     feature that stands for an ordinary day (level, same-slot values, weekly mean and std, the day and
     week before), so a holiday fortnight neither rescales nor poses as the usual January.
 Missing slots are NaN everywhere (the gradient-boosting model routes NaN natively).
+
+Isolated extremes (a typo, a bot burst) are replaced before any feature is computed, per window, the same
+way in training and serving (`extreme_limits`, `clean_windows`): a value whose |y| is more than
+EXTREME_FACTOR times the k-th largest |y| of its window (k = 2 + one per hundred observations, never past
+the non-zero values) becomes the median of the same slot of the day over the window's other days. One
+such point can then neither rescale the window nor pose as the latest hour, while a shift sustained for
+more than k slots raises the reference itself and is followed.
 """
 
 from __future__ import annotations
@@ -42,14 +49,21 @@ from lead_ai.domain.localtime import UTC_ZONE, ClockTable, clock_table
 from lead_ai.forecasting.calendar import EPOCH_WEEKDAY_OFFSET, HolidayTable, day_of_year, holiday_kind
 
 __all__ = [
+    "EXTREME_FACTOR",
     "FeatureSpec",
     "build_rows",
+    "clean_windows",
     "default_spec",
+    "extreme_limits",
     "level_of",
     "prepare_window",
 ]
 
 _LEVEL_FLOOR = 1e-9
+# A value more than this many times its window's reference magnitude (see extreme_limits) is an isolated
+# extreme. 10x the ~99th percentile: the busiest real hour of a lead series sits well inside it, a typo
+# or a bot burst (1,000x the median) far outside.
+EXTREME_FACTOR = 10.0
 
 
 @dataclass(frozen=True)
@@ -253,12 +267,14 @@ def build_rows(
     window_index: np.ndarray,
     steps: np.ndarray,
     spec: FeatureSpec,
+    limits: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Model rows for (window, step) pairs.
 
     windows: (n_windows, spec.window) float64, oldest first, NaN for missing slots.
     last_timestamps: (n_windows,) epoch seconds of each window's last slot.
     window_index, steps: (n_rows,) which window and which step 1..spec.max_horizon each row is for.
+    limits: extreme_limits(windows), when the caller has them already (training uses them for targets).
     Returns X (n_rows, spec.n_features) float32 and the level (n_rows,) float64 of each row; the model
     target is y / level.
     """
@@ -271,6 +287,7 @@ def build_rows(
         raise ValueError(f"steps must be within 1..{spec.max_horizon}")
     n_win, width = w.shape
     ts = np.asarray(last_timestamps, dtype=np.int64).reshape(n_win)
+    w = clean_windows(w, spec, limits)
     # What stands for an ordinary day (the level, same-slot lags, weekly mean and std, the day and week
     # before) reads `usual`, the window without its holidays, so a Christmas week does not pose as the
     # norm; the latest hours (lags, short means, the "now" of the changes) are the state the forecast
@@ -431,3 +448,52 @@ def _nanmedian_rows(block: np.ndarray) -> np.ndarray:
     hi = np.minimum(hi, block.shape[1] - 1)
     med = 0.5 * (srt[rows, lo] + srt[rows, hi])
     return np.where(count > 0, med, np.nan)
+
+
+def extreme_limits(windows: np.ndarray) -> np.ndarray:
+    """Per window, the |value| above which an observation counts as an isolated extreme.
+
+    The reference is the k-th largest |y| of the window, k = 2 + n_observed // 100 (the 8th of four weeks
+    of hours), but never past the last non-zero value, so a sparse series' few ones are their own
+    reference and a dead window (all zero) flags nothing. Up to k - 1 extremes per window are caught;
+    a shift sustained over more than k slots moves the reference and is kept. A few µs per window: one
+    partial sort of the top ranks."""
+    w = np.atleast_2d(windows)
+    n_win, width = w.shape
+    if width == 0:
+        return np.full(n_win, np.inf)
+    magnitude = np.where(np.isnan(w), -1.0, np.abs(w))  # missing slots sort below every observation
+    observed = np.count_nonzero(magnitude >= 0, axis=1)
+    nonzero = np.count_nonzero(magnitude > 0, axis=1)
+    rank = np.maximum(np.minimum(2 + observed // 100, nonzero), 1)
+    top = int(min(width, 2 + width // 100))
+    part = np.partition(magnitude, np.arange(width - top, width), axis=1)
+    reference = part[np.arange(n_win), width - np.minimum(rank, top)]
+    return np.where(reference >= 0, EXTREME_FACTOR * reference, np.inf)  # -1: nothing observed
+
+
+def clean_windows(windows: np.ndarray, spec: FeatureSpec, limits: np.ndarray | None = None) -> np.ndarray:
+    """The windows with their isolated extremes (see extreme_limits) replaced by the median of the same
+    slot of the day on the window's other days (NaN when there is none); the input itself when there are
+    none, which is nearly always."""
+    w = np.atleast_2d(windows)
+    limit = extreme_limits(w) if limits is None else np.asarray(limits, dtype=np.float64)
+    extreme = np.abs(w) > limit[:, None]  # NaN compares False
+    rows = np.flatnonzero(extreme.any(axis=1))
+    if not rows.size:
+        return w
+    out = w.copy()
+    sub = np.where(extreme[rows], np.nan, w[rows])
+    out[rows] = np.where(extreme[rows], _same_slot_medians(sub, spec.season_day), sub)
+    return out
+
+
+def _same_slot_medians(block: np.ndarray, season_day: int) -> np.ndarray:
+    """For each slot of each row, the NaN-median of the row's values at the same position of the day."""
+    n, width = block.shape
+    days = -(-width // season_day)
+    padded = np.full((n, days * season_day), np.nan)
+    padded[:, days * season_day - width :] = block  # the window ends at its origin: align on the end
+    by_slot = padded.reshape(n, days, season_day).transpose(0, 2, 1).reshape(n * season_day, days)
+    medians = _nanmedian_rows(by_slot).reshape(n, season_day)
+    return np.tile(medians, days)[:, days * season_day - width :]

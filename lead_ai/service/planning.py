@@ -31,7 +31,7 @@ def staffing_for_series(
     forecaster = state.forecaster
     spec = forecaster.spec
     steps = horizon or horizon_limit(deps, spec.interval_seconds, forecaster.max_horizon)
-    check_horizon(deps, steps, spec.interval_seconds, forecaster.max_horizon)
+    check_horizon(deps, steps, spec.interval_seconds, forecaster.max_horizon, state.version)
     arrays, planned = forecaster.predict_quantile(state.rows, steps, assumptions.quantile)
     stamps = state.window.last_timestamp + spec.interval_seconds * np.arange(0, steps + 1, dtype=np.int64)
     wall, offsets = spec.wall_clock(stamps)

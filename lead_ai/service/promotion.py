@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from typing import Any, NamedTuple
 
 from lead_ai.domain.models import ModelVersion, WindowShape
 from lead_ai.errors import VersionConflictError
@@ -12,29 +13,93 @@ from lead_ai.service.dependencies import Dependencies
 _PROMOTION_ATTEMPTS = 8
 
 
-def why_not_promoted(metrics: Mapping[str, float], champion: ModelVersion | None) -> str | None:
+class Comparison(NamedTuple):
+    """Which champion the candidate's backtest scored on its own windows (training loads it from S3).
+
+    unscored: why it could not be (its artifact could not be read or run), in words a user may see."""
+
+    champion_version: str
+    unscored: str | None = None
+
+
+class Decision(NamedTuple):
+    promote: bool
+    reason: str | None  # recorded on the version: why it was rejected, or why it won without a comparison
+
+
+def decide(
+    candidate: ModelVersion, champion: ModelVersion | None, comparison: Comparison | None = None
+) -> Decision:
+    """The promotion policy.
+
+    - The first version of a series is promoted: its backtest chose among the model, the seasonal naive
+      and their blends, so it is never worse on the backtest than the seasonal naive.
+    - A champion that forecasts fewer steps than the candidate (LEAD_AI_MAX_HORIZON was raised) cannot
+      answer what the service now asks: the candidate wins, with that reason.
+    - Otherwise the candidate must beat the champion scored on the candidate's own backtest windows and
+      steps (challenger_* vs champion_* metrics): MASE, or MAE where MASE is undefined (a dead or
+      constant history). A tie keeps the champion. A champion whose artifact could not be read or run
+      cannot be compared: the candidate wins, with that reason.
+    - Without such a score (the champion changed while the candidate trained), the recorded figures are
+      compared as a last resort: each measured on its own windows.
+    """
+    if champion is None:
+        return Decision(True, None)
+    theirs, ours = _max_horizon(champion.feature_spec), _max_horizon(candidate.feature_spec)
+    if theirs is not None and ours is not None and theirs < ours:
+        return Decision(
+            True, f"promoted over {champion.version}, which forecasts {theirs} steps ahead; this one {ours}"
+        )
+    if comparison is not None and comparison.champion_version == champion.version:
+        if comparison.unscored is not None:
+            return Decision(True, f"promoted over {champion.version}: {comparison.unscored}")
+        return _compare(candidate.metrics, "challenger_", candidate.metrics, "champion_", champion.version)
+    return _compare(candidate.metrics, "", champion.metrics, "", champion.version)
+
+
+def why_not_promoted(
+    candidate: ModelVersion, champion: ModelVersion | None, comparison: Comparison | None = None
+) -> str | None:
     """None if the candidate may be promoted, else the reason it may not."""
-    mase = metrics.get("mase")
-    baseline = metrics.get("baseline_mase")
-    if mase is None or not math.isfinite(mase):
-        return "the backtest produced no MASE"
-    if baseline is not None and math.isfinite(baseline) and mase >= baseline:
-        return f"backtest MASE {mase:.4f} does not beat the seasonal-naive baseline's {baseline:.4f}"
-    champion_mase = champion.metrics.get("mase") if champion else None
-    if champion is not None and champion_mase is not None and mase >= champion_mase:
-        return f"backtest MASE {mase:.4f} does not beat the current model {champion.version} ({champion_mase:.4f})"
-    return None
+    decision = decide(candidate, champion, comparison)
+    return None if decision.promote else decision.reason
 
 
-def promote_if_better(deps: Dependencies, series_id: str, candidate: ModelVersion) -> ModelVersion:
+def _compare(
+    ours: Mapping[str, float], our_prefix: str, theirs: Mapping[str, float], their_prefix: str, champion: str
+) -> Decision:
+    windows = " on the same backtest windows" if their_prefix else " (each on its own backtest windows)"
+    for measure in ("mase", "mae"):
+        mine, best = ours.get(our_prefix + measure), theirs.get(their_prefix + measure)
+        if mine is None or best is None or not (math.isfinite(mine) and math.isfinite(best)):
+            continue
+        if mine < best:
+            return Decision(True, None)
+        return Decision(
+            False,
+            f"backtest {measure.upper()} {mine:.4f} does not beat the current model {champion} "
+            f"({best:.4f}){windows}",
+        )
+    return Decision(True, f"promoted over {champion}: no backtest measure of both to compare")
+
+
+def _max_horizon(feature_spec: Mapping[str, Any]) -> int | None:
+    value = feature_spec.get("max_horizon") if feature_spec else None
+    return int(value) if isinstance(value, int | float) and value > 0 else None
+
+
+def promote_if_better(
+    deps: Dependencies, series_id: str, candidate: ModelVersion, comparison: Comparison | None = None
+) -> ModelVersion:
     """Promote the candidate if the policy allows it against the champion of the moment, else reject it."""
     tracker = deps.tracker
     for _ in range(_PROMOTION_ATTEMPTS):
         current = tracker.current(series_id)
         champion = tracker.get_version(series_id, current.version) if current else None
-        reason = why_not_promoted(candidate.metrics, champion)
-        if reason is not None:
-            tracker.mark_rejected(series_id, candidate.version, reason, candidate.metrics)
+        decision = decide(candidate, champion, comparison)
+        if not decision.promote:
+            assert decision.reason is not None
+            tracker.mark_rejected(series_id, candidate.version, decision.reason, candidate.metrics)
             return tracker.get_version(series_id, candidate.version)
         try:
             tracker.promote(
@@ -42,11 +107,17 @@ def promote_if_better(deps: Dependencies, series_id: str, candidate: ModelVersio
                 candidate,
                 expected_current=current.version if current else None,
                 window=window_of(candidate),
+                reason=_joined(candidate.reason, decision.reason),
             )
             return tracker.get_version(series_id, candidate.version)
         except VersionConflictError:
             continue  # another training moved CURRENT meanwhile: compare against the new champion
     raise VersionConflictError(f"could not promote {candidate.version}: the current model kept changing")
+
+
+def _joined(*reasons: str | None) -> str | None:
+    kept = [r for r in reasons if r]
+    return "; ".join(kept) if kept else None
 
 
 def promote_version(deps: Dependencies, series_id: str, version: str) -> ModelVersion:

@@ -42,7 +42,9 @@ class ModelList(NamedTuple):
 def forecast(deps: Dependencies, series_id: str, horizon: int, level: float = 0.8) -> Forecast:
     state = deps.cache.state(series_id)
     window = state.window
-    check_horizon(deps, horizon, state.forecaster.spec.interval_seconds, state.forecaster.max_horizon)
+    check_horizon(
+        deps, horizon, state.forecaster.spec.interval_seconds, state.forecaster.max_horizon, state.version
+    )
     arrays = state.forecaster.predict_rows(state.rows, horizon, level)
     step = window.interval_seconds
     stamps = window.last_timestamp + step * np.arange(0, horizon + 1, dtype=np.int64)  # origin, then steps
@@ -75,14 +77,28 @@ def horizon_limit(deps: Dependencies, interval_seconds: int, model_max_horizon: 
     return min(deps.settings.max_horizon_steps(interval_seconds), model_max_horizon)
 
 
-def check_horizon(deps: Dependencies, horizon: int, interval_seconds: int, model_max_horizon: int) -> None:
+def check_horizon(
+    deps: Dependencies,
+    horizon: int,
+    interval_seconds: int,
+    model_max_horizon: int,
+    version: str | None = None,
+) -> None:
+    """A 400 naming `horizon` beyond what this series may ask: LEAD_AI_MAX_HORIZON in its intervals, or
+    less when the served model answers fewer steps (the limit was raised after it was trained, or the
+    history only supported a shorter model): a rule of this series, not a fault."""
     limit = horizon_limit(deps, interval_seconds, model_max_horizon)
-    if not 1 <= horizon <= limit:
-        raise ValidationError(
-            f"horizon must be an integer from 1 to {limit} ({limit} x {interval_name(interval_seconds)} for "
-            f"this series), got {horizon}",
-            field="horizon",
-        )
+    if 1 <= horizon <= limit:
+        return
+    why = (
+        f"the served model {version or ''} forecasts {model_max_horizon} steps ahead (retrain it for longer "
+        "horizons)"
+        if model_max_horizon < deps.settings.max_horizon_steps(interval_seconds)
+        else f"{limit} x {interval_name(interval_seconds)} is the longest horizon"
+    )
+    raise ValidationError(
+        f"horizon must be at most {limit} for this series, got {horizon}: {why}", field="horizon"
+    )
 
 
 def forecast_rows(result: Forecast) -> list[dict[str, Any]]:

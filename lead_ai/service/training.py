@@ -7,16 +7,23 @@ and ingest functions never load them.
 from __future__ import annotations
 
 import time
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
+
+import numpy as np
 
 from lead_ai import time_budget
+from lead_ai.domain.intervals import interval_name, min_points_for_interval
 from lead_ai.domain.models import ArtifactRef, ModelVersion, TrainingRecord
 from lead_ai.domain.series import SeriesInfo, SeriesSettings
 from lead_ai.errors import InsufficientHistoryError, LeadAIError, SeriesNotFoundError
+from lead_ai.forecasting.contiguous import RecentHistory, recent_contiguous
 from lead_ai.monitoring.logger import logger
 from lead_ai.service.dependencies import Dependencies
-from lead_ai.service.promotion import promote_if_better
+from lead_ai.service.promotion import Comparison, promote_if_better
 from lead_ai.service.pruning import prune_expired_versions
+
+if TYPE_CHECKING:
+    from lead_ai.forecasting.training.backtest import Champion
 
 
 class TrainingOutcome(NamedTuple):
@@ -26,7 +33,10 @@ class TrainingOutcome(NamedTuple):
 
 
 def train_series(deps: Dependencies, series_id: str, min_points: int) -> TrainingOutcome:
-    """Fit, export to ONNX, upload and verify, register; promote only if it beats the champion."""
+    """Fit, export to ONNX, upload and verify, register; promote only if it beats the champion.
+
+    `min_points` is a count of hours (LEAD_AI_MIN_TRAINING_POINTS): the same duration of history is
+    needed at every interval (domain.intervals.min_points_for_interval)."""
     from lead_ai.forecasting.training.train import SeriesData, TrainingSettings, train_forecaster
 
     series = deps.catalogue.get_series(series_id)
@@ -34,27 +44,38 @@ def train_series(deps: Dependencies, series_id: str, min_points: int) -> Trainin
         raise SeriesNotFoundError(f"series '{series_id}' has no observations", field="series_id")
     unchanged = current_if_unchanged(deps, series)
     if unchanged is not None:
-        deps.catalogue.record_training_attempt(series_id, series.revision)  # not due for the schedule
+        deps.catalogue.record_training_attempt(series_id, series.revision)  # not due for the planner
         return TrainingOutcome(unchanged, current=True, trained=False)
-    window = deps.history.history(series_id, series.interval_seconds)
-    observed = window.observed_points if window is not None else 0
-    if window is None or observed < min_points:
+    chosen = SeriesSettings.of(series, deps.settings.series_defaults)
+    settings = TrainingSettings(
+        max_horizon=deps.settings.max_horizon_steps(series.interval_seconds),
+        min_points=min_points_for_interval(min_points, series.interval_seconds),
+        holidays=chosen.holidays,
+        timezone=chosen.timezone,
+    )
+    recent = _training_history(deps, series_id, series.interval_seconds, settings.max_gap_days)
+    observed = int(np.count_nonzero(~np.isnan(recent.values)))
+    if observed < settings.min_points:
+        rule = f"{settings.min_points} ({min_points} hours of history, LEAD_AI_MIN_TRAINING_POINTS)"
+        since = (
+            f" since its last gap of more than {settings.max_gap_days:g} days"
+            if recent.dropped_points
+            else ""
+        )
         raise InsufficientHistoryError(
-            f"series '{series_id}' has {observed} observations; training needs at least "
-            f"{min_points} (LEAD_AI_MIN_TRAINING_POINTS)",
+            f"series '{series_id}' has {observed} observations{since}; training needs at least {rule} "
+            f"at {interval_name(series.interval_seconds)}",
             field="observations",
         )
-    settings = SeriesSettings.of(series, deps.settings.series_defaults)
+    champion, comparison = _champion(deps, series_id)
     started = time.perf_counter()
     result = train_forecaster(
-        [SeriesData(series_id, window.values, window.first_timestamp, window.interval_seconds)],
-        TrainingSettings(
-            max_horizon=deps.settings.max_horizon_steps(series.interval_seconds),
-            min_points=min_points,
-            holidays=settings.holidays,
-            timezone=settings.timezone,
-        ),
+        [SeriesData(series_id, recent.values, recent.first_timestamp, series.interval_seconds)],
+        settings,
+        champion,
     )
+    if comparison is not None and comparison.unscored is None and "champion_mae" not in result.metrics:
+        comparison = comparison._replace(unscored="it forecasts on another grid")
     # A fit that outlasted an API request's budget: the caller has its 504 from API Gateway by now;
     # registering the version (within the function's own timeout) beats throwing the fit away.
     if time_budget.finish_in_function_time(deps.settings.aws_calls.attempt_seconds * 2):
@@ -75,9 +96,10 @@ def train_series(deps: Dependencies, series_id: str, min_points: int) -> Trainin
         training_end=result.training_end,
         training_points=result.n_points,
         history_revision=series.revision,
+        note=result.note,
     )
     version = register(deps, series_id, result.onnx_bytes, record)
-    outcome = promote_if_better(deps, series_id, version)
+    outcome = promote_if_better(deps, series_id, version, comparison)
     # Recorded only once the version is promoted or rejected: if promotion failed (a DynamoDB
     # fault), the series stays due and the next scheduled run trains it again.
     deps.catalogue.record_training_attempt(series_id, series.revision)
@@ -93,6 +115,44 @@ def _prune_after_training(deps: Dependencies, series_id: str) -> None:
     except LeadAIError:
         logger.warning(
             "pruning expired versions failed; the next training retries", extra={"series_id": series_id}
+        )
+
+
+def _training_history(
+    deps: Dependencies, series_id: str, interval_seconds: int, max_gap_days: float
+) -> RecentHistory:
+    """The stored history after its last gap longer than max_gap_days (contiguous.recent_contiguous)."""
+    window = deps.history.history(series_id, interval_seconds)
+    if window is None:
+        return RecentHistory(np.zeros(0), 0, 0)
+    recent = recent_contiguous(window.values, window.first_timestamp, interval_seconds, max_gap_days * 86400)
+    if recent.dropped_points:
+        logger.warning(
+            "training reads the history after its last long gap",
+            extra={"series_id": series_id, "points_before_the_gap": recent.dropped_points},
+        )
+    return recent
+
+
+def _champion(deps: Dependencies, series_id: str) -> tuple[Champion | None, Comparison | None]:
+    """The model being served, loaded from S3 to be scored on the candidate's backtest windows.
+
+    One that cannot be read or run is no obstacle: the candidate is then promoted with that reason
+    (serving falls back from such an artifact anyway). The detail goes to the log only."""
+    from lead_ai.forecasting.training.train import load_champion
+
+    current = deps.tracker.current(series_id)
+    if current is None:
+        return None, None
+    try:
+        return load_champion(deps.artifacts.get_model(current.artifact)), Comparison(current.version)
+    except Exception as exc:  # S3 errors, a sha256 mismatch, bytes that are no lead_ai model
+        logger.warning(
+            "the current model could not be loaded to compare with",
+            extra={"series_id": series_id, "model_version": current.version, "error": str(exc)},
+        )
+        return None, Comparison(
+            current.version, "its artifact could not be read to compare on the same windows"
         )
 
 

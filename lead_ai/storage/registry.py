@@ -106,7 +106,8 @@ class ModelTracker:
                 Key=key(series_id, version_sort_key(parse_version(version))),
                 UpdateExpression="SET #st = :verified, s3_key = :k, s3_version_id = :vid, sha256 = :sha, "
                 "size_bytes = :size, #m = :m, library_versions = :lib, training_start = :ts, "
-                "training_end = :te, training_points = :tp, history_revision = :rev, updated_at = :u",
+                "training_end = :te, training_points = :tp, history_revision = :rev, updated_at = :u"
+                + (", reason = :why" if record.note else ""),
                 ConditionExpression="#st = :pending",
                 ExpressionAttributeNames={"#st": "status", "#m": "metrics"},
                 ExpressionAttributeValues={
@@ -123,6 +124,7 @@ class ModelTracker:
                     ":tp": n(record.training_points),
                     ":rev": n(record.history_revision),
                     ":u": s(utc_now_iso()),
+                    **({":why": s(record.note[:1000])} if record.note else {}),
                 },
             )
         except Exception as exc:
@@ -336,10 +338,12 @@ class ModelTracker:
         *,
         expected_current: str | None,
         window: WindowShape | None = None,
+        reason: str | None = None,
     ) -> None:
         """Move CURRENT to `version` if CURRENT is still `expected_current` and the version is verified.
 
-        Raises VersionConflictError when either condition fails (someone else moved it first).
+        Raises VersionConflictError when either condition fails (someone else moved it first). A reason
+        (why it won without beating the champion on the same windows) is recorded on the version.
         """
         if version.artifact is None:
             raise VersionConflictError(f"version {version.version} has no verified artifact", field="version")
@@ -379,7 +383,8 @@ class ModelTracker:
                         "Update": {
                             "TableName": self._table,
                             "Key": key(series_id, version_sort_key(parse_version(version.version))),
-                            "UpdateExpression": "SET promoted_at = :now",
+                            "UpdateExpression": "SET promoted_at = :now"
+                            + (", reason = :why" if reason else ""),
                             "ConditionExpression": "#st IN (:verified, :rejected) AND sha256 = :sha",
                             "ExpressionAttributeNames": {"#st": "status"},
                             "ExpressionAttributeValues": {
@@ -387,6 +392,7 @@ class ModelTracker:
                                 ":verified": s(Status.VERIFIED),
                                 ":rejected": s(Status.REJECTED),
                                 ":sha": s(artifact.sha256),
+                                **({":why": s(reason[:1000])} if reason else {}),
                             },
                         }
                     },

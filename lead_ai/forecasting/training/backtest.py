@@ -1,25 +1,42 @@
-"""The rolling-origin backtest: choose the loss blend, score it beside seasonal naive, calibrate intervals.
+"""The rolling-origin backtest: choose the blend, score it beside seasonal naive (and the champion),
+calibrate intervals.
 
 A model fitted only on data before the first backtest origin of each series forecasts steps 1..H from
-`backtest_origins` origins, `backtest_stride` apart, ending at the last observation. Its errors give the
-metrics (MASE, sMAPE, WAPE, coverage) beside the seasonal naive on the same origins, and its scaled
-residuals (y - forecast) / level calibrate the intervals."""
+`backtest_origins` origins, `backtest_stride` apart, ending at the last observation. The blend served is
+chosen on these origins among the two losses' models, their mixtures, and their mixtures with the
+seasonal-naive forecast read from the same feature rows (naive.py), up to the naive alone. The naive
+alone is one of the candidates, so what is chosen is never worse on the backtest than the baseline.
+
+Candidates are compared by MASE, or by the mean absolute error when MASE is undefined (a dead or
+constant history: the in-sample seasonal-naive error is 0); both are measured on the same windows for
+every candidate. Actuals that are isolated extremes for their origin's window (features.extreme_limits)
+are not scored, and do not enter the MASE scale. The chosen blend's scaled residuals (y - forecast) /
+level calibrate the intervals."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
 from lead_ai.forecasting.calibration import Calibration, calibrate
-from lead_ai.forecasting.features import FeatureSpec, build_rows, prepare_window
+from lead_ai.forecasting.features import FeatureSpec, build_rows, extreme_limits, prepare_window
 from lead_ai.forecasting.scoring import coverage as coverage_of
-from lead_ai.forecasting.scoring import mae, seasonal_naive_forecast, seasonal_naive_scale, smape
+from lead_ai.forecasting.scoring import seasonal_naive_scale, smape
 from lead_ai.forecasting.training.fit import fit_each, predict_sklearn
+from lead_ai.forecasting.training.naive import blend_rows
 from lead_ai.forecasting.training.rows import training_rows
 from lead_ai.forecasting.training.settings import BLEND_WEIGHTS, LOSSES, SeriesData, TrainingSettings
+
+
+class Champion(NamedTuple):
+    """The model being served, to be scored on the candidate's backtest windows (with its own features)."""
+
+    spec: FeatureSpec
+    run: Callable[[np.ndarray], np.ndarray]  # float32 feature rows -> scaled forecast, one per row
 
 
 @dataclass
@@ -27,8 +44,21 @@ class Backtest:
     metrics: dict[str, float]
     residuals: np.ndarray  # (n_cases, H) scaled residuals, NaN where the actual is missing
     calibration: Calibration
-    weights: dict[str, float] = field(default_factory=dict)  # loss -> blend weight (those > 0)
+    weights: dict[str, float] = field(default_factory=dict)  # loss -> weight within the model (those > 0)
+    weight_naive: float = 0.0  # share of the seasonal naive in what is served
     origins: np.ndarray | None = None  # (n_cases,) epoch seconds of each case's origin
+
+
+class _Cases(NamedTuple):
+    """The backtest's forecast origins: one window each, the actuals after it and its MASE scale."""
+
+    series_index: np.ndarray  # (n,) which series
+    origin: np.ndarray  # (n,) index of the origin in its series
+    windows: np.ndarray  # (n, spec.window)
+    limits: np.ndarray  # (n,) features.extreme_limits of each window
+    stamps: np.ndarray  # (n,) epoch seconds of each origin
+    actual: np.ndarray  # (n, H), NaN where missing or an isolated extreme
+    scale: np.ndarray  # (n,) in-sample seasonal-naive MAE (NaN when 0 or undefined)
 
 
 def _stride(spec: FeatureSpec, settings: TrainingSettings) -> int:
@@ -41,142 +71,205 @@ def _stride(spec: FeatureSpec, settings: TrainingSettings) -> int:
 
 def backtest_plan(series: Sequence[SeriesData], spec: FeatureSpec, settings: TrainingSettings) -> list[int]:
     """Number of backtest origins per series (0 when a series is too short to hold any out)."""
+    return [origins_for(s.values.shape[0], spec, settings) for s in series]
+
+
+def origins_for(n_slots: int, spec: FeatureSpec, settings: TrainingSettings) -> int:
+    """How many backtest origins a history of n_slots holds (each needs a day and a horizon to train on)."""
     H = spec.max_horizon
     stride = _stride(spec, settings)
-    plan = []
-    min_train = spec.season_day + H  # need a day of history and one full horizon to train on
-    for s in series:
-        n = s.values.shape[0]
-        k = settings.backtest_origins
-        while k > 0 and n - ((k - 1) * stride + H) - 1 < min_train:
-            k -= 1
-        plan.append(k)
-    return plan
+    min_train = spec.season_day + H
+    k = settings.backtest_origins
+    while k > 0 and n_slots - ((k - 1) * stride + H) - 1 < min_train:
+        k -= 1
+    return k
 
 
 def run_backtest(
-    series: Sequence[SeriesData], spec: FeatureSpec, settings: TrainingSettings, plan: Sequence[int]
+    series: Sequence[SeriesData],
+    spec: FeatureSpec,
+    settings: TrainingSettings,
+    plan: Sequence[int],
+    champion: Champion | None = None,
 ) -> Backtest:
-    """Fit on data before each series' first backtest origin, forecast from every origin, score.
+    """Fit on data before each series' first backtest origin, forecast from every origin, choose, score.
 
-    With loss="auto" one model per candidate loss is backtested and the one with the lower backtest
-    MASE (then WAPE) is kept: its loss is used for the final model and its residuals calibrate it."""
+    With a champion, it is scored on the same origins (and the steps it answers): the metrics then hold
+    champion_* and challenger_* (the candidate on exactly those steps)."""
     H = spec.max_horizon
     stride = _stride(spec, settings)
     first_origin = [
         s.values.shape[0] - 1 - ((k - 1) * stride + H) if k else s.values.shape[0] - 1
         for s, k in zip(series, plan, strict=True)
     ]
-    # Half the row budget: the backtest models only choose the loss and calibrate (keeps training fast).
+    # Half the row budget: the backtest models only choose the blend and calibrate (keeps training fast).
     rows = training_rows(series, first_origin, spec, max(settings.max_rows // 2, 1), settings.seed + 1)
-
-    windows, stamps, actuals, insamples = [], [], [], []
-    for s, k, o0 in zip(series, plan, first_origin, strict=True):
-        for j in range(k):
-            o = o0 + j * stride
-            windows.append(prepare_window(s.values[: o + 1], spec))
-            stamps.append(s.first_timestamp + o * s.interval_seconds)
-            actuals.append(s.values[o + 1 : o + 1 + H])
-            insamples.append(s.values[: o + 1])
-    n = len(windows)
-    W = np.stack(windows)
+    cases = _cases(series, plan, first_origin, stride, spec)
+    n = cases.origin.size
     idx = np.repeat(np.arange(n), H)
     steps = np.tile(np.arange(1, H + 1), n)
-    X, level = build_rows(W, np.asarray(stamps, dtype=np.int64), idx, steps, spec)
-    scale = level.reshape(n, H)
-    actual = np.stack(actuals)
-    baseline = [seasonal_naive_forecast(ffill(x), H, spec.season_day) for x in insamples]
+    X, level = build_rows(cases.windows, cases.stamps, idx, steps, spec, cases.limits)
 
     losses = LOSSES if settings.loss == "auto" else (settings.loss,)
     fitted = fit_each(rows, settings, losses)
     raw = {loss: predict_sklearn(model, X, settings.n_threads) for loss, model in fitted.items()}
-    # Candidate blends: weight of the squared-error model (auto), else the one loss asked for.
-    blends = (
+    model_blends = (
         [{"squared_error": w, "absolute_error": 1.0 - w} for w in BLEND_WEIGHTS]
         if len(raw) > 1
         else [{losses[0]: 1.0}]
     )
-    best: Backtest | None = None
-    by_weight: dict[float, float] = {}
-    for weights in blends:
+
+    def point_of(weights: dict[str, float], weight_naive: float) -> np.ndarray:
         mix = sum(w * raw[loss] for loss, w in weights.items())
-        point = np.maximum(np.asarray(mix) * level, 0.0).reshape(n, H)
-        result = _score(point, actual, scale, insamples, baseline, spec, settings)
-        result.weights = {loss: w for loss, w in weights.items() if w > 0}
-        by_weight[weights.get("squared_error", 0.0)] = result.metrics["mase"]
-        if best is None or _better(result.metrics, best.metrics):
-            best = result
+        return np.maximum(blend_rows(np.asarray(mix), X, spec, weight_naive) * level, 0.0).reshape(n, H)
+
+    # Every candidate on the same windows; the naive weights ascend, so a tie keeps the least naive.
+    best: tuple[float, dict[str, float], float] | None = None
+    model_only: dict[float, tuple[float, float]] = {}
+    for weight_naive in sorted({0.0, 1.0, *settings.naive_weights}):
+        for weights in model_blends:
+            mase, mae = _accuracy(point_of(weights, weight_naive), cases.actual, cases.scale)
+            key = mase if math.isfinite(mase) else mae
+            if weight_naive == 0.0:
+                model_only[weights.get("squared_error", 0.0)] = (mase, mae)
+            if best is None or key < best[0]:
+                best = (key, weights, weight_naive)
     assert best is not None
-    best.origins = np.asarray(stamps, dtype=np.int64)
+    _, weights, weight_naive = best
+    best_model = min(model_only.values(), key=lambda m: m[0] if math.isfinite(m[0]) else m[1])
+    point = point_of(weights, weight_naive)
+    scale = level.reshape(n, H)
+    result = _score(point, point_of(weights, 1.0), cases, scale, spec, settings)
+    result.weights = {loss: w for loss, w in weights.items() if w > 0}
+    result.weight_naive = weight_naive
+    result.origins = np.asarray(cases.stamps, dtype=np.int64)
     if len(raw) > 1:
-        best.metrics["backtest_mase_squared_error"] = by_weight[1.0]
-        best.metrics["backtest_mase_absolute_error"] = by_weight[0.0]
-    best.metrics["weight_squared_error"] = best.weights.get("squared_error", 0.0)
-    return best
+        result.metrics["backtest_mase_squared_error"] = model_only[1.0][0]
+        result.metrics["backtest_mase_absolute_error"] = model_only[0.0][0]
+    # The best the learned model did alone, to say why the naive took weight
+    result.metrics["backtest_mase_model"], result.metrics["backtest_mae_model"] = best_model
+    result.metrics["weight_squared_error"] = weights.get("squared_error", 0.0)
+    result.metrics["weight_naive"] = weight_naive
+    if champion is not None:
+        result.metrics.update(_against_champion(champion, series, cases, point))
+    return result
 
 
-def _better(a: dict[str, float], b: dict[str, float]) -> bool:
-    key = "mase" if math.isfinite(a["mase"]) and math.isfinite(b["mase"]) else "wape"
-    return bool(a[key] < b[key])
+def _cases(
+    series: Sequence[SeriesData],
+    plan: Sequence[int],
+    first_origin: Sequence[int],
+    stride: int,
+    spec: FeatureSpec,
+) -> _Cases:
+    H = spec.max_horizon
+    which, origins, windows, stamps, actuals, insamples = [], [], [], [], [], []
+    for i, (s, k, o0) in enumerate(zip(series, plan, first_origin, strict=True)):
+        for j in range(k):
+            o = o0 + j * stride
+            which.append(i)
+            origins.append(o)
+            windows.append(prepare_window(s.values[: o + 1], spec))
+            stamps.append(s.first_timestamp + o * s.interval_seconds)
+            actuals.append(s.values[o + 1 : o + 1 + H])
+            insamples.append(s.values[: o + 1])
+    W = np.stack(windows)
+    limit = extreme_limits(W)
+    actual = np.stack(actuals)
+    actual = np.where(np.abs(actual) > limit[:, None], np.nan, actual)
+    scale = np.array(
+        [
+            seasonal_naive_scale(np.where(np.abs(x) > lim, np.nan, x), spec.season_day)
+            for x, lim in zip(insamples, limit, strict=True)
+        ]
+    )
+    return _Cases(
+        np.asarray(which), np.asarray(origins), W, limit, np.asarray(stamps, dtype=np.int64), actual, scale
+    )
+
+
+def _accuracy(point: np.ndarray, actual: np.ndarray, scale: np.ndarray) -> tuple[float, float]:
+    """(MASE, MAE) over the windows: MASE the mean of each window's MAE / its scale (windows with a
+    scale), MAE over every observed actual (NaN only when nothing was observed)."""
+    err = np.abs(actual - point)
+    observed = ~np.isnan(err)
+    count = observed.sum(axis=1)
+    total = np.where(observed, err, 0.0).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        per_window = np.where(count > 0, total / np.maximum(count, 1), np.nan) / scale
+    finite = per_window[np.isfinite(per_window)]
+    mase = float(finite.mean()) if finite.size else float("nan")
+    mae = float(total.sum() / count.sum()) if count.sum() else float("nan")
+    return mase, mae
+
+
+def _against_champion(
+    champion: Champion, series: Sequence[SeriesData], cases: _Cases, point: np.ndarray
+) -> dict[str, float]:
+    """The champion's and the candidate's MASE and MAE on the same origins and the steps both answer."""
+    cspec = champion.spec
+    steps = min(cspec.max_horizon, point.shape[1])
+    n = cases.origin.size
+    windows = np.stack(
+        [
+            prepare_window(series[i].values[: o + 1], cspec)
+            for i, o in zip(cases.series_index, cases.origin, strict=True)
+        ]
+    )
+    Xc, level = build_rows(
+        windows, cases.stamps, np.repeat(np.arange(n), steps), np.tile(np.arange(1, steps + 1), n), cspec
+    )
+    theirs = np.maximum(champion.run(Xc) * level, 0.0).reshape(n, steps)
+    actual = cases.actual[:, :steps]
+    champion_mase, champion_mae = _accuracy(theirs, actual, cases.scale)
+    challenger_mase, challenger_mae = _accuracy(point[:, :steps], actual, cases.scale)
+    return {
+        "champion_mase": champion_mase,
+        "champion_mae": champion_mae,
+        "challenger_mase": challenger_mase,
+        "challenger_mae": challenger_mae,
+        "champion_steps": float(steps),
+    }
 
 
 def _score(
     point: np.ndarray,
-    actual: np.ndarray,
+    baseline: np.ndarray,
+    cases: _Cases,
     scale: np.ndarray,
-    insamples: list[np.ndarray],
-    baseline: list[np.ndarray],
     spec: FeatureSpec,
     settings: TrainingSettings,
 ) -> Backtest:
-    H, m = spec.max_horizon, spec.season_day
+    H = spec.max_horizon
+    actual = cases.actual
     residuals = (actual - point) / scale
     calibration = calibrate(residuals)
     lo_off, hi_off = calibration.offsets(H, settings.level)
     lower = np.minimum(np.maximum(point + lo_off * scale, 0.0), point)
     upper = np.maximum(point + hi_off * scale, point)
-
-    mases, smapes, b_mases, b_smapes = [], [], [], []
-    abs_err = abs_base = abs_act = 0.0
-    for i in range(point.shape[0]):
-        a = actual[i]
-        base = baseline[i]
-        denom = seasonal_naive_scale(insamples[i], m)
-        if math.isfinite(denom):
-            mases.append(mae(a, point[i]) / denom)
-            b_mases.append(mae(a, base) / denom)
-        smapes.append(smape(a, point[i]))
-        b_smapes.append(smape(a, base))
-        ok = ~np.isnan(a)
-        abs_err += float(np.abs(a[ok] - point[i][ok]).sum())
-        abs_base += float(np.abs(a[ok] - base[ok]).sum())
-        abs_act += float(np.abs(a[ok]).sum())
+    mase, mae = _accuracy(point, actual, cases.scale)
+    baseline_mase, baseline_mae = _accuracy(baseline, actual, cases.scale)
     metrics = {
-        "mase": _mean(mases),
-        "smape": _mean(smapes),
-        "wape": 100.0 * abs_err / abs_act if abs_act > 0 else float("nan"),
+        "mase": mase,
+        "mae": mae,
+        "smape": _mean([smape(a, p) for a, p in zip(actual, point, strict=True)]),
+        "wape": _wape(point, actual),
         "coverage": coverage_of(actual.reshape(-1), lower.reshape(-1), upper.reshape(-1)),
-        "baseline_mase": _mean(b_mases),
-        "baseline_smape": _mean(b_smapes),
-        "baseline_wape": 100.0 * abs_base / abs_act if abs_act > 0 else float("nan"),
+        "baseline_mase": baseline_mase,
+        "baseline_mae": baseline_mae,
+        "baseline_smape": _mean([smape(a, b) for a, b in zip(actual, baseline, strict=True)]),
+        "baseline_wape": _wape(baseline, actual),
         "backtest_cases": float(point.shape[0]),
     }
     return Backtest(metrics=metrics, residuals=residuals, calibration=calibration)
 
 
+def _wape(point: np.ndarray, actual: np.ndarray) -> float:
+    ok = ~np.isnan(actual)
+    total = float(np.abs(actual[ok]).sum())
+    return 100.0 * float(np.abs(actual[ok] - point[ok]).sum()) / total if total > 0 else float("nan")
+
+
 def _mean(values: list[float]) -> float:
     arr = np.asarray([v for v in values if math.isfinite(v)], dtype=np.float64)
     return float(arr.mean()) if arr.size else float("nan")
-
-
-def ffill(values: np.ndarray) -> np.ndarray:
-    """Forward-fill NaN (leading NaN become the first observation); for the seasonal-naive baseline."""
-    x = np.asarray(values, dtype=np.float64)
-    ok = ~np.isnan(x)
-    if ok.all() or not ok.any():
-        return np.nan_to_num(x)
-    idx = np.where(ok, np.arange(x.size), 0)
-    np.maximum.accumulate(idx, out=idx)
-    out = x[idx]
-    out[: int(np.argmax(ok))] = x[int(np.argmax(ok))]
-    return out

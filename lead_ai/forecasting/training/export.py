@@ -21,10 +21,19 @@ class ExportParityError(RuntimeError):
     """The exported ONNX model does not reproduce the scikit-learn model."""
 
 
-def export_onnx(model: Any, spec: FeatureSpec, calibration: Calibration, settings: TrainingSettings) -> bytes:
+def export_onnx(
+    model: Any,
+    spec: FeatureSpec,
+    calibration: Calibration,
+    settings: TrainingSettings,
+    weight_naive: float = 0.0,
+) -> bytes:
+    """The model as one ONNX graph with the spec and calibration in its metadata; with weight_naive > 0
+    the graph blends in the seasonal naive read from the feature rows (naive.with_naive_blend)."""
     from skl2onnx import convert_sklearn
     from skl2onnx.common.data_types import FloatTensorType
 
+    from lead_ai.forecasting.training.naive import with_naive_blend
     from lead_ai.forecasting.training.onnx_trees import as_tree_ensembles
 
     converted = convert_sklearn(
@@ -33,6 +42,7 @@ def export_onnx(model: Any, spec: FeatureSpec, calibration: Calibration, setting
         target_opset={"": settings.target_opset, "ai.onnx.ml": settings.ml_opset},
     )
     onx = as_tree_ensembles(converted)  # the trees as TreeEnsemble (ai.onnx.ml 5): see onnx_trees
+    onx = with_naive_blend(onx, spec, weight_naive)
     meta = metadata_props(spec, calibration)
     del onx.metadata_props[:]
     for key, value in meta.items():
@@ -65,9 +75,24 @@ def run_onnx_rows(onnx_bytes: bytes, X: np.ndarray) -> tuple[np.ndarray, str]:
     return np.asarray(out, dtype=np.float64).reshape(-1), "onnxruntime"
 
 
-def check_parity(model: Any, onnx_bytes: bytes, X: np.ndarray, rtol: float, n_threads: int = 1) -> float:
-    """Max |sklearn - onnx| on X; ExportParityError if any row is off by more than rtol * max(1, |y|)."""
-    expected = predict_sklearn(model, np.asarray(X, dtype=np.float32), n_threads)
+def check_parity(
+    model: Any,
+    onnx_bytes: bytes,
+    X: np.ndarray,
+    rtol: float,
+    n_threads: int = 1,
+    naive: tuple[FeatureSpec, float] | None = None,
+) -> float:
+    """Max |expected - onnx| on X; ExportParityError if any row is off by more than rtol * max(1, |y|).
+
+    Expected is the scikit-learn output, blended with the seasonal naive of the rows as the backtest
+    scored it when `naive` = (spec, weight_naive) gives it a weight."""
+    from lead_ai.forecasting.training.naive import blend_rows
+
+    X32 = np.asarray(X, dtype=np.float32)
+    expected = predict_sklearn(model, X32, n_threads)
+    if naive is not None:
+        expected = blend_rows(expected, X32, naive[0], naive[1])
     got, engine = run_onnx_rows(onnx_bytes, X)
     err = np.abs(expected - got)
     bound = rtol * np.maximum(1.0, np.abs(expected))

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lead_ai.errors import InsufficientHistoryError
-from lead_ai.forecasting.features import FeatureSpec, build_rows
+from lead_ai.forecasting.features import FeatureSpec, build_rows, extreme_limits
 from lead_ai.forecasting.training.settings import SeriesData
 
 TARGET_CLIP = 1e3  # scaled targets beyond this are clipped (a burst after a dead week)
@@ -45,19 +45,25 @@ def rows_for_pairs(
     """Feature rows, scaled targets and levels for (origin t, step h) pairs of one series.
 
     Each origin's window is values[: t + 1] through the same NaN-padding as serving (prepare_window),
-    taken as a strided view so no per-origin copy of the history is made."""
+    taken as a strided view so no per-origin copy of the history is made. A target that is an isolated
+    extreme for its origin's window (features.extreme_limits: a typo, a bot burst) is NaN: the features
+    never show such a value, and the model must not learn to forecast one."""
     origins, inverse = np.unique(t, return_inverse=True)
     padded = np.concatenate([np.full(spec.window - 1, np.nan), values])
     view = np.lib.stride_tricks.sliding_window_view(padded, spec.window)
     X = np.empty((t.size, spec.n_features), dtype=np.float32)
     level = np.empty(t.size)
+    limit = np.empty(t.size)
     chunk = 2048  # bounds the memory of the gathered windows
     for start in range(0, origins.size, chunk):
         sel = np.flatnonzero((inverse >= start) & (inverse < start + chunk))
         o = origins[start : start + chunk]
         stamps = first_timestamp + o * spec.interval_seconds
-        X[sel], level[sel] = build_rows(view[o], stamps, inverse[sel] - start, h[sel], spec)
-    target = np.clip(values[t + h] / level, -TARGET_CLIP, TARGET_CLIP)
+        limits = extreme_limits(view[o])
+        X[sel], level[sel] = build_rows(view[o], stamps, inverse[sel] - start, h[sel], spec, limits)
+        limit[sel] = limits[inverse[sel] - start]
+    actual = values[t + h]
+    target = np.clip(np.where(np.abs(actual) > limit, np.nan, actual) / level, -TARGET_CLIP, TARGET_CLIP)
     return X, target, level
 
 
@@ -73,7 +79,10 @@ def _series_rows(
     if not t.size:
         return None
     X, y, _ = rows_for_pairs(values, first_timestamp, spec, t, h)
-    return Rows(X, y)
+    keep = ~np.isnan(y)  # extremes are dropped (see rows_for_pairs)
+    if not keep.any():
+        return None
+    return Rows(X[keep], y[keep])
 
 
 def training_rows(

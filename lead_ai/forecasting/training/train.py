@@ -21,14 +21,17 @@ No pickle anywhere.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
 
 from lead_ai.domain.localtime import UTC_ZONE
 from lead_ai.errors import InsufficientHistoryError
+from lead_ai.forecasting.artifact_format import parse_metadata
+from lead_ai.forecasting.contiguous import recent_contiguous
 from lead_ai.forecasting.features import FeatureSpec, build_rows, default_spec, prepare_window
-from lead_ai.forecasting.training.backtest import backtest_plan, run_backtest
+from lead_ai.forecasting.training.backtest import Champion, backtest_plan, origins_for, run_backtest
 from lead_ai.forecasting.training.calendars import holiday_table, local_clock
 from lead_ai.forecasting.training.daily import daily_calibration
 from lead_ai.forecasting.training.export import ExportParityError, check_parity, export_onnx, library_versions
@@ -37,43 +40,40 @@ from lead_ai.forecasting.training.rows import training_rows
 from lead_ai.forecasting.training.settings import SeriesData, TrainingResult, TrainingSettings
 
 __all__ = [
+    "Champion",
     "ExportParityError",
     "InsufficientHistoryError",
     "SeriesData",
     "TrainingResult",
     "TrainingSettings",
+    "load_champion",
     "train_forecaster",
 ]
 
 
 def train_forecaster(
-    series: Sequence[SeriesData], settings: TrainingSettings | None = None
+    series: Sequence[SeriesData],
+    settings: TrainingSettings | None = None,
+    champion: Champion | None = None,
 ) -> TrainingResult:
-    """Fit one (global) model on the series, backtest it, export it to ONNX and verify parity."""
+    """Fit one (global) model on the series, backtest it, export it to ONNX and verify parity.
+
+    Each series is first cut to its recent contiguous part (contiguous.recent_contiguous). With a
+    champion (load_champion: the model being served), it is scored on the same backtest origins."""
     settings = settings or TrainingSettings()
     if not series:
         raise ValueError("no series to train on")
     interval = series[0].interval_seconds
     if any(s.interval_seconds != interval for s in series):
         raise ValueError("all series must share one interval")
+    series = [recent_part(s, settings) for s in series]
     for s in series:
         if s.n_observed < settings.min_points:
             raise InsufficientHistoryError(
                 f"series {s.series_id!r} has {s.n_observed} observed points; training needs at least "
                 f"{settings.min_points} (min_points)"
             )
-    spec = default_spec(interval, settings.max_horizon)
-    span_days = max(s.values.shape[0] for s in series) * interval / 86400
-    if span_days >= settings.yearly_min_days:
-        # Enough history to have seen each time of the year once: the day of the year can say what
-        # last December looked like (holidays), which no four-week window can.
-        spec = FeatureSpec.from_dict({**spec.to_dict(), "day_of_year": True})
-    if settings.holidays != "none":
-        spec = FeatureSpec.from_dict({**spec.to_dict(), "holidays": settings.holidays})
-    if settings.timezone != UTC_ZONE:
-        spec = FeatureSpec.from_dict({**spec.to_dict(), "timezone": settings.timezone})
-    if settings.spec_overrides:
-        spec = FeatureSpec.from_dict({**spec.to_dict(), **settings.spec_overrides})
+    spec = _feature_spec(series, interval, settings)
     # The local calendar (clock changes, holidays) from the oldest slot a window reads to years past the
     # data: the same tables serve every training row and, through the artifact, every forecast.
     first_ts = min(s.first_timestamp for s in series) - spec.window * interval
@@ -85,10 +85,11 @@ def train_forecaster(
     plan = backtest_plan(series, spec, settings)
     if not any(plan):
         raise InsufficientHistoryError(
-            f"no series is long enough for a backtest of horizon {spec.max_horizon}: need at least "
-            f"{spec.season_day + 2 * spec.max_horizon + 1} slots"
+            f"no series is long enough for a backtest of horizon 1: need at least {spec.season_day + 3} slots"
         )
-    backtest = run_backtest(series, spec, settings, plan)
+    if champion is not None and champion.spec.interval_seconds != interval:
+        champion = None  # another grid: nothing to compare on (the caller sees no champion_* metrics)
+    backtest = run_backtest(series, spec, settings, plan, champion)
     assert backtest.origins is not None
     daily, daily_coverage = daily_calibration(backtest.residuals, backtest.origins, spec, settings.level)
     calibration = backtest.calibration._replace(daily=daily)
@@ -97,7 +98,7 @@ def train_forecaster(
         series, [s.values.shape[0] - 1 for s in series], spec, settings.max_rows, settings.seed
     )
     model = final_model(rows, settings, backtest.weights)
-    onnx_bytes = export_onnx(model, spec, calibration, settings)
+    onnx_bytes = export_onnx(model, spec, calibration, settings, backtest.weight_naive)
 
     # Validation batch: the rows production will see first (each series' last origin), plus training rows.
     rng = np.random.default_rng(settings.seed + 2)
@@ -111,7 +112,12 @@ def train_forecaster(
         rng.choice(rows.X.shape[0], size=min(rows.X.shape[0], settings.parity_rows // 2), replace=False)
     ]
     parity = check_parity(
-        model, onnx_bytes, np.concatenate([Xv, extra]), settings.parity_rtol, settings.n_threads
+        model,
+        onnx_bytes,
+        np.concatenate([Xv, extra]),
+        settings.parity_rtol,
+        settings.n_threads,
+        naive=(spec, backtest.weight_naive),
     )
 
     metrics = dict(backtest.metrics)
@@ -126,4 +132,73 @@ def train_forecaster(
         n_points=int(sum(s.n_observed for s in series)),
         training_start=int(min(s.first_timestamp for s in series)),
         training_end=int(max(s.last_timestamp for s in series)),
+        note=_naive_note(metrics),
+    )
+
+
+def recent_part(s: SeriesData, settings: TrainingSettings) -> SeriesData:
+    """The series from the first observation after its last gap longer than settings.max_gap_days."""
+    recent = recent_contiguous(s.values, s.first_timestamp, s.interval_seconds, settings.max_gap_days * 86400)
+    if recent.values.shape[0] == s.values.shape[0]:
+        return s
+    return SeriesData(s.series_id, recent.values, recent.first_timestamp, s.interval_seconds)
+
+
+def load_champion(onnx_bytes: bytes) -> Champion:
+    """The served model, to be scored on a candidate's backtest windows without onnxruntime (the
+    training Lambda has none): ValueError when the bytes are not a lead_ai forecaster."""
+    import onnx
+
+    from lead_ai.forecasting.training.onnx_eval import OnnxRows
+
+    try:
+        model = onnx.load_from_string(bytes(onnx_bytes))
+        spec, _ = parse_metadata({p.key: p.value for p in model.metadata_props})
+        run = OnnxRows(bytes(onnx_bytes))
+    except ValueError:
+        raise
+    except Exception as exc:  # protobuf's DecodeError, the reference evaluator's own errors
+        raise ValueError(f"not a loadable lead_ai model: {type(exc).__name__}") from exc
+    return Champion(spec, run)
+
+
+def _feature_spec(series: Sequence[SeriesData], interval: int, settings: TrainingSettings) -> FeatureSpec:
+    longest = max(s.values.shape[0] for s in series)
+    spec = default_spec(interval, _trainable_horizon(longest, interval, settings))
+    if longest * interval / 86400 >= settings.yearly_min_days:
+        # Enough history to have seen each time of the year once: the day of the year can say what
+        # last December looked like (holidays), which no four-week window can.
+        spec = FeatureSpec.from_dict({**spec.to_dict(), "day_of_year": True})
+    if settings.holidays != "none":
+        spec = FeatureSpec.from_dict({**spec.to_dict(), "holidays": settings.holidays})
+    if settings.timezone != UTC_ZONE:
+        spec = FeatureSpec.from_dict({**spec.to_dict(), "timezone": settings.timezone})
+    if settings.spec_overrides:
+        spec = FeatureSpec.from_dict({**spec.to_dict(), **settings.spec_overrides})
+    return spec
+
+
+def _trainable_horizon(n_slots: int, interval: int, settings: TrainingSettings) -> int:
+    """settings.max_horizon, or for a history too short to backtest it, the longest horizon that leaves
+    min_backtest_origins origins (else one): a daily series of six weeks trains, for fewer days ahead."""
+    want = min(settings.min_backtest_origins, settings.backtest_origins)
+    fallback = 1
+    for horizon in range(settings.max_horizon, 0, -1):
+        origins = origins_for(n_slots, default_spec(interval, horizon), settings)
+        if origins >= want:
+            return horizon
+        if origins and fallback == 1:
+            fallback = horizon
+    return fallback
+
+
+def _naive_note(metrics: dict[str, float]) -> str | None:
+    """Why the seasonal naive is served, when it took all the weight."""
+    if metrics.get("weight_naive", 0.0) < 1.0:
+        return None
+    measure = "mase" if math.isfinite(metrics.get("baseline_mase", math.nan)) else "mae"
+    model, naive = metrics[f"backtest_{measure}_model"], metrics[f"baseline_{measure}"]
+    return (
+        f"seasonal naive served: the learned model's backtest {measure.upper()} {model:.4f} does not beat "
+        f"the seasonal naive's {naive:.4f}"
     )
