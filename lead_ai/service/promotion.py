@@ -40,8 +40,8 @@ def decide(
       steps (challenger_* vs champion_* metrics): MASE, or MAE where MASE is undefined (a dead or
       constant history). A tie keeps the champion. A champion whose artifact could not be read or run
       cannot be compared: the candidate wins, with that reason.
-    - Without such a score (the champion changed while the candidate trained), the recorded figures are
-      compared as a last resort: each measured on its own windows.
+    - Without such a score (the champion changed while the candidate trained, or the training reported
+      none), the recorded figures are compared as a last resort: each measured on its own windows.
     """
     if champion is None:
         return Decision(True, None)
@@ -53,7 +53,10 @@ def decide(
     if comparison is not None and comparison.champion_version == champion.version:
         if comparison.unscored is not None:
             return Decision(True, f"promoted over {champion.version}: {comparison.unscored}")
-        return _compare(candidate.metrics, "challenger_", candidate.metrics, "champion_", champion.version)
+        if any(f"champion_{measure}" in candidate.metrics for measure in ("mase", "mae")):
+            return _compare(
+                candidate.metrics, "challenger_", candidate.metrics, "champion_", champion.version
+            )
     return _compare(candidate.metrics, "", champion.metrics, "", champion.version)
 
 

@@ -91,13 +91,13 @@ def check_horizon(
     if 1 <= horizon <= limit:
         return
     why = (
-        f"the served model {version or ''} forecasts {model_max_horizon} steps ahead (retrain it for longer "
-        "horizons)"
+        f"the served model {version or ''} forecasts at most {model_max_horizon} steps ahead (retrain it for "
+        "longer horizons)"
         if model_max_horizon < deps.settings.max_horizon_steps(interval_seconds)
-        else f"{limit} x {interval_name(interval_seconds)} is the longest horizon"
+        else f"{limit} x {interval_name(interval_seconds)} is the longest horizon (LEAD_AI_MAX_HORIZON)"
     )
     raise ValidationError(
-        f"horizon must be at most {limit} for this series, got {horizon}: {why}", field="horizon"
+        f"horizon must be an integer from 1 to {limit}, got {horizon}: {why}", field="horizon"
     )
 
 

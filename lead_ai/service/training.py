@@ -68,14 +68,18 @@ def train_series(deps: Dependencies, series_id: str, min_points: int) -> Trainin
             field="observations",
         )
     champion, comparison = _champion(deps, series_id)
+    if (
+        champion is not None
+        and comparison is not None
+        and champion.spec.interval_seconds != series.interval_seconds
+    ):
+        champion, comparison = None, comparison._replace(unscored="it forecasts on another grid")
     started = time.perf_counter()
     result = train_forecaster(
         [SeriesData(series_id, recent.values, recent.first_timestamp, series.interval_seconds)],
         settings,
         champion,
     )
-    if comparison is not None and comparison.unscored is None and "champion_mae" not in result.metrics:
-        comparison = comparison._replace(unscored="it forecasts on another grid")
     # A fit that outlasted an API request's budget: the caller has its 504 from API Gateway by now;
     # registering the version (within the function's own timeout) beats throwing the fit away.
     if time_budget.finish_in_function_time(deps.settings.aws_calls.attempt_seconds * 2):
