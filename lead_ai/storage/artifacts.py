@@ -7,12 +7,16 @@ import hashlib
 from collections.abc import Iterator
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lead_ai.domain.models import ArtifactRef
 from lead_ai.errors import ArtifactUnavailableError, IntegrityError, StorageError
 from lead_ai.monitoring.logger import logger
 from lead_ai.storage.dynamo import error_code, guarded
+
+if TYPE_CHECKING:  # the stubs are a dev dependency: the layer never imports them
+    from mypy_boto3_s3.client import S3Client
+
 
 # S3's answers for one object that cannot be read while S3 itself is up: the object (or the recorded
 # version of it) was deleted, the version id is not one S3 knows, or this role may not read it.
@@ -40,7 +44,7 @@ def sha256_hex(data: bytes) -> str:
 
 
 class ArtifactStore:
-    def __init__(self, client: Any, bucket: str) -> None:
+    def __init__(self, client: S3Client, bucket: str) -> None:
         self._client = client
         self._bucket = bucket
 
@@ -122,7 +126,7 @@ class ArtifactStore:
         kwargs: dict[str, Any] = {"Bucket": self._bucket, "Prefix": prefix}
         while True:
             page = guarded("listing the series' models", partial(self._client.list_object_versions, **kwargs))
-            targets = [
+            targets: list[Any] = [
                 {"Key": v["Key"], "VersionId": v["VersionId"]}
                 for v in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]
                 if v["Key"].startswith(prefix)

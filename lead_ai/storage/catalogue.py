@@ -11,7 +11,7 @@ series being deleted carries `deleting_at` (and leaves both indexes) until its S
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lead_ai.domain.fleet import DueSeries
 from lead_ai.domain.isotime import utc_now_iso
@@ -38,12 +38,15 @@ from lead_ai.storage.registry_table import (
     summary_from_item,
 )
 
+if TYPE_CHECKING:  # the stubs are a dev dependency: the layer never imports them
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+
 # Removed when a training succeeds: the last queued failure no longer describes the series.
 _FAILURE_ATTRIBUTES = "failed_at, failed_revision, failed_attempt, failed_error"
 
 
 class SeriesCatalogue:
-    def __init__(self, client: Any, table: str) -> None:
+    def __init__(self, client: DynamoDBClient, table: str) -> None:
         self._client = client
         self._table = table
 

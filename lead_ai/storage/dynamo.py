@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from lead_ai.errors import StorageError
+
+if TYPE_CHECKING:  # the stubs are a dev dependency: the layer never imports them
+    from mypy_boto3_dynamodb.client import DynamoDBClient
 from lead_ai.monitoring.logger import logger
 
 T = TypeVar("T")
@@ -50,9 +53,9 @@ def guarded(action: str, call: Callable[[], T]) -> T:
         raise _logged_storage_error(action, exc) from exc
 
 
-def paginate_query(client: Any, **kwargs: Any) -> Iterator[Item]:
+def paginate_query(client: DynamoDBClient, **kwargs: Any) -> Iterator[Item]:
     while True:
-        page = client.query(**kwargs)
+        page: dict[str, Any] = dict(client.query(**kwargs))
         yield from page.get("Items", [])
         last = page.get("LastEvaluatedKey")
         if not last:

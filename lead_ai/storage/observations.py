@@ -18,13 +18,17 @@ chunk again and merges once more. This module reads.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
 from lead_ai.domain.series import SeriesWindow
 from lead_ai.errors import StorageError
 from lead_ai.storage.dynamo import guarded, paginate_query, s
+
+if TYPE_CHECKING:  # the stubs are a dev dependency: the layer never imports them
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+
 
 CHUNK_SLOTS = 168  # a week of hours: an hourly forecast window (672 slots) spans at most five chunks
 _VALUE_DTYPE = np.dtype("<f8")
@@ -38,7 +42,7 @@ class _Chunk(NamedTuple):
 
 
 class HistoryStore:
-    def __init__(self, client: Any, table: str) -> None:
+    def __init__(self, client: DynamoDBClient, table: str) -> None:
         self._client = client
         self._table = table
 

@@ -10,10 +10,14 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from functools import partial
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from lead_ai.domain.fleet import TrainingRequest
 from lead_ai.storage.dynamo import guarded
+
+if TYPE_CHECKING:  # the stubs are a dev dependency: the layer never imports them
+    from mypy_boto3_sqs.client import SQSClient
+
 
 BATCH_LIMIT = 10  # SendMessageBatch takes at most ten entries
 _ROUNDS = 3  # entries SQS refused for a reason of its own (not ours) are sent again, twice at most
@@ -25,7 +29,7 @@ class SendReport(NamedTuple):
 
 
 class TrainingQueue:
-    def __init__(self, client: Any, url: str) -> None:
+    def __init__(self, client: SQSClient, url: str) -> None:
         self._client = client
         self._url = url
 
@@ -46,7 +50,7 @@ class TrainingQueue:
         for attempt in range(_ROUNDS):
             if attempt:
                 time.sleep(0.1 * 2**attempt)
-            entries = [{"Id": i, "MessageBody": r.to_json()} for i, r in pending.items()]
+            entries: list[Any] = [{"Id": i, "MessageBody": r.to_json()} for i, r in pending.items()]
             response = guarded(
                 "queueing trainings",
                 partial(self._client.send_message_batch, QueueUrl=self._url, Entries=entries),

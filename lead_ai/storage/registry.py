@@ -15,7 +15,7 @@ import json
 import time
 from collections.abc import Mapping
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lead_ai.domain.isotime import utc_now_iso
 from lead_ai.domain.models import (
@@ -51,12 +51,15 @@ from lead_ai.storage.registry_table import (
     version_sort_key,
 )
 
+if TYPE_CHECKING:  # the stubs are a dev dependency: the layer never imports them
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+
 _MAX_ALLOCATION_ATTEMPTS = 25
 _MAX_BATCH_ROUNDS = 5
 
 
 class ModelTracker:
-    def __init__(self, client: Any, table: str, analytics: AnalyticsService) -> None:
+    def __init__(self, client: DynamoDBClient, table: str, analytics: AnalyticsService) -> None:
         self._client = client
         self._table = table
         self._analytics = analytics
@@ -278,7 +281,7 @@ class ModelTracker:
             )
             if not items:
                 return deleted
-            deletes = [
+            deletes: list[Any] = [
                 {"Delete": {"TableName": self._table, "Key": key(series_id, get_s(i, "record") or "")}}
                 for i in items
             ]
@@ -360,44 +363,42 @@ class ModelTracker:
                 "ConditionExpression": "version = :expected",
                 "ExpressionAttributeValues": {":expected": s(expected_current)},
             }
+        transaction: list[Any] = [  # plain request dicts; the stubs' TypedDicts would only restate them
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": {
+                        **key(series_id, CURRENT),
+                        "version": s(version.version),
+                        "s3_key": s(artifact.key),
+                        "s3_version_id": s(artifact.version_id or ""),
+                        "sha256": s(artifact.sha256),
+                        "size_bytes": n(artifact.size),
+                        "promoted_at": s(now),
+                        **_window_attributes(window),
+                    },
+                    **pointer_guard,
+                }
+            },
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": key(series_id, version_sort_key(parse_version(version.version))),
+                    "UpdateExpression": "SET promoted_at = :now" + (", reason = :why" if reason else ""),
+                    "ConditionExpression": "#st IN (:verified, :rejected) AND sha256 = :sha",
+                    "ExpressionAttributeNames": {"#st": "status"},
+                    "ExpressionAttributeValues": {
+                        ":now": s(now),
+                        ":verified": s(Status.VERIFIED),
+                        ":rejected": s(Status.REJECTED),
+                        ":sha": s(artifact.sha256),
+                        **({":why": s(reason[:1000])} if reason else {}),
+                    },
+                }
+            },
+        ]
         try:
-            self._client.transact_write_items(
-                TransactItems=[
-                    {
-                        "Put": {
-                            "TableName": self._table,
-                            "Item": {
-                                **key(series_id, CURRENT),
-                                "version": s(version.version),
-                                "s3_key": s(artifact.key),
-                                "s3_version_id": s(artifact.version_id or ""),
-                                "sha256": s(artifact.sha256),
-                                "size_bytes": n(artifact.size),
-                                "promoted_at": s(now),
-                                **_window_attributes(window),
-                            },
-                            **pointer_guard,
-                        }
-                    },
-                    {
-                        "Update": {
-                            "TableName": self._table,
-                            "Key": key(series_id, version_sort_key(parse_version(version.version))),
-                            "UpdateExpression": "SET promoted_at = :now"
-                            + (", reason = :why" if reason else ""),
-                            "ConditionExpression": "#st IN (:verified, :rejected) AND sha256 = :sha",
-                            "ExpressionAttributeNames": {"#st": "status"},
-                            "ExpressionAttributeValues": {
-                                ":now": s(now),
-                                ":verified": s(Status.VERIFIED),
-                                ":rejected": s(Status.REJECTED),
-                                ":sha": s(artifact.sha256),
-                                **({":why": s(reason[:1000])} if reason else {}),
-                            },
-                        }
-                    },
-                ]
-            )
+            self._client.transact_write_items(TransactItems=transaction)
         except Exception as exc:
             if error_code(exc) == "TransactionCanceledException":
                 raise VersionConflictError(

@@ -25,7 +25,7 @@ import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from functools import partial
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -35,6 +35,10 @@ from lead_ai.errors import IntervalMismatchError, SeriesDeletingError, ServiceUn
 from lead_ai.storage.dynamo import error_code, guarded, n, s, storage_error
 from lead_ai.storage.observations import CHUNK_SLOTS, decode_chunk, encode_chunk
 from lead_ai.storage.registry_table import DUE, KIND, SERIES, key, series_from_item
+
+if TYPE_CHECKING:  # the stubs are a dev dependency: the layer never imports them
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+
 
 MAX_CHUNKS_PER_WRITE = 99  # + the SERIES record = DynamoDB's 100 items per transaction
 _MAX_ATTEMPTS = 12
@@ -75,7 +79,7 @@ def chunks_touched(timestamps: Iterable[int], interval_seconds: int) -> int:
 
 
 class SeriesWriter:
-    def __init__(self, client: Any, observations_table: str, registry_table: str) -> None:
+    def __init__(self, client: DynamoDBClient, observations_table: str, registry_table: str) -> None:
         self._client = client
         self._observations = observations_table
         self._registry = registry_table
@@ -261,7 +265,7 @@ class SeriesWriter:
             )
             if not page:
                 return deleted
-            deletes = [
+            deletes: list[Any] = [
                 {
                     "Delete": {
                         "TableName": self._observations,
@@ -347,7 +351,7 @@ class SeriesWriter:
     def _commit(self, series_id: str, changes: list[_Change], series_update: dict[str, Any]) -> bool:
         """Write the changed chunks and the SERIES update in one transaction; False when a condition
         failed (someone else wrote first) and nothing was written."""
-        items = [self._chunk_item(series_id, change) for change in changes]
+        items: list[Any] = [self._chunk_item(series_id, change) for change in changes]
         items.append({"Update": series_update})
         try:
             self._client.transact_write_items(
