@@ -21,7 +21,7 @@ def ingest_body(outcome: IngestOutcome) -> dict[str, Any]:
         "series_id": outcome.series_id,
         "accepted": outcome.accepted,
         "interval": interval_name(outcome.interval_seconds),
-        "span": _span(outcome.span),
+        "span": span_body(outcome.span),
         "revision": outcome.revision,
     }
 
@@ -76,7 +76,7 @@ def range_deletion_body(outcome: RangeDeletion) -> dict[str, Any]:
     return {
         "series_id": outcome.series_id,
         "removed": outcome.removed,
-        "span": _span(outcome.span),
+        "span": span_body(outcome.span),
         "revision": outcome.revision,
     }
 
@@ -92,7 +92,7 @@ def series_deletion_body(outcome: SeriesDeletion) -> dict[str, Any]:
     }
 
 
-def _span(span: Span | None) -> dict[str, Any] | None:
+def span_body(span: Span | None) -> dict[str, Any] | None:
     if span is None:
         return None
     return {
@@ -126,20 +126,11 @@ def series_list_body(page: SeriesPage, next_token: str | None) -> dict[str, Any]
 
 
 def _series_summary(series: SeriesSummary, current_version: str | None) -> dict[str, Any]:
-    span = series.span
     failure = series.last_failure
     return {
         "series_id": series.series_id,
         "interval": interval_name(series.interval_seconds),
-        "span": (
-            {
-                "first": iso_utc(span.first_timestamp),
-                "last": iso_utc(span.last_timestamp),
-                "observations": span.observed_points,
-            }
-            if span is not None
-            else None
-        ),
+        "span": span_body(series.span),
         "revision": series.revision,
         "current_version": current_version,
         "last_training": (

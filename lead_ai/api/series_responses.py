@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from lead_ai.api.responses import span_body
 from lead_ai.domain.intervals import interval_name
-from lead_ai.domain.isotime import iso_utc
 from lead_ai.service.series import SeriesView
 
 if TYPE_CHECKING:  # the staffing code loads with the staffing route only
@@ -14,7 +14,6 @@ if TYPE_CHECKING:  # the staffing code loads with the staffing route only
 
 def series_body(view: SeriesView) -> dict[str, Any]:
     info, settings, current = view.info, view.settings, view.current
-    span = info.span
     model: dict[str, Any] | None = None
     if current is not None:
         spec = current.feature_spec
@@ -33,15 +32,7 @@ def series_body(view: SeriesView) -> dict[str, Any]:
         "interval": interval_name(settings.interval_seconds),
         "timezone": settings.timezone,
         "holidays": settings.holidays,
-        "span": (
-            {
-                "first": iso_utc(span.first_timestamp),
-                "last": iso_utc(span.last_timestamp),
-                "observations": span.observed_points,
-            }
-            if span is not None
-            else None
-        ),
+        "span": span_body(info.span),
         "revision": info.revision,
         "trained_revision": info.trained_revision,
         "training_due": info.training_due,
