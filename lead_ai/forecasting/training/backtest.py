@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -69,6 +69,10 @@ def _stride(spec: FeatureSpec, settings: TrainingSettings) -> int:
     return max(spec.season_day, spec.max_horizon // 2)
 
 
+def backtest_stride(spec: FeatureSpec, settings: TrainingSettings) -> int:
+    return _stride(spec, settings)
+
+
 def backtest_plan(series: Sequence[SeriesData], spec: FeatureSpec, settings: TrainingSettings) -> list[int]:
     """Number of backtest origins per series (0 when a series is too short to hold any out)."""
     return [origins_for(s.values.shape[0], spec, settings) for s in series]
@@ -102,16 +106,39 @@ def run_backtest(
         s.values.shape[0] - 1 - ((k - 1) * stride + H) if k else s.values.shape[0] - 1
         for s, k in zip(series, plan, strict=True)
     ]
-    # Half the row budget: the backtest models only choose the blend and calibrate (keeps training fast).
-    rows = training_rows(series, first_origin, spec, max(settings.max_rows // 2, 1), settings.seed + 1)
+    # A share of the row budget: the backtest models only choose the blend and calibrate.
+    share = settings.backtest_row_share
+    rows = training_rows(
+        series,
+        first_origin,
+        spec,
+        max(int(settings.max_rows * share), 1),
+        settings.seed + 1,
+        max(int(settings.max_rows_per_series * share), 1),
+    )
     cases = _cases(series, plan, first_origin, stride, spec)
+    losses = LOSSES if settings.loss == "auto" else (settings.loss,)
+    return evaluate(fit_each(rows, settings, losses), series, cases, spec, settings, champion)
+
+
+def evaluate(
+    fitted: dict[str, Any],
+    series: Sequence[SeriesData],
+    cases: _Cases,
+    spec: FeatureSpec,
+    settings: TrainingSettings,
+    champion: Champion | None = None,
+) -> Backtest:
+    """Forecast every case with the fitted models (one per loss), choose the blend served, score it beside
+    the seasonal naive (and the champion), calibrate on its residuals. The pooled model calls this with
+    cases from series it was not fitted on (training.pool)."""
+    H = spec.max_horizon
     n = cases.origin.size
     idx = np.repeat(np.arange(n), H)
     steps = np.tile(np.arange(1, H + 1), n)
     X, level = build_rows(cases.windows, cases.stamps, idx, steps, spec, cases.limits)
 
-    losses = LOSSES if settings.loss == "auto" else (settings.loss,)
-    fitted = fit_each(rows, settings, losses)
+    losses = tuple(fitted)
     raw = {loss: predict_sklearn(model, X, settings.n_threads) for loss, model in fitted.items()}
     model_blends = (
         [{"squared_error": w, "absolute_error": 1.0 - w} for w in BLEND_WEIGHTS]
@@ -153,6 +180,17 @@ def run_backtest(
     if champion is not None:
         result.metrics.update(_against_champion(champion, series, cases, point))
     return result
+
+
+def backtest_cases(
+    series: Sequence[SeriesData],
+    plan: Sequence[int],
+    first_origin: Sequence[int],
+    stride: int,
+    spec: FeatureSpec,
+) -> _Cases:
+    """The cases of `plan[i]` origins per series, `stride` apart from `first_origin[i]`."""
+    return _cases(series, plan, first_origin, stride, spec)
 
 
 def _cases(
