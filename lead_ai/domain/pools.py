@@ -11,8 +11,8 @@ Who is in a pool (decided each time it trains, from the group's series):
 - eligible: series of the group with a model of their own (a CURRENT pointer) and at least the minimum
   history; a series still served by the pool is never in it, so the comparison that lets its own model
   take over is made on windows the pool has never seen;
-- held out: a fixed share of the eligible series, chosen by a hash of (pool id, series id), so a series
-  keeps its role from one day to the next; the pool's blend and intervals are chosen and calibrated on
+- held out: a fixed share of the eligible series, the first by a hash of (pool id, series id), so the
+  same series give the same split every day (a series changes role only when the group changes); the pool's blend and intervals are chosen and calibrated on
   them only, on windows cut to the history a new team has (14 days up to the minimum);
 - members: the other eligible series (capped), whose history the pool is fitted on.
 """
@@ -80,7 +80,7 @@ class PoolSplit(NamedTuple):
 
 
 def split_pool(pool_id: str, eligible: Sequence[str]) -> PoolSplit:
-    """Held-out and member series of a pool, by a stable hash: the same series keeps its role every day.
+    """Held-out and member series of a pool, by a stable hash: the same series give the same split.
 
     Every 4th series (POOL_HELD_OUT_SHARE, at least one, at most POOL_MAX_HELD_OUT) is held out; the
     rest, up to POOL_MAX_MEMBERS, are members. Both lists are empty when there are too few series."""

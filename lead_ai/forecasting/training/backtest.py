@@ -150,19 +150,24 @@ def evaluate(
         mix = sum(w * raw[loss] for loss, w in weights.items())
         return np.maximum(blend_rows(np.asarray(mix), X, spec, weight_naive) * level, 0.0).reshape(n, H)
 
+    def candidate_key(weights: dict[str, float], weight_naive: float) -> tuple[float, float, float]:
+        mase, mae = _accuracy(point_of(weights, weight_naive), cases.actual, cases.scale)
+        return (mase if math.isfinite(mase) else mae), mase, mae
+
     # Every candidate on the same windows; the naive weights ascend, so a tie keeps the least naive.
     best: tuple[float, dict[str, float], float] | None = None
     model_only: dict[float, tuple[float, float]] = {}
     for weight_naive in sorted({0.0, 1.0, *settings.naive_weights}):
         for weights in model_blends:
-            mase, mae = _accuracy(point_of(weights, weight_naive), cases.actual, cases.scale)
-            key = mase if math.isfinite(mase) else mae
+            key, mase, mae = candidate_key(weights, weight_naive)
             if weight_naive == 0.0:
                 model_only[weights.get("squared_error", 0.0)] = (mase, mae)
             if best is None or key < best[0]:
                 best = (key, weights, weight_naive)
     assert best is not None
     _, weights, weight_naive = best
+    if len(weights) > 1 and settings.blend_margin > 0:
+        weights = _single_loss_if_close(weights, weight_naive, best[0], settings.blend_margin, candidate_key)
     best_model = min(model_only.values(), key=lambda m: m[0] if math.isfinite(m[0]) else m[1])
     point = point_of(weights, weight_naive)
     scale = level.reshape(n, H)
@@ -180,6 +185,23 @@ def evaluate(
     if champion is not None:
         result.metrics.update(_against_champion(champion, series, cases, point))
     return result
+
+
+def _single_loss_if_close(
+    weights: dict[str, float],
+    weight_naive: float,
+    best_key: float,
+    margin: float,
+    key_of: Callable[[dict[str, float], float], tuple[float, float, float]],
+) -> dict[str, float]:
+    """The better single loss when the two-loss blend beats it by less than `margin` (relative): the
+    final model then fits one model instead of two (half its cost) for a difference within noise."""
+    singles = [{loss: 1.0} for loss in weights]
+    scored = [(key_of(w, weight_naive)[0], w) for w in singles]
+    key, single = min(scored, key=lambda s: s[0] if math.isfinite(s[0]) else math.inf)
+    if math.isfinite(key) and math.isfinite(best_key) and key <= best_key * (1.0 + margin):
+        return single
+    return weights
 
 
 def backtest_cases(

@@ -57,6 +57,9 @@ class TrainingSettings:
     # ... and at most this many from one series (TUNED below: the cost of a per-series training)
     max_rows_per_series: int = 200_000
     backtest_row_share: float = 0.5  # the backtest models' rows, as a share of the final model's
+    # A blend of both losses is served only if it beats the better single loss by this share of its
+    # backtest MASE; otherwise the single loss is, and the final model fits one model instead of two.
+    blend_margin: float = 0.0
     max_iter: int = 250
     learning_rate: float = 0.08
     max_leaf_nodes: int = 31
