@@ -24,8 +24,11 @@ Sections, in order (each on a fresh local stack: lead_ai_dev.local.stack, moto o
      containers): trainings completed per minute, cold starts included. A production training takes
      ~20 s whatever the history length (training rows are capped at 200,000), so the 200-series run
      of section 3 uses the canned training: 180 real trainings at concurrency 2 take ~30 min here.
-  5. placeholders for the next engineer (issue 12, pooled model and cost per series): pooled vs per-series
-     vs seasonal naive accuracy on short histories, and CPU seconds per training before/after.
+  5. cost per training (benchmarks/pooled.py): CPU seconds of one production training (1 y hourly, horizon
+     168) with the settings before the cut and with today's, in fresh processes; one pooled-model
+     training at the production caps; the Lambda cost per series per day.
+  6. the pooled model on short histories (benchmarks/pooled.py): pooled vs per-series vs seasonal naive,
+     M4 Hourly truncated to 14 and 28 days, bike and taxi: MASE and 80 % coverage.
 Writes benchmarks/results/fleet.json and prints a summary.
 """
 
@@ -291,15 +294,20 @@ def run_throughput(stack: Any, count: int) -> dict[str, Any]:
 
 
 def pooled_model_accuracy() -> dict[str, Any] | None:
-    """TODO(#12, pooled model): pooled vs per-series vs seasonal naive on short histories (M4 Hourly truncated
-    to 14 and 28 days; bike, taxi): MASE and 80 % coverage. Left for the engineer who builds the pool."""
-    return None
+    """Pooled vs per-series vs seasonal naive on short histories (M4 Hourly truncated to 14 and 28 days; bike,
+    taxi): MASE and 80 % coverage (benchmarks/pooled.py has the protocol)."""
+    from pooled import pooled_model_accuracy as measure
+
+    return measure()
 
 
 def cpu_per_training() -> dict[str, Any] | None:
-    """TODO(#12, cost per series): CPU seconds per training (1 y hourly, horizon 168, production settings)
-    before/after the cut, and the Lambda cost per series per day. Section 1 measures today's figure once."""
-    return None
+    """CPU seconds per training (1 y hourly, horizon 168, production settings) before and after the cut,
+    one pooled-model training at the production caps, and the Lambda cost per series per day
+    (benchmarks/pooled.py)."""
+    from pooled import cpu_per_training as measure
+
+    return measure()
 
 
 # ------------------------------------------------------------------------------------------ helpers
@@ -468,9 +476,12 @@ def main(argv: list[str] | None = None) -> int:
         report["throughput"] = run_throughput(stack, args.throughput_series)
     print(f"   {report['throughput']}", flush=True)
 
-    # 5. For the next engineer (issue 12): fill these in; keep the keys.
-    report["pooled_model_accuracy"] = pooled_model_accuracy()
+    print("5. cost per training before/after the cut, and one pooled-model training ...", flush=True)
     report["cpu_per_training"] = cpu_per_training()
+    print(f"   {json.dumps(report['cpu_per_training'])}", flush=True)
+    print("6. pooled vs per-series vs seasonal naive on 14 and 28 days of history ...", flush=True)
+    report["pooled_model_accuracy"] = pooled_model_accuracy()
+    print(f"   {json.dumps(report['pooled_model_accuracy']['checks'])}", flush=True)
     report["machine_at_end"] = _machine()
     fan_out = report["fan_out"]
     report["checks"] = {
@@ -479,6 +490,10 @@ def main(argv: list[str] | None = None) -> int:
         "zero_trained_twice": fan_out["trained_twice"] == 0 and report["throughput"]["trained_twice"] == 0,
         "zero_lost": fan_out["lost"] == 0 and report["throughput"]["lost"] == 0,
         "one_poison_message_in_dlq": fan_out["dead_letter_messages"] == 1,
+        "cpu_per_training_at_most_a_third": report["cpu_per_training"]["cpu_ratio_after_to_before"] <= 1 / 3,
+        "pool_beats_seasonal_naive_with_coverage_75_85": all(
+            all(check.values()) for check in report["pooled_model_accuracy"]["checks"].values()
+        ),
     }
     RESULTS.write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report["checks"], indent=2))

@@ -134,6 +134,8 @@ def _number(value: float, digits: int = 1) -> str:
 def _subtitle(overview: SeriesOverview, zone: str) -> str:
     fc, version = overview.forecast, overview.version
     parts = [f"Model version <b>{escape(fc.model_version)}</b>"]
+    if fc.pool_id is not None:  # a new series: its group's pooled model forecasts until its own wins
+        parts.append(f"of the pooled model {escape(fc.pool_id)} (this series has no model of its own yet)")
     if version is not None:
         parts.append(f"trained {escape(version.created_at[:16].replace('T', ' '))} UTC")
     if fc.fallback_from is not None:

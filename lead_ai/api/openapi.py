@@ -592,10 +592,22 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         },
     ),
     "Staffing": _object(
-        ["series_id", "model_version", "interval", "timezone", "assumptions", "plan", "daily"],
+        ["series_id", "model_version", "model_scope", "interval", "timezone", "assumptions", "plan", "daily"],
         {
             "series_id": {"type": "string"},
             "model_version": {"type": "string"},
+            "model_scope": {
+                "type": "string",
+                "enum": ["series", "pool"],
+                "description": "Which model answered: the series' own, or the pooled model of its group "
+                "(interval, time zone, holiday calendar), which forecasts a series with 14 days of history "
+                "until a model of its own beats it",
+            },
+            "pool_id": {
+                "type": "string",
+                "example": "pool:1h:America.New_York:US",
+                "description": "Set when model_scope is pool: the pooled model; model_version is its version",
+            },
             "interval": {"type": "string"},
             "timezone": {"type": "string"},
             "origin": _ISO,
@@ -616,10 +628,22 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         },
     ),
     "Forecast": _object(
-        ["series_id", "model_version", "interval", "origin", "level", "forecast"],
+        ["series_id", "model_version", "model_scope", "interval", "origin", "level", "forecast"],
         {
             "series_id": {"type": "string"},
             "model_version": {"type": "string"},
+            "model_scope": {
+                "type": "string",
+                "enum": ["series", "pool"],
+                "description": "Which model answered: the series' own, or the pooled model of its group "
+                "(interval, time zone, holiday calendar), which forecasts a series with 14 days of history "
+                "until a model of its own beats it",
+            },
+            "pool_id": {
+                "type": "string",
+                "example": "pool:1h:America.New_York:US",
+                "description": "Set when model_scope is pool: the pooled model; model_version is its version",
+            },
             "interval": {"type": "string"},
             "origin": {
                 **_ISO,

@@ -106,6 +106,7 @@ def forecast_body(result: Forecast) -> dict[str, Any]:
     body: dict[str, Any] = {
         "series_id": result.series_id,
         "model_version": result.model_version,
+        "model_scope": result.model_scope,
         "interval": interval_name(result.interval_seconds),
         "origin": result.local_origin or iso_utc(result.origin),
         "level": result.level,
@@ -115,6 +116,8 @@ def forecast_body(result: Forecast) -> dict[str, Any]:
     }
     if result.fallback_from is not None:
         body["fallback_from_version"] = result.fallback_from
+    if result.pool_id is not None:
+        body["pool_id"] = result.pool_id
     return body
 
 

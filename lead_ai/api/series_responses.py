@@ -44,6 +44,7 @@ def staffing_body(answer: SeriesStaffing) -> dict[str, Any]:
     body: dict[str, Any] = {
         "series_id": answer.series_id,
         "model_version": answer.model_version,
+        "model_scope": "pool" if answer.pool_id else "series",
         "interval": interval_name(answer.interval_seconds),
         "timezone": answer.timezone,
         "origin": answer.origin,
@@ -53,4 +54,6 @@ def staffing_body(answer: SeriesStaffing) -> dict[str, Any]:
     }
     if answer.fallback_from is not None:
         body["fallback_from_version"] = answer.fallback_from
+    if answer.pool_id is not None:
+        body["pool_id"] = answer.pool_id
     return body

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any, NamedTuple
 
+from lead_ai.domain.pools import is_pool_id
 from lead_ai.domain.series import SERIES_ID_PATTERN
 from lead_ai.errors import ValidationError
 
@@ -18,6 +19,9 @@ _MAX_BODY_CHARS = 1024  # a real message is ~50 characters; anything long is not
 
 
 class TrainingRequest(NamedTuple):
+    """One series at one history revision; or one pool (series_id = its pool id) on one day (revision =
+    the plan's day number since 1970-01-01 UTC): a pool is trained once a day."""
+
     series_id: str
     revision: int
 
@@ -41,9 +45,13 @@ def parse_training_request(body: str | None) -> TrainingRequest:
     if not isinstance(data, dict) or set(data) != _FIELDS:
         raise ValidationError("the message body must be exactly {series_id, revision}", field="body")
     series_id, revision = data["series_id"], data["revision"]
-    if not isinstance(series_id, str) or not SERIES_ID_PATTERN.fullmatch(series_id):
+    # A pool's id (domain.pools) names the pooled model of a group of series; it is never a series id.
+    if not isinstance(series_id, str) or not (
+        SERIES_ID_PATTERN.fullmatch(series_id) or is_pool_id(series_id)
+    ):
         raise ValidationError(
-            "series_id must be 1-64 characters from A-Z, a-z, 0-9, '_' and '-'", field="series_id"
+            "series_id must be 1-64 characters from A-Z, a-z, 0-9, '_' and '-', or a pool id",
+            field="series_id",
         )
     if isinstance(revision, bool) or not isinstance(revision, int) or revision < 1:
         raise ValidationError("revision must be an integer >= 1", field="revision")

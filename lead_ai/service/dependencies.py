@@ -71,7 +71,10 @@ class Dependencies:
     @cached_property
     def cache(self) -> ModelCache:
         # Only the prediction function pays for onnxruntime.
+        from functools import partial
+
         from lead_ai.service.model_cache import ModelCache
+        from lead_ai.service.pooling import serving_pool
 
         return ModelCache(
             self.tracker,
@@ -79,6 +82,7 @@ class Dependencies:
             self.history,
             self.analytics,
             ttl_seconds=self.settings.registry_ttl_seconds,
+            pool_of=partial(serving_pool, self),
         )
 
 

@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
 from lead_ai.domain.models import CurrentModel, ModelVersion, Status, WindowShape
+from lead_ai.domain.pools import is_pool_id
 from lead_ai.domain.series import SeriesWindow
 from lead_ai.errors import (
     ArtifactUnavailableError,
@@ -30,6 +31,8 @@ from lead_ai.storage.artifacts import ArtifactStore
 from lead_ai.storage.observations import HistoryStore
 from lead_ai.storage.registry import ModelTracker
 
+_MAX_POOLS = 16
+
 
 class ServingState(NamedTuple):
     version: str
@@ -39,6 +42,7 @@ class ServingState(NamedTuple):
     rows: OriginRows  # the window's feature rows for every step: built once per refresh, not per request
     checked_at: float
     fallback_from: str | None = None  # the current version we could not serve, if any
+    pool_id: str | None = None  # the pooled model serves the series (it has no model of its own yet)
 
 
 class _Loaded(NamedTuple):
@@ -59,6 +63,7 @@ class ModelCache:
         ttl_seconds: float,
         max_entries: int = 64,
         clock: Callable[[], float] = time.monotonic,
+        pool_of: Callable[[str], tuple[str, CurrentModel]] | None = None,
     ) -> None:
         self._tracker = tracker
         self._artifacts = artifacts
@@ -67,6 +72,11 @@ class ModelCache:
         self._ttl = ttl_seconds
         self._max_entries = max_entries
         self._clock = clock
+        # A series without a CURRENT pointer of its own: the pool serving it and the pool's pointer
+        # (service.pooling.serving_pool), or ModelNotFoundError saying why none does.
+        self._pool_of = pool_of
+        # Pooled models loaded once per container, whichever series asked first (many series share one)
+        self._pools: OrderedDict[tuple[str, str | None, str], OnnxForecaster] = OrderedDict()
         self._entries: OrderedDict[str, ServingState] = OrderedDict()
         # One worker: Lambda runs one request at a time per container; threads start on first use.
         self._background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lead-ai-observations")
@@ -99,27 +109,36 @@ class ModelCache:
 
     def _refresh(self, series_id: str, entry: ServingState | None, now: float) -> ServingState:
         pointer = self._tracker.current(series_id)
+        pool_id: str | None = None
         if pointer is None:
-            raise ModelNotFoundError(
-                f"series '{series_id}' has no trained model yet: POST /series/{series_id}/train first",
-                field="series_id",
+            if self._pool_of is None:
+                raise ModelNotFoundError(
+                    f"series '{series_id}' has no trained model yet: POST /series/{series_id}/train first",
+                    field="series_id",
+                )
+            pool_id, pointer = self._pool_of(series_id)
+        unchanged = (
+            entry is not None
+            and entry.pool_id == pool_id
+            and (
+                (entry.version, entry.sha256) == (pointer.version, pointer.artifact.sha256)
+                or entry.fallback_from == pointer.version  # still broken: keep serving the fallback
             )
-        unchanged = entry is not None and (
-            (entry.version, entry.sha256) == (pointer.version, pointer.artifact.sha256)
-            or entry.fallback_from == pointer.version  # still broken: keep serving the fallback
         )
         if entry is not None and unchanged:
             loaded = _Loaded(entry.forecaster, entry.version, entry.sha256, entry.fallback_from)
             spec = loaded.forecaster.spec
             window = self._read_window(series_id, spec.window, spec.interval_seconds)
         else:
-            loaded, window = self._load_with_window(series_id, pointer)
+            loaded, window = self._load_with_window(series_id, pointer, pool_id)
         rows = loaded.forecaster.origin_rows(window.values, window.last_timestamp)
         return ServingState(
-            loaded.version, loaded.sha256, loaded.forecaster, window, rows, now, loaded.fallback_from
+            loaded.version, loaded.sha256, loaded.forecaster, window, rows, now, loaded.fallback_from, pool_id
         )
 
-    def _load_with_window(self, series_id: str, pointer: CurrentModel) -> tuple[_Loaded, SeriesWindow]:
+    def _load_with_window(
+        self, series_id: str, pointer: CurrentModel, pool_id: str | None = None
+    ) -> tuple[_Loaded, SeriesWindow]:
         """Load the pointer's model (or its fallback) and read the window it needs.
 
         Loading a model (S3 get, onnxruntime session) does not need the observations, and the pointer
@@ -130,7 +149,7 @@ class ModelCache:
             if shape is not None
             else None
         )
-        loaded = self._load_current_or_fallback(series_id, pointer)
+        loaded = self._load_current_or_fallback(pool_id or series_id, pointer)
         spec = loaded.forecaster.spec
         if early is not None and shape == WindowShape(spec.window, spec.interval_seconds):
             return loaded, early.result()
@@ -144,6 +163,7 @@ class ModelCache:
         return window
 
     def _load_current_or_fallback(self, series_id: str, pointer: CurrentModel) -> _Loaded:
+        """`series_id` is the registry key: the series' own, or the pool's id for a pooled model."""
         loaded = self._try_load(series_id, pointer.version, pointer.artifact.sha256, pointer)
         if loaded is not None:
             return _Loaded(loaded, pointer.version, pointer.artifact.sha256, None)
@@ -173,9 +193,17 @@ class ModelCache:
         identity = (source.artifact.key, source.artifact.version_id, sha256)
         if identity in self._bad_artifacts:
             return None
+        if identity in self._pools:
+            self._pools.move_to_end(identity)
+            return self._pools[identity]
         try:
             data = self._artifacts.get_model(source.artifact)
-            return OnnxForecaster.from_bytes(data)
+            forecaster = OnnxForecaster.from_bytes(data)
+            if is_pool_id(series_id):
+                self._pools[identity] = forecaster
+                while len(self._pools) > _MAX_POOLS:
+                    self._pools.popitem(last=False)
+            return forecaster
         except StorageError:
             raise  # S3 is down or slow: not this artifact's fault (the caller answers from cache or 503)
         except ArtifactUnavailableError as exc:
@@ -206,6 +234,7 @@ class ModelCache:
 
     def clear(self) -> None:
         self._entries.clear()
+        self._pools.clear()
         self._bad_artifacts.clear()
 
 

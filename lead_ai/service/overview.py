@@ -48,8 +48,9 @@ def series_overview(
         history = SeriesWindow(
             values=np.full(1, np.nan), first_timestamp=result.origin, interval_seconds=step
         )
+    registry_key = result.pool_id or series_id  # a pooled model's versions are the pool's
     version = next(
-        (v for v in deps.tracker.list_versions(series_id) if v.version == result.model_version), None
+        (v for v in deps.tracker.list_versions(registry_key) if v.version == result.model_version), None
     )
     plan = staffing_for_series(deps, series_id, horizon, assumptions or StaffingAssumptions()).plan
     return SeriesOverview(series_id, history, result, version, plan, ZoneInfo(result.timezone))

@@ -21,6 +21,7 @@ class SeriesStaffing(NamedTuple):
     origin: str  # the latest observation, local time with its offset
     plan: StaffingPlan
     fallback_from: str | None
+    pool_id: str | None = None  # the pooled model made the forecast (the series has no model of its own)
 
 
 def staffing_for_series(
@@ -40,5 +41,12 @@ def staffing_for_series(
         times[1:], arrays.value, planned, iso_dates(wall[1:]), spec.interval_seconds, assumptions
     )
     return SeriesStaffing(
-        series_id, state.version, spec.interval_seconds, spec.timezone, times[0], plan, state.fallback_from
+        series_id,
+        state.version,
+        spec.interval_seconds,
+        spec.timezone,
+        times[0],
+        plan,
+        state.fallback_from,
+        state.pool_id,
     )

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from lead_ai.domain.models import ModelVersion, WindowShape
-from lead_ai.errors import VersionConflictError
+from lead_ai.errors import ModelNotFoundError, VersionConflictError
 from lead_ai.service.dependencies import Dependencies
 
 _PROMOTION_ATTEMPTS = 8
@@ -16,10 +16,23 @@ _PROMOTION_ATTEMPTS = 8
 class Comparison(NamedTuple):
     """Which champion the candidate's backtest scored on its own windows (training loads it from S3).
 
-    unscored: why it could not be (its artifact could not be read or run), in words a user may see."""
+    unscored: why it could not be (its artifact could not be read or run), in words a user may see.
+    pool_id: the champion is the pooled model that serves the series until a model of its own wins."""
 
     champion_version: str
     unscored: str | None = None
+    pool_id: str | None = None
+
+    def names(self, champion: ModelVersion) -> bool:
+        """Whether this comparison scored `champion` (the same version of the same registry key)."""
+        return self.champion_version == champion.version and (
+            self.pool_id is None or self.pool_id == champion.series_id
+        )
+
+    def label(self) -> str:
+        if self.pool_id is None:
+            return f"the current model {self.champion_version}"
+        return f"the pooled model {self.pool_id} {self.champion_version}"
 
 
 class Decision(NamedTuple):
@@ -42,22 +55,33 @@ def decide(
       cannot be compared: the candidate wins, with that reason.
     - Without such a score (the champion changed while the candidate trained, or the training reported
       none), the recorded figures are compared as a last resort: each measured on its own windows.
+    - A series served by a pooled model (no model of its own yet): the pool is the champion, scored on
+      the candidate's windows (which the pool never saw: a series served by it is never its member);
+      the candidate takes over only if it beats the pool.
     """
     if champion is None:
         return Decision(True, None)
+    if comparison is not None and comparison.pool_id is not None and not comparison.names(champion):
+        return Decision(True, None)  # the series got a model of its own meanwhile: compared with that one
+
     theirs, ours = _max_horizon(champion.feature_spec), _max_horizon(candidate.feature_spec)
     if theirs is not None and ours is not None and theirs < ours:
         return Decision(
             True, f"promoted over {champion.version}, which forecasts {theirs} steps ahead; this one {ours}"
         )
-    if comparison is not None and comparison.champion_version == champion.version:
+    if comparison is not None and comparison.names(champion):
         if comparison.unscored is not None:
-            return Decision(True, f"promoted over {champion.version}: {comparison.unscored}")
+            promoted = "takes over from" if comparison.pool_id else "promoted over"
+            over = comparison.label() if comparison.pool_id else champion.version
+            return Decision(True, f"{promoted} {over}: {comparison.unscored}")
         if any(f"champion_{measure}" in candidate.metrics for measure in ("mase", "mae")):
-            return _compare(
-                candidate.metrics, "challenger_", candidate.metrics, "champion_", champion.version
+            decision = _compare(
+                candidate.metrics, "challenger_", candidate.metrics, "champion_", comparison.label()
             )
-    return _compare(candidate.metrics, "", champion.metrics, "", champion.version)
+            if decision.promote and comparison.pool_id is not None:
+                return Decision(True, _takeover(candidate.metrics, comparison.label()))
+            return decision
+    return _compare(candidate.metrics, "", champion.metrics, "", f"the current model {champion.version}")
 
 
 def why_not_promoted(
@@ -80,10 +104,21 @@ def _compare(
             return Decision(True, None)
         return Decision(
             False,
-            f"backtest {measure.upper()} {mine:.4f} does not beat the current model {champion} "
-            f"({best:.4f}){windows}",
+            f"backtest {measure.upper()} {mine:.4f} does not beat {champion} ({best:.4f}){windows}",
         )
     return Decision(True, f"promoted over {champion}: no backtest measure of both to compare")
+
+
+def _takeover(metrics: Mapping[str, float], pool: str) -> str:
+    """Why a series' own model replaced the pool that served it, in figures."""
+    for measure in ("mase", "mae"):
+        mine, theirs = metrics.get("challenger_" + measure), metrics.get("champion_" + measure)
+        if mine is not None and theirs is not None and math.isfinite(mine) and math.isfinite(theirs):
+            return (
+                f"takes over from {pool}: backtest {measure.upper()} {mine:.4f} against its {theirs:.4f} "
+                "on the same windows"
+            )
+    return f"takes over from {pool}"
 
 
 def _max_horizon(feature_spec: Mapping[str, Any]) -> int | None:
@@ -98,7 +133,9 @@ def promote_if_better(
     tracker = deps.tracker
     for _ in range(_PROMOTION_ATTEMPTS):
         current = tracker.current(series_id)
-        champion = tracker.get_version(series_id, current.version) if current else None
+        champion = (
+            tracker.get_version(series_id, current.version) if current else _pool_champion(deps, comparison)
+        )
         decision = decide(candidate, champion, comparison)
         if not decision.promote:
             assert decision.reason is not None
@@ -116,6 +153,16 @@ def promote_if_better(
         except VersionConflictError:
             continue  # another training moved CURRENT meanwhile: compare against the new champion
     raise VersionConflictError(f"could not promote {candidate.version}: the current model kept changing")
+
+
+def _pool_champion(deps: Dependencies, comparison: Comparison | None) -> ModelVersion | None:
+    """The pooled model's version the candidate was scored against (None: no pool, or its record is gone)."""
+    if comparison is None or comparison.pool_id is None:
+        return None
+    try:
+        return deps.tracker.get_version(comparison.pool_id, comparison.champion_version)
+    except ModelNotFoundError:
+        return None
 
 
 def _joined(*reasons: str | None) -> str | None:

@@ -15,9 +15,11 @@ from __future__ import annotations
 from typing import Any
 
 from lead_ai.domain.fleet import TrainingRequest
+from lead_ai.domain.pools import is_pool_id
 from lead_ai.errors import InsufficientHistoryError, LeadAIError
 from lead_ai.monitoring.logger import logger
 from lead_ai.service.dependencies import Dependencies
+from lead_ai.service.pooling import train_pool
 from lead_ai.service.training import train_series
 
 TRAINED = "trained"
@@ -26,6 +28,8 @@ SKIPPED = "skipped"
 
 def train_requested(deps: Dependencies, request: TrainingRequest) -> dict[str, Any]:
     """Train the requested series unless its revision is trained already; the outcome as JSON data."""
+    if is_pool_id(request.series_id):  # a pooled model, once a day (revision = the plan's day)
+        return train_pool(deps, request.series_id, request.revision)
     outcome: dict[str, Any] = request.to_dict()
     series = deps.catalogue.get_series(request.series_id)
     if series is None:

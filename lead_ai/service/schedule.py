@@ -6,6 +6,10 @@ message per series to the training queue; Lambda fans the queue out to the train
 (service.queued_training) at the concurrency the template allows. A series stays due until a training
 records its revision, so a message that is lost, expires or ends in the dead-letter queue is sent again
 by the next day's plan.
+
+Series too young for a model of their own (fewer observations than LEAD_AI_MIN_TRAINING_POINTS hours of
+history) stay due and are served by the pooled model of their group (interval, zone, calendar): the plan
+queues that pool's training with them (service.pooling), at most once a day.
 """
 
 from __future__ import annotations
@@ -14,9 +18,11 @@ from datetime import UTC, datetime
 from typing import NamedTuple
 
 from lead_ai.domain.fleet import DueSeries, TrainingRequest
+from lead_ai.domain.intervals import min_points_for_interval
 from lead_ai.domain.models import ArtifactRef
 from lead_ai.monitoring.logger import logger
 from lead_ai.service.dependencies import Dependencies
+from lead_ai.service.pooling import plan_day, pools_to_train
 from lead_ai.storage.artifacts import series_of_key
 
 # The sweep looks at objects between one hour old (a training may still be registering a younger one)
@@ -30,31 +36,45 @@ class Plan(NamedTuple):
     queued: list[TrainingRequest]
     too_short: list[DueSeries]  # due, but with fewer observations than a model of their own needs
     not_sent: list[tuple[str, str]]  # (series_id, reason): SQS refused them; they stay due for tomorrow
+    pools: list[TrainingRequest]  # the pooled models queued for the young series (service.pooling)
 
     def summary(self) -> dict[str, object]:
         return {
             "queued": len(self.queued),
             "too_short": [s.series_id for s in self.too_short],
+            "pools": [p.series_id for p in self.pools],
             "not_sent": [{"series_id": sid, "reason": why} for sid, why in self.not_sent],
         }
 
 
-def plan_training(deps: Dependencies) -> Plan:
-    """Send one training message per due series that has enough history for a model of its own."""
-    min_points = deps.settings.min_training_points
+def plan_training(deps: Dependencies, day: int | None = None) -> Plan:
+    """Send one training message per due series that has enough history for a model of its own, and one
+    per pooled model that serves a due series too short for one (service.pooling), once a day."""
+    hours = deps.settings.min_training_points  # hours of history: the same duration at every interval
     queued: list[TrainingRequest] = []
     too_short: list[DueSeries] = []
     for series in deps.catalogue.due_series():
-        if series.observed_points < min_points:
-            too_short.append(series)  # TODO(#12, pooled model): these are the pool's to forecast
+        if series.observed_points < min_points_for_interval(hours, series.interval_seconds or 3600):
+            too_short.append(series)
         else:
             queued.append(TrainingRequest(series.series_id, series.revision))
-    report = deps.training_queue.send(queued)
+    pools = pools_to_train(deps, too_short, plan_day() if day is None else day)
+    report = deps.training_queue.send([*queued, *pools])
     not_sent = {sid for sid, _ in report.failed}
-    plan = Plan([r for r in queued if r.series_id not in not_sent], too_short, report.failed)
+    plan = Plan(
+        [r for r in queued if r.series_id not in not_sent],
+        too_short,
+        report.failed,
+        [p for p in pools if p.series_id not in not_sent],
+    )
     logger.info(
         "training planned",
-        extra={"queued": len(plan.queued), "too_short": len(too_short), "not_sent": len(report.failed)},
+        extra={
+            "queued": len(plan.queued),
+            "too_short": len(too_short),
+            "pools": len(plan.pools),
+            "not_sent": len(report.failed),
+        },
     )
     return plan
 

@@ -30,6 +30,12 @@ class Forecast(NamedTuple):
     local_times: list[str] | None = None  # per step, ISO 8601 with the local offset
     local_origin: str | None = None
     daily: list[dict[str, Any]] | None = None  # per local date: {date, value, lower, upper}
+    pool_id: str | None = None  # the pooled model made the forecast (the series has no model of its own)
+
+    @property
+    def model_scope(self) -> str:
+        """Which model served: "series" (its own) or "pool" (its group's pooled model)."""
+        return "pool" if self.pool_id else "series"
 
 
 class ModelList(NamedTuple):
@@ -68,6 +74,7 @@ def forecast(deps: Dependencies, series_id: str, horizon: int, level: float = 0.
         texts[1:],
         texts[0],
         daily,
+        state.pool_id,
     )
 
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from lead_ai import time_budget
 from lead_ai.domain.intervals import interval_name, min_points_for_interval
-from lead_ai.domain.models import ArtifactRef, ModelVersion, TrainingRecord
+from lead_ai.domain.models import ArtifactRef, CurrentModel, ModelVersion, TrainingRecord
 from lead_ai.domain.series import SeriesInfo, SeriesSettings
 from lead_ai.errors import InsufficientHistoryError, LeadAIError, SeriesNotFoundError
 from lead_ai.forecasting.contiguous import RecentHistory, recent_contiguous
@@ -67,7 +67,7 @@ def train_series(deps: Dependencies, series_id: str, min_points: int) -> Trainin
             f"at {interval_name(series.interval_seconds)}",
             field="observations",
         )
-    champion, comparison = _champion(deps, series_id)
+    champion, comparison = _champion(deps, series)
     if (
         champion is not None
         and comparison is not None
@@ -138,25 +138,39 @@ def _training_history(
     return recent
 
 
-def _champion(deps: Dependencies, series_id: str) -> tuple[Champion | None, Comparison | None]:
-    """The model being served, loaded from S3 to be scored on the candidate's backtest windows.
+def _champion(deps: Dependencies, series: SeriesInfo) -> tuple[Champion | None, Comparison | None]:
+    """The model serving the series, loaded from S3 to be scored on the candidate's backtest windows: its
+    own current model, or, while it has none, the pooled model of its group (service.pooling)."""
+    current = deps.tracker.current(series.series_id)
+    if current is not None:
+        return champion_of(deps, series.series_id, current)
+    from lead_ai.service.pooling import pool_key_of
+
+    pool_id = pool_key_of(deps, series).pool_id
+    return champion_of(deps, pool_id, deps.tracker.current(pool_id), pool_id=pool_id)
+
+
+def champion_of(
+    deps: Dependencies, key: str, current: CurrentModel | None, *, pool_id: str | None = None
+) -> tuple[Champion | None, Comparison | None]:
+    """The model `current` points at (under registry key `key`), loaded to be scored (load_champion).
 
     One that cannot be read or run is no obstacle: the candidate is then promoted with that reason
     (serving falls back from such an artifact anyway). The detail goes to the log only."""
     from lead_ai.forecasting.training.train import load_champion
 
-    current = deps.tracker.current(series_id)
     if current is None:
         return None, None
     try:
-        return load_champion(deps.artifacts.get_model(current.artifact)), Comparison(current.version)
+        champion = load_champion(deps.artifacts.get_model(current.artifact))
+        return champion, Comparison(current.version, pool_id=pool_id)
     except Exception as exc:  # S3 errors, a sha256 mismatch, bytes that are no lead_ai model
         logger.warning(
             "the current model could not be loaded to compare with",
-            extra={"series_id": series_id, "model_version": current.version, "error": str(exc)},
+            extra={"series_id": key, "model_version": current.version, "error": str(exc)},
         )
         return None, Comparison(
-            current.version, "its artifact could not be read to compare on the same windows"
+            current.version, "its artifact could not be read to compare on the same windows", pool_id
         )
 
 

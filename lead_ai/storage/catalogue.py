@@ -10,13 +10,15 @@ series being deleted carries `deleting_at` (and leaves both indexes) until its S
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from lead_ai.domain.fleet import DueSeries
 from lead_ai.domain.isotime import utc_now_iso
 from lead_ai.domain.series import SeriesInfo, SeriesSettings, SeriesSummary
-from lead_ai.errors import VersionConflictError
+from lead_ai.errors import StorageError, VersionConflictError
 from lead_ai.storage.dynamo import (
     get_n,
     get_s,
@@ -41,6 +43,7 @@ from lead_ai.storage.registry_table import (
 if TYPE_CHECKING:  # the stubs are a dev dependency: the layer never imports them
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
+_BATCH_ROUNDS = 5
 # Removed when a training succeeds: the last queued failure no longer describes the series.
 _FAILURE_ATTRIBUTES = "failed_at, failed_revision, failed_attempt, failed_error"
 
@@ -198,6 +201,46 @@ class SeriesCatalogue:
                 revision=int(get_n(item, "revision", 0) or 0),
                 observed_points=int(get_n(item, "observation_count", 0) or 0),
             )
+
+    def series_of(self, series_ids: list[str]) -> dict[str, SeriesInfo]:
+        """The SERIES items of the given series (the planner: the settings of the too-short ones), one
+        BatchGetItem per 100 ids, eventually consistent; deleted or missing series are left out."""
+        found: dict[str, SeriesInfo] = {}
+        for start in range(0, len(series_ids), 100):
+            request: dict[str, Any] = {
+                self._table: {"Keys": [key(sid, SERIES) for sid in series_ids[start : start + 100]]}
+            }
+            for attempt in range(_BATCH_ROUNDS):
+                if attempt:
+                    time.sleep(0.05 * 2**attempt)  # keys come back unprocessed when throttled: back off
+                response = guarded(
+                    "reading the series", partial(self._client.batch_get_item, RequestItems=request)
+                )
+                for item in response.get("Responses", {}).get(self._table, []):
+                    info = series_from_item(item)
+                    if not info.deleting:
+                        found[info.series_id] = info
+                request = response.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+            else:
+                raise StorageError("reading the series failed: keys left unprocessed")
+        return found
+
+    def series_with_interval(self, interval_seconds: int) -> list[SeriesInfo]:
+        """Every series of one interval (a pool's candidates), from the SeriesIndex: a Query of SERIES
+        items only (no VERSION# or CURRENT item is read), filtered on the interval."""
+        items = paginate_query(
+            self._client,
+            TableName=self._table,
+            IndexName=SERIES_INDEX,
+            KeyConditionExpression="#kind = :kind",
+            FilterExpression="interval_seconds = :i",
+            ExpressionAttributeNames={"#kind": "kind"},
+            ExpressionAttributeValues={":kind": s(KIND), ":i": n(interval_seconds)},
+        )
+        infos = [series_from_item(item) for item in guarded("listing series", lambda: list(items))]
+        return [info for info in infos if not info.deleting]
 
     def list_series(self, limit: int, after: str | None = None) -> tuple[list[SeriesSummary], str | None]:
         """One page of series in id order, from the SeriesIndex: (page, the id to continue after, or None).

@@ -490,14 +490,20 @@ def test_ingest_and_train_have_the_writes_they_need(resources: dict[str, Any]) -
     # authorise per item action) and artifacts, but never writes observations and never scans
     for worker in (train, grants("TrainWorkerFunction")):
         assert worker[obs] == {"dynamodb:Query"}
-        assert worker[reg] == {
-            "dynamodb:PutItem",
-            "dynamodb:UpdateItem",
-            "dynamodb:ConditionCheckItem",
-            "dynamodb:Query",
-            "dynamodb:GetItem",
-            "dynamodb:DeleteItem",  # pruning the series' expired rejected/failed versions
-        }
+        # (the queue's worker also trains pooled models: it reads the CURRENT pointers of a pool's series)
+        pool_reads = {"dynamodb:BatchGetItem"} if worker is not train else set()
+        assert (
+            worker[reg]
+            == {
+                "dynamodb:PutItem",
+                "dynamodb:UpdateItem",
+                "dynamodb:ConditionCheckItem",
+                "dynamodb:Query",
+                "dynamodb:GetItem",
+                "dynamodb:DeleteItem",  # pruning the series' expired rejected/failed versions
+            }
+            | pool_reads
+        )
         assert {"s3:PutObject", "s3:GetObject", "s3:GetObjectVersion", "s3:DeleteObjectVersion"} <= worker[
             models
         ]
@@ -610,7 +616,11 @@ def test_the_planner_reads_the_due_index_and_sends_to_the_training_queue_only(
     # Then it queries the DueIndex (and the table, for the sweep's version lists), sends to the training
     # queue, and may delete model objects the sweep finds orphaned; nothing else, and it never scans
     assert by_resource[json.dumps({"Fn::Sub": "${RegistryTable.Arn}/index/DueIndex"})] == {"dynamodb:Query"}
-    assert by_resource[json.dumps({"Fn::GetAtt": "RegistryTable.Arn"})] == {"dynamodb:Query"}
+    # (and reads the settings of the series too young for a model of their own: which pools to queue)
+    assert by_resource[json.dumps({"Fn::GetAtt": "RegistryTable.Arn"})] == {
+        "dynamodb:Query",
+        "dynamodb:BatchGetItem",
+    }
     assert by_resource[json.dumps({"Fn::GetAtt": "TrainingQueue.Arn"})] == {"sqs:SendMessage"}
     assert by_resource[json.dumps({"Fn::Sub": "${ArtifactBucket.Arn}/models/*"})] == {
         "s3:DeleteObject",

@@ -70,3 +70,51 @@ def test_a_champion_that_changed_during_training_is_compared_on_recorded_figures
     assert decision.promote is promote
     if not promote:
         assert decision.reason is not None and "each on its own backtest windows" in decision.reason
+
+
+# ----------------------------------------------------------------------------------- the pooled model
+
+POOL = "pool:1h:UTC:none"
+
+
+def pool_version(v: str, metrics: dict[str, float]) -> ModelVersion:
+    spec: dict[str, Any] = {"max_horizon": 24, "interval_seconds": 3600, "extra": {"scope": "pool"}}
+    return ModelVersion(POOL, v, Status.VERIFIED, "2026-11-01T00:00:00Z", spec, metrics, {})
+
+
+def test_a_series_own_model_takes_over_from_the_pool_only_when_it_beats_it_on_the_same_windows() -> None:
+    # Given a young series served by the pool, and its first model of its own scored on its windows
+    pool = pool_version("1.3.0", {"mase": 0.4})
+    scored = Comparison("1.3.0", pool_id=POOL)
+    wins = version("1.0.0", {"mase": 0.7, "challenger_mase": 0.7, "champion_mase": 0.8})
+    loses = version("1.0.0", {"mase": 0.7, "challenger_mase": 0.7, "champion_mase": 0.65})
+    # Then it takes over when it beats the pool, and the record says by how much
+    promote, reason = decide(wins, pool, scored)
+    assert promote and reason == (
+        f"takes over from the pooled model {POOL} 1.3.0: backtest MASE 0.7000 against its 0.8000 on the "
+        "same windows"
+    )
+    # and is rejected when it does not: the pool keeps serving the series
+    reason = why_not_promoted(loses, pool, scored)
+    assert reason == (
+        f"backtest MASE 0.7000 does not beat the pooled model {POOL} 1.3.0 (0.6500) on the same backtest "
+        "windows"
+    )
+
+
+def test_a_pool_that_could_not_be_scored_gives_way_with_the_reason() -> None:
+    pool = pool_version("1.3.0", {"mase": 0.1})
+    scored = Comparison("1.3.0", "its artifact could not be read", POOL)
+    promote, reason = decide(version("1.0.0", {"mase": 0.9}), pool, scored)
+    assert (
+        promote and reason == f"takes over from the pooled model {POOL} 1.3.0: its artifact could not be read"
+    )
+
+
+def test_a_pool_comparison_never_judges_a_series_own_champion() -> None:
+    # Given a candidate scored against the pool while another training gave the series its own 1.3.0
+    own = version("1.3.0", {"mase": 0.2})
+    candidate = version("1.4.0", {"mase": 0.9, "challenger_mase": 0.9, "champion_mase": 2.0})
+    # Then the pool's score is not taken for the series' own champion's (the same version string)
+    assert decide(candidate, own, Comparison("1.3.0", pool_id=POOL)).promote is True
+    assert Comparison("1.3.0", pool_id=POOL).names(own) is False

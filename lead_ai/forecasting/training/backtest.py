@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -69,6 +69,10 @@ def _stride(spec: FeatureSpec, settings: TrainingSettings) -> int:
     return max(spec.season_day, spec.max_horizon // 2)
 
 
+def backtest_stride(spec: FeatureSpec, settings: TrainingSettings) -> int:
+    return _stride(spec, settings)
+
+
 def backtest_plan(series: Sequence[SeriesData], spec: FeatureSpec, settings: TrainingSettings) -> list[int]:
     """Number of backtest origins per series (0 when a series is too short to hold any out)."""
     return [origins_for(s.values.shape[0], spec, settings) for s in series]
@@ -102,16 +106,39 @@ def run_backtest(
         s.values.shape[0] - 1 - ((k - 1) * stride + H) if k else s.values.shape[0] - 1
         for s, k in zip(series, plan, strict=True)
     ]
-    # Half the row budget: the backtest models only choose the blend and calibrate (keeps training fast).
-    rows = training_rows(series, first_origin, spec, max(settings.max_rows // 2, 1), settings.seed + 1)
+    # A share of the row budget: the backtest models only choose the blend and calibrate.
+    share = settings.backtest_row_share
+    rows = training_rows(
+        series,
+        first_origin,
+        spec,
+        max(int(settings.max_rows * share), 1),
+        settings.seed + 1,
+        max(int(settings.max_rows_per_series * share), 1),
+    )
     cases = _cases(series, plan, first_origin, stride, spec)
+    losses = LOSSES if settings.loss == "auto" else (settings.loss,)
+    return evaluate(fit_each(rows, settings, losses), series, cases, spec, settings, champion)
+
+
+def evaluate(
+    fitted: dict[str, Any],
+    series: Sequence[SeriesData],
+    cases: _Cases,
+    spec: FeatureSpec,
+    settings: TrainingSettings,
+    champion: Champion | None = None,
+) -> Backtest:
+    """Forecast every case with the fitted models (one per loss), choose the blend served, score it beside
+    the seasonal naive (and the champion), calibrate on its residuals. The pooled model calls this with
+    cases from series it was not fitted on (training.pool)."""
+    H = spec.max_horizon
     n = cases.origin.size
     idx = np.repeat(np.arange(n), H)
     steps = np.tile(np.arange(1, H + 1), n)
     X, level = build_rows(cases.windows, cases.stamps, idx, steps, spec, cases.limits)
 
-    losses = LOSSES if settings.loss == "auto" else (settings.loss,)
-    fitted = fit_each(rows, settings, losses)
+    losses = tuple(fitted)
     raw = {loss: predict_sklearn(model, X, settings.n_threads) for loss, model in fitted.items()}
     model_blends = (
         [{"squared_error": w, "absolute_error": 1.0 - w} for w in BLEND_WEIGHTS]
@@ -123,19 +150,24 @@ def run_backtest(
         mix = sum(w * raw[loss] for loss, w in weights.items())
         return np.maximum(blend_rows(np.asarray(mix), X, spec, weight_naive) * level, 0.0).reshape(n, H)
 
+    def candidate_key(weights: dict[str, float], weight_naive: float) -> tuple[float, float, float]:
+        mase, mae = _accuracy(point_of(weights, weight_naive), cases.actual, cases.scale)
+        return (mase if math.isfinite(mase) else mae), mase, mae
+
     # Every candidate on the same windows; the naive weights ascend, so a tie keeps the least naive.
     best: tuple[float, dict[str, float], float] | None = None
     model_only: dict[float, tuple[float, float]] = {}
     for weight_naive in sorted({0.0, 1.0, *settings.naive_weights}):
         for weights in model_blends:
-            mase, mae = _accuracy(point_of(weights, weight_naive), cases.actual, cases.scale)
-            key = mase if math.isfinite(mase) else mae
+            key, mase, mae = candidate_key(weights, weight_naive)
             if weight_naive == 0.0:
                 model_only[weights.get("squared_error", 0.0)] = (mase, mae)
             if best is None or key < best[0]:
                 best = (key, weights, weight_naive)
     assert best is not None
     _, weights, weight_naive = best
+    if len(weights) > 1 and settings.blend_margin > 0:
+        weights = _single_loss_if_close(weights, weight_naive, best[0], settings.blend_margin, candidate_key)
     best_model = min(model_only.values(), key=lambda m: m[0] if math.isfinite(m[0]) else m[1])
     point = point_of(weights, weight_naive)
     scale = level.reshape(n, H)
@@ -153,6 +185,34 @@ def run_backtest(
     if champion is not None:
         result.metrics.update(_against_champion(champion, series, cases, point))
     return result
+
+
+def _single_loss_if_close(
+    weights: dict[str, float],
+    weight_naive: float,
+    best_key: float,
+    margin: float,
+    key_of: Callable[[dict[str, float], float], tuple[float, float, float]],
+) -> dict[str, float]:
+    """The better single loss when the two-loss blend beats it by less than `margin` (relative): the
+    final model then fits one model instead of two (half its cost) for a difference within noise."""
+    singles = [{loss: 1.0} for loss in weights]
+    scored = [(key_of(w, weight_naive)[0], w) for w in singles]
+    key, single = min(scored, key=lambda s: s[0] if math.isfinite(s[0]) else math.inf)
+    if math.isfinite(key) and math.isfinite(best_key) and key <= best_key * (1.0 + margin):
+        return single
+    return weights
+
+
+def backtest_cases(
+    series: Sequence[SeriesData],
+    plan: Sequence[int],
+    first_origin: Sequence[int],
+    stride: int,
+    spec: FeatureSpec,
+) -> _Cases:
+    """The cases of `plan[i]` origins per series, `stride` apart from `first_origin[i]`."""
+    return _cases(series, plan, first_origin, stride, spec)
 
 
 def _cases(

@@ -23,7 +23,9 @@ def _fit(rows: Rows, settings: TrainingSettings, loss: str) -> Any:
         max_leaf_nodes=settings.max_leaf_nodes,
         min_samples_leaf=settings.min_samples_leaf,
         l2_regularization=settings.l2_regularization,
-        early_stopping=False,
+        early_stopping=settings.early_stopping,
+        validation_fraction=settings.validation_fraction,
+        n_iter_no_change=settings.n_iter_no_change,
         random_state=settings.seed,
     )
     X = rows.X
@@ -48,9 +50,14 @@ def fit_each(rows: Rows, settings: TrainingSettings, losses: Sequence[str]) -> d
 
 
 def final_model(rows: Rows, settings: TrainingSettings, weights: dict[str, float]) -> Any:
-    """One model per loss in the blend; two are combined in a VotingRegressor (exported as one graph:
-    both tree ensembles, weighted sum)."""
-    models = list(fit_each(rows, settings, list(weights)).items())
+    """One model per loss in the blend, fitted on `rows` and blended (blend_of)."""
+    return blend_of(fit_each(rows, settings, list(weights)), weights)
+
+
+def blend_of(fitted: dict[str, Any], weights: dict[str, float]) -> Any:
+    """The fitted models of the blend's losses; two are combined in a VotingRegressor (exported as one
+    graph: both tree ensembles, weighted sum)."""
+    models = [(loss, fitted[loss]) for loss in weights]
     if len(models) == 1:
         return models[0][1]
     from sklearn.ensemble import VotingRegressor

@@ -86,11 +86,19 @@ def _series_rows(
 
 
 def training_rows(
-    series: Sequence[SeriesData], ends: Sequence[int], spec: FeatureSpec, max_rows: int, seed: int
+    series: Sequence[SeriesData],
+    ends: Sequence[int],
+    spec: FeatureSpec,
+    max_rows: int,
+    seed: int,
+    max_per_series: int | None = None,
 ) -> Rows:
-    """Rows from every series, targets at indices <= ends[i]; the row budget is shared evenly."""
+    """Rows from every series, targets at indices <= ends[i]; the row budget is shared evenly, and no
+    series gives more than max_per_series."""
     rng = np.random.default_rng(seed)
     per_series = max(spec.max_horizon, max_rows // max(len(series), 1))
+    if max_per_series is not None:
+        per_series = min(per_series, max(spec.max_horizon, max_per_series))
     parts = []
     for s, end in zip(series, ends, strict=True):
         possible = max(end - spec.season_day, 0) * spec.max_horizon

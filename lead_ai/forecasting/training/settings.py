@@ -54,11 +54,22 @@ class TrainingSettings:
     level: float = 0.8
     seed: int = 0
     max_rows: int = 200_000  # training rows (origin, step) sampled over all series
+    # ... and at most this many from one series (TUNED below: the cost of a per-series training)
+    max_rows_per_series: int = 200_000
+    backtest_row_share: float = 0.5  # the backtest models' rows, as a share of the final model's
+    # A blend of both losses is served only if it beats the better single loss by this share of its
+    # backtest MASE; otherwise the single loss is, and the final model fits one model instead of two.
+    blend_margin: float = 0.0
     max_iter: int = 250
     learning_rate: float = 0.08
     max_leaf_nodes: int = 31
     min_samples_leaf: int = 40
     l2_regularization: float = 1.0
+    # Early stopping on a held-out share of the training rows (scikit-learn's own: the loss on
+    # `validation_fraction` of the rows, stopping after `n_iter_no_change` rounds without improvement)
+    early_stopping: bool = False
+    validation_fraction: float = 0.1
+    n_iter_no_change: int = 10
     # "auto": backtest both losses and their blends, keep the best; poisson/gamma are mis-converted
     loss: str = "auto"
     target_opset: int = 17

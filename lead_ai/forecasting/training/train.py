@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -73,14 +74,7 @@ def train_forecaster(
                 f"series {s.series_id!r} has {s.n_observed} observed points; training needs at least "
                 f"{settings.min_points} (min_points)"
             )
-    spec = _feature_spec(series, interval, settings)
-    # The local calendar (clock changes, holidays) from the oldest slot a window reads to years past the
-    # data: the same tables serve every training row and, through the artifact, every forecast.
-    first_ts = min(s.first_timestamp for s in series) - spec.window * interval
-    last_ts = max(s.last_timestamp for s in series)
-    spec = spec.with_calendar(
-        local_clock(spec.timezone, first_ts, last_ts), holiday_table(spec.holidays, first_ts, last_ts)
-    )
+    spec = with_calendar(feature_spec_for(series, interval, settings), series)
 
     plan = backtest_plan(series, spec, settings)
     if not any(plan):
@@ -95,30 +89,17 @@ def train_forecaster(
     calibration = backtest.calibration._replace(daily=daily)
 
     rows = training_rows(
-        series, [s.values.shape[0] - 1 for s in series], spec, settings.max_rows, settings.seed
+        series,
+        [s.values.shape[0] - 1 for s in series],
+        spec,
+        settings.max_rows,
+        settings.seed,
+        settings.max_rows_per_series,
     )
     model = final_model(rows, settings, backtest.weights)
     onnx_bytes = export_onnx(model, spec, calibration, settings, backtest.weight_naive)
 
-    # Validation batch: the rows production will see first (each series' last origin), plus training rows.
-    rng = np.random.default_rng(settings.seed + 2)
-    pick = rng.choice(len(series), size=min(len(series), 4), replace=False)
-    W = np.stack([prepare_window(series[i].values, spec) for i in pick])
-    stamps = np.array([series[i].last_timestamp for i in pick], dtype=np.int64)
-    per = max(1, settings.parity_rows // (2 * len(pick)))
-    steps = np.tile(np.linspace(1, spec.max_horizon, per).round().astype(np.int64), len(pick))
-    Xv, _ = build_rows(W, stamps, np.repeat(np.arange(len(pick)), per), steps, spec)
-    extra = rows.X[
-        rng.choice(rows.X.shape[0], size=min(rows.X.shape[0], settings.parity_rows // 2), replace=False)
-    ]
-    parity = check_parity(
-        model,
-        onnx_bytes,
-        np.concatenate([Xv, extra]),
-        settings.parity_rtol,
-        settings.n_threads,
-        naive=(spec, backtest.weight_naive),
-    )
+    parity = verify_parity(model, onnx_bytes, series, rows.X, spec, settings, backtest.weight_naive)
 
     metrics = dict(backtest.metrics)
     metrics["daily_coverage"] = daily_coverage
@@ -132,7 +113,52 @@ def train_forecaster(
         n_points=int(sum(s.n_observed for s in series)),
         training_start=int(min(s.first_timestamp for s in series)),
         training_end=int(max(s.last_timestamp for s in series)),
-        note=_naive_note(metrics),
+        note=naive_note(metrics),
+    )
+
+
+def verify_parity(
+    model: Any,
+    onnx_bytes: bytes,
+    series: Sequence[SeriesData],
+    training_X: np.ndarray,
+    spec: FeatureSpec,
+    settings: TrainingSettings,
+    weight_naive: float,
+) -> float:
+    """The exported graph against scikit-learn on the rows production will see first (each series' last
+    origin, up to 4 series) plus training rows: the largest difference, else ExportParityError."""
+    rng = np.random.default_rng(settings.seed + 2)
+    pick = rng.choice(len(series), size=min(len(series), 4), replace=False)
+    W = np.stack([prepare_window(series[i].values, spec) for i in pick])
+    stamps = np.array([series[i].last_timestamp for i in pick], dtype=np.int64)
+    per = max(1, settings.parity_rows // (2 * len(pick)))
+    steps = np.tile(np.linspace(1, spec.max_horizon, per).round().astype(np.int64), len(pick))
+    Xv, _ = build_rows(W, stamps, np.repeat(np.arange(len(pick)), per), steps, spec)
+    extra = training_X[
+        rng.choice(
+            training_X.shape[0], size=min(training_X.shape[0], settings.parity_rows // 2), replace=False
+        )
+    ]
+    return check_parity(
+        model,
+        onnx_bytes,
+        np.concatenate([Xv, extra]),
+        settings.parity_rtol,
+        settings.n_threads,
+        naive=(spec, weight_naive),
+    )
+
+
+def with_calendar(spec: FeatureSpec, series: Sequence[SeriesData]) -> FeatureSpec:
+    """The spec with the local calendar (clock changes, holidays) from the oldest slot a window reads to
+    years past the data: the same tables serve every training row and, through the artifact, every
+    forecast."""
+    interval = spec.interval_seconds
+    first_ts = min(s.first_timestamp for s in series) - spec.window * interval
+    last_ts = max(s.last_timestamp for s in series)
+    return spec.with_calendar(
+        local_clock(spec.timezone, first_ts, last_ts), holiday_table(spec.holidays, first_ts, last_ts)
     )
 
 
@@ -162,7 +188,7 @@ def load_champion(onnx_bytes: bytes) -> Champion:
     return Champion(spec, run)
 
 
-def _feature_spec(series: Sequence[SeriesData], interval: int, settings: TrainingSettings) -> FeatureSpec:
+def feature_spec_for(series: Sequence[SeriesData], interval: int, settings: TrainingSettings) -> FeatureSpec:
     longest = max(s.values.shape[0] for s in series)
     spec = default_spec(interval, _trainable_horizon(longest, interval, settings))
     if longest * interval / 86400 >= settings.yearly_min_days:
@@ -192,7 +218,7 @@ def _trainable_horizon(n_slots: int, interval: int, settings: TrainingSettings) 
     return fallback
 
 
-def _naive_note(metrics: dict[str, float]) -> str | None:
+def naive_note(metrics: dict[str, float]) -> str | None:
     """Why the seasonal naive is served, when it took all the weight."""
     if metrics.get("weight_naive", 0.0) < 1.0:
         return None

@@ -1,0 +1,383 @@
+"""Fleet benchmark, issue 12's last two rows: the pooled model on short histories, and the cost per training.
+
+Run inside `make bench-fleet` (benchmarks/fleet.py, keys `pooled_model_accuracy` and `cpu_per_training`),
+or alone:  OMP_NUM_THREADS=1 python benchmarks/pooled.py [--only pool|cpu] [--per-series-every 12]
+
+pooled_model_accuracy -- pooled vs per-series vs seasonal naive for series with 14 and 28 days of history,
+on the real data sets in ../shared/data (read in place, see PROVENANCE.md):
+  * M4 Hourly (414 series, horizon 48, the official test values): the series are split into 3 folds by a
+    hash of their id; each fold's series are the new teams, and a pool is trained on the other folds'
+    series exactly as the worker trains one (domain.pools.split_pool: 40 members, 12 held out for its
+    blend and intervals; forecasting.training.pool with production settings, horizon 168). Each new
+    team's history is the last 14 (28) days of its training series; its forecast of the 48 test hours is
+    scored. Every series has its pool and seasonal-naive scores; "per series" (a model of its own trained
+    on those 14/28 days, production settings, horizon 48) is trained for every `per_series_every`-th
+    series and reported beside the pool and the naive on the same series.
+  * Bike (cnt) and NYC taxi, hourly: at the 7 test origins of benchmarks/accuracy.py (the last 28 days,
+    84 h apart), the new team's history is the 14 (28) days before the origin; the forecast of the next
+    168 hours is scored at h=24 and h=168. Their pool is trained on M4 series (split_pool over all 414: a
+    pool of *other* hourly series, as a new team's pool is), so bike and taxi are read as UTC series
+    without a holiday calendar: the pool's group. A model of its own is trained at every origin; with 14
+    days of history it cannot backtest a week ahead, so it answers fewer steps (its h=168 is then null).
+  MASE: MAE / in-sample seasonal-naive (m=24) MAE of the history the model had; coverage of the 80 %
+  interval over every scored step. Nothing here was tuned on these windows: the pool's settings
+  (domain.pools) were fixed before this benchmark ran.
+
+cpu_per_training -- one production training (1 year hourly, horizon 168) in a fresh process, with the
+training settings of before the cut (`BEFORE`) and with today's defaults, one after the other in one run:
+CPU seconds (user + system, every thread, resource.getrusage), wall, peak RSS, the backtest MASE; and one
+pooled-model training at the production caps (40 members, 12 held out, 56 days each). Lambda's price:
+duration x memory x $0.0000166667 per GB-second (x86, us-east-1, the first 6 billion GB-s a month) plus
+$0.20 per million requests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+# Run as a script (or imported by fleet.py, also a script): its own folder is first on sys.path.
+from accuracy import DATA, M4_END, _read_hourly, _read_wide, rolling_origins  # noqa: E402
+
+from lead_ai.forecasting import scoring  # noqa: E402
+
+DAYS = (14, 28)
+M4_H = 48
+FOLDS = 3
+LEVEL = 0.8
+# Lambda x86 price (us-east-1, first 6 billion GB-s a month) and the per-request charge
+PRICE_PER_GB_SECOND = 0.0000166667
+PRICE_PER_REQUEST = 0.20 / 1_000_000
+WORKER_MB = 3008  # template.yaml TrainWorkerFunction MemorySize
+ONE_VCPU_MB = 1769  # Lambda gives one full vCPU at 1,769 MB
+# The training settings before the CPU cut (issue 12): every row, both losses' fits, no early stopping
+BEFORE = {
+    "max_rows_per_series": 200_000,
+    "backtest_row_share": 0.5,
+    "early_stopping": False,
+    "blend_margin": 0.0,
+}
+
+_TRAINING_CHILD = """
+import json, resource, sys, time
+from datetime import UTC, datetime
+from lead_ai_dev.synthetic import recent_lead_counts
+from lead_ai.forecasting.training.train import SeriesData, TrainingSettings, train_forecaster
+overrides = json.loads(sys.argv[1])
+stamps, values = recent_lead_counts(365, seed=11, now=datetime(2026, 11, 9, 12, tzinfo=UTC))
+before = resource.getrusage(resource.RUSAGE_SELF)
+wall = time.perf_counter()
+result = train_forecaster([SeriesData("sizing", values.astype(float), int(stamps[0]), 3600)],
+                          TrainingSettings(**overrides))
+wall = time.perf_counter() - wall
+after = resource.getrusage(resource.RUSAGE_SELF)
+cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+json.dump({"points": int(len(values)), "wall_seconds": round(wall, 2), "cpu_seconds": round(cpu, 2),
+           "cpu_per_wall": round(cpu / wall, 2), "peak_rss_mib": round(after.ru_maxrss / 1024, 1),
+           "backtest_mase": round(result.metrics["mase"], 4), "coverage": round(result.metrics["coverage"], 3),
+           "training_rows": int(result.metrics["training_rows"])}, sys.stdout)
+"""
+
+_POOL_CHILD = """
+import json, resource, sys, time
+from datetime import UTC, datetime, timedelta
+from lead_ai_dev.synthetic import lead_counts
+from lead_ai.domain.pools import POOL_HISTORY_DAYS, POOL_MAX_HELD_OUT, POOL_MAX_MEMBERS, pool_min_points
+from lead_ai.forecasting.training.pool import train_pool_forecaster
+from lead_ai.forecasting.training.train import SeriesData, TrainingSettings
+end = datetime(2026, 11, 9, 12, tzinfo=UTC)
+hours = POOL_HISTORY_DAYS * 24
+def series(i):
+    stamps, values = lead_counts(end - timedelta(hours=hours), hours, seed=100 + i, base_rate=4.0 + i % 9)
+    return SeriesData(f"s{i}", values.astype(float), int(stamps[0]), 3600)
+members = [series(i) for i in range(POOL_MAX_MEMBERS)]
+held = [series(1000 + i) for i in range(POOL_MAX_HELD_OUT)]
+before = resource.getrusage(resource.RUSAGE_SELF)
+wall = time.perf_counter()
+result = train_pool_forecaster(members, held, TrainingSettings(), new_min_points=pool_min_points(3600),
+                               history_days=POOL_HISTORY_DAYS)
+wall = time.perf_counter() - wall
+after = resource.getrusage(resource.RUSAGE_SELF)
+cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+json.dump({"members": len(members), "held_out": len(held), "days": POOL_HISTORY_DAYS,
+           "wall_seconds": round(wall, 2), "cpu_seconds": round(cpu, 2),
+           "peak_rss_mib": round(after.ru_maxrss / 1024, 1), "training_rows": int(result.metrics["training_rows"]),
+           "held_out_mase": round(result.metrics["mase"], 4),
+           "held_out_seasonal_naive_mase": round(result.metrics["baseline_mase"], 4),
+           "held_out_coverage": round(result.metrics["coverage"], 3),
+           "onnx_kib": round(len(result.onnx_bytes) / 1024, 1)},
+          sys.stdout)
+"""
+
+
+# ------------------------------------------------------------------------------------------ accuracy
+
+
+def pooled_model_accuracy(per_series_every: int = 12) -> dict[str, Any]:
+    train = _read_wide(DATA / "m4_hourly" / "Hourly-train.csv.gz")
+    test = _read_wide(DATA / "m4_hourly" / "Hourly-test.csv.gz")
+    out: dict[str, Any] = {"m4_hourly": _m4(train, test, per_series_every)}
+    pool = _pool_of(train, [sid for sid in sorted(train)], "bench-bike-taxi")
+    bike = _read_hourly(DATA / "bike_sharing" / "bike_hourly_regular.csv.gz", "cnt")
+    taxi = _read_hourly(DATA / "nyc_taxi" / "nyc_taxi_hourly.csv.gz", "y")
+    for name, (values, start) in (("bike", bike), ("taxi", taxi)):
+        out[name] = _rolling(name, values, start, pool)
+    out["checks"] = {
+        f"{name}_{days}d": {
+            "pool_beats_seasonal_naive": all(
+                row["pool"]["mase"] < row["seasonal_naive"]["mase"] for row in _rows(out[name][f"{days}d"])
+            ),
+            "pool_coverage_75_85": all(
+                0.75 <= row["pool"]["coverage"] <= 0.85 for row in _rows(out[name][f"{days}d"])
+            ),
+        }
+        for name in ("m4_hourly", "bike", "taxi")
+        for days in DAYS
+    }
+    return out
+
+
+def _rows(entry: dict[str, Any]) -> list[dict[str, Any]]:
+    return [entry[k] for k in ("all", "h24", "h168") if k in entry]
+
+
+def _m4(train: dict[str, np.ndarray], test: dict[str, np.ndarray], every: int) -> dict[str, Any]:
+    ids = sorted(train)
+    scores: dict[int, dict[str, list[Any]]] = {d: {} for d in DAYS}
+    members_of: dict[int, int] = {}
+    for fold in range(FOLDS):
+        targets = [sid for sid in ids if _fold(sid) == fold]
+        pool = _pool_of(train, [sid for sid in ids if _fold(sid) != fold], f"bench-m4-{fold}")
+        members_of[fold] = int(pool["metrics"]["pool_members"])
+        print(f"   M4 fold {fold}: pool of {members_of[fold]} members, {len(targets)} new teams", flush=True)
+        for sid in targets:
+            sampled = ids.index(sid) % every == 0
+            for days in DAYS:
+                history = train[sid][-days * 24 :]
+                row = _score_all(sid, history, M4_END - 3600 * history.size, test[sid], pool, sampled, M4_H)
+                for method, (mase, cover) in row.items():
+                    scores[days].setdefault(method, []).append((sid, mase, cover))
+    result: dict[str, Any] = {
+        "protocol": "3 folds; each fold's series are new teams, the pool is trained on the other folds",
+        "horizon": M4_H,
+        "pool_members_per_fold": members_of,
+    }
+    for days in DAYS:
+        per = scores[days]
+        sample = {sid for sid, _, _ in per.get("per_series", [])}
+        result[f"{days}d"] = {
+            "all": {m: _summary(v) for m, v in per.items() if m != "per_series"}
+            | {"series": len(per["pool"])},
+            "sample": {m: _summary([r for r in v if r[0] in sample]) for m, v in per.items()}
+            | {"series": len(sample)},
+        }
+    return result
+
+
+def _rolling(name: str, values: np.ndarray, start: int, pool: dict[str, Any]) -> dict[str, Any]:
+    origins = rolling_origins(values.size, validation=False)
+    out: dict[str, Any] = {"origins": origins, "timezone": "UTC", "holidays": "none"}
+    for days in DAYS:
+        per: dict[int, dict[str, list[Any]]] = {24: {}, 168: {}}
+        for o in origins:
+            history = values[o - days * 24 : o]
+            first = start + 3600 * (o - days * 24)  # the file's wall-clock hours, read as UTC
+            row = _score_all(
+                f"{name}-{o}", history, first, values[o : o + 168], pool, True, 168, horizons=(24, 168)
+            )
+            for method, scored in row.items():
+                for h, (mase, cover) in scored.items():
+                    per[h].setdefault(method, []).append((o, mase, cover))
+        out[f"{days}d"] = {f"h{h}": {m: _summary(v) for m, v in per[h].items()} for h in (24, 168)}
+    return out
+
+
+def _score_all(
+    sid: str,
+    history: np.ndarray,
+    first_ts: int,
+    actual: np.ndarray,
+    pool: dict[str, Any],
+    per_series: bool,
+    horizon: int,
+    horizons: tuple[int, ...] = (),
+) -> dict[str, Any]:
+    """Pool, seasonal naive and (if asked) a model of its own on one history; (MASE, coverage) per method,
+    per scored horizon when `horizons` is given."""
+    last_ts = first_ts + 3600 * (history.size - 1)
+    forecasts: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    p = pool["forecaster"].predict(history, last_ts, horizon, LEVEL)
+    forecasts["pool"] = (p.value, p.lower, p.upper)
+    naive = scoring.seasonal_naive_forecast(history, horizon, 24)
+    forecasts["seasonal_naive"] = (naive, np.full(horizon, np.nan), np.full(horizon, np.nan))
+    if per_series:
+        own = _own_model(sid, history, first_ts, horizon)
+        if own is not None:
+            forecasts["per_series"] = own
+    out: dict[str, Any] = {}
+    for method, (value, lower, upper) in forecasts.items():
+        if not horizons:
+            out[method] = _scored(actual, value, lower, upper, history)
+            continue
+        out[method] = {
+            h: _scored(actual[:h], value[:h], lower[:h], upper[:h], history)
+            if value.size >= h
+            else (None, None)
+            for h in horizons
+        }
+    return out
+
+
+def _scored(
+    actual: np.ndarray, value: np.ndarray, lower: np.ndarray, upper: np.ndarray, history: np.ndarray
+) -> tuple[float, float | None]:
+    mase = scoring.mase(actual, value, history, 24)
+    cover = None if np.isnan(lower).all() else scoring.coverage(actual, lower, upper)
+    return float(mase), (float(cover) if cover is not None else None)
+
+
+def _own_model(
+    sid: str, history: np.ndarray, first_ts: int, horizon: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """A model of its own on the short history (production settings; the minimum history waived): its
+    forecast, as many steps as it could train for."""
+    from lead_ai.forecasting.inference import OnnxForecaster
+    from lead_ai.forecasting.training.train import SeriesData, TrainingSettings, train_forecaster
+
+    result = train_forecaster(
+        [SeriesData(sid, history, first_ts, 3600)],
+        TrainingSettings(max_horizon=horizon, min_points=int(np.count_nonzero(~np.isnan(history)))),
+    )
+    forecaster = OnnxForecaster.from_bytes(result.onnx_bytes)
+    steps = forecaster.max_horizon
+    f = forecaster.predict(history, first_ts + 3600 * (history.size - 1), steps, LEVEL)
+    return f.value, f.lower, f.upper
+
+
+def _summary(rows: list[tuple[Any, float | None, float | None]]) -> dict[str, Any]:
+    mases = [m for _, m, _ in rows if m is not None and np.isfinite(m)]
+    covers = [c for _, _, c in rows if c is not None]
+    return {
+        "mase": round(float(np.mean(mases)), 4) if mases else None,
+        "coverage": round(float(np.mean(covers)), 4) if covers else None,
+        "n": len(mases),
+    }
+
+
+def _fold(series_id: str) -> int:
+    return int(hashlib.sha256(series_id.encode()).hexdigest(), 16) % FOLDS
+
+
+def _pool_of(train: dict[str, np.ndarray], eligible: list[str], name: str) -> dict[str, Any]:
+    """A pool trained as the worker trains one: split_pool's members and held-out series, production
+    settings (horizon 168; a model of its own from 1,000 hours), each series ending at M4_END."""
+    from lead_ai.domain.pools import POOL_HISTORY_DAYS, pool_min_points, split_pool
+    from lead_ai.forecasting.inference import OnnxForecaster
+    from lead_ai.forecasting.training.pool import train_pool_forecaster
+    from lead_ai.forecasting.training.train import SeriesData, TrainingSettings
+
+    split = split_pool(f"pool:{name}", eligible)
+
+    def data(sid: str) -> SeriesData:
+        values = train[sid]
+        return SeriesData(sid, values, M4_END - 3600 * values.size, 3600)
+
+    result = train_pool_forecaster(
+        [data(s) for s in split.members],
+        [data(s) for s in split.held_out],
+        TrainingSettings(),
+        new_min_points=pool_min_points(3600),
+        history_days=POOL_HISTORY_DAYS,
+    )
+    return {"forecaster": OnnxForecaster.from_bytes(result.onnx_bytes), "metrics": result.metrics}
+
+
+# ------------------------------------------------------------------------------------------ cost
+
+
+def cpu_per_training() -> dict[str, Any]:
+    before = _child(_TRAINING_CHILD, BEFORE)
+    after = _child(_TRAINING_CHILD, {})
+    pool = _child(_POOL_CHILD, {})
+    return {
+        "protocol": "1 year hourly (synthetic leads, seed 11), horizon 168, train_forecaster in a fresh "
+        "process: CPU = user + system of every thread (resource.getrusage)",
+        "before_settings": BEFORE,
+        "before": before | _cost(before),
+        "after": after | _cost(after),
+        "cpu_ratio_after_to_before": round(after["cpu_seconds"] / before["cpu_seconds"], 3),
+        "pool_training": pool | _cost(pool),
+        "price": {
+            "per_gb_second_usd": PRICE_PER_GB_SECOND,
+            "per_request_usd": PRICE_PER_REQUEST,
+            "note": "AWS Lambda x86, us-east-1, first 6 billion GB-s a month",
+        },
+    }
+
+
+def _cost(run: dict[str, Any]) -> dict[str, Any]:
+    """Lambda cost of one training a day (USD), at the worker's 3,008 MB and at 1,769 MB (one vCPU).
+
+    Lambda bills wall time: with ~1.7 vCPU at 3,008 MB a training takes its CPU seconds divided by the
+    parallelism it reaches (at most 1.7); at 1,769 MB, one vCPU, it takes its CPU seconds."""
+    cpu = float(run["cpu_seconds"])
+    parallel = min(1.7, max(1.0, cpu / float(run["wall_seconds"])))
+    at_3008 = WORKER_MB / 1024 * cpu / parallel
+    at_1769 = ONE_VCPU_MB / 1024 * cpu
+    return {
+        "lambda_gb_seconds_3008mb": round(at_3008, 1),
+        "usd_per_series_day_3008mb": round(at_3008 * PRICE_PER_GB_SECOND + PRICE_PER_REQUEST, 6),
+        "lambda_gb_seconds_1769mb": round(at_1769, 1),
+        "usd_per_series_day_1769mb": round(at_1769 * PRICE_PER_GB_SECOND + PRICE_PER_REQUEST, 6),
+    }
+
+
+def _child(code: str, overrides: dict[str, Any]) -> dict[str, Any]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    out = subprocess.run(
+        [sys.executable, "-c", code, json.dumps(overrides)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    data: dict[str, Any] = json.loads(out.stdout)
+    return data
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--only", choices=["pool", "cpu"])
+    parser.add_argument("--per-series-every", type=int, default=12)
+    parser.add_argument("--output", type=Path, default=None)
+    args = parser.parse_args(argv)
+    report: dict[str, Any] = {}
+    if args.only in (None, "cpu"):
+        report["cpu_per_training"] = cpu_per_training()
+    if args.only in (None, "pool"):
+        report["pooled_model_accuracy"] = pooled_model_accuracy(args.per_series_every)
+    text = json.dumps(report, indent=2)
+    print(text)
+    if args.output is not None:
+        args.output.write_text(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,203 @@
+"""Pooled models (domain.pools): which pools the daily plan trains, training one, and which one serves a series.
+
+- The planner queues one training per pool that has a young series to serve (a due series with at least
+  POOL_MIN_DAYS of history and fewer observations than a model of its own needs): message
+  `{series_id: <pool id>, revision: <day number>}`, so a pool is trained at most once a day.
+- The worker trains it (train_pool): the group's series from the SeriesIndex, their CURRENT pointers
+  (BatchGetItem), the split into members and held-out series (domain.pools.split_pool), their newest
+  POOL_HISTORY_DAYS, forecasting.training.pool, then the same register → verify → promote path as any
+  series' model, under the pool's id.
+- Serving (serving_pool) falls back to the pool of the series' group when a series has no CURRENT of its
+  own and at least POOL_MIN_DAYS of history.
+
+Training libraries are imported inside train_pool only: the prediction function imports this module.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from lead_ai.domain.fleet import DueSeries, TrainingRequest
+from lead_ai.domain.intervals import DAY_SECONDS, interval_name, min_points_for_interval
+from lead_ai.domain.models import CurrentModel, TrainingRecord
+from lead_ai.domain.pools import (
+    POOL_HISTORY_DAYS,
+    POOL_MIN_DAYS,
+    POOL_MIN_MEMBERS,
+    PoolKey,
+    parse_pool_id,
+    pool_min_points,
+    split_pool,
+)
+from lead_ai.domain.series import SeriesInfo, SeriesSettings
+from lead_ai.errors import LeadAIError, ModelNotFoundError, SeriesNotFoundError
+from lead_ai.monitoring.logger import logger
+from lead_ai.service.dependencies import Dependencies
+from lead_ai.service.promotion import Comparison, promote_if_better
+
+if TYPE_CHECKING:
+    from lead_ai.forecasting.training.backtest import Champion
+    from lead_ai.forecasting.training.settings import SeriesData
+
+TRAINED = "trained"
+SKIPPED = "skipped"
+
+
+def pool_key_of(deps: Dependencies, info: SeriesInfo) -> PoolKey:
+    """The pool a series belongs to: its interval, time zone and holiday calendar (defaults filled in)."""
+    chosen = SeriesSettings.of(info, deps.settings.series_defaults)
+    return PoolKey(chosen.interval_seconds, chosen.timezone, chosen.holidays)
+
+
+def plan_day(now: float | None = None) -> int:
+    """The day number (UTC) a plan's pool messages carry: the pool's idempotency key is (pool, day)."""
+    return int((time.time() if now is None else now) // DAY_SECONDS)
+
+
+def pools_to_train(deps: Dependencies, too_short: list[DueSeries], day: int) -> list[TrainingRequest]:
+    """One training per pool that serves a young series: one BatchGetItem of the young series' SERIES
+    items (their zone and calendar; the DueIndex holds their interval and count only)."""
+    young = [s.series_id for s in too_short if s.observed_points >= pool_min_points(s.interval_seconds)]
+    if not young:
+        return []
+    infos = deps.catalogue.series_of(young)
+    return [
+        TrainingRequest(pool_id, day)
+        for pool_id in sorted({pool_key_of(deps, i).pool_id for i in infos.values()})
+    ]
+
+
+def serving_pool(deps: Dependencies, series_id: str) -> tuple[str, CurrentModel]:
+    """The pool that serves a series without a model of its own, and its CURRENT pointer; a 404 naming
+    why there is none (too little history, or no pool for the series' group yet)."""
+    info = deps.catalogue.get_series(series_id)
+    if info is None:
+        raise SeriesNotFoundError(f"series '{series_id}' has no observations", field="series_id")
+    key = pool_key_of(deps, info)
+    needed = pool_min_points(key.interval_seconds)
+    observed = info.span.observed_points if info.span is not None else 0
+    own = min_points_for_interval(deps.settings.min_training_points, key.interval_seconds)
+    if observed < needed:
+        raise ModelNotFoundError(
+            f"series '{series_id}' has {observed} observations: forecasts start at {POOL_MIN_DAYS} days of "
+            f"history ({needed} at {interval_name(key.interval_seconds)}, from the pooled model of its group); "
+            f"a model of its own needs {own}",
+            field="series_id",
+        )
+    pointer = deps.tracker.current(key.pool_id)
+    if pointer is None:
+        raise ModelNotFoundError(
+            f"series '{series_id}' has no model of its own yet ({observed} of {own} observations) and no "
+            f"pooled model serves its group ({key.describe()}) yet: the daily run trains one when the group "
+            f"has {POOL_MIN_MEMBERS + 1} series with models of their own",
+            field="series_id",
+        )
+    return key.pool_id, pointer
+
+
+def train_pool(deps: Dependencies, pool_id: str, day: int) -> dict[str, Any]:
+    """Train the pool once for `day`; the outcome as JSON data (the worker's idempotency record keeps it)."""
+    from lead_ai.forecasting.training.pool import train_pool_forecaster
+    from lead_ai.forecasting.training.settings import TrainingSettings
+    from lead_ai.service.training import register
+
+    outcome: dict[str, Any] = {"series_id": pool_id, "revision": day}
+    key = parse_pool_id(pool_id)
+    own = min_points_for_interval(deps.settings.min_training_points, key.interval_seconds)
+    eligible = _eligible(deps, key, own)
+    split = split_pool(pool_id, eligible)
+    if not split.members:
+        return outcome | {
+            "status": SKIPPED,
+            "reason": f"{len(eligible)} series of the group ({key.describe()}) have a model of their own; "
+            f"a pool needs {POOL_MIN_MEMBERS + 1}",
+        }
+    settings = TrainingSettings(
+        max_horizon=deps.settings.max_horizon_steps(key.interval_seconds),
+        min_points=own,
+        holidays=key.holidays,
+        timezone=key.timezone,
+    )
+    members = _histories(deps, split.members, key.interval_seconds)
+    held_out = _histories(deps, split.held_out, key.interval_seconds)
+    champion, comparison = _pool_champion(deps, pool_id)
+    started = time.perf_counter()
+    result = train_pool_forecaster(
+        members,
+        held_out,
+        settings,
+        new_min_points=pool_min_points(key.interval_seconds),
+        history_days=POOL_HISTORY_DAYS,
+        champion=champion,
+    )
+    logger.info(
+        "pool trained",
+        extra={
+            "pool_id": pool_id,
+            "seconds": round(time.perf_counter() - started, 3),
+            "members": split.members,
+            "held_out": split.held_out,
+            "metrics": result.metrics,
+        },
+    )
+    record = TrainingRecord(
+        feature_spec=result.feature_spec,
+        metrics=result.metrics,
+        library_versions=result.library_versions,
+        training_start=result.training_start,
+        training_end=result.training_end,
+        training_points=result.n_points,
+        history_revision=day,
+        note=result.note,
+    )
+    version = promote_if_better(deps, pool_id, register(deps, pool_id, result.onnx_bytes, record), comparison)
+    _prune(deps, pool_id)
+    return outcome | {
+        "status": TRAINED,
+        "version": version.version,
+        "version_status": version.status,
+        "current": version.promoted_at is not None,
+        "members": len(members),
+        "held_out": split.held_out,
+    }
+
+
+def _eligible(deps: Dependencies, key: PoolKey, own_points: int) -> list[str]:
+    """The group's series with a model of their own and at least its minimum history."""
+    grown = [
+        info.series_id
+        for info in deps.catalogue.series_with_interval(key.interval_seconds)
+        if pool_key_of(deps, info) == key
+        and info.span is not None
+        and info.span.observed_points >= own_points
+    ]
+    current = deps.tracker.current_versions(grown)
+    return [sid for sid in grown if sid in current]
+
+
+def _histories(deps: Dependencies, series_ids: list[str], interval_seconds: int) -> list[SeriesData]:
+    from lead_ai.forecasting.training.settings import SeriesData
+
+    slots = POOL_HISTORY_DAYS * DAY_SECONDS // interval_seconds
+    out = []
+    for sid in series_ids:
+        window = deps.history.latest(sid, slots, interval_seconds)
+        if window is not None:
+            out.append(SeriesData(sid, window.values, window.first_timestamp, interval_seconds))
+    return out
+
+
+def _pool_champion(deps: Dependencies, pool_id: str) -> tuple[Champion | None, Comparison | None]:
+    from lead_ai.service.training import champion_of
+
+    return champion_of(deps, pool_id, deps.tracker.current(pool_id))
+
+
+def _prune(deps: Dependencies, pool_id: str) -> None:
+    from lead_ai.service.pruning import prune_expired_versions
+
+    try:
+        prune_expired_versions(deps, pool_id)
+    except LeadAIError:
+        logger.warning("pruning the pool's expired versions failed; its next training retries")

@@ -1,0 +1,134 @@
+"""New teams from day one: the pooled model, on the local stack (planner, queue, local poller, worker), with
+real trainings (scikit-learn -> ONNX -> onnxruntime).
+
+A series of 14 days is answered by the pooled model of its group (`model_scope: pool`); the planner
+queues the pool with the daily run; the pool's intervals are calibrated on held-out series only; once a
+series has enough history, its own model takes over when it beats the pool on the same windows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from lead_ai.domain.pools import PoolKey, split_pool
+from tests.conftest import lead_history
+from tests.fleet.conftest import Fleet
+
+# A model of its own from 500 hours (~21 days); the pool serves from 14 days; 24-step forecasts.
+SETTINGS = {"LEAD_AI_MIN_TRAINING_POINTS": "500", "LEAD_AI_MAX_HORIZON": "24"}
+POOL_ID = PoolKey(3600, "UTC", "none").pool_id  # the template's default zone and calendar
+TEAMS = [f"team-{i}" for i in range(5)]
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def pooled(fleet: Fleet) -> Fleet:
+    """Five established series (30 days each) trained through the daily run, then a new team of 14 days
+    and the daily run again: the pool of their group is trained."""
+    fleet.api.overrides.update(SETTINGS)
+    for i, team in enumerate(TEAMS):
+        fleet.ingest(team, days=30, seed=10 + i)
+    first = fleet.plan()
+    assert first["queued"] == 5 and first["pools"] == []
+    fleet.drain()
+    fleet.ingest("new-team", days=14, seed=3)
+    return fleet
+
+
+def _forecast(fleet: Fleet, series_id: str, horizon: int = 24) -> tuple[int, Any]:
+    return fleet.api.forecast(series_id, horizon)
+
+
+def test_a_series_with_14_days_is_forecast_by_the_pool_the_planner_queued(pooled: Fleet) -> None:
+    # Given five trained series and a new team of 14 days: no forecast yet, no pool yet
+    status, body = _forecast(pooled, "new-team")
+    assert status == 404 and "no pooled model serves its group" in body["message"], body
+    # When the daily run plans: the new team is too short for a model of its own, its group's pool is queued
+    plan = pooled.plan()
+    assert plan["too_short"] == ["new-team"] and plan["pools"] == [POOL_ID] and plan["queued"] == 0
+    totals = pooled.drain()
+    assert totals.failed == 0 and totals.succeeded == 1
+    # Then the new team's forecast is answered by the pool, and says so
+    status, body = _forecast(pooled, "new-team")
+    assert status == 200, body
+    assert body["model_scope"] == "pool" and body["pool_id"] == POOL_ID
+    assert body["model_version"] == "1.0.0" and len(body["forecast"]) == 24
+    assert all(r["lower"] <= r["value"] <= r["upper"] for r in body["forecast"])
+    # and so does its staffing plan
+    status, staffing, _ = pooled.api.call(
+        "PredictFunction", "staffing.json", series_id="new-team", query={"horizon": "24"}
+    )
+    assert status == 200 and staffing["model_scope"] == "pool", staffing
+    # while an established series is still answered by its own model
+    status, own = _forecast(pooled, "team-0")
+    assert status == 200 and own["model_scope"] == "series" and "pool_id" not in own
+    # and the new team stays due: the next plan queues the pool again (once a day), not the series
+    again = pooled.plan()
+    assert again["too_short"] == ["new-team"] and again["pools"] == [POOL_ID]
+
+
+def test_the_pools_calibration_series_are_not_its_members(pooled: Fleet) -> None:
+    # When the pool is trained
+    pooled.plan()
+    pooled.drain()
+    # Then its members and held-out series are disjoint, and its record counts both
+    members, held_out = split_pool(POOL_ID, TEAMS)
+    assert members and held_out and not set(members) & set(held_out)
+    assert set(members) | set(held_out) == set(TEAMS)
+    metrics = _pool_version(pooled)["metrics"]
+    assert metrics["pool_members"] == len(members) and metrics["pool_held_out"] == len(held_out)
+    # and the pool beat the seasonal naive on the held-out series' young windows
+    assert metrics["mase"] <= metrics["baseline_mase"]
+
+
+def test_a_series_under_14_days_gets_a_404_naming_the_rule(pooled: Fleet) -> None:
+    pooled.plan()
+    pooled.drain()
+    pooled.ingest("newer-team", days=10, seed=4)
+    status, body = _forecast(pooled, "newer-team")
+    assert status == 404 and "forecasts start at 14 days of history" in body["message"], body
+
+
+def test_once_it_has_enough_history_its_own_model_takes_over_when_it_beats_the_pool(pooled: Fleet) -> None:
+    # Given the new team served by the pool
+    pooled.plan()
+    pooled.drain()
+    # When it has 30 days of history and the daily run trains its own model
+    stamps, values = lead_history(30, seed=3)
+    status, payload = pooled.api.ingest("new-team", stamps[: 16 * 24], values[: 16 * 24])
+    assert status == 200, payload
+    plan = pooled.plan()
+    assert plan["queued"] == 1 and plan["too_short"] == []
+    pooled.drain()
+    # Then its own model was compared with the pool on the same windows
+    version = pooled.versions("new-team")[0]
+    metrics = version["metrics"]
+    assert {"champion_mase", "challenger_mase"} <= set(metrics), metrics
+    status, body = _forecast(pooled, "new-team")
+    assert status == 200
+    if metrics["challenger_mase"] < metrics["champion_mase"]:
+        # and it took over: the forecast is its own
+        assert version["current"] and body["model_scope"] == "series"
+        assert version["reason"].startswith(f"takes over from the pooled model {POOL_ID} 1.0.0")
+    else:
+        # or it lost, and the pool keeps serving it
+        assert version["status"] == "rejected" and body["model_scope"] == "pool"
+        assert f"does not beat the pooled model {POOL_ID} 1.0.0" in version["reason"]
+
+
+def _pool_version(fleet: Fleet) -> dict[str, Any]:
+    from lead_ai.storage.clients import client
+    from lead_ai.storage.registry import ModelTracker
+
+    tracker = ModelTracker(client("dynamodb"), fleet.api.stack.names["RegistryTable"], _Quiet())
+    current = tracker.current(POOL_ID)
+    assert current is not None
+    return tracker.get_version(POOL_ID, current.version)._asdict()
+
+
+class _Quiet:
+    def track(self, event: str, series_id: str, values: Any = None) -> None:
+        pass
