@@ -66,6 +66,8 @@ from lead_ai_dev.batch_forecast import add_forecast_arguments, run_forecast_comm
 DATA = Path(os.environ.get("LEAD_AI_DATA", "/work/shared/data"))
 RESULTS = ROOT / "benchmarks" / "results" / "accuracy.json"
 VALIDATION_RESULTS = ROOT / "benchmarks" / "results" / "accuracy_validation.json"
+# Training settings a tuning run tries instead of the defaults (--settings)
+SETTINGS_OVERRIDES: dict[str, Any] = {}
 LEVEL = 0.8
 M4_END = 1_209_600_000  # 2008-05-01 00:00 UTC, a whole number of weeks after the epoch (a Thursday)
 
@@ -137,6 +139,7 @@ def _cli(
          "--min-points", str(min_points), "--level", str(LEVEL), "--report", str(report),
          "--holidays", holidays, "--timezone", timezone]
     )  # fmt: skip
+    args.settings_overrides = SETTINGS_OVERRIDES
     t0 = time.perf_counter()
     code = run_forecast_command(args)
     wall = time.perf_counter() - t0
@@ -396,9 +399,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--output", default=None, help=f"default {RESULTS.name} ({VALIDATION_RESULTS.name} with --validation)"
     )
+    ap.add_argument(
+        "--settings",
+        type=json.loads,
+        default={},
+        help="training settings to try instead of the defaults, as JSON (tuning runs only, with --validation "
+        "or --m4-validation), e.g. '{\"max_rows_per_series\": 40000}'",
+    )
     args = ap.parse_args(argv)
     args.output = args.output or str(VALIDATION_RESULTS if args.validation else RESULTS)
     only = set(args.only or ["m4", "bike", "taxi", "train1y"])
+    if args.settings:  # settings are tried on the tuning splits, never on the scored test windows
+        on_test = {"m4"} - ({"m4"} if args.m4_validation else set())
+        on_test |= {"bike", "taxi", "train1y"} - (set() if not args.validation else {"bike", "taxi"})
+        if only & on_test:
+            ap.error(f"--settings is for tuning: drop {sorted(only & on_test)} or score them on validation")
+    SETTINGS_OVERRIDES.update(args.settings)
     results: dict[str, Any] = {}
     bike, bike_start = _read_hourly(DATA / "bike_sharing" / "bike_hourly_regular.csv.gz", "cnt")
     taxi, taxi_start = _read_hourly(DATA / "nyc_taxi" / "nyc_taxi_hourly.csv.gz", "y")
@@ -419,6 +435,7 @@ def main(argv: list[str] | None = None) -> int:
     doc = {
         "generated_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "command": "OMP_NUM_THREADS=1 python benchmarks/accuracy.py " + " ".join(argv or sys.argv[1:]),
+        "settings_overrides": SETTINGS_OVERRIDES,
         "protocol": __doc__,
         "machine": {
             "platform": platform.platform(),

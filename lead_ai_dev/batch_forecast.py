@@ -381,6 +381,8 @@ def run_forecast_command(args: argparse.Namespace) -> int:
             min_points=args.min_points,
             holidays=args.holidays,
             timezone=args.timezone,
+            # Not a CLI flag: benchmarks/accuracy.py --settings sets it for a tuning run.
+            settings_overrides=getattr(args, "settings_overrides", None),
         )
     except FileNotFoundError as exc:
         print(f"error: cannot read {exc.filename}: no such file", file=sys.stderr)

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from lead_ai.forecasting.training.backtest import Champion
     from lead_ai.forecasting.training.settings import SeriesData
 
+# What a queued training (a series' or a pool's) came to: the worker's metric and idempotency record
 TRAINED = "trained"
 SKIPPED = "skipped"
 
@@ -108,11 +109,12 @@ def train_pool(deps: Dependencies, pool_id: str, day: int) -> dict[str, Any]:
     eligible = _eligible(deps, key, own)
     split = split_pool(pool_id, eligible)
     if not split.members:
-        return outcome | {
-            "status": SKIPPED,
-            "reason": f"{len(eligible)} series of the group ({key.describe()}) have a model of their own; "
-            f"a pool needs {POOL_MIN_MEMBERS + 1}",
-        }
+        reason = (
+            f"{len(eligible)} series of the group ({key.describe()}) have a model of their own; "
+            f"a pool needs {POOL_MIN_MEMBERS + 1}"
+        )
+        logger.info("pool skipped", extra={"pool_id": pool_id, "reason": reason})
+        return outcome | {"status": SKIPPED, "reason": reason}
     settings = TrainingSettings(
         max_horizon=deps.settings.max_horizon_steps(key.interval_seconds),
         min_points=own,

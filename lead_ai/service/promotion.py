@@ -61,9 +61,6 @@ def decide(
     """
     if champion is None:
         return Decision(True, None)
-    if comparison is not None and comparison.pool_id is not None and not comparison.names(champion):
-        return Decision(True, None)  # the series got a model of its own meanwhile: compared with that one
-
     theirs, ours = _max_horizon(champion.feature_spec), _max_horizon(candidate.feature_spec)
     if theirs is not None and ours is not None and theirs < ours:
         return Decision(

@@ -19,18 +19,22 @@ from lead_ai.domain.pools import is_pool_id
 from lead_ai.errors import InsufficientHistoryError, LeadAIError
 from lead_ai.monitoring.logger import logger
 from lead_ai.service.dependencies import Dependencies
-from lead_ai.service.pooling import train_pool
+from lead_ai.service.pooling import SKIPPED, TRAINED, train_pool
 from lead_ai.service.training import train_series
 
-TRAINED = "trained"
-SKIPPED = "skipped"
+__all__ = ["SKIPPED", "TRAINED", "note_failure", "train_requested"]
 
 
 def train_requested(deps: Dependencies, request: TrainingRequest) -> dict[str, Any]:
     """Train the requested series unless its revision is trained already; the outcome as JSON data."""
-    if is_pool_id(request.series_id):  # a pooled model, once a day (revision = the plan's day)
-        return train_pool(deps, request.series_id, request.revision)
     outcome: dict[str, Any] = request.to_dict()
+    if is_pool_id(request.series_id):  # a pooled model, once a day (revision = the plan's day)
+        try:
+            return train_pool(deps, request.series_id, request.revision)
+        except InsufficientHistoryError as exc:
+            # Its series have too little usable history today: tomorrow's plan queues it again.
+            logger.info("pool skipped", extra={"pool_id": request.series_id, "reason": exc.message})
+            return outcome | {"status": SKIPPED, "reason": exc.message}
     series = deps.catalogue.get_series(request.series_id)
     if series is None:
         return outcome | {"status": SKIPPED, "reason": "the series does not exist"}

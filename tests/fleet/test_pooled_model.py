@@ -119,6 +119,28 @@ def test_once_it_has_enough_history_its_own_model_takes_over_when_it_beats_the_p
         assert f"does not beat the pooled model {POOL_ID} 1.0.0" in version["reason"]
 
 
+def test_a_pool_its_series_cannot_calibrate_is_skipped_not_dead_lettered(fleet: Fleet) -> None:
+    # Given a minimum of 340 hours for a model of one's own, five series of 348 hours (models of their
+    # own, but no held-out window: a young window starts at 14 days, 336 hours, and needs 24 hours of
+    # actuals after it) and a new team of 14 days
+    fleet.api.overrides.update({**SETTINGS, "LEAD_AI_MIN_TRAINING_POINTS": "340"})
+    for i, team in enumerate(TEAMS):
+        stamps, values = lead_history(15, seed=10 + i)
+        status, payload = fleet.api.ingest(team, stamps[-348:], values[-348:])
+        assert status == 200, payload
+    assert fleet.plan()["queued"] == len(TEAMS)
+    assert fleet.drain().failed == 0
+    fleet.ingest("new-team", days=14, seed=3)
+    # When the daily run queues the group's pool
+    assert fleet.plan()["pools"] == [POOL_ID]
+    totals = fleet.drain()
+    # Then the worker answers it as skipped (its message deleted): no retry, nothing in the dead letters
+    assert totals.failed == 0 and totals.succeeded == 1
+    assert fleet.dead_letters() == []
+    status, body = _forecast(fleet, "new-team")
+    assert status == 404 and "no pooled model serves its group" in body["message"], body
+
+
 def _pool_version(fleet: Fleet) -> dict[str, Any]:
     from lead_ai.storage.clients import client
     from lead_ai.storage.registry import ModelTracker

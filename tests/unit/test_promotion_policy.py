@@ -115,6 +115,11 @@ def test_a_pool_comparison_never_judges_a_series_own_champion() -> None:
     # Given a candidate scored against the pool while another training gave the series its own 1.3.0
     own = version("1.3.0", {"mase": 0.2})
     candidate = version("1.4.0", {"mase": 0.9, "challenger_mase": 0.9, "champion_mase": 2.0})
-    # Then the pool's score is not taken for the series' own champion's (the same version string)
-    assert decide(candidate, own, Comparison("1.3.0", pool_id=POOL)).promote is True
+    # Then the pool's score is not taken for the series' own champion's (the same version string): the
+    # recorded figures decide, as for any champion that changed while the candidate trained
     assert Comparison("1.3.0", pool_id=POOL).names(own) is False
+    decision = decide(candidate, own, Comparison("1.3.0", pool_id=POOL))
+    assert decision.promote is False
+    assert decision.reason is not None and "each on its own backtest windows" in decision.reason
+    better = version("1.4.0", {"mase": 0.1, "challenger_mase": 0.1, "champion_mase": 2.0})
+    assert decide(better, own, Comparison("1.3.0", pool_id=POOL)).promote is True
