@@ -4,6 +4,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PYTEST := $(PY) -m pytest
+# pytest-xdist workers for `make test` (one per core; a file's tests stay on one worker, sharing its fixtures)
+TEST_WORKERS ?= auto
 
 # OpenMP busy-waiting on 2 cores turns a 0.1 s fit into 30 s (see README, "Threads").
 export OMP_NUM_THREADS := 1
@@ -60,7 +62,7 @@ serve: $(STAMP)
 # The whole gate: lint, then every test. pytest exits 5 when it collected no test: make treats that
 # as the failure it is.
 test: $(STAMP) tools browser lint
-	$(PYTEST)
+	$(PYTEST) -n $(TEST_WORKERS) --dist loadfile
 
 # The inner loop: lint and the unit tests that do not fit models (the slow ones carry @pytest.mark.slow).
 check: $(STAMP) lint

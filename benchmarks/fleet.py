@@ -22,7 +22,7 @@ Sections, in order (each on a fresh local stack: lead_ai_dev.local.stack, moto o
   4. throughput: --throughput-series hourly series with short histories (42-50 days) trained for real,
      production settings, by `lead-ai worker --concurrency 2` (two processes, like two Lambda
      containers): trainings completed per minute, cold starts included. A production training takes
-     ~20 s whatever the history length (training rows are capped at 200,000), so the 200-series run
+     ~10 s whatever the history length (training rows are capped at 60,000 a series), so the 200-series run
      of section 3 uses the canned training: 180 real trainings at concurrency 2 take ~30 min here.
   5. cost per training (benchmarks/pooled.py): CPU seconds of one production training (1 y hourly, horizon
      168) with the settings before the cut and with today's, in fresh processes; one pooled-model
