@@ -199,8 +199,16 @@ def build_parser() -> argparse.ArgumentParser:
     add_serve(commands)
     add_api_verbs(commands)
 
-    demo = commands.add_parser("demo", help="ingest generated history, train, forecast — all locally")
-    demo.add_argument("--days", type=int, default=90, help="days of hourly history to generate (default 90)")
+    demo = commands.add_parser(
+        "demo",
+        help="ingest generated history, train four teams and a new team's pool, forecast — all locally",
+    )
+    demo.add_argument(
+        "--days",
+        type=int,
+        default=90,
+        help="days of hourly history of the main team (default 90; its sibling teams have 45, the new team 14)",
+    )
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--horizon", type=int, default=24)
     demo.add_argument("--verbose", action="store_true", help="show the functions' JSON logs")

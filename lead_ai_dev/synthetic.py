@@ -95,10 +95,11 @@ def lead_counts(
 
 
 def recent_lead_counts(
-    days: int, *, seed: int = 7, now: datetime | None = None
+    days: int, *, seed: int = 7, now: datetime | None = None, base_rate: float = 12.0
 ) -> tuple[np.ndarray, np.ndarray]:
     """Hourly counts for the `days` days that end at the last full hour before `now`."""
     now = now or datetime.now(UTC)
     end = int(now.timestamp()) // 3600 * 3600
     periods = days * 24
-    return lead_counts(datetime.fromtimestamp(end - periods * 3600, UTC), periods, seed=seed)
+    start = datetime.fromtimestamp(end - periods * 3600, UTC)
+    return lead_counts(start, periods, seed=seed, base_rate=base_rate)

@@ -1,10 +1,16 @@
-"""End to end on the local stack: ingest -> train -> forecast -> re-ingest -> the forecast moves."""
+"""End to end on the local stack: ingest -> train -> forecast -> re-ingest -> the forecast moves; the demo."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from tests.conftest import HISTORY_END, Api, lead_history
+import pytest
+
+from lead_ai.domain.pools import PoolKey
+from tests.conftest import HISTORY_END, ROOT, Api, lead_history
+
+POOL_ID = PoolKey(3600, "UTC", "none").pool_id  # the template's default interval, zone and calendar
 
 
 def test_new_observations_move_the_forecast_without_retraining(api: Api) -> None:
@@ -36,18 +42,36 @@ def test_new_observations_move_the_forecast_without_retraining(api: Api) -> None
     assert len(moved) == 21 and max(moved) > 0.01
 
 
-def test_demo_prints_a_version_and_24_rows(capsys: Any, stack: Any) -> None:
+@pytest.mark.slow
+def test_demo_forecasts_the_new_team_from_the_pool_beside_a_team_with_its_own_model(
+    capsys: Any, stack: Any
+) -> None:
     # Given the demo's own entry point (it starts its own embedded stack)
-    from pathlib import Path
-
     from lead_ai_dev.local.demo import run_demo
     from lead_ai_dev.local.invoke import forget_loaded_handlers
 
     forget_loaded_handlers()
-    # When it runs on 60 days of generated history
-    assert run_demo(Path(__file__).resolve().parents[2], days=60, end=HISTORY_END) == 0
+    # When it runs on fixed generated history (60 days for its main team)
+    assert run_demo(ROOT, days=60, end=HISTORY_END) == 0
     out = capsys.readouterr().out
-    # Then it reports version 1.0.0 and a table of 24 hourly rows
-    assert "trained model version 1.0.0" in out
-    rows = [line for line in out.splitlines() if line[:4].isdigit() and line[10] == "T"]
-    assert len(rows) == 24
+    # Then day 1 trained a first version of each of its four established teams
+    assert re.search(r"trained 4 models in [\d.]+ s \(4 message\(s\) done, 0 failed\)", out), out
+    assert len(re.findall(r"^  demo-leads\S* +1\.0\.0 verified, current:", out, re.MULTILINE)) == 4
+    # and day 2's plan queued the pool of the new team's group, not the new team itself
+    assert (
+        f"schedule -> planner: 0 training(s), pooled model(s): {POOL_ID}; "
+        "too short for a model of their own: demo-leads-new-team"
+    ) in out
+    # and the main team is answered by its own model, the new team by the pool
+    assert re.search(r"^  demo-leads +model_scope series, model 1\.0\.0,", out, re.MULTILINE), out
+    assert re.search(
+        rf"^  demo-leads-new-team +model_scope pool \({re.escape(POOL_ID)}\), model 1\.0\.0,",
+        out,
+        re.MULTILINE,
+    ), out
+    # side by side, 24 hourly rows of (value, lower, upper) each, every value within its bounds
+    rows = [line.split() for line in out.splitlines() if re.match(r"\d{4}-\d\d-\d\dT", line)]
+    assert len(rows) == 24 and all(len(row) == 7 for row in rows)
+    for row in rows:
+        numbers = [float(x) for x in row[1:]]
+        assert numbers[1] <= numbers[0] <= numbers[2] and numbers[4] <= numbers[3] <= numbers[5], row
