@@ -96,13 +96,13 @@ class SeriesPlan:
 
 
 def fleet_mix(count: int) -> list[SeriesPlan]:
-    """10 % brand new (hourly, 14-30 days: fewer points than a model of its own needs); the rest established,
-    with mixed intervals and lengths (each above the 1,000-point minimum)."""
+    """10 % brand new (hourly, 14-30 days: less history than a model of its own needs); the rest established,
+    with mixed intervals and lengths (each above the minimum: 1,000 hours, whatever the interval)."""
     plans: list[SeriesPlan] = []
     new = count // 10
     for i in range(new):
         plans.append(SeriesPlan(f"new-{i:03d}", 3600, 14 + (i * 7) % 17, True))
-    kinds = [(3600, 42, 75)] * 6 + [(1800, 21, 40), (900, 11, 20), (3600, 42, 75), (86400, 1000, 1200)]
+    kinds = [(3600, 42, 75)] * 6 + [(1800, 42, 60), (900, 42, 50), (3600, 42, 75), (86400, 45, 400)]
     for i in range(count - new):
         interval, low, high = kinds[i % len(kinds)]
         plans.append(SeriesPlan(f"team-{i:03d}", interval, low + (i * 13) % (high - low + 1), False))
