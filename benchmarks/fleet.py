@@ -70,6 +70,8 @@ MAX_RECEIVE = 3  # template.yaml TrainingMaxReceiveCount default
 
 _SIZING_CHILD = """
 import json, resource, sys, time
+def peak_kib():  # this process's own peak (ru_maxrss keeps the forking parent's after exec)
+    return int(next(l.split()[1] for l in open("/proc/self/status") if l.startswith("VmHWM:")))
 from datetime import UTC, datetime
 from lead_ai_dev.synthetic import recent_lead_counts
 from lead_ai.forecasting.training.train import SeriesData, TrainingSettings, train_forecaster
@@ -81,7 +83,7 @@ wall = time.perf_counter() - wall
 after = resource.getrusage(resource.RUSAGE_SELF)
 cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 json.dump({"points": int(len(values)), "wall_seconds": round(wall, 2), "cpu_seconds": round(cpu, 2),
-           "cpu_per_wall": round(cpu / wall, 2), "peak_rss_mib": round(after.ru_maxrss / 1024, 1),
+           "cpu_per_wall": round(cpu / wall, 2), "peak_rss_mib": round(peak_kib() / 1024, 1),
            "onnx_kib": round(len(result.onnx_bytes) / 1024, 1), "backtest_mase": round(result.metrics["mase"], 4)},
           sys.stdout)
 """

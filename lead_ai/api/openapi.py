@@ -351,6 +351,22 @@ def _object(required: list[str], properties: dict[str, Any], **extra: Any) -> di
     return {"type": "object", "required": required, "properties": properties, **extra}
 
 
+# Which model answered a forecast or a staffing plan (the series' own, or its group's pool)
+_SCOPE: dict[str, Any] = {
+    "model_scope": {
+        "type": "string",
+        "enum": ["series", "pool"],
+        "description": "Which model answered: the series' own, or the pooled model of its group "
+        "(interval, time zone, holiday calendar), which forecasts a series with 14 days of history "
+        "until a model of its own beats it",
+    },
+    "pool_id": {
+        "type": "string",
+        "example": "pool:1h:America.New_York:US",
+        "description": "Set when model_scope is pool: the pooled model; model_version is its version",
+    },
+}
+
 SCHEMAS: dict[str, dict[str, Any]] = {
     "Error": _object(
         ["error", "message"],
@@ -596,18 +612,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         {
             "series_id": {"type": "string"},
             "model_version": {"type": "string"},
-            "model_scope": {
-                "type": "string",
-                "enum": ["series", "pool"],
-                "description": "Which model answered: the series' own, or the pooled model of its group "
-                "(interval, time zone, holiday calendar), which forecasts a series with 14 days of history "
-                "until a model of its own beats it",
-            },
-            "pool_id": {
-                "type": "string",
-                "example": "pool:1h:America.New_York:US",
-                "description": "Set when model_scope is pool: the pooled model; model_version is its version",
-            },
+            **_SCOPE,
             "interval": {"type": "string"},
             "timezone": {"type": "string"},
             "origin": _ISO,
@@ -632,18 +637,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         {
             "series_id": {"type": "string"},
             "model_version": {"type": "string"},
-            "model_scope": {
-                "type": "string",
-                "enum": ["series", "pool"],
-                "description": "Which model answered: the series' own, or the pooled model of its group "
-                "(interval, time zone, holiday calendar), which forecasts a series with 14 days of history "
-                "until a model of its own beats it",
-            },
-            "pool_id": {
-                "type": "string",
-                "example": "pool:1h:America.New_York:US",
-                "description": "Set when model_scope is pool: the pooled model; model_version is its version",
-            },
+            **_SCOPE,
             "interval": {"type": "string"},
             "origin": {
                 **_ISO,

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from lead_ai.domain.fleet import DueSeries, TrainingRequest
 from lead_ai.domain.intervals import DAY_SECONDS, interval_name, min_points_for_interval
-from lead_ai.domain.models import CurrentModel, TrainingRecord
+from lead_ai.domain.models import CurrentModel
 from lead_ai.domain.pools import (
     POOL_HISTORY_DAYS,
     POOL_MIN_DAYS,
@@ -101,7 +101,7 @@ def train_pool(deps: Dependencies, pool_id: str, day: int) -> dict[str, Any]:
     """Train the pool once for `day`; the outcome as JSON data (the worker's idempotency record keeps it)."""
     from lead_ai.forecasting.training.pool import train_pool_forecaster
     from lead_ai.forecasting.training.settings import TrainingSettings
-    from lead_ai.service.training import register
+    from lead_ai.service.training import register, training_record
 
     outcome: dict[str, Any] = {"series_id": pool_id, "revision": day}
     key = parse_pool_id(pool_id)
@@ -143,17 +143,8 @@ def train_pool(deps: Dependencies, pool_id: str, day: int) -> dict[str, Any]:
             "metrics": result.metrics,
         },
     )
-    record = TrainingRecord(
-        feature_spec=result.feature_spec,
-        metrics=result.metrics,
-        library_versions=result.library_versions,
-        training_start=result.training_start,
-        training_end=result.training_end,
-        training_points=result.n_points,
-        history_revision=day,
-        note=result.note,
-    )
-    version = promote_if_better(deps, pool_id, register(deps, pool_id, result.onnx_bytes, record), comparison)
+    registered = register(deps, pool_id, result.onnx_bytes, training_record(result, day))
+    version = promote_if_better(deps, pool_id, registered, comparison)
     _prune(deps, pool_id)
     return outcome | {
         "status": TRAINED,

@@ -24,6 +24,7 @@ from lead_ai.service.pruning import prune_expired_versions
 
 if TYPE_CHECKING:
     from lead_ai.forecasting.training.backtest import Champion
+    from lead_ai.forecasting.training.settings import TrainingResult
 
 
 class TrainingOutcome(NamedTuple):
@@ -92,17 +93,7 @@ def train_series(deps: Dependencies, series_id: str, min_points: int) -> Trainin
             "metrics": result.metrics,
         },
     )
-    record = TrainingRecord(
-        feature_spec=result.feature_spec,
-        metrics=result.metrics,
-        library_versions=result.library_versions,
-        training_start=result.training_start,
-        training_end=result.training_end,
-        training_points=result.n_points,
-        history_revision=series.revision,
-        note=result.note,
-    )
-    version = register(deps, series_id, result.onnx_bytes, record)
+    version = register(deps, series_id, result.onnx_bytes, training_record(result, series.revision))
     outcome = promote_if_better(deps, series_id, version, comparison)
     # Recorded only once the version is promoted or rejected: if promotion failed (a DynamoDB
     # fault), the series stays due and the next scheduled run trains it again.
@@ -190,6 +181,20 @@ def current_if_unchanged(deps: Dependencies, series: SeriesInfo) -> ModelVersion
         and spec.get("holidays", "none") == settings.holidays
     )
     return version if same_settings and version.history_revision == series.revision else None
+
+
+def training_record(result: TrainingResult, history_revision: int) -> TrainingRecord:
+    """What the registry keeps of a training (a series' or a pool's), for the history revision it saw."""
+    return TrainingRecord(
+        feature_spec=result.feature_spec,
+        metrics=result.metrics,
+        library_versions=result.library_versions,
+        training_start=result.training_start,
+        training_end=result.training_end,
+        training_points=result.n_points,
+        history_revision=history_revision,
+        note=result.note,
+    )
 
 
 def register(deps: Dependencies, series_id: str, onnx_bytes: bytes, record: TrainingRecord) -> ModelVersion:

@@ -61,16 +61,12 @@ class _Cases(NamedTuple):
     scale: np.ndarray  # (n,) in-sample seasonal-naive MAE (NaN when 0 or undefined)
 
 
-def _stride(spec: FeatureSpec, settings: TrainingSettings) -> int:
+def backtest_stride(spec: FeatureSpec, settings: TrainingSettings) -> int:
     """Steps between backtest origins: a day, or half the horizon when that is longer (so the origins of
     a week-ahead model span about four weeks and the calibration sees more than one week's regime)."""
     if settings.backtest_stride:
         return int(settings.backtest_stride)
     return max(spec.season_day, spec.max_horizon // 2)
-
-
-def backtest_stride(spec: FeatureSpec, settings: TrainingSettings) -> int:
-    return _stride(spec, settings)
 
 
 def backtest_plan(series: Sequence[SeriesData], spec: FeatureSpec, settings: TrainingSettings) -> list[int]:
@@ -81,7 +77,7 @@ def backtest_plan(series: Sequence[SeriesData], spec: FeatureSpec, settings: Tra
 def origins_for(n_slots: int, spec: FeatureSpec, settings: TrainingSettings) -> int:
     """How many backtest origins a history of n_slots holds (each needs a day and a horizon to train on)."""
     H = spec.max_horizon
-    stride = _stride(spec, settings)
+    stride = backtest_stride(spec, settings)
     min_train = spec.season_day + H
     k = settings.backtest_origins
     while k > 0 and n_slots - ((k - 1) * stride + H) - 1 < min_train:
@@ -101,7 +97,7 @@ def run_backtest(
     With a champion, it is scored on the same origins (and the steps it answers): the metrics then hold
     champion_* and challenger_* (the candidate on exactly those steps)."""
     H = spec.max_horizon
-    stride = _stride(spec, settings)
+    stride = backtest_stride(spec, settings)
     first_origin = [
         s.values.shape[0] - 1 - ((k - 1) * stride + H) if k else s.values.shape[0] - 1
         for s, k in zip(series, plan, strict=True)
@@ -116,7 +112,7 @@ def run_backtest(
         settings.seed + 1,
         max(int(settings.max_rows_per_series * share), 1),
     )
-    cases = _cases(series, plan, first_origin, stride, spec)
+    cases = backtest_cases(series, plan, first_origin, stride, spec)
     losses = LOSSES if settings.loss == "auto" else (settings.loss,)
     return evaluate(fit_each(rows, settings, losses), series, cases, spec, settings, champion)
 
@@ -212,16 +208,6 @@ def backtest_cases(
     spec: FeatureSpec,
 ) -> _Cases:
     """The cases of `plan[i]` origins per series, `stride` apart from `first_origin[i]`."""
-    return _cases(series, plan, first_origin, stride, spec)
-
-
-def _cases(
-    series: Sequence[SeriesData],
-    plan: Sequence[int],
-    first_origin: Sequence[int],
-    stride: int,
-    spec: FeatureSpec,
-) -> _Cases:
     H = spec.max_horizon
     which, origins, windows, stamps, actuals, insamples = [], [], [], [], [], []
     for i, (s, k, o0) in enumerate(zip(series, plan, first_origin, strict=True)):

@@ -26,14 +26,14 @@ from lead_ai.forecasting.training.backtest import (
     evaluate,
 )
 from lead_ai.forecasting.training.daily import daily_calibration
-from lead_ai.forecasting.training.export import export_onnx, library_versions
+from lead_ai.forecasting.training.export import export_onnx
 from lead_ai.forecasting.training.fit import blend_of, fit_each
 from lead_ai.forecasting.training.rows import training_rows
 from lead_ai.forecasting.training.settings import LOSSES, SeriesData, TrainingResult, TrainingSettings
 from lead_ai.forecasting.training.train import (
     feature_spec_for,
-    naive_note,
     recent_part,
+    training_result,
     verify_parity,
     with_calendar,
 )
@@ -101,16 +101,7 @@ def train_pool_forecaster(
         "pool_members": float(len(members)),
         "pool_held_out": float(len(young)),
     }
-    return TrainingResult(
-        onnx_bytes=onnx_bytes,
-        feature_spec=spec.to_dict(),
-        metrics=metrics,
-        library_versions=library_versions(onnx_bytes),
-        n_points=int(sum(s.n_observed for s in members)),
-        training_start=int(min(s.first_timestamp for s in members)),
-        training_end=int(max(s.last_timestamp for s in members)),
-        note=naive_note(metrics),
-    )
+    return training_result(onnx_bytes, spec, metrics, members)
 
 
 def young_windows(

@@ -105,14 +105,21 @@ def train_forecaster(
     metrics["daily_coverage"] = daily_coverage
     metrics["parity_max_abs_error"] = parity
     metrics["training_rows"] = float(rows.X.shape[0])
+    return training_result(onnx_bytes, spec, metrics, series)
+
+
+def training_result(
+    onnx_bytes: bytes, spec: FeatureSpec, metrics: dict[str, float], fitted_on: Sequence[SeriesData]
+) -> TrainingResult:
+    """What a training returns: the artifact, its spec and metrics, and the history it was fitted on."""
     return TrainingResult(
         onnx_bytes=onnx_bytes,
         feature_spec=spec.to_dict(),
         metrics=metrics,
         library_versions=library_versions(onnx_bytes),
-        n_points=int(sum(s.n_observed for s in series)),
-        training_start=int(min(s.first_timestamp for s in series)),
-        training_end=int(max(s.last_timestamp for s in series)),
+        n_points=int(sum(s.n_observed for s in fitted_on)),
+        training_start=int(min(s.first_timestamp for s in fitted_on)),
+        training_end=int(max(s.last_timestamp for s in fitted_on)),
         note=naive_note(metrics),
     )
 
