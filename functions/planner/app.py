@@ -37,6 +37,7 @@ persistence = DynamoDBPersistenceLayer(table_name=deps.settings.idempotency_tabl
 def run_plan(event: dict[str, Any]) -> dict[str, Any]:
     plan = plan_training(deps)
     metrics.add_metric(name="TrainingsQueued", unit=MetricUnit.Count, value=len(plan.queued))
+    metrics.add_metric(name="PoolTrainingsQueued", unit=MetricUnit.Count, value=len(plan.pools))
     metrics.add_metric(name="SeriesTooShort", unit=MetricUnit.Count, value=len(plan.too_short))
     metrics.add_metric(name="TrainingsNotQueued", unit=MetricUnit.Count, value=len(plan.not_sent))
     # After the messages are out, so that the trainings start while the sweep runs.

@@ -8,6 +8,7 @@ series has enough history, its own model takes over when it beats the pool on th
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -42,13 +43,18 @@ def _forecast(fleet: Fleet, series_id: str, horizon: int = 24) -> tuple[int, Any
     return fleet.api.forecast(series_id, horizon)
 
 
-def test_a_series_with_14_days_is_forecast_by_the_pool_the_planner_queued(pooled: Fleet) -> None:
+def test_a_series_with_14_days_is_forecast_by_the_pool_the_planner_queued(
+    pooled: Fleet, capsys: pytest.CaptureFixture[str]
+) -> None:
     # Given five trained series and a new team of 14 days: no forecast yet, no pool yet
     status, body = _forecast(pooled, "new-team")
     assert status == 404 and "no pooled model serves its group" in body["message"], body
     # When the daily run plans: the new team is too short for a model of its own, its group's pool is queued
+    capsys.readouterr()
     plan = pooled.plan()
     assert plan["too_short"] == ["new-team"] and plan["pools"] == [POOL_ID] and plan["queued"] == 0
+    # (and the planner's metrics count it apart from the series' trainings)
+    assert _metric(capsys.readouterr().out, "PoolTrainingsQueued") == [1.0]
     totals = pooled.drain()
     assert totals.failed == 0 and totals.succeeded == 1
     # Then the new team's forecast is answered by the pool, and says so
@@ -139,6 +145,15 @@ def test_a_pool_its_series_cannot_calibrate_is_skipped_not_dead_lettered(fleet: 
     assert fleet.dead_letters() == []
     status, body = _forecast(fleet, "new-team")
     assert status == 404 and "no pooled model serves its group" in body["message"], body
+
+
+def _metric(stdout: str, name: str) -> list[float]:
+    """The values of one metric in the CloudWatch embedded-metric lines a handler printed."""
+    values: list[float] = []
+    for line in stdout.splitlines():
+        if line.startswith("{") and '"_aws"' in line:
+            values += json.loads(line).get(name, [])
+    return values
 
 
 def _pool_version(fleet: Fleet) -> dict[str, Any]:
