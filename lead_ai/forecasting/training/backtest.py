@@ -29,7 +29,7 @@ from lead_ai.forecasting.scoring import seasonal_naive_scale, smape
 from lead_ai.forecasting.training.fit import fit_each, predict_sklearn
 from lead_ai.forecasting.training.naive import blend_rows
 from lead_ai.forecasting.training.rows import training_rows
-from lead_ai.forecasting.training.settings import BLEND_WEIGHTS, LOSSES, SeriesData, TrainingSettings
+from lead_ai.forecasting.training.settings import BLEND_WEIGHTS, SeriesData, TrainingSettings
 
 
 class Champion(NamedTuple):
@@ -113,7 +113,7 @@ def run_backtest(
         max(int(settings.max_rows_per_series * share), 1),
     )
     cases = backtest_cases(series, plan, first_origin, stride, spec)
-    losses = LOSSES if settings.loss == "auto" else (settings.loss,)
+    losses = settings.losses
     return evaluate(fit_each(rows, settings, losses), series, cases, spec, settings, champion)
 
 

@@ -28,8 +28,8 @@ from lead_ai.forecasting.training.backtest import (
 from lead_ai.forecasting.training.daily import daily_calibration
 from lead_ai.forecasting.training.export import export_onnx
 from lead_ai.forecasting.training.fit import blend_of, fit_each
-from lead_ai.forecasting.training.rows import training_rows
-from lead_ai.forecasting.training.settings import LOSSES, SeriesData, TrainingResult, TrainingSettings
+from lead_ai.forecasting.training.rows import final_rows
+from lead_ai.forecasting.training.settings import SeriesData, TrainingResult, TrainingSettings
 from lead_ai.forecasting.training.train import (
     feature_spec_for,
     recent_part,
@@ -76,15 +76,8 @@ def train_pool_forecaster(
     spec = with_calendar(spec, [*members, *young])
     cases = backtest_cases(young, plan, first, stride, spec)
 
-    rows = training_rows(
-        members,
-        [s.values.shape[0] - 1 for s in members],
-        spec,
-        settings.max_rows,
-        settings.seed,
-        settings.max_rows_per_series,
-    )
-    fitted = fit_each(rows, settings, LOSSES if settings.loss == "auto" else (settings.loss,))
+    rows = final_rows(members, spec, settings)
+    fitted = fit_each(rows, settings, settings.losses)
     backtest = evaluate(fitted, young, cases, spec, settings, champion)
     assert backtest.origins is not None
     daily, daily_coverage = daily_calibration(backtest.residuals, backtest.origins, spec, settings.level)

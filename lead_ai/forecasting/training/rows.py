@@ -9,7 +9,7 @@ import numpy as np
 
 from lead_ai.errors import InsufficientHistoryError
 from lead_ai.forecasting.features import FeatureSpec, build_rows, extreme_limits
-from lead_ai.forecasting.training.settings import SeriesData
+from lead_ai.forecasting.training.settings import SeriesData, TrainingSettings
 
 TARGET_CLIP = 1e3  # scaled targets beyond this are clipped (a burst after a dead week)
 
@@ -108,3 +108,15 @@ def training_rows(
     if not parts:
         raise InsufficientHistoryError("no training rows could be built from the series given")
     return Rows(np.concatenate([p.X for p in parts]), np.concatenate([p.y for p in parts]))
+
+
+def final_rows(series: Sequence[SeriesData], spec: FeatureSpec, settings: TrainingSettings) -> Rows:
+    """The served model's rows: targets up to each series' last slot, the whole row budget."""
+    return training_rows(
+        series,
+        [s.values.shape[0] - 1 for s in series],
+        spec,
+        settings.max_rows,
+        settings.seed,
+        settings.max_rows_per_series,
+    )

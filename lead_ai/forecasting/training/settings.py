@@ -97,6 +97,11 @@ class TrainingSettings:
     min_backtest_origins: int = 4
     spec_overrides: dict[str, Any] = field(default_factory=dict, hash=False)
 
+    @property
+    def losses(self) -> tuple[str, ...]:
+        """The losses fitted: both for "auto" (the backtest chooses their blend), else the one given."""
+        return LOSSES if self.loss == "auto" else (self.loss,)
+
     def __post_init__(self) -> None:
         if self.max_horizon < 1:
             raise ValueError("max_horizon must be >= 1")

@@ -37,7 +37,7 @@ from lead_ai.forecasting.training.calendars import holiday_table, local_clock
 from lead_ai.forecasting.training.daily import daily_calibration
 from lead_ai.forecasting.training.export import ExportParityError, check_parity, export_onnx, library_versions
 from lead_ai.forecasting.training.fit import final_model
-from lead_ai.forecasting.training.rows import training_rows
+from lead_ai.forecasting.training.rows import final_rows
 from lead_ai.forecasting.training.settings import SeriesData, TrainingResult, TrainingSettings
 
 __all__ = [
@@ -88,14 +88,7 @@ def train_forecaster(
     daily, daily_coverage = daily_calibration(backtest.residuals, backtest.origins, spec, settings.level)
     calibration = backtest.calibration._replace(daily=daily)
 
-    rows = training_rows(
-        series,
-        [s.values.shape[0] - 1 for s in series],
-        spec,
-        settings.max_rows,
-        settings.seed,
-        settings.max_rows_per_series,
-    )
+    rows = final_rows(series, spec, settings)
     model = final_model(rows, settings, backtest.weights)
     onnx_bytes = export_onnx(model, spec, calibration, settings, backtest.weight_naive)
 
