@@ -2,6 +2,8 @@
 
 Run inside `make bench-fleet` (benchmarks/fleet.py, keys `pooled_model_accuracy` and `cpu_per_training`),
 or alone:  OMP_NUM_THREADS=1 python benchmarks/pooled.py [--only pool|cpu] [--per-series-every 12]
+The validation windows (where the serving fit's constants were chosen; `make bench-pooled-validation`):
+           OMP_NUM_THREADS=1 python benchmarks/pooled.py --only pool --validation --output FILE
 
 pooled_model_accuracy -- pooled vs per-series vs seasonal naive for series with 14 and 28 days of history,
 on the real data sets in ../shared/data (read in place, see PROVENANCE.md):
@@ -19,6 +21,9 @@ on the real data sets in ../shared/data (read in place, see PROVENANCE.md):
     pool of *other* hourly series, as a new team's pool is), so bike and taxi are read as UTC series
     without a holiday calendar: the pool's group. A model of its own is trained at every origin; with 14
     days of history it cannot backtest a week ahead, so it answers fewer steps (its h=168 is then null).
+  "pool" is what serving answers: the pooled model fitted to the new team's own last days
+  (forecasting.local_fit: its blend with the seasonal naive and its interval widths, chosen on daily
+  origins of the history it is given, nothing after it); "pool_unfitted" is the pool as exported.
   MASE: MAE / in-sample seasonal-naive (m=24) MAE of the history the model had; coverage of the 80 %
   interval over every scored step. Nothing here was tuned on these windows: the pool's settings
   (domain.pools) were fixed before this benchmark ran.
@@ -133,15 +138,24 @@ json.dump({"members": len(members), "held_out": len(held), "days": POOL_HISTORY_
 # ------------------------------------------------------------------------------------------ accuracy
 
 
-def pooled_model_accuracy(per_series_every: int = 12) -> dict[str, Any]:
+def pooled_model_accuracy(per_series_every: int = 12, validation: bool = False) -> dict[str, Any]:
+    """The scored test windows, or with `validation` the windows before them that choices are made on:
+    M4's last 48 training hours (each series' training data ends 48 h earlier), and the validation
+    origins of benchmarks/accuracy.py for bike and taxi."""
     train = _read_wide(DATA / "m4_hourly" / "Hourly-train.csv.gz")
     test = _read_wide(DATA / "m4_hourly" / "Hourly-test.csv.gz")
-    out: dict[str, Any] = {"m4_hourly": _m4(train, test, per_series_every)}
-    pool = _pool_of(train, [sid for sid in sorted(train)], "bench-bike-taxi")
+    end = M4_END
+    if validation:
+        test = {sid: v[-M4_H:] for sid, v in train.items()}
+        train = {sid: v[:-M4_H] for sid, v in train.items()}
+        end = M4_END - 3600 * M4_H
+    out: dict[str, Any] = {"split": "validation" if validation else "test"}
+    out["m4_hourly"] = _m4(train, test, end, per_series_every)
+    pool = _pool_of(train, end, [sid for sid in sorted(train)], "bench-bike-taxi")
     bike = _read_hourly(DATA / "bike_sharing" / "bike_hourly_regular.csv.gz", "cnt")
     taxi = _read_hourly(DATA / "nyc_taxi" / "nyc_taxi_hourly.csv.gz", "y")
     for name, (values, start) in (("bike", bike), ("taxi", taxi)):
-        out[name] = _rolling(name, values, start, pool)
+        out[name] = _rolling(name, values, start, pool, validation)
     out["checks"] = {
         f"{name}_{days}d": {
             "pool_beats_seasonal_naive": all(
@@ -161,20 +175,20 @@ def _rows(entry: dict[str, Any]) -> list[dict[str, Any]]:
     return [entry[k] for k in ("all", "h24", "h168") if k in entry]
 
 
-def _m4(train: dict[str, np.ndarray], test: dict[str, np.ndarray], every: int) -> dict[str, Any]:
+def _m4(train: dict[str, np.ndarray], test: dict[str, np.ndarray], end: int, every: int) -> dict[str, Any]:
     ids = sorted(train)
     scores: dict[int, dict[str, list[Any]]] = {d: {} for d in DAYS}
     members_of: dict[int, int] = {}
     for fold in range(FOLDS):
         targets = [sid for sid in ids if _fold(sid) == fold]
-        pool = _pool_of(train, [sid for sid in ids if _fold(sid) != fold], f"bench-m4-{fold}")
+        pool = _pool_of(train, end, [sid for sid in ids if _fold(sid) != fold], f"bench-m4-{fold}")
         members_of[fold] = int(pool["metrics"]["pool_members"])
         print(f"   M4 fold {fold}: pool of {members_of[fold]} members, {len(targets)} new teams", flush=True)
         for sid in targets:
-            sampled = ids.index(sid) % every == 0
+            sampled = every > 0 and ids.index(sid) % every == 0
             for days in DAYS:
                 history = train[sid][-days * 24 :]
-                row = _score_all(sid, history, M4_END - 3600 * history.size, test[sid], pool, sampled, M4_H)
+                row = _score_all(sid, history, end - 3600 * history.size, test[sid], pool, sampled, M4_H)
                 for method, (mase, cover) in row.items():
                     scores[days].setdefault(method, []).append((sid, mase, cover))
     result: dict[str, Any] = {
@@ -188,14 +202,18 @@ def _m4(train: dict[str, np.ndarray], test: dict[str, np.ndarray], every: int) -
         result[f"{days}d"] = {
             "all": {m: _summary(v) for m, v in per.items() if m != "per_series"}
             | {"series": len(per["pool"])},
-            "sample": {m: _summary([r for r in v if r[0] in sample]) for m, v in per.items()}
-            | {"series": len(sample)},
         }
+        if sample:
+            result[f"{days}d"]["sample"] = {
+                m: _summary([r for r in v if r[0] in sample]) for m, v in per.items()
+            } | {"series": len(sample)}
     return result
 
 
-def _rolling(name: str, values: np.ndarray, start: int, pool: dict[str, Any]) -> dict[str, Any]:
-    origins = rolling_origins(values.size, validation=False)
+def _rolling(
+    name: str, values: np.ndarray, start: int, pool: dict[str, Any], validation: bool
+) -> dict[str, Any]:
+    origins = rolling_origins(values.size, validation=validation)
     out: dict[str, Any] = {"origins": origins, "timezone": "UTC", "holidays": "none"}
     for days in DAYS:
         per: dict[int, dict[str, list[Any]]] = {24: {}, 168: {}}
@@ -203,7 +221,14 @@ def _rolling(name: str, values: np.ndarray, start: int, pool: dict[str, Any]) ->
             history = values[o - days * 24 : o]
             first = start + 3600 * (o - days * 24)  # the file's wall-clock hours, read as UTC
             row = _score_all(
-                f"{name}-{o}", history, first, values[o : o + 168], pool, True, 168, horizons=(24, 168)
+                f"{name}-{o}",
+                history,
+                first,
+                values[o : o + 168],
+                pool,
+                not validation,  # a model of its own is the test split's comparison only
+                168,
+                horizons=(24, 168),
             )
             for method, scored in row.items():
                 for h, (mase, cover) in scored.items():
@@ -226,8 +251,12 @@ def _score_all(
     per scored horizon when `horizons` is given."""
     last_ts = first_ts + 3600 * (history.size - 1)
     forecasts: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    # What production serves a young series: the pool fitted to its own last days (forecasting.local_fit);
+    # beside it, the pool as exported, unfitted (what was served before the fit existed).
+    served = pool["forecaster"].fitted_to(history, last_ts).predict(history, last_ts, horizon, LEVEL)
+    forecasts["pool"] = (served.value, served.lower, served.upper)
     p = pool["forecaster"].predict(history, last_ts, horizon, LEVEL)
-    forecasts["pool"] = (p.value, p.lower, p.upper)
+    forecasts["pool_unfitted"] = (p.value, p.lower, p.upper)
     naive = scoring.seasonal_naive_forecast(history, horizon, 24)
     forecasts["seasonal_naive"] = (naive, np.full(horizon, np.nan), np.full(horizon, np.nan))
     if per_series:
@@ -288,7 +317,7 @@ def _fold(series_id: str) -> int:
     return int(hashlib.sha256(series_id.encode()).hexdigest(), 16) % FOLDS
 
 
-def _pool_of(train: dict[str, np.ndarray], eligible: list[str], name: str) -> dict[str, Any]:
+def _pool_of(train: dict[str, np.ndarray], end: int, eligible: list[str], name: str) -> dict[str, Any]:
     """A pool trained as the worker trains one: split_pool's members and held-out series, production
     settings (horizon 168; a model of its own from 1,000 hours), each series ending at M4_END."""
     from lead_ai.domain.pools import POOL_HISTORY_DAYS, pool_min_points, split_pool
@@ -300,7 +329,7 @@ def _pool_of(train: dict[str, np.ndarray], eligible: list[str], name: str) -> di
 
     def data(sid: str) -> SeriesData:
         values = train[sid]
-        return SeriesData(sid, values, M4_END - 3600 * values.size, 3600)
+        return SeriesData(sid, values, end - 3600 * values.size, 3600)
 
     result = train_pool_forecaster(
         [data(s) for s in split.members],
@@ -378,13 +407,19 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--only", choices=["pool", "cpu"])
     parser.add_argument("--per-series-every", type=int, default=12)
+    parser.add_argument(
+        "--validation",
+        action="store_true",
+        help="score the validation windows before the test ones (where choices are made), pool only",
+    )
     parser.add_argument("--output", type=Path, default=None)
     args = parser.parse_args(argv)
     report: dict[str, Any] = {}
     if args.only in (None, "cpu"):
         report["cpu_per_training"] = cpu_per_training()
     if args.only in (None, "pool"):
-        report["pooled_model_accuracy"] = pooled_model_accuracy(args.per_series_every)
+        every = 0 if args.validation else args.per_series_every
+        report["pooled_model_accuracy"] = pooled_model_accuracy(every, args.validation)
     text = json.dumps(report, indent=2)
     print(text)
     if args.output is not None:

@@ -365,6 +365,34 @@ _SCOPE: dict[str, Any] = {
         "example": "pool:1h:America.New_York:US",
         "description": "Set when model_scope is pool: the pooled model; model_version is its version",
     },
+    "pool_fit": {
+        "type": "object",
+        "description": "Set when model_scope is pool: how the pooled model is served to this series, chosen "
+        "on a backtest on the series' own last days (daily origins with a week of history before them)",
+        "properties": {
+            "origins": {"type": "integer", "description": "Own-history origins judged (0: too young)"},
+            "weight_naive": {
+                "type": "object",
+                "description": "The seasonal naive's share in the served forecast, for the first day of "
+                "steps and for the rest",
+                "properties": {"first_day": {"type": "number"}, "later": {"type": "number"}},
+            },
+            "interval_scale": {
+                "type": "object",
+                "description": "Factor on the pool's interval widths, first day and later",
+                "properties": {"first_day": {"type": "number"}, "later": {"type": "number"}},
+            },
+            "backtest_mae": {
+                "type": "object",
+                "description": "Mean absolute errors on those windows, in leads per interval",
+                "properties": {
+                    "pool": {"type": "number", "nullable": True},
+                    "seasonal_naive": {"type": "number", "nullable": True},
+                    "served": {"type": "number", "nullable": True},
+                },
+            },
+        },
+    },
 }
 
 SCHEMAS: dict[str, dict[str, Any]] = {
@@ -593,7 +621,19 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "revision": {"type": "integer"},
             "trained_revision": _NULLABLE_INT,
             "training_due": {"type": "boolean"},
-            "current_model": {"type": "object", "nullable": True},
+            "current_model": {
+                "type": "object",
+                "nullable": True,
+                "description": "The model that answers this series' forecasts: its own (model_scope series), "
+                "or its group's pooled model (model_scope pool, pool_id) while it is too young for one; "
+                "null while nothing can forecast it",
+                "properties": {
+                    "version": {"type": "string"},
+                    "status": {"type": "string"},
+                    "model_scope": {"type": "string", "enum": ["series", "pool"]},
+                    "pool_id": {"type": "string"},
+                },
+            },
         },
     ),
     "StaffingInterval": _object(

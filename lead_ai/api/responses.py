@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from lead_ai.api.pagination import encode_token
@@ -9,6 +10,7 @@ from lead_ai.domain.intervals import interval_name
 from lead_ai.domain.isotime import iso_utc, iso_utc_or_none
 from lead_ai.domain.models import ModelVersion
 from lead_ai.domain.series import SeriesSummary, Span
+from lead_ai.forecasting.local_fit import LocalFit
 from lead_ai.service.deletion import RangeDeletion, SeriesDeletion
 from lead_ai.service.ingest import IngestOutcome
 from lead_ai.service.series_list import SeriesPage
@@ -118,7 +120,28 @@ def forecast_body(result: Forecast) -> dict[str, Any]:
         body["fallback_from_version"] = result.fallback_from
     if result.pool_id is not None:
         body["pool_id"] = result.pool_id
+    if result.pool_fit is not None:
+        body["pool_fit"] = pool_fit_body(result.pool_fit)
     return body
+
+
+def pool_fit_body(fit: LocalFit) -> dict[str, Any]:
+    def bands(pair: tuple[float, float]) -> dict[str, float]:
+        return {"first_day": round(pair[0], 4), "later": round(pair[1], 4)}
+
+    def error(value: float) -> float | None:
+        return round(value, 4) if math.isfinite(value) else None
+
+    return {
+        "origins": fit.origins,
+        "weight_naive": bands(fit.weight_naive),
+        "interval_scale": bands(fit.interval_scale),
+        "backtest_mae": {
+            "pool": error(fit.mae_pool),
+            "seasonal_naive": error(fit.mae_naive),
+            "served": error(fit.mae_served),
+        },
+    }
 
 
 def series_list_body(page: SeriesPage, next_token: str | None) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from lead_ai.api.responses import span_body
+from lead_ai.api.responses import pool_fit_body, span_body
 from lead_ai.domain.intervals import interval_name
 from lead_ai.service.series import SeriesView
 
@@ -26,7 +26,10 @@ def series_body(view: SeriesView) -> dict[str, Any]:
             "timezone": spec.get("timezone", "UTC"),
             "holidays": spec.get("holidays", "none"),
             "max_horizon": spec.get("max_horizon"),
+            "model_scope": "pool" if view.pool_id else "series",
         }
+        if view.pool_id is not None:
+            model["pool_id"] = view.pool_id
     return {
         "series_id": info.series_id,
         "interval": interval_name(settings.interval_seconds),
@@ -56,4 +59,6 @@ def staffing_body(answer: SeriesStaffing) -> dict[str, Any]:
         body["fallback_from_version"] = answer.fallback_from
     if answer.pool_id is not None:
         body["pool_id"] = answer.pool_id
+    if answer.pool_fit is not None:
+        body["pool_fit"] = pool_fit_body(answer.pool_fit)
     return body

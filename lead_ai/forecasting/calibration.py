@@ -51,6 +51,18 @@ class Calibration(NamedTuple):
         daily = cls.from_dict(data["daily"]) if data.get("daily") is not None else None
         return cls(levels, np.maximum.accumulate(quantiles, axis=1), daily)
 
+    def scaled(self, factor: float | np.ndarray) -> Calibration:
+        """The quantiles times `factor` > 0 (one per step, or one for all): intervals that much wider or
+        narrower. The daily table's first day takes the first step's factor, later days the last's."""
+        by_step = np.broadcast_to(np.asarray(factor, dtype=np.float64), self.quantiles.shape[:1])
+        if not np.all(by_step > 0.0):
+            raise ValueError("interval factors must be > 0")
+        daily = None
+        if self.daily is not None:
+            days = self.daily.quantiles.shape[0]
+            daily = self.daily.scaled(np.where(np.arange(days) == 0, by_step[0], by_step[-1]))
+        return Calibration(self.quantile_levels, self.quantiles * by_step[:, None], daily)
+
     def offsets(self, horizon: int, level: float) -> tuple[np.ndarray, np.ndarray]:
         """Scaled lower and upper offsets for steps 1..horizon at a central interval `level`."""
         if not 0.0 < level < 1.0:

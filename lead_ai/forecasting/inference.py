@@ -15,6 +15,8 @@ import onnxruntime as ort
 from lead_ai.forecasting.artifact_format import parse_metadata
 from lead_ai.forecasting.calibration import Calibration, interval_bounds, quantile_values
 from lead_ai.forecasting.features import FeatureSpec, build_rows, prepare_window
+from lead_ai.forecasting.local_fit import LocalFit, fit_locally
+from lead_ai.forecasting.seasonal_naive import naive_rows
 
 __all__ = ["ForecastArrays", "OnnxForecaster", "OriginRows", "session_options"]
 
@@ -49,6 +51,8 @@ class OnnxForecaster:
 
     spec: FeatureSpec
     calibration: Calibration
+    # Set on a pooled model fitted to the one series it serves (fitted_to); None on the model as exported
+    local_fit: LocalFit | None = None
 
     def __init__(self, session: ort.InferenceSession, spec: FeatureSpec, calibration: Calibration) -> None:
         inputs = session.get_inputs()
@@ -66,6 +70,7 @@ class OnnxForecaster:
         self.calibration = calibration
         self._steps = np.arange(1, spec.max_horizon + 1, dtype=np.int64)
         self._zeros = np.zeros(spec.max_horizon, dtype=np.intp)
+        self._base = self
 
     @classmethod
     def from_bytes(cls, model: bytes) -> OnnxForecaster:
@@ -84,6 +89,31 @@ class OnnxForecaster:
     @property
     def max_horizon(self) -> int:
         return self.spec.max_horizon
+
+    @property
+    def base(self) -> OnnxForecaster:
+        """The model as exported (itself, unless this is a copy fitted to one series)."""
+        return self._base
+
+    def fitted_to(self, values: np.ndarray, last_timestamp: int) -> OnnxForecaster:
+        """This (pooled) model as served to the series of `values`: blended with the seasonal naive and
+        with its intervals scaled as its backtest on that series' own last days chose
+        (forecasting.local_fit). Shares the session; the base model is left as it is."""
+        base = self._base
+        fit = fit_locally(base, values, last_timestamp)
+        fitted = object.__new__(type(self))
+        fitted.__dict__.update(base.__dict__)
+        fitted.calibration = fit.calibration(base.calibration, base.spec.season_day)
+        fitted.local_fit = fit
+        return fitted
+
+    def _served(self, raw: np.ndarray, X: np.ndarray) -> np.ndarray:
+        """The scaled forecast served for rows X from the graph's output `raw`."""
+        out = np.asarray(raw, dtype=np.float64).reshape(-1)
+        if self.local_fit is None or max(self.local_fit.weight_naive) <= 0.0:
+            return out
+        weight = self.local_fit.weights(X[:, 0], self.spec.season_day)  # column 0 is the step
+        return (1.0 - weight) * out + weight * naive_rows(X, self.spec, out)
 
     def predict(
         self, values: np.ndarray, last_timestamp: int, horizon: int, level: float = 0.8
@@ -120,7 +150,7 @@ class OnnxForecaster:
             raise ValueError(f"these rows answer {rows.X.shape[0]} steps, not {horizon}")
         lo_off, hi_off = self.calibration.offsets(int(horizon), float(level))
         raw = self._session.run(self._output_names, {self._input_name: rows.X[:horizon]})[0]
-        point = raw.reshape(-1).astype(np.float64) * rows.scale
+        point = self._served(raw, rows.X[:horizon]) * rows.scale
         return _finish(point, lo_off * rows.scale, hi_off * rows.scale)
 
     def predict_quantile(
@@ -131,7 +161,7 @@ class OnnxForecaster:
         self._check_horizon(horizon)
         lo_off, hi_off = self.calibration.offsets(int(horizon), float(level))
         raw = self._session.run(self._output_names, {self._input_name: rows.X[:horizon]})[0]
-        point = raw.reshape(-1).astype(np.float64) * rows.scale
+        point = self._served(raw, rows.X[:horizon]) * rows.scale
         offsets = self.calibration.quantile_offsets(int(horizon), float(quantile)) * rows.scale
         return _finish(point, lo_off * rows.scale, hi_off * rows.scale), quantile_values(
             point, offsets, quantile
@@ -168,13 +198,13 @@ class OnnxForecaster:
         idx = np.repeat(np.arange(n), horizon)
         steps = np.tile(np.arange(1, horizon + 1), n)
         X, scale = build_rows(W, np.asarray(last_timestamps, dtype=np.int64), idx, steps, spec)
-        raw = self._session.run(self._output_names, {self._input_name: X})[0].reshape(n, horizon)
+        raw = self._session.run(self._output_names, {self._input_name: X})[0]
         s = scale.reshape(n, horizon)
-        point = raw.astype(np.float64) * s
+        point = self._served(raw, X).reshape(n, horizon) * s
         return [_finish(point[i], lo_off * s[i], hi_off * s[i]) for i in range(n)]
 
     def run_rows(self, X: np.ndarray) -> np.ndarray:
-        """The raw model output (scaled forecast) for feature rows X."""
+        """The graph's output (scaled forecast, before any local fit) for feature rows X."""
         out = self._session.run(self._output_names, {self._input_name: np.asarray(X, dtype=np.float32)})[0]
         return np.asarray(out, dtype=np.float64).reshape(-1)
 

@@ -126,14 +126,19 @@ class ModelCache:
             )
         )
         if entry is not None and unchanged:
-            loaded = _Loaded(entry.forecaster, entry.version, entry.sha256, entry.fallback_from)
+            loaded = _Loaded(entry.forecaster.base, entry.version, entry.sha256, entry.fallback_from)
             spec = loaded.forecaster.spec
             window = self._read_window(series_id, spec.window, spec.interval_seconds)
         else:
             loaded, window = self._load_with_window(series_id, pointer, pool_id)
-        rows = loaded.forecaster.origin_rows(window.values, window.last_timestamp)
+        forecaster = loaded.forecaster
+        if pool_id is not None:
+            # A pooled model is served as its backtest on this series' own last days chose
+            # (forecasting.local_fit): refitted with each refresh, as the window moves.
+            forecaster = forecaster.fitted_to(window.values, window.last_timestamp)
+        rows = forecaster.origin_rows(window.values, window.last_timestamp)
         return ServingState(
-            loaded.version, loaded.sha256, loaded.forecaster, window, rows, now, loaded.fallback_from, pool_id
+            loaded.version, loaded.sha256, forecaster, window, rows, now, loaded.fallback_from, pool_id
         )
 
     def _load_with_window(

@@ -8,6 +8,7 @@ from typing import NamedTuple
 import numpy as np
 
 from lead_ai.domain.localtime import iso_dates, iso_local_array
+from lead_ai.forecasting.local_fit import LocalFit
 from lead_ai.service.dependencies import Dependencies
 from lead_ai.service.serving import check_horizon, horizon_limit
 from lead_ai.service.staffing import StaffingAssumptions, StaffingPlan, staffing_plan
@@ -22,6 +23,7 @@ class SeriesStaffing(NamedTuple):
     plan: StaffingPlan
     fallback_from: str | None
     pool_id: str | None = None  # the pooled model made the forecast (the series has no model of its own)
+    pool_fit: LocalFit | None = None  # how the pool is served to this series (forecasting.local_fit)
 
 
 def staffing_for_series(
@@ -49,4 +51,5 @@ def staffing_for_series(
         plan,
         state.fallback_from,
         state.pool_id,
+        forecaster.local_fit,
     )

@@ -75,6 +75,12 @@ def serving_pool(deps: Dependencies, series_id: str) -> tuple[str, CurrentModel]
     info = deps.catalogue.get_series(series_id)
     if info is None:
         raise SeriesNotFoundError(f"series '{series_id}' has no observations", field="series_id")
+    return pool_serving(deps, info)
+
+
+def pool_serving(deps: Dependencies, info: SeriesInfo) -> tuple[str, CurrentModel]:
+    """serving_pool for a series whose registry item was read already."""
+    series_id = info.series_id
     key = pool_key_of(deps, info)
     needed = pool_min_points(key.interval_seconds)
     observed = info.span.observed_points if info.span is not None else 0

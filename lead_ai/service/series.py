@@ -15,7 +15,13 @@ from lead_ai.domain.intervals import interval_name
 from lead_ai.domain.localtime import misaligned_offset, offset_suffix
 from lead_ai.domain.models import ModelVersion
 from lead_ai.domain.series import SeriesInfo, SeriesSettings
-from lead_ai.errors import IntervalMismatchError, SeriesNotFoundError, ValidationError, VersionConflictError
+from lead_ai.errors import (
+    IntervalMismatchError,
+    ModelNotFoundError,
+    SeriesNotFoundError,
+    ValidationError,
+    VersionConflictError,
+)
 from lead_ai.service.dependencies import Dependencies
 
 _SAVE_ATTEMPTS = 5
@@ -33,15 +39,26 @@ class SeriesView(NamedTuple):
     info: SeriesInfo
     settings: SeriesSettings
     current: ModelVersion | None  # the version serving forecasts, if any
+    pool_id: str | None = None  # set when `current` is the pooled model of its group (no model of its own)
 
 
 def describe(deps: Dependencies, series_id: str) -> SeriesView:
     info = deps.catalogue.get_series(series_id)
     if info is None:
         raise SeriesNotFoundError(f"series '{series_id}' does not exist", field="series_id")
-    pointer = deps.tracker.current(series_id)
-    current = deps.tracker.get_version(series_id, pointer.version) if pointer is not None else None
-    return SeriesView(info, SeriesSettings.of(info, deps.settings.series_defaults), current)
+    settings = SeriesSettings.of(info, deps.settings.series_defaults)
+    registry_key, pointer = series_id, deps.tracker.current(series_id)
+    pool_id = None
+    if pointer is None:
+        from lead_ai.service.pooling import pool_serving  # the pool's rules load with a young series only
+
+        try:
+            pool_id, pointer = pool_serving(deps, info)
+        except ModelNotFoundError:
+            return SeriesView(info, settings, None)  # nothing forecasts it yet
+        registry_key = pool_id
+    current = deps.tracker.get_version(registry_key, pointer.version)
+    return SeriesView(info, settings, current, pool_id if current is not None else None)
 
 
 def _check_grid(settings: SeriesSettings) -> None:

@@ -12,6 +12,7 @@ from lead_ai.domain.localtime import iso_local_array
 from lead_ai.domain.models import ModelVersion
 from lead_ai.errors import SeriesNotFoundError, ValidationError
 from lead_ai.forecasting.calibration import daily_totals
+from lead_ai.forecasting.local_fit import LocalFit
 from lead_ai.service.dependencies import Dependencies
 
 
@@ -31,6 +32,7 @@ class Forecast(NamedTuple):
     local_origin: str | None = None
     daily: list[dict[str, Any]] | None = None  # per local date: {date, value, lower, upper}
     pool_id: str | None = None  # the pooled model made the forecast (the series has no model of its own)
+    pool_fit: LocalFit | None = None  # how the pool is served to this series (forecasting.local_fit)
 
     @property
     def model_scope(self) -> str:
@@ -75,6 +77,7 @@ def forecast(deps: Dependencies, series_id: str, horizon: int, level: float = 0.
         texts[0],
         daily,
         state.pool_id,
+        state.forecaster.local_fit,
     )
 
 

@@ -63,14 +63,27 @@ def test_a_series_with_14_days_is_forecast_by_the_pool_the_planner_queued(
     assert body["model_scope"] == "pool" and body["pool_id"] == POOL_ID
     assert body["model_version"] == "1.0.0" and len(body["forecast"]) == 24
     assert all(r["lower"] <= r["value"] <= r["upper"] for r in body["forecast"])
+    # and how the pool is served to it, judged on its own last week: never worse there than the naive
+    fit = body["pool_fit"]
+    assert fit["origins"] == 7, fit  # 14 days: daily origins with a week before them
+    assert fit["backtest_mae"]["served"] <= fit["backtest_mae"]["seasonal_naive"], fit
+    assert set(fit["weight_naive"]) == set(fit["interval_scale"]) == {"first_day", "later"}
     # and so does its staffing plan
     status, staffing, _ = pooled.api.call(
         "PredictFunction", "staffing.json", series_id="new-team", query={"horizon": "24"}
     )
     assert status == 200 and staffing["model_scope"] == "pool", staffing
+    assert staffing["pool_fit"] == fit
+    # and the series resource names the pool as the model that answers it
+    status, shown, _ = pooled.api.call("PredictFunction", "series.json", series_id="new-team")
+    assert status == 200 and shown["current_model"]["model_scope"] == "pool", shown
+    assert shown["current_model"]["pool_id"] == POOL_ID and shown["current_model"]["version"] == "1.0.0"
     # while an established series is still answered by its own model
     status, own = _forecast(pooled, "team-0")
     assert status == 200 and own["model_scope"] == "series" and "pool_id" not in own
+    assert "pool_fit" not in own
+    status, shown, _ = pooled.api.call("PredictFunction", "series.json", series_id="team-0")
+    assert status == 200 and shown["current_model"]["model_scope"] == "series", shown
     # and the new team stays due: the next plan queues the pool again (once a day), not the series
     again = pooled.plan()
     assert again["too_short"] == ["new-team"] and again["pools"] == [POOL_ID]

@@ -12,9 +12,10 @@ import pytest
 from lead_ai.forecasting.features import build_rows, default_spec, prepare_window
 from lead_ai.forecasting.inference import OnnxForecaster
 from lead_ai.forecasting.scoring import seasonal_naive_forecast
+from lead_ai.forecasting.seasonal_naive import NAIVE_FEATURE, blend_rows, naive_rows
 from lead_ai.forecasting.training.export import check_parity, export_onnx, run_onnx_rows
 from lead_ai.forecasting.training.fit import final_model
-from lead_ai.forecasting.training.naive import NAIVE_FEATURE, blend_rows, naive_rows, with_naive_blend
+from lead_ai.forecasting.training.naive import with_naive_blend
 from lead_ai.forecasting.training.rows import training_rows
 from lead_ai.forecasting.training.train import SeriesData, TrainingSettings, train_forecaster
 from lead_ai_dev.synthetic import _HOURLY_SHAPE

@@ -26,8 +26,8 @@ from lead_ai.forecasting.calibration import Calibration, calibrate
 from lead_ai.forecasting.features import FeatureSpec, build_rows, extreme_limits, prepare_window
 from lead_ai.forecasting.scoring import coverage as coverage_of
 from lead_ai.forecasting.scoring import seasonal_naive_scale, smape
+from lead_ai.forecasting.seasonal_naive import blend_rows
 from lead_ai.forecasting.training.fit import fit_each, predict_sklearn
-from lead_ai.forecasting.training.naive import blend_rows
 from lead_ai.forecasting.training.rows import training_rows
 from lead_ai.forecasting.training.settings import BLEND_WEIGHTS, SeriesData, TrainingSettings
 

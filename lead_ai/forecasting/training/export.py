@@ -87,7 +87,7 @@ def check_parity(
 
     Expected is the scikit-learn output, blended with the seasonal naive of the rows as the backtest
     scored it when `naive` = (spec, weight_naive) gives it a weight."""
-    from lead_ai.forecasting.training.naive import blend_rows
+    from lead_ai.forecasting.seasonal_naive import blend_rows
 
     X32 = np.asarray(X, dtype=np.float32)
     expected = predict_sklearn(model, X32, n_threads)

@@ -1,16 +1,12 @@
-"""The seasonal-naive forecast read from the feature rows, and the ONNX graph that blends it in.
+"""The ONNX graph that serves a model blended with the seasonal naive read from its own feature rows.
 
-`same_slot_day_1` is the value at the target's slot of the day on the most recent day at or before the
-origin, divided by the level: exactly the seasonal-naive forecast (period one day) in the model's scaled
-units (a unit test checks it against scoring.seasonal_naive_forecast). So the baseline can be served
-through the same artifact and the same onnxruntime call as the model: the exported graph computes
+The exported graph computes
 
     (1 - weight_naive) * model(X) + weight_naive * naive(X)
 
-where naive(X) is `same_slot_day_1`, or where that slot is missing (or a holiday, with a calendar) the
-median of the same slot over the last `n_day_lags` days, or where those are all missing too the model's
-own output. `naive_rows` is the numpy twin the backtest scores and the parity check compares with; the
-two are kept side by side so they cannot drift apart.
+with naive(X) as forecasting.seasonal_naive defines it (`same_slot_day_1`, else the same slot's median
+over the last days, else the model's own output). `seasonal_naive.blend_rows` is the numpy twin the
+backtest scores and the parity check compares with.
 """
 
 from __future__ import annotations
@@ -20,27 +16,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from lead_ai.forecasting.features import FeatureSpec
-
-NAIVE_FEATURE = "same_slot_day_1"
-NAIVE_FALLBACK_FEATURE = "same_slot_day_median"
-
-
-def naive_rows(X: np.ndarray, spec: FeatureSpec, fallback: np.ndarray) -> np.ndarray:
-    """The seasonal-naive forecast (scaled, float64) of each feature row; `fallback` (the model's output)
-    where the row holds no same-slot value at all."""
-    names = spec.feature_names
-    first = np.asarray(X[:, names.index(NAIVE_FEATURE)], dtype=np.float64)
-    median = np.asarray(X[:, names.index(NAIVE_FALLBACK_FEATURE)], dtype=np.float64)
-    value = np.where(np.isnan(first), median, first)
-    return np.where(np.isnan(value), np.asarray(fallback, dtype=np.float64), value)
-
-
-def blend_rows(model: np.ndarray, X: np.ndarray, spec: FeatureSpec, weight_naive: float) -> np.ndarray:
-    """What the exported graph outputs for rows X, given the model's output on them (float64)."""
-    model = np.asarray(model, dtype=np.float64).reshape(-1)
-    if weight_naive <= 0.0:
-        return model
-    return (1.0 - weight_naive) * model + weight_naive * naive_rows(X, spec, model)
+from lead_ai.forecasting.seasonal_naive import NAIVE_FALLBACK_FEATURE, NAIVE_FEATURE
 
 
 def with_naive_blend(model: onnx.ModelProto, spec: FeatureSpec, weight_naive: float) -> onnx.ModelProto:
