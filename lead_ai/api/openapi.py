@@ -522,7 +522,16 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         },
     ),
     "SeriesSummary": _object(
-        ["series_id", "interval", "span", "revision", "current_version", "last_training", "due"],
+        [
+            "series_id",
+            "interval",
+            "span",
+            "revision",
+            "current_version",
+            "model_scope",
+            "last_training",
+            "due",
+        ],
         {
             "series_id": {"type": "string"},
             "interval": {"type": "string"},
@@ -532,7 +541,18 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                 nullable=True,
             ),
             "revision": {"type": "integer"},
-            "current_version": {"type": "string", "nullable": True},
+            "current_version": {
+                "type": "string",
+                "nullable": True,
+                "description": "Version of the model that answers it: its own, or its group's pool (model_scope)",
+            },
+            "model_scope": {
+                "type": "string",
+                "enum": ["series", "pool"],
+                "nullable": True,
+                "description": "null: nothing answers it yet",
+            },
+            "pool_id": {"type": "string", "description": "The pool that answers it (model_scope pool only)"},
             "last_training": _object(
                 ["at", "revision"], {"at": _NULLABLE_ISO, "revision": {"type": "integer"}}, nullable=True
             ),

@@ -13,7 +13,7 @@ from lead_ai.domain.series import SeriesSummary, Span
 from lead_ai.forecasting.local_fit import LocalFit
 from lead_ai.service.deletion import RangeDeletion, SeriesDeletion
 from lead_ai.service.ingest import IngestOutcome
-from lead_ai.service.series_list import SeriesPage
+from lead_ai.service.series_list import ListedModel, SeriesPage
 from lead_ai.service.serving import Forecast, ModelList, forecast_rows
 from lead_ai.service.training import TrainingOutcome
 
@@ -146,19 +146,20 @@ def pool_fit_body(fit: LocalFit) -> dict[str, Any]:
 
 def series_list_body(page: SeriesPage, next_token: str | None) -> dict[str, Any]:
     return {
-        "series": [_series_summary(s, page.current_versions.get(s.series_id)) for s in page.series],
+        "series": [_series_summary(s, page.models.get(s.series_id)) for s in page.series],
         "next_token": next_token,
     }
 
 
-def _series_summary(series: SeriesSummary, current_version: str | None) -> dict[str, Any]:
+def _series_summary(series: SeriesSummary, model: ListedModel | None) -> dict[str, Any]:
     failure = series.last_failure
-    return {
+    body: dict[str, Any] = {
         "series_id": series.series_id,
         "interval": interval_name(series.interval_seconds),
         "span": span_body(series.span),
         "revision": series.revision,
-        "current_version": current_version,
+        "current_version": model.version if model is not None else None,
+        "model_scope": None if model is None else "pool" if model.pool_id else "series",
         "last_training": (
             {"at": series.trained_at, "revision": series.trained_revision}
             if series.trained_revision is not None
@@ -176,3 +177,6 @@ def _series_summary(series: SeriesSummary, current_version: str | None) -> dict[
             else None
         ),
     }
+    if model is not None and model.pool_id is not None:
+        body["pool_id"] = model.pool_id
+    return body

@@ -42,7 +42,7 @@ class SeriesSettings(NamedTuple):
     holidays: str
 
     @classmethod
-    def of(cls, info: SeriesInfo, defaults: SeriesSettings) -> SeriesSettings:
+    def of(cls, info: SeriesInfo | SeriesSummary, defaults: SeriesSettings) -> SeriesSettings:
         return cls(
             info.interval_seconds or defaults.interval_seconds,
             info.timezone or defaults.timezone,
@@ -99,3 +99,5 @@ class SeriesSummary(NamedTuple):
     trained_at: str | None
     due: bool
     last_failure: LastFailure | None
+    timezone: str | None = None  # its own settings (None: the deployment's default); with the interval,
+    holidays: str | None = None  # they name the pool that serves it while it is young

@@ -30,7 +30,7 @@ from lead_ai.domain.pools import (
     pool_min_points,
     split_pool,
 )
-from lead_ai.domain.series import SeriesInfo, SeriesSettings
+from lead_ai.domain.series import SeriesInfo, SeriesSettings, SeriesSummary
 from lead_ai.errors import LeadAIError, ModelNotFoundError, SeriesNotFoundError
 from lead_ai.monitoring.logger import logger
 from lead_ai.service.dependencies import Dependencies
@@ -45,7 +45,7 @@ TRAINED = "trained"
 SKIPPED = "skipped"
 
 
-def pool_key_of(deps: Dependencies, info: SeriesInfo) -> PoolKey:
+def pool_key_of(deps: Dependencies, info: SeriesInfo | SeriesSummary) -> PoolKey:
     """The pool a series belongs to: its interval, time zone and holiday calendar (defaults filled in)."""
     chosen = SeriesSettings.of(info, deps.settings.series_defaults)
     return PoolKey(chosen.interval_seconds, chosen.timezone, chosen.holidays)

@@ -1,8 +1,9 @@
-"""GET /series: the series, a page at a time, with their current model.
+"""GET /series: the series, a page at a time, with the model that answers each.
 
 Cost of a page of `limit` series: one Query of the SeriesIndex reading `limit + 1` index items (SERIES
-items only: no VERSION# or CURRENT item is read, however many the table holds) and one BatchGetItem of
-the page's `limit` CURRENT pointers. Nothing is scanned; a page costs the same on the first page and the
+items only: no VERSION# or CURRENT item is read, however many the table holds), one BatchGetItem of the
+page's `limit` CURRENT pointers, and, when the page holds young series, one more of the CURRENT pointers of
+their pools (one per group: a handful). Nothing is scanned; a page costs the same on the first page and the
 thousandth.
 """
 
@@ -10,17 +11,48 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from lead_ai.domain.pools import pool_min_points
 from lead_ai.domain.series import SeriesSummary
 from lead_ai.service.dependencies import Dependencies
+from lead_ai.service.pooling import pool_key_of
+
+
+class ListedModel(NamedTuple):
+    """The model that answers a listed series: its own, or the pool of its group while it is young."""
+
+    version: str
+    pool_id: str | None = None  # set when the pool answers
 
 
 class SeriesPage(NamedTuple):
     series: list[SeriesSummary]
-    current_versions: dict[str, str]  # series_id -> current model version, for those that have one
+    models: dict[str, ListedModel]  # series_id -> the model that answers it, for those that have one
     next_after: str | None  # the series id the next page starts after; None on the last page
 
 
 def list_series(deps: Dependencies, limit: int, after: str | None = None) -> SeriesPage:
     page, next_after = deps.catalogue.list_series(limit, after)
-    current = deps.tracker.current_versions([s.series_id for s in page]) if page else {}
-    return SeriesPage(page, current, next_after)
+    own = deps.tracker.current_versions([s.series_id for s in page]) if page else {}
+    models = {series_id: ListedModel(version) for series_id, version in own.items()}
+    models.update(_pool_models(deps, [s for s in page if s.series_id not in own]))
+    return SeriesPage(page, models, next_after)
+
+
+def _pool_models(deps: Dependencies, without_own: list[SeriesSummary]) -> dict[str, ListedModel]:
+    """The pool that answers each series without a model of its own, as serving picks it
+    (service.pooling.pool_serving): POOL_MIN_DAYS of history and a current model for its group."""
+    keys = {s.series_id: pool_key_of(deps, s) for s in without_own if s.span is not None}
+    observed = {s.series_id: s.span.observed_points for s in without_own if s.span is not None}
+    pool_of = {
+        series_id: key.pool_id
+        for series_id, key in keys.items()
+        if observed[series_id] >= pool_min_points(key.interval_seconds)
+    }
+    if not pool_of:
+        return {}
+    versions = deps.tracker.current_versions(sorted(set(pool_of.values())))
+    return {
+        series_id: ListedModel(versions[pool_id], pool_id)
+        for series_id, pool_id in pool_of.items()
+        if pool_id in versions
+    }

@@ -78,6 +78,8 @@ def summary_from_item(item: Mapping[str, Any]) -> SeriesSummary:
         trained_at=get_s(item, "trained_at"),
         due="due" in item,
         last_failure=_failure_from_item(item),
+        timezone=get_s(item, "time_zone"),
+        holidays=get_s(item, "holiday_calendar"),
     )
 
 

@@ -84,6 +84,12 @@ def test_a_series_with_14_days_is_forecast_by_the_pool_the_planner_queued(
     assert "pool_fit" not in own
     status, shown, _ = pooled.api.call("PredictFunction", "series.json", series_id="team-0")
     assert status == 200 and shown["current_model"]["model_scope"] == "series", shown
+    # and the list of series says the same of both, reading the pool's pointer once for the page
+    status, page = pooled.series_list()
+    listed = {s["series_id"]: s for s in page["series"]}
+    assert status == 200 and listed["new-team"]["model_scope"] == "pool", listed["new-team"]
+    assert listed["new-team"]["pool_id"] == POOL_ID and listed["new-team"]["current_version"] == "1.0.0"
+    assert listed["team-0"]["model_scope"] == "series" and "pool_id" not in listed["team-0"]
     # and the new team stays due: the next plan queues the pool again (once a day), not the series
     again = pooled.plan()
     assert again["too_short"] == ["new-team"] and again["pools"] == [POOL_ID]
@@ -109,6 +115,10 @@ def test_a_series_under_14_days_gets_a_404_naming_the_rule(pooled: Fleet) -> Non
     pooled.ingest("newer-team", days=10, seed=4)
     status, body = _forecast(pooled, "newer-team")
     assert status == 404 and "forecasts start at 14 days of history" in body["message"], body
+    # and the list says nothing answers it yet, while the pool answers the 14-day team
+    listed = pooled.all_series()
+    assert listed["newer-team"]["current_version"] is None and listed["newer-team"]["model_scope"] is None
+    assert listed["new-team"]["model_scope"] == "pool"
 
 
 def test_once_it_has_enough_history_its_own_model_takes_over_when_it_beats_the_pool(pooled: Fleet) -> None:

@@ -75,7 +75,7 @@ def test_a_series_shows_its_interval_span_model_training_and_due_state(
     assert trained["series_id"] == "trained" and trained["interval"] == "1h"
     stamps, _ = lead_history(9, seed=3)  # what fleet.ingest sent
     assert trained["span"] == {"first": iso_utc(stamps[0]), "last": iso_utc(stamps[-1]), "observations": 216}
-    assert trained["current_version"] == "1.0.0"
+    assert trained["current_version"] == "1.0.0" and trained["model_scope"] == "series"
     assert trained["last_training"]["revision"] == 1 and trained["last_training"]["at"].startswith("20")
     assert trained["due"] is False and trained["last_failure"] is None and trained["revision"] == 1
     assert waiting == {
@@ -84,6 +84,7 @@ def test_a_series_shows_its_interval_span_model_training_and_due_state(
         "span": {"first": "2026-12-01T00:00:00Z", "last": "2026-12-01T01:00:00Z", "observations": 5},
         "revision": 1,
         "current_version": None,
+        "model_scope": None,
         "last_training": None,
         "due": True,
         "last_failure": None,
