@@ -15,8 +15,8 @@ import onnxruntime as ort
 from lead_ai.forecasting.artifact_format import parse_metadata
 from lead_ai.forecasting.calibration import Calibration, interval_bounds, quantile_values
 from lead_ai.forecasting.features import FeatureSpec, build_rows, prepare_window
-from lead_ai.forecasting.local_fit import LocalFit, fit_locally
-from lead_ai.forecasting.seasonal_naive import naive_rows
+from lead_ai.forecasting.local_fit import SERVING, LocalFit, LocalFitSettings, fit_locally
+from lead_ai.forecasting.seasonal_naive import blend_rows
 
 __all__ = ["ForecastArrays", "OnnxForecaster", "OriginRows", "session_options"]
 
@@ -95,12 +95,14 @@ class OnnxForecaster:
         """The model as exported (itself, unless this is a copy fitted to one series)."""
         return self._base
 
-    def fitted_to(self, values: np.ndarray, last_timestamp: int) -> OnnxForecaster:
+    def fitted_to(
+        self, values: np.ndarray, last_timestamp: int, settings: LocalFitSettings = SERVING
+    ) -> OnnxForecaster:
         """This (pooled) model as served to the series of `values`: blended with the seasonal naive and
         with its intervals scaled as its backtest on that series' own last days chose
         (forecasting.local_fit). Shares the session; the base model is left as it is."""
         base = self._base
-        fit = fit_locally(base, values, last_timestamp)
+        fit = fit_locally(base, values, last_timestamp, settings=settings)
         fitted = object.__new__(type(self))
         fitted.__dict__.update(base.__dict__)
         fitted.calibration = fit.calibration(base.calibration, base.spec.season_day)
@@ -110,10 +112,10 @@ class OnnxForecaster:
     def _served(self, raw: np.ndarray, X: np.ndarray) -> np.ndarray:
         """The scaled forecast served for rows X from the graph's output `raw`."""
         out = np.asarray(raw, dtype=np.float64).reshape(-1)
-        if self.local_fit is None or max(self.local_fit.weight_naive) <= 0.0:
+        if self.local_fit is None:
             return out
         weight = self.local_fit.weights(X[:, 0], self.spec.season_day)  # column 0 is the step
-        return (1.0 - weight) * out + weight * naive_rows(X, self.spec, out)
+        return blend_rows(out, X, self.spec, weight)
 
     def predict(
         self, values: np.ndarray, last_timestamp: int, horizon: int, level: float = 0.8

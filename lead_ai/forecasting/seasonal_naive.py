@@ -31,9 +31,13 @@ def naive_rows(X: np.ndarray, spec: FeatureSpec, fallback: np.ndarray) -> np.nda
     return np.where(np.isnan(value), np.asarray(fallback, dtype=np.float64), value)
 
 
-def blend_rows(model: np.ndarray, X: np.ndarray, spec: FeatureSpec, weight_naive: float) -> np.ndarray:
-    """(1 - weight_naive) * model + weight_naive * naive for rows X, given the model's output on them."""
+def blend_rows(
+    model: np.ndarray, X: np.ndarray, spec: FeatureSpec, weight_naive: float | np.ndarray
+) -> np.ndarray:
+    """(1 - weight_naive) * model + weight_naive * naive for rows X, given the model's output on them;
+    one weight for every row, or one per row."""
     model = np.asarray(model, dtype=np.float64).reshape(-1)
-    if weight_naive <= 0.0:
+    weight = np.asarray(weight_naive, dtype=np.float64)
+    if not np.any(weight > 0.0):
         return model
-    return (1.0 - weight_naive) * model + weight_naive * naive_rows(X, spec, model)
+    return (1.0 - weight) * model + weight * naive_rows(X, spec, model)
