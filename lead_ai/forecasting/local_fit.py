@@ -46,6 +46,19 @@ LOCAL_MIN_DAYS = 7  # an origin needs a week of history, as the pool's weekly fe
 SCALE_LIMITS = (0.05, 4.0)
 
 
+class LocalFitSettings(NamedTuple):
+    """How the serving fit judges a pool on one series. Serving uses the defaults; the validation
+    benchmark (benchmarks/pooled.py --validation) scores the alternatives it was chosen against."""
+
+    origin_every: int = 0  # slots between two origins; 0: one day (the model's season_day)
+    max_origins: int = LOCAL_MAX_ORIGINS
+    min_days: int = LOCAL_MIN_DAYS
+    weights: tuple[float, ...] = LOCAL_WEIGHTS
+
+
+SERVING = LocalFitSettings()
+
+
 class LocalFit(NamedTuple):
     """How a pooled model is served to one series, and the evidence it was chosen on."""
 
@@ -73,14 +86,18 @@ class LocalFit(NamedTuple):
 
 
 def fit_locally(
-    forecaster: OnnxForecaster, values: np.ndarray, last_timestamp: int, level: float = 0.8
+    forecaster: OnnxForecaster,
+    values: np.ndarray,
+    last_timestamp: int,
+    level: float = 0.8,
+    settings: LocalFitSettings = SERVING,
 ) -> LocalFit:
     """Choose the blend and the interval factor for serving `forecaster` (a pooled model) to the series
     whose recent observations are `values` (oldest first, NaN for missing slots, the newest at
     `last_timestamp`)."""
     spec = forecaster.spec
     y = np.asarray(values, dtype=np.float64).reshape(-1)
-    origins = _local_origins(y, spec.season_day)
+    origins = _local_origins(y, spec.season_day, settings)
     if not origins.size:
         return LocalFit.unfitted()
     n, H = y.shape[0], spec.max_horizon
@@ -107,7 +124,7 @@ def fit_locally(
         if not band.any():
             chosen.append(None)
             continue
-        weight = _best_weight(model[band], naive[band], actual[band], scale[band])
+        weight = _best_weight(model[band], naive[band], actual[band], scale[band], settings.weights)
         point[band] = _blend(weight, model[band], naive[band], scale[band])
         residual = (actual[band] - point[band]) / scale[band]
         half = np.where(residual >= 0.0, hi[steps[band] - 1], -lo[steps[band] - 1])
@@ -130,28 +147,31 @@ def _blend(weight: float, model: np.ndarray, naive: np.ndarray, scale: np.ndarra
     return np.maximum(((1.0 - weight) * model + weight * naive) * scale, 0.0)
 
 
-def _best_weight(model: np.ndarray, naive: np.ndarray, actual: np.ndarray, scale: np.ndarray) -> float:
-    """The LOCAL_WEIGHTS entry with the lowest mean absolute error on these pairs (0 with no pair)."""
+def _best_weight(
+    model: np.ndarray, naive: np.ndarray, actual: np.ndarray, scale: np.ndarray, weights: tuple[float, ...]
+) -> float:
+    """The entry of `weights` with the lowest mean absolute error on these pairs (0 with no pair)."""
     if not actual.size:
         return 0.0
-    errors = [_mae(actual, _blend(w, model, naive, scale)) for w in LOCAL_WEIGHTS]
-    return LOCAL_WEIGHTS[int(np.argmin(errors))]
+    errors = [_mae(actual, _blend(w, model, naive, scale)) for w in weights]
+    return weights[int(np.argmin(errors))]
 
 
 def _mae(actual: np.ndarray, point: np.ndarray) -> float:
     return float(np.mean(np.abs(actual - point)))
 
 
-def _local_origins(y: np.ndarray, season_day: int) -> np.ndarray:
-    """Positions of the origins to judge from, newest first: one a day back from the latest
-    observation, each with LOCAL_MIN_DAYS of history since the first observation."""
+def _local_origins(y: np.ndarray, season_day: int, settings: LocalFitSettings) -> np.ndarray:
+    """Positions of the origins to judge from, newest first: one a day (or every `origin_every` slots)
+    back from the latest observation, each with `min_days` of history since the first observation."""
     observed = np.flatnonzero(np.isfinite(y))
     if not observed.size:
         return np.zeros(0, dtype=np.int64)
     first, n = int(observed[0]), y.shape[0]
-    back = season_day * np.arange(1, LOCAL_MAX_ORIGINS + 1, dtype=np.int64)
+    every = settings.origin_every or season_day
+    back = every * np.arange(1, settings.max_origins + 1, dtype=np.int64)
     origins = n - 1 - back
-    return origins[origins - first + 1 >= LOCAL_MIN_DAYS * season_day]
+    return origins[origins - first + 1 >= settings.min_days * season_day]
 
 
 def _interval_factor(residual: np.ndarray, half: np.ndarray, level: float) -> float:
