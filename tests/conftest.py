@@ -87,6 +87,7 @@ class Api:
         event_file: str,
         *,
         series_id: str | None = None,
+        pool_id: str | None = None,
         version: str | None = None,
         query: dict[str, str] | None = None,
         body: str | None = None,
@@ -95,6 +96,7 @@ class Api:
         event = api_event(
             load_event(ROOT / "events", event_file),
             series_id=series_id,
+            pool_id=pool_id,
             version=version,
             query=query,
             body=body,

@@ -10,8 +10,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lead_ai.api.pagination import encode_token, models_position, parse_limit, series_list_position
-from lead_ai.api.requests import parse_horizon, parse_level, validate_series_id
-from lead_ai.api.responses import forecast_body, models_body, series_list_body
+from lead_ai.api.requests import parse_horizon, parse_level, validate_pool_id, validate_series_id
+from lead_ai.api.responses import forecast_body, models_body, pool_models_body, series_list_body
 from lead_ai.api.router import create_app
 from lead_ai.api.series_responses import series_body
 from lead_ai.domain.intervals import SHORTEST_INTERVAL
@@ -48,6 +48,18 @@ def get_models(series_id: str) -> dict[str, Any]:
     after = models_position(app.current_event.get_query_string_value("next_token"), series_id)
     models = models_body(MLService(series_id, deps).list_models(limit, after))
     metrics.add_metric(name="ModelsListed", unit=MetricUnit.Count, value=1)
+    return models
+
+
+@app.get("/pools/<pool_id>/models")
+def get_pool_models(pool_id: str) -> dict[str, Any]:
+    from lead_ai.service.pooling import list_pool_models
+
+    pool_id = validate_pool_id(pool_id)
+    limit = parse_limit(app.current_event.get_query_string_value("limit"))
+    after = models_position(app.current_event.get_query_string_value("next_token"), pool_id)
+    models = pool_models_body(list_pool_models(deps, pool_id, limit, after))
+    metrics.add_metric(name="PoolModelsListed", unit=MetricUnit.Count, value=1)
     return models
 
 

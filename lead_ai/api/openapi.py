@@ -59,6 +59,14 @@ SERIES_ID = Parameter(
     "The series: 1-64 characters from A-Z, a-z, 0-9, '_' and '-'.",
     example="acme-inbound",
 )
+POOL_ID = Parameter(
+    "pool_id",
+    "path",
+    {"type": "string", "pattern": "^pool:[0-9a-z]+:[A-Za-z0-9_.+-]{1,64}:[A-Za-z0-9-]{1,16}$"},
+    "A pooled model's group: pool:<interval>:<time zone, '/' written '.'>:<holiday calendar> (GET "
+    "/series/{series_id} names a young series' pool).",
+    example="pool:1h:Europe.Berlin:DE-BY",
+)
 VERSION = Parameter(
     "version",
     "path",
@@ -218,6 +226,18 @@ OPERATIONS: tuple[Operation, ...] = (
         "at a time.",
         (SERIES_ID, LIMIT, NEXT_TOKEN),
         (200, MEDIA_JSON, "ModelList"),
+        (400, 404),
+    ),
+    Operation(
+        "GET",
+        "/pools/{pool_id}/models",
+        "getPoolModels",
+        "List a pooled model's versions",
+        "Every version of the pooled model of one group (interval, time zone, holiday calendar), newest "
+        "first, with its held-out metrics and status, a page at a time. The daily run trains it; it "
+        "answers the group's series that have 14 days of history and no model of their own.",
+        (POOL_ID, LIMIT, NEXT_TOKEN),
+        (200, MEDIA_JSON, "PoolModelList"),
         (400, 404),
     ),
     Operation(
@@ -507,6 +527,15 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         ["series_id", "current_version", "versions"],
         {
             "series_id": {"type": "string"},
+            "current_version": {"type": "string", "nullable": True},
+            "versions": {"type": "array", "items": {"$ref": "#/components/schemas/ModelVersion"}},
+            "next_token": {"type": "string", "nullable": True},
+        },
+    ),
+    "PoolModelList": _object(
+        ["pool_id", "current_version", "versions"],
+        {
+            "pool_id": {"type": "string"},
             "current_version": {"type": "string", "nullable": True},
             "versions": {"type": "array", "items": {"$ref": "#/components/schemas/ModelVersion"}},
             "next_token": {"type": "string", "nullable": True},

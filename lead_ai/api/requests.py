@@ -21,6 +21,7 @@ from lead_ai.domain.localtime import (
     local_to_utc,
     local_wall_time,
 )
+from lead_ai.domain.pools import parse_pool_id
 from lead_ai.domain.series import SERIES_ID_PATTERN, ObservationBatch
 from lead_ai.domain.versions import VERSION_PATTERN
 from lead_ai.errors import PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError
@@ -37,6 +38,18 @@ def validate_series_id(raw: str | None) -> str:
             "series_id must be 1-64 characters from A-Z, a-z, 0-9, '_' and '-'", field="series_id"
         )
     return raw
+
+
+def validate_pool_id(raw: str | None) -> str:
+    try:
+        parse_pool_id(raw or "")
+    except ValueError:
+        raise ValidationError(
+            "pool_id must be pool:<interval>:<time zone, '/' as '.'>:<holiday calendar>, "
+            "e.g. pool:1h:Europe.Berlin:DE-BY (GET /series/{series_id} names a young series' pool)",
+            field="pool_id",
+        ) from None
+    return raw or ""
 
 
 def validate_version(raw: str | None) -> str:

@@ -74,6 +74,12 @@ def models_body(models: ModelList) -> dict[str, Any]:
     }
 
 
+def pool_models_body(models: ModelList) -> dict[str, Any]:
+    """GET /pools/{pool_id}/models: as a series' list, under the pool's id."""
+    body = models_body(models)
+    return {"pool_id": body.pop("series_id"), **body}
+
+
 def range_deletion_body(outcome: RangeDeletion) -> dict[str, Any]:
     return {
         "series_id": outcome.series_id,

@@ -35,6 +35,7 @@ from lead_ai.errors import LeadAIError, ModelNotFoundError, SeriesNotFoundError
 from lead_ai.monitoring.logger import logger
 from lead_ai.service.dependencies import Dependencies
 from lead_ai.service.promotion import Comparison, promote_if_better
+from lead_ai.service.serving import ModelList, versions_page
 
 if TYPE_CHECKING:
     from lead_ai.forecasting.training.backtest import Champion
@@ -101,6 +102,22 @@ def pool_serving(deps: Dependencies, info: SeriesInfo) -> tuple[str, CurrentMode
             field="series_id",
         )
     return key.pool_id, pointer
+
+
+def list_pool_models(
+    deps: Dependencies, pool_id: str, limit: int = 50, after: str | None = None
+) -> ModelList:
+    """A page of a pool's versions, newest first (GET /pools/{pool_id}/models); a 404 when none was ever
+    trained for that group."""
+    page = versions_page(deps, pool_id, limit, after)
+    if not page.versions and after is None:
+        raise ModelNotFoundError(
+            f"no pooled model has been trained for {parse_pool_id(pool_id).describe()}: the daily run trains "
+            f"one when the group has a series with {POOL_MIN_DAYS} days of history and no model of its own, "
+            f"and {POOL_MIN_MEMBERS + 1} series with models of their own",
+            field="pool_id",
+        )
+    return page
 
 
 def train_pool(deps: Dependencies, pool_id: str, day: int) -> dict[str, Any]:

@@ -127,9 +127,14 @@ def forecast_rows(result: Forecast) -> list[dict[str, Any]]:
 
 def list_models(deps: Dependencies, series_id: str, limit: int = 50, after: str | None = None) -> ModelList:
     """A page of the series' versions, newest first: `limit` of them, after the record `after`."""
-    tracker = deps.tracker
-    current = tracker.current(series_id)
-    versions, next_after = tracker.list_versions_page(series_id, limit, after)
-    if not versions and after is None and deps.catalogue.get_series(series_id) is None:
+    page = versions_page(deps, series_id, limit, after)
+    if not page.versions and after is None and deps.catalogue.get_series(series_id) is None:
         raise SeriesNotFoundError(f"series '{series_id}' does not exist", field="series_id")
-    return ModelList(series_id, current.version if current else None, versions, next_after)
+    return page
+
+
+def versions_page(deps: Dependencies, registry_id: str, limit: int, after: str | None) -> ModelList:
+    """A page of the versions recorded under a series' or a pool's id, newest first."""
+    current = deps.tracker.current(registry_id)
+    versions, next_after = deps.tracker.list_versions_page(registry_id, limit, after)
+    return ModelList(registry_id, current.version if current else None, versions, next_after)

@@ -17,16 +17,19 @@ def api_event(
     template_event: dict[str, Any],
     *,
     series_id: str | None = None,
+    pool_id: str | None = None,
     version: str | None = None,
     query: dict[str, str] | None = None,
     body: str | None = None,
     content_type: str | None = None,
 ) -> dict[str, Any]:
-    """A copy of an API Gateway proxy event with the series, version, query or body replaced."""
+    """A copy of an API Gateway proxy event with the series (or pool), version, query or body replaced."""
     event = copy.deepcopy(template_event)
     params = dict(event.get("pathParameters") or {})
     if series_id is not None:
         params["series_id"] = series_id
+    if pool_id is not None:
+        params["pool_id"] = pool_id
     if version is not None:
         params["version"] = version
     event["pathParameters"] = params

@@ -109,6 +109,30 @@ def test_the_pools_calibration_series_are_not_its_members(pooled: Fleet) -> None
     assert metrics["mase"] <= metrics["baseline_mase"]
 
 
+def test_a_pools_versions_are_listed_under_its_id(pooled: Fleet) -> None:
+    # Given no pool trained yet: its list is a 404 naming the group
+    status, body = _pool_models(pooled, POOL_ID)
+    assert status == 404 and body["field"] == "pool_id" and "1h, UTC, holidays none" in body["message"], body
+    # When the daily run trains the pool
+    pooled.plan()
+    pooled.drain()
+    # Then its versions are listed with their held-out metrics, the current one marked
+    status, body = _pool_models(pooled, POOL_ID)
+    assert status == 200 and body["pool_id"] == POOL_ID and body["current_version"] == "1.0.0", body
+    (version,) = body["versions"]
+    assert version["version"] == "1.0.0" and version["current"] and version["metrics"]["pool_members"] >= 3
+    assert body["next_token"] is None
+    # and an id that is not a pool's is a 400 naming the field and the rule
+    for bad in ("team-0", "pool:7x:UTC:none", "pool:1h:Europe/Berlin:DE"):
+        status, body = _pool_models(pooled, bad)
+        assert status == 400 and body["field"] == "pool_id" and "pool:<interval>" in body["message"], body
+
+
+def _pool_models(fleet: Fleet, pool_id: str) -> tuple[int, Any]:
+    status, body, _ = fleet.api.call("PredictFunction", "pool-models.json", pool_id=pool_id)
+    return status, body
+
+
 def test_a_series_under_14_days_gets_a_404_naming_the_rule(pooled: Fleet) -> None:
     pooled.plan()
     pooled.drain()

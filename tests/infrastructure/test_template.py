@@ -44,6 +44,7 @@ FUNCTIONS = {
         {
             ("/series/{series_id}/forecast", "get"),
             ("/series/{series_id}/models", "get"),
+            ("/pools/{pool_id}/models", "get"),
             ("/series/{series_id}/dashboard", "get"),
             ("/openapi.json", "get"),
             ("/series", "get"),
@@ -811,7 +812,10 @@ def test_every_event_file_targets_a_declared_trigger(resources: dict[str, Any], 
     # Then it is either an API Gateway proxy event for a declared route,
     if "httpMethod" in event:
         assert (event["resource"], event["httpMethod"].upper()) in routes, event_file.name
-        assert re.fullmatch(r"/series(/[^/]+(/.+)?)?", event["path"])
+        path = event["resource"]
+        for name, value in (event.get("pathParameters") or {}).items():
+            path = path.replace("{" + name + "}", value)
+        assert event["path"] == path and "{" not in path, event_file.name
     # or an SQS event from a queue some function is triggered by,
     elif "Records" in event:
         queues = {
