@@ -157,12 +157,12 @@ def _print_trained(demo: _Demo, teams: list[Team], totals: WorkerTotals, seconds
 
 def _print_series(demo: _Demo) -> None:
     listed = demo.api("series-list.json")
-    print(f"\nGET /series:\n{'series':<26}{'interval':>9}{'points':>8}{'current':>9}{'due':>6}")
+    print(f"\nGET /series:\n{'series':<26}{'interval':>9}{'points':>8}{'current':>9}{'scope':>8}{'due':>6}")
     for row in listed["series"]:
         points = (row["span"] or {}).get("observations", 0)
         print(
             f"{row['series_id']:<26}{row['interval']:>9}{points:>8}"
-            f"{row['current_version'] or '-':>9}{'yes' if row['due'] else 'no':>6}"
+            f"{row['current_version'] or '-':>9}{row['model_scope'] or '-':>8}{'yes' if row['due'] else 'no':>6}"
         )
 
 
