@@ -17,6 +17,7 @@ from lead_ai.api.series_responses import series_body
 from lead_ai.domain.intervals import SHORTEST_INTERVAL
 from lead_ai.monitoring import logger, metrics
 from lead_ai.service.ml_service import MLService, build_dependencies
+from lead_ai.service.pooling import list_pool_models
 from lead_ai.service.series import describe
 from lead_ai.service.series_list import list_series
 
@@ -53,8 +54,6 @@ def get_models(series_id: str) -> dict[str, Any]:
 
 @app.get("/pools/<pool_id>/models")
 def get_pool_models(pool_id: str) -> dict[str, Any]:
-    from lead_ai.service.pooling import list_pool_models
-
     pool_id = validate_pool_id(pool_id)
     limit = parse_limit(app.current_event.get_query_string_value("limit"))
     after = models_position(app.current_event.get_query_string_value("next_token"), pool_id)
