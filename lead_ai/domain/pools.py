@@ -75,6 +75,11 @@ def pool_min_points(interval_seconds: int) -> int:
     return POOL_MIN_DAYS * DAY_SECONDS // interval_seconds
 
 
+def old_enough_for_pool(observed_points: int, interval_seconds: int) -> bool:
+    """Whether a series without a model of its own has the history its group's pool serves from."""
+    return observed_points >= pool_min_points(interval_seconds)
+
+
 class PoolSplit(NamedTuple):
     members: list[str]
     held_out: list[str]

@@ -26,6 +26,7 @@ from lead_ai.domain.pools import (
     POOL_MIN_DAYS,
     POOL_MIN_MEMBERS,
     PoolKey,
+    old_enough_for_pool,
     parse_pool_id,
     pool_min_points,
     split_pool,
@@ -60,7 +61,7 @@ def plan_day(now: float | None = None) -> int:
 def pools_to_train(deps: Dependencies, too_short: list[DueSeries], day: int) -> list[TrainingRequest]:
     """One training per pool that serves a young series: one BatchGetItem of the young series' SERIES
     items (their zone and calendar; the DueIndex holds their interval and count only)."""
-    young = [s.series_id for s in too_short if s.observed_points >= pool_min_points(s.interval_seconds)]
+    young = [s.series_id for s in too_short if old_enough_for_pool(s.observed_points, s.interval_seconds)]
     if not young:
         return []
     infos = deps.catalogue.series_of(young)
@@ -86,7 +87,7 @@ def pool_serving(deps: Dependencies, info: SeriesInfo) -> tuple[str, CurrentMode
     needed = pool_min_points(key.interval_seconds)
     observed = info.span.observed_points if info.span is not None else 0
     own = min_points_for_interval(deps.settings.min_training_points, key.interval_seconds)
-    if observed < needed:
+    if not old_enough_for_pool(observed, key.interval_seconds):
         raise ModelNotFoundError(
             f"series '{series_id}' has {observed} observations: forecasts start at {POOL_MIN_DAYS} days of "
             f"history ({needed} at {interval_name(key.interval_seconds)}, from the pooled model of its group); "

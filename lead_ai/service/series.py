@@ -50,7 +50,8 @@ def describe(deps: Dependencies, series_id: str) -> SeriesView:
     registry_key, pointer = series_id, deps.tracker.current(series_id)
     pool_id = None
     if pointer is None:
-        from lead_ai.service.pooling import pool_serving  # the pool's rules load with a young series only
+        # Imported here: IngestFunction imports this module (save_settings) and never serves a forecast
+        from lead_ai.service.pooling import pool_serving
 
         try:
             pool_id, pointer = pool_serving(deps, info)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from lead_ai.domain.pools import pool_min_points
+from lead_ai.domain.pools import old_enough_for_pool
 from lead_ai.domain.series import SeriesSummary
 from lead_ai.service.dependencies import Dependencies
 from lead_ai.service.pooling import pool_key_of
@@ -41,13 +41,11 @@ def list_series(deps: Dependencies, limit: int, after: str | None = None) -> Ser
 def _pool_models(deps: Dependencies, without_own: list[SeriesSummary]) -> dict[str, ListedModel]:
     """The pool that answers each series without a model of its own, as serving picks it
     (service.pooling.pool_serving): POOL_MIN_DAYS of history and a current model for its group."""
-    keys = {s.series_id: pool_key_of(deps, s) for s in without_own if s.span is not None}
-    observed = {s.series_id: s.span.observed_points for s in without_own if s.span is not None}
-    pool_of = {
-        series_id: key.pool_id
-        for series_id, key in keys.items()
-        if observed[series_id] >= pool_min_points(key.interval_seconds)
-    }
+    pool_of: dict[str, str] = {}
+    for series in without_own:
+        key = pool_key_of(deps, series)
+        if series.span is not None and old_enough_for_pool(series.span.observed_points, key.interval_seconds):
+            pool_of[series.series_id] = key.pool_id
     if not pool_of:
         return {}
     versions = deps.tracker.current_versions(sorted(set(pool_of.values())))
