@@ -9,11 +9,12 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from lead_ai.api.requests import validate_series_id, validate_version
+from lead_ai.api.requests import validate_pool_id, validate_series_id, validate_version
 from lead_ai.api.responses import training_body, version_body
 from lead_ai.api.router import create_app
 from lead_ai.monitoring import logger, metrics
 from lead_ai.service.ml_service import MLService, build_dependencies
+from lead_ai.service.promotion import promote_version
 
 deps = build_dependencies()
 app = create_app()
@@ -35,6 +36,14 @@ def post_promote(series_id: str, version: str) -> dict[str, Any]:
         MLService(validate_series_id(series_id), deps).promote(validate_version(version)), current=True
     )
     metrics.add_metric(name="ModelPromotedManually", unit=MetricUnit.Count, value=1)
+    return promoted
+
+
+@app.post("/pools/<pool_id>/models/<version>/promote")
+def post_pool_promote(pool_id: str, version: str) -> dict[str, Any]:
+    version = validate_version(version)
+    promoted = version_body(promote_version(deps, validate_pool_id(pool_id), version), current=True)
+    metrics.add_metric(name="PoolModelPromotedManually", unit=MetricUnit.Count, value=1)
     return promoted
 
 

@@ -252,6 +252,17 @@ OPERATIONS: tuple[Operation, ...] = (
         (400, 404, 409),
     ),
     Operation(
+        "POST",
+        "/pools/{pool_id}/models/{version}/promote",
+        "postPoolPromote",
+        "Make a pooled model's version current",
+        "Make a verified (or rejected) version of a group's pooled model the one that answers the group's "
+        "young series, e.g. a rollback. Atomic against a concurrent training.",
+        (POOL_ID, VERSION),
+        (200, MEDIA_JSON, "ModelVersion"),
+        (400, 404, 409),
+    ),
+    Operation(
         "GET",
         "/series",
         "getSeriesList",

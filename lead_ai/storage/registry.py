@@ -27,6 +27,7 @@ from lead_ai.domain.models import (
     WindowShape,
     headline,
 )
+from lead_ai.domain.pools import is_pool_id
 from lead_ai.domain.versions import format_version, next_version, parse_version
 from lead_ai.errors import ModelNotFoundError, StorageError, VersionConflictError
 from lead_ai.monitoring.logger import logger
@@ -171,7 +172,8 @@ class ModelTracker:
             raise ModelNotFoundError(str(exc), field="version") from exc
         item = self._get(series_id, record, consistent=True)
         if item is None:
-            raise ModelNotFoundError(f"series '{series_id}' has no model version {version}", field="version")
+            owner = f"pooled model '{series_id}'" if is_pool_id(series_id) else f"series '{series_id}'"
+            raise ModelNotFoundError(f"{owner} has no model version {version}", field="version")
         return version_from_item(item)
 
     def list_versions(self, series_id: str) -> list[ModelVersion]:

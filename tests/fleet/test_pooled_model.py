@@ -128,6 +128,35 @@ def test_a_pools_versions_are_listed_under_its_id(pooled: Fleet) -> None:
         assert status == 400 and body["field"] == "pool_id" and "pool:<interval>" in body["message"], body
 
 
+def test_a_pool_is_rolled_back_to_an_earlier_version(pooled: Fleet) -> None:
+    # Given a pool trained on two days: two versions, one of them current
+    pooled.plan()
+    pooled.drain()
+    (first,) = _pool_models(pooled, POOL_ID)[1]["versions"]
+    pooled.send(json.dumps({"series_id": POOL_ID, "revision": first["training"]["history_revision"] + 1}))
+    assert pooled.drain().failed == 0
+    status, listed = _pool_models(pooled, POOL_ID)
+    assert status == 200 and [v["version"] for v in listed["versions"]] == ["1.1.0", "1.0.0"], listed
+    other = next(v["version"] for v in listed["versions"] if v["version"] != listed["current_version"])
+    # When the version that is not current is promoted
+    status, body = _promote_pool(pooled, POOL_ID, other)
+    # Then it is current, for the list and for the young series it answers
+    assert status == 200 and body["version"] == other and body["current"], body
+    assert _pool_models(pooled, POOL_ID)[1]["current_version"] == other
+    status, forecast = _forecast(pooled, "new-team")
+    assert status == 200 and forecast["model_scope"] == "pool" and forecast["model_version"] == other
+    # and a version it never had is a 404, a malformed pool id a 400, each naming its field
+    status, body = _promote_pool(pooled, POOL_ID, "9.9.9")
+    assert status == 404 and body["field"] == "version" and "pooled model" in body["message"], body
+    status, body = _promote_pool(pooled, "team-0", "1.0.0")
+    assert status == 400 and body["field"] == "pool_id", body
+
+
+def _promote_pool(fleet: Fleet, pool_id: str, version: str) -> tuple[int, Any]:
+    status, body, _ = fleet.api.call("TrainFunction", "promote-pool.json", pool_id=pool_id, version=version)
+    return status, body
+
+
 def _pool_models(fleet: Fleet, pool_id: str) -> tuple[int, Any]:
     status, body, _ = fleet.api.call("PredictFunction", "pool-models.json", pool_id=pool_id)
     return status, body

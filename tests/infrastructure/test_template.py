@@ -35,7 +35,11 @@ FUNCTIONS = {
         "functions/train/",
         3008,
         ["LeadAiLayer", "TrainDepsLayer"],
-        {("/series/{series_id}/train", "post"), ("/series/{series_id}/models/{version}/promote", "post")},
+        {
+            ("/series/{series_id}/train", "post"),
+            ("/series/{series_id}/models/{version}/promote", "post"),
+            ("/pools/{pool_id}/models/{version}/promote", "post"),
+        },
     ),
     "PredictFunction": (
         "functions/predict/",
