@@ -26,7 +26,7 @@ def setup_stack(stack: Any, template: Any) -> dict[str, Any]:
     import joblib
     import numpy as np
 
-    from lead_ai.forecasting.features import FeatureSpec
+    from lead_ai.forecasting.feature_spec import FeatureSpec
     from lead_ai.forecasting.training import train as forecaster_module
     from lead_ai.storage.clients import client
     from lead_ai_dev.local.demo import _iso

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from lead_ai.domain.localtime import UTC_ZONE, ClockTable
 from lead_ai.forecasting.calendar import HolidayTable
 from lead_ai.forecasting.calibration import Calibration
-from lead_ai.forecasting.features import FeatureSpec
+from lead_ai.forecasting.feature_spec import FeatureSpec
 
 FORMAT_KEY = "lead_ai.format"
 FORMAT_VALUE = "lead_ai.direct_multi_horizon/1"

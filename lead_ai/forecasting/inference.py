@@ -14,7 +14,8 @@ import onnxruntime as ort
 
 from lead_ai.forecasting.artifact_format import parse_metadata
 from lead_ai.forecasting.calibration import Calibration, interval_bounds, quantile_values
-from lead_ai.forecasting.features import FeatureSpec, build_rows, prepare_window
+from lead_ai.forecasting.feature_spec import FeatureSpec
+from lead_ai.forecasting.features import build_rows, prepare_window
 from lead_ai.forecasting.local_fit import SERVING, LocalFit, LocalFitSettings, fit_locally
 from lead_ai.forecasting.seasonal_naive import blend_rows
 

@@ -31,7 +31,8 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from lead_ai.forecasting.features import build_rows, extreme_limits, prepare_window
+from lead_ai.forecasting.extremes import extreme_limits
+from lead_ai.forecasting.features import build_rows, prepare_window
 from lead_ai.forecasting.seasonal_naive import naive_rows
 
 if TYPE_CHECKING:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lead_ai.forecasting.features import FeatureSpec
+from lead_ai.forecasting.feature_spec import FeatureSpec
 
 NAIVE_FEATURE = "same_slot_day_1"
 NAIVE_FALLBACK_FEATURE = "same_slot_day_median"

@@ -189,7 +189,7 @@ def promote_version(deps: Dependencies, series_id: str, version: str) -> ModelVe
 
 def window_of(version: ModelVersion) -> WindowShape | None:
     """The observations the version's model reads (recorded on CURRENT so serving can read them early)."""
-    from lead_ai.forecasting.features import FeatureSpec
+    from lead_ai.forecasting.feature_spec import FeatureSpec
 
     if not version.feature_spec:
         return None  # FeatureSpec.from_dict({}) would describe the default spec, not this model's

@@ -9,7 +9,7 @@ import pytest
 from lead_ai.domain.fleet import DueSeries
 from lead_ai.domain.models import ArtifactRef, Status, TrainingRecord, WindowShape
 from lead_ai.errors import IntervalMismatchError, VersionConflictError
-from lead_ai.forecasting.features import default_spec
+from lead_ai.forecasting.feature_spec import default_spec
 from lead_ai.service.promotion import window_of
 from lead_ai.storage.catalogue import SeriesCatalogue
 from lead_ai.storage.registry import ModelTracker

@@ -10,7 +10,7 @@ import pytest
 
 from lead_ai.domain.localtime import iso_dates
 from lead_ai.forecasting.calibration import QUANTILE_LEVELS, Calibration, daily_totals
-from lead_ai.forecasting.features import FeatureSpec
+from lead_ai.forecasting.feature_spec import FeatureSpec
 from lead_ai.forecasting.inference import OnnxForecaster
 from lead_ai.forecasting.training.daily import daily_residuals
 from lead_ai.forecasting.training.train import SeriesData, TrainingSettings, train_forecaster

@@ -6,14 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lead_ai.forecasting.features import (
-    EXTREME_FACTOR,
-    build_rows,
-    clean_windows,
-    default_spec,
-    extreme_limits,
-    prepare_window,
-)
+from lead_ai.forecasting.extremes import EXTREME_FACTOR, clean_windows, extreme_limits
+from lead_ai.forecasting.feature_spec import default_spec
+from lead_ai.forecasting.features import build_rows, prepare_window
 from lead_ai.forecasting.inference import OnnxForecaster
 from lead_ai.forecasting.training.rows import rows_for_pairs
 from lead_ai.forecasting.training.train import SeriesData, TrainingSettings, train_forecaster

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from lead_ai.domain.intervals import parse_interval
 from lead_ai.forecasting.calibration import Calibration
-from lead_ai.forecasting.features import FeatureSpec, build_rows, default_spec, level_of, prepare_window
+from lead_ai.forecasting.feature_spec import FeatureSpec, default_spec
+from lead_ai.forecasting.features import build_rows, level_of, prepare_window
 
 MONDAY_MIDNIGHT = int(datetime(2024, 1, 1, tzinfo=UTC).timestamp())
 

@@ -13,12 +13,8 @@ import pytest
 
 from lead_ai import errors
 from lead_ai.forecasting.artifact_format import FEATURE_SPEC_KEY
-from lead_ai.forecasting.features import (
-    FeatureSpec,
-    build_rows,
-    default_spec,
-    prepare_window,
-)
+from lead_ai.forecasting.feature_spec import FeatureSpec, default_spec
+from lead_ai.forecasting.features import build_rows, prepare_window
 from lead_ai.forecasting.inference import OnnxForecaster
 from lead_ai.forecasting.training.export import check_parity, run_onnx_rows
 from lead_ai.forecasting.training.onnx_trees import TREE_ENSEMBLE_OPSET

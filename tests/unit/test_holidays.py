@@ -10,7 +10,8 @@ import pytest
 
 from lead_ai.errors import CalendarNotSupportedError
 from lead_ai.forecasting.calendar import HolidayTable, holiday_kind
-from lead_ai.forecasting.features import FeatureSpec, build_rows, default_spec
+from lead_ai.forecasting.feature_spec import FeatureSpec, default_spec
+from lead_ai.forecasting.features import build_rows
 from lead_ai.forecasting.training.calendars import FUTURE_YEARS, holiday_table
 
 HOLIDAY, QUIET, NONE = 1, 2, 0

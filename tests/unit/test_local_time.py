@@ -18,7 +18,8 @@ from lead_ai.domain.localtime import (
     local_to_utc,
     parse_timezone,
 )
-from lead_ai.forecasting.features import FeatureSpec, build_rows, default_spec
+from lead_ai.forecasting.feature_spec import FeatureSpec, default_spec
+from lead_ai.forecasting.features import build_rows
 
 # The 2026 clock changes (UTC instants): New York -5 -> -4 on Mar 8 07:00Z and back on Nov 1 06:00Z;
 # Berlin +1 -> +2 on Mar 29 01:00Z and back on Oct 25 01:00Z.

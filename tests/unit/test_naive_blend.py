@@ -9,7 +9,8 @@ import numpy as np
 import onnx
 import pytest
 
-from lead_ai.forecasting.features import build_rows, default_spec, prepare_window
+from lead_ai.forecasting.feature_spec import default_spec
+from lead_ai.forecasting.features import build_rows, prepare_window
 from lead_ai.forecasting.inference import OnnxForecaster
 from lead_ai.forecasting.scoring import seasonal_naive_forecast
 from lead_ai.forecasting.seasonal_naive import NAIVE_FEATURE, blend_rows, naive_rows

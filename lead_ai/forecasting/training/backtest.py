@@ -23,7 +23,9 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from lead_ai.forecasting.calibration import Calibration, calibrate
-from lead_ai.forecasting.features import FeatureSpec, build_rows, extreme_limits, prepare_window
+from lead_ai.forecasting.extremes import extreme_limits
+from lead_ai.forecasting.feature_spec import FeatureSpec
+from lead_ai.forecasting.features import build_rows, prepare_window
 from lead_ai.forecasting.scoring import coverage as coverage_of
 from lead_ai.forecasting.scoring import seasonal_naive_scale, smape
 from lead_ai.forecasting.seasonal_naive import blend_rows

@@ -13,7 +13,7 @@ import numpy as np
 
 from lead_ai.domain.intervals import DAY_SECONDS
 from lead_ai.forecasting.calibration import Calibration, calibrate
-from lead_ai.forecasting.features import FeatureSpec
+from lead_ai.forecasting.feature_spec import FeatureSpec
 
 
 def daily_residuals(residuals: np.ndarray, origins: np.ndarray, spec: FeatureSpec) -> np.ndarray:

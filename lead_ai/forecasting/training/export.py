@@ -12,7 +12,7 @@ import numpy as np
 
 from lead_ai.forecasting.artifact_format import metadata_props
 from lead_ai.forecasting.calibration import Calibration
-from lead_ai.forecasting.features import FeatureSpec
+from lead_ai.forecasting.feature_spec import FeatureSpec
 from lead_ai.forecasting.training.fit import predict_sklearn
 from lead_ai.forecasting.training.settings import TrainingSettings
 

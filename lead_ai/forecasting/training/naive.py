@@ -15,7 +15,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from lead_ai.forecasting.features import FeatureSpec
+from lead_ai.forecasting.feature_spec import FeatureSpec
 from lead_ai.forecasting.seasonal_naive import NAIVE_FALLBACK_FEATURE, NAIVE_FEATURE
 
 

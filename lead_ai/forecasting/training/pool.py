@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from lead_ai.errors import InsufficientHistoryError
-from lead_ai.forecasting.features import FeatureSpec
+from lead_ai.forecasting.feature_spec import FeatureSpec
 from lead_ai.forecasting.training.backtest import (
     Champion,
     backtest_cases,

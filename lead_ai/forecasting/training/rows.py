@@ -8,7 +8,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from lead_ai.errors import InsufficientHistoryError
-from lead_ai.forecasting.features import FeatureSpec, build_rows, extreme_limits
+from lead_ai.forecasting.extremes import extreme_limits
+from lead_ai.forecasting.feature_spec import FeatureSpec
+from lead_ai.forecasting.features import build_rows
 from lead_ai.forecasting.training.settings import SeriesData, TrainingSettings
 
 TARGET_CLIP = 1e3  # scaled targets beyond this are clipped (a burst after a dead week)

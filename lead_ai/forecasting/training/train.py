@@ -31,7 +31,8 @@ from lead_ai.domain.localtime import UTC_ZONE
 from lead_ai.errors import InsufficientHistoryError
 from lead_ai.forecasting.artifact_format import parse_metadata
 from lead_ai.forecasting.contiguous import recent_contiguous
-from lead_ai.forecasting.features import FeatureSpec, build_rows, default_spec, prepare_window
+from lead_ai.forecasting.feature_spec import FeatureSpec, default_spec
+from lead_ai.forecasting.features import build_rows, prepare_window
 from lead_ai.forecasting.training.backtest import Champion, backtest_plan, origins_for, run_backtest
 from lead_ai.forecasting.training.calendars import holiday_table, local_clock
 from lead_ai.forecasting.training.daily import daily_calibration
