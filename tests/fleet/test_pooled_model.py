@@ -26,9 +26,10 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def pooled(fleet: Fleet) -> Fleet:
-    """Five established series (30 days each) trained through the daily run, then a new team of 14 days
-    and the daily run again: the pool of their group is trained."""
+def pooled(fleet: Fleet, replayed_training: dict[str, Any]) -> Fleet:
+    """Five established series (30 days each) trained through the daily run (each history fitted once a
+    session: replayed_training), then a new team of 14 days, ready for the daily run that trains the pool
+    of their group."""
     fleet.api.overrides.update(SETTINGS)
     for i, team in enumerate(TEAMS):
         fleet.ingest(team, days=30, seed=10 + i)
