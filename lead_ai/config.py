@@ -80,6 +80,9 @@ class Settings(NamedTuple):
     # and the cap on an API request's budget (API Gateway answers 504 at 29 s whatever the function does).
     aws_calls: AwsCallLimits = AwsCallLimits()
     version_retention_days: int = 30  # rejected and failed versions older than this are pruned daily
+    # How long a pooled model's training waits for its group's first models before it looks again
+    # (SQS DelaySeconds: at most 900)
+    pool_recheck_seconds: int = 900
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -100,6 +103,9 @@ class Settings(NamedTuple):
             default_holidays=_checked(env, "LEAD_AI_DEFAULT_HOLIDAYS", "none", parse_calendar),
             aws_calls=AwsCallLimits.from_env(env),
             version_retention_days=_positive_int(env, "LEAD_AI_VERSION_RETENTION_DAYS", 30),
+            pool_recheck_seconds=_at_most(
+                _positive_int(env, "LEAD_AI_POOL_RECHECK_SECONDS", 900), 900, "LEAD_AI_POOL_RECHECK_SECONDS"
+            ),
         )
 
 
@@ -107,6 +113,12 @@ class Settings(NamedTuple):
 def get_settings() -> Settings:
     """The container's settings; tests that change the environment call `get_settings.cache_clear()`."""
     return Settings.from_env()
+
+
+def _at_most(value: int, limit: int, name: str) -> int:
+    if value > limit:
+        raise ConfigurationError(f"environment variable {name} must be at most {limit}, got {value}")
+    return value
 
 
 def _required(env: Mapping[str, str], name: str) -> str:

@@ -27,7 +27,13 @@ from lead_ai.domain.fleet import TrainingRequest, parse_training_request
 from lead_ai.errors import ConfigurationError, ValidationError
 from lead_ai.monitoring import logger, metrics
 from lead_ai.service.ml_service import build_dependencies
-from lead_ai.service.queued_training import TRAINED, note_failure, train_requested
+from lead_ai.service.queued_training import (
+    TRAINED,
+    PoolAwaitingMembers,
+    note_failure,
+    recheck_pool_later,
+    train_requested,
+)
 
 deps = build_dependencies()
 
@@ -80,6 +86,10 @@ def record_handler(record: SQSRecord) -> dict[str, Any]:
         raise
     try:
         outcome = train_once(message=request.to_dict())
+    except PoolAwaitingMembers as waiting:
+        # Raised through train_once, so (pool, day) is not recorded: the message sent again trains it.
+        metrics.add_metric(name="PoolRecheckQueued", unit=MetricUnit.Count, value=1)
+        return recheck_pool_later(deps, waiting)
     except IdempotencyAlreadyInProgressError:
         # Another worker holds a copy of this message and is training it: not a failure of the series.
         # Reported failed, the copy comes back after the visibility timeout and gets the stored outcome.

@@ -7,6 +7,10 @@
   (BatchGetItem), the split into members and held-out series (domain.pools.split_pool), their newest
   POOL_HISTORY_DAYS, forecasting.training.pool, then the same register → verify → promote path as any
   series' model, under the pool's id.
+- A new group's first run queues its established series and its pool together, and the pool's message can
+  come first: when the group has too few models yet but enough series training their first, the pool
+  waits (PoolAwaitingMembers: the worker sends its message again, LEAD_AI_POOL_RECHECK_SECONDS later,
+  and records nothing), so its young series are served the same day, not the next.
 - Serving (serving_pool) falls back to the pool of the series' group when a series has no CURRENT of its
   own and at least POOL_MIN_DAYS of history.
 
@@ -45,6 +49,19 @@ if TYPE_CHECKING:
 # What a queued training (a series' or a pool's) came to: the worker's metric and idempotency record
 TRAINED = "trained"
 SKIPPED = "skipped"
+WAITING = "waiting"  # a pool sent again for later, nothing recorded (PoolAwaitingMembers)
+
+
+class PoolAwaitingMembers(Exception):
+    """A pool with too few members today, whose group has enough series training their first models:
+    raised (not returned) so the worker's idempotency record of (pool, day) is not written, and the
+    message sent again later trains the pool."""
+
+    def __init__(self, pool_id: str, day: int, reason: str) -> None:
+        super().__init__(reason)
+        self.pool_id = pool_id
+        self.day = day
+        self.reason = reason
 
 
 def pool_key_of(deps: Dependencies, info: SeriesInfo | SeriesSummary) -> PoolKey:
@@ -130,13 +147,17 @@ def train_pool(deps: Dependencies, pool_id: str, day: int) -> dict[str, Any]:
     outcome: dict[str, Any] = {"series_id": pool_id, "revision": day}
     key = parse_pool_id(pool_id)
     own = min_points_for_interval(deps.settings.min_training_points, key.interval_seconds)
-    eligible = _eligible(deps, key, own)
+    eligible, first_models = _group_series(deps, key, own)
     split = split_pool(pool_id, eligible)
     if not split.members:
         reason = (
             f"{len(eligible)} series of the group ({key.describe()}) have a model of their own; "
             f"a pool needs {POOL_MIN_MEMBERS + 1}"
         )
+        if len(eligible) + len(first_models) > POOL_MIN_MEMBERS and day >= plan_day():
+            raise PoolAwaitingMembers(
+                pool_id, day, f"{reason}, and {len(first_models)} more are due for their first"
+            )
         logger.info("pool skipped", extra={"pool_id": pool_id, "reason": reason})
         return outcome | {"status": SKIPPED, "reason": reason}
     settings = TrainingSettings(
@@ -180,17 +201,20 @@ def train_pool(deps: Dependencies, pool_id: str, day: int) -> dict[str, Any]:
     }
 
 
-def _eligible(deps: Dependencies, key: PoolKey, own_points: int) -> list[str]:
-    """The group's series with a model of their own and at least its minimum history."""
+def _group_series(deps: Dependencies, key: PoolKey, own_points: int) -> tuple[list[str], list[str]]:
+    """The group's series with at least the minimum history: those with a model of their own (the pool's
+    candidates), and those without one yet that are due for training (their first is queued or running)."""
     grown = [
-        info.series_id
+        info
         for info in deps.catalogue.series_with_interval(key.interval_seconds)
         if pool_key_of(deps, info) == key
         and info.span is not None
         and info.span.observed_points >= own_points
     ]
-    current = deps.tracker.current_versions(grown)
-    return [sid for sid in grown if sid in current]
+    current = deps.tracker.current_versions([info.series_id for info in grown])
+    eligible = [info.series_id for info in grown if info.series_id in current]
+    first_models = [info.series_id for info in grown if info.series_id not in current and info.training_due]
+    return eligible, first_models
 
 
 def _histories(deps: Dependencies, series_ids: list[str], interval_seconds: int) -> list[SeriesData]:

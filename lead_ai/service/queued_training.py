@@ -7,7 +7,9 @@ record); and the revision a training records, which takes the series off the Due
 
 What is not worth retrying is an outcome, not an error: a series too short to train or that no longer
 exists is "skipped" and its message deleted. Anything else raises: SQS re-delivers the message after its
-visibility timeout, and after maxReceiveCount receives moves it to the dead-letter queue.
+visibility timeout, and after maxReceiveCount receives moves it to the dead-letter queue. A pool waiting
+for its group's first models (service.pooling.PoolAwaitingMembers) is neither: its message is sent again
+for later (recheck_pool_later), with nothing recorded, until the pool trains or its day is over.
 """
 
 from __future__ import annotations
@@ -16,13 +18,21 @@ from typing import Any
 
 from lead_ai.domain.fleet import TrainingRequest
 from lead_ai.domain.pools import is_pool_id
-from lead_ai.errors import InsufficientHistoryError, LeadAIError
+from lead_ai.errors import InsufficientHistoryError, LeadAIError, ServiceUnavailableError
 from lead_ai.monitoring.logger import logger
 from lead_ai.service.dependencies import Dependencies
-from lead_ai.service.pooling import SKIPPED, TRAINED, train_pool
+from lead_ai.service.pooling import SKIPPED, TRAINED, WAITING, PoolAwaitingMembers, train_pool
 from lead_ai.service.training import train_series
 
-__all__ = ["SKIPPED", "TRAINED", "note_failure", "train_requested"]
+__all__ = [
+    "SKIPPED",
+    "TRAINED",
+    "WAITING",
+    "PoolAwaitingMembers",
+    "note_failure",
+    "recheck_pool_later",
+    "train_requested",
+]
 
 
 def train_requested(deps: Dependencies, request: TrainingRequest) -> dict[str, Any]:
@@ -61,6 +71,21 @@ def train_requested(deps: Dependencies, request: TrainingRequest) -> dict[str, A
         "version_status": version.status,
         "current": trained.current,
     }
+
+
+def recheck_pool_later(deps: Dependencies, waiting: PoolAwaitingMembers) -> dict[str, Any]:
+    """Send a waiting pool's message again, LEAD_AI_POOL_RECHECK_SECONDS from now; the outcome as JSON
+    data. Raises when SQS takes no message: the worker then reports this one failed, for re-delivery."""
+    request = TrainingRequest(waiting.pool_id, waiting.day)
+    delay = deps.settings.pool_recheck_seconds
+    report = deps.training_queue.send([request], delay_seconds=delay)
+    if report.failed:
+        raise ServiceUnavailableError(f"the pool's message could not be sent again ({report.failed[0][1]})")
+    logger.info(
+        "pool waits for its members",
+        extra={"pool_id": waiting.pool_id, "reason": waiting.reason, "recheck_seconds": delay},
+    )
+    return request.to_dict() | {"status": WAITING, "reason": waiting.reason, "recheck_seconds": delay}
 
 
 def note_failure(deps: Dependencies, request: TrainingRequest, attempt: int, error: BaseException) -> None:

@@ -1,8 +1,9 @@
 """The training queue (SQS): the planner sends one message per due series, ten per SendMessageBatch call.
 
-Only the planner sends. The training worker never calls SQS itself: Lambda's event source mapping
-receives, hands the worker a batch and deletes what the worker did not report failed. (So the prediction
-and ingest functions, whose layer ships a botocore trimmed to DynamoDB and S3, never need SQS either.)
+The planner sends; the training worker sends only a pooled model's message again, delayed, while its
+group's first models are still training (service.queued_training). Lambda's event source mapping
+receives, hands the worker a batch and deletes what the worker did not report failed. (The prediction
+and ingest functions, whose layer ships a botocore trimmed to DynamoDB and S3, never need SQS.)
 """
 
 from __future__ import annotations
@@ -33,16 +34,20 @@ class TrainingQueue:
         self._client = client
         self._url = url
 
-    def send(self, requests: Sequence[TrainingRequest]) -> SendReport:
+    def send(self, requests: Sequence[TrainingRequest], delay_seconds: int = 0) -> SendReport:
+        """Send the requests, each received no sooner than `delay_seconds` (SQS's DelaySeconds, 0..900)."""
         sent = 0
         failed: list[tuple[str, str]] = []
         for start in range(0, len(requests), BATCH_LIMIT):
-            chunk_sent, chunk_failed = self._send_chunk(list(requests[start : start + BATCH_LIMIT]))
+            chunk = list(requests[start : start + BATCH_LIMIT])
+            chunk_sent, chunk_failed = self._send_chunk(chunk, delay_seconds)
             sent += chunk_sent
             failed.extend(chunk_failed)
         return SendReport(sent, failed)
 
-    def _send_chunk(self, chunk: list[TrainingRequest]) -> tuple[int, list[tuple[str, str]]]:
+    def _send_chunk(
+        self, chunk: list[TrainingRequest], delay_seconds: int
+    ) -> tuple[int, list[tuple[str, str]]]:
         # Entry ids are positions: a series id could repeat within a chunk, a position cannot.
         pending = {str(i): request for i, request in enumerate(chunk)}
         sent = 0
@@ -50,7 +55,10 @@ class TrainingQueue:
         for attempt in range(_ROUNDS):
             if attempt:
                 time.sleep(0.1 * 2**attempt)
-            entries: list[Any] = [{"Id": i, "MessageBody": r.to_json()} for i, r in pending.items()]
+            entries: list[Any] = [
+                {"Id": i, "MessageBody": r.to_json(), "DelaySeconds": delay_seconds}
+                for i, r in pending.items()
+            ]
             response = guarded(
                 "queueing trainings",
                 partial(self._client.send_message_batch, QueueUrl=self._url, Entries=entries),

@@ -223,7 +223,7 @@ class LocalPoller:
         return totals
 
     def is_empty(self, readings: int = 3, pause_seconds: float = 0.1) -> bool:
-        """No message visible or in flight, in `readings` readings in a row.
+        """No message visible, in flight or delayed, in `readings` readings in a row.
 
         SQS's counts are approximate (AWS advises several zero readings); moto's are two reads of the
         clock, so a message turning visible between them is in neither count, once.
@@ -236,7 +236,12 @@ class LocalPoller:
         return True
 
     def depth(self) -> dict[str, int]:
-        names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+        # Delayed messages count: a pool waiting for its members is sent again for later (service.pooling)
+        names = [
+            "ApproximateNumberOfMessages",
+            "ApproximateNumberOfMessagesNotVisible",
+            "ApproximateNumberOfMessagesDelayed",
+        ]
         attributes = self.sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=names)[
             "Attributes"
         ]

@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 
 from lead_ai.domain.pools import PoolKey, split_pool
+from lead_ai.service.pooling import plan_day
 from tests.conftest import lead_history
-from tests.fleet.conftest import Fleet
+from tests.fleet.conftest import Fleet, message_body
 
 # A model of its own from 500 hours (~21 days); the pool serves from 14 days; 24-step forecasts.
 SETTINGS = {"LEAD_AI_MIN_TRAINING_POINTS": "500", "LEAD_AI_MAX_HORIZON": "24"}
@@ -222,6 +223,53 @@ def test_a_pool_its_series_cannot_calibrate_is_skipped_not_dead_lettered(fleet: 
     assert fleet.dead_letters() == []
     status, body = _forecast(fleet, "new-team")
     assert status == 404 and "no pooled model serves its group" in body["message"], body
+
+
+def test_a_new_groups_pool_waits_for_its_first_models_and_serves_the_new_team_the_same_day(
+    fleet: Fleet, replayed_training: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a new group on its first day: five teams with history enough for models of their own and a
+    # new team of 14 days, nothing trained yet, and the pool's message received before the teams' (the
+    # first run's messages spread over several workers)
+    fleet.api.overrides.update({**SETTINGS, "LEAD_AI_POOL_RECHECK_SECONDS": "1"})
+    for i, team in enumerate(TEAMS):
+        fleet.ingest(team, days=30, seed=10 + i)
+    fleet.ingest("new-team", days=14, seed=3)
+    fleet.send(message_body(POOL_ID, plan_day()))
+    # When the daily run queues the teams and the pool, and the worker drains the queue
+    plan = fleet.plan()
+    assert plan["queued"] == len(TEAMS) and plan["pools"] == [POOL_ID]
+    capsys.readouterr()
+    totals = fleet.drain()
+    # Then the pool's early message waited (sent again a second later, nothing recorded; once more each
+    # time it came back before the teams were trained), the pool was trained once, on the teams' new
+    # models, and it serves the new team today
+    assert totals.failed == 0
+    assert sum(_metric(capsys.readouterr().out, "PoolRecheckQueued")) >= 1
+    status, models = _pool_models(fleet, POOL_ID)
+    assert status == 200 and [v["version"] for v in models["versions"]] == ["1.0.0"], models
+    status, body = _forecast(fleet, "new-team")
+    assert status == 200 and body["model_scope"] == "pool", body
+    assert fleet.dead_letters() == []
+
+
+def test_a_pool_waits_for_first_models_only_on_its_own_day_and_only_if_they_can_make_it(fleet: Fleet) -> None:
+    # Given a group of three series due for their first models, none trained (a pool needs four)
+    fleet.api.overrides.update({**SETTINGS, "LEAD_AI_POOL_RECHECK_SECONDS": "1"})
+    for i, team in enumerate(TEAMS[:3]):
+        fleet.ingest(team, days=30, seed=10 + i)
+    # When today's pool message is handled before any of them trained
+    fleet.send(message_body(POOL_ID, plan_day()))
+    totals = fleet.drain()
+    # Then three can never make a pool: the message is answered as skipped, not sent again
+    assert totals.succeeded == 1 and totals.failed == 0 and fleet.queue_depth() == 0
+    # And given a fourth, when yesterday's message arrives late
+    fleet.ingest(TEAMS[3], days=30, seed=13)
+    fleet.send(message_body(POOL_ID, plan_day() - 1))
+    totals = fleet.drain()
+    # Then it does not wait either (today's plan queues today's pool): skipped, nothing trained
+    assert totals.succeeded == 1 and totals.failed == 0
+    assert _pool_models(fleet, POOL_ID)[0] == 404
 
 
 def _metric(stdout: str, name: str) -> list[float]:

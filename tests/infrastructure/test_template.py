@@ -90,6 +90,7 @@ SHARED_ENV = {
     "LEAD_AI_AWS_MAX_ATTEMPTS": "3",
     "LEAD_AI_API_TIME_BUDGET_SECONDS": "24",
     "LEAD_AI_VERSION_RETENTION_DAYS": {"Ref": "VersionRetentionDays"},
+    "LEAD_AI_POOL_RECHECK_SECONDS": "900",
 }
 API_GATEWAY_TIMEOUT_SECONDS = 29  # REST API integration timeout: API Gateway answers 504 after it
 
@@ -656,11 +657,16 @@ def test_the_worker_has_its_own_role_scoped_to_the_training_queue(resources: dic
         {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
     ]
     statements = list(_statements(resources["TrainWorkerFunction"], resources))
-    # Then its SQS rights are what Lambda's poller needs, on the training queue only
+    # Then its SQS rights are what Lambda's poller needs, and sending (a pool waiting for its group's
+    # first models sends its message again), on the training queue only
     sqs = [s for s in statements if any(a.startswith("sqs:") for a in _actions(s))]
-    assert len(sqs) == 1
-    assert set(_actions(sqs[0])) == {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}
-    assert sqs[0]["Resource"] == {"Fn::GetAtt": "TrainingQueue.Arn"}
+    assert {a for s in sqs for a in _actions(s)} == {
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+        "sqs:GetQueueAttributes",
+        "sqs:SendMessage",
+    }
+    assert all(s["Resource"] == {"Fn::GetAtt": "TrainingQueue.Arn"} for s in sqs)
     # and it writes its own log group only
     logs = [s for s in statements if any(a.startswith("logs:") for a in _actions(s))]
     assert len(logs) == 1 and logs[0]["Resource"] == {"Fn::GetAtt": "TrainWorkerLogGroup.Arn"}
