@@ -61,8 +61,10 @@ serve: $(STAMP)
 	$(VENV)/bin/lead-ai serve --port $(PORT)
 
 # The whole gate: lint, then every test. pytest exits 5 when it collected no test: make treats that
-# as the failure it is.
-test: $(STAMP) tools browser lint
+# as the failure it is. The set-up runs side by side (the SAM/checkov venvs beside the project venv and
+# its lint: ~2 min instead of ~3.5 on a fresh clone); the tests start once all of it is done.
+test:
+	@$(MAKE) --no-print-directory -j3 tools browser lint
 	$(PYTEST) -n $(TEST_WORKERS) --dist loadfile
 
 # The inner loop: lint and the unit tests that do not fit models (the slow ones carry @pytest.mark.slow).
