@@ -287,6 +287,7 @@ def run_rolling(
     }
     scores: dict[int, dict[str, list[Any]]] = {H: {"mase": [], "snaive": [], "cover": []} for H in (24, 168)}
     walls, bt, daily_cov = [], [], []
+    by_hour = np.zeros((24, 2))  # (inside the 80 % interval, scored) per local hour of the day, h <= 168
     for o in origins:
         hist = values[:o]
         kept, stamps = local_history(hist, start, timezone)
@@ -310,6 +311,10 @@ def run_rolling(
                 scoring.mase(actual, scoring.seasonal_naive_forecast(hist, H, 24), hist, 24)
             )
             scores[H]["cover"].append(((lower <= actual) & (actual <= upper)).astype(float))
+        # The file's rows are local wall-clock hours from `start`: row o + k is at local hour (start/3600 + o + k) % 24
+        hours = (start // 3600 + o + np.arange(PRODUCTION_HORIZON)) % 24
+        np.add.at(by_hour, (hours, 0), scores[PRODUCTION_HORIZON]["cover"][-1])
+        np.add.at(by_hour, (hours, 1), 1.0)
     for H in (24, 168):
         out[f"h{H}"] = {
             "mase": float(np.mean(scores[H]["mase"])),
@@ -320,6 +325,9 @@ def run_rolling(
             "backtest_mase_mean": float(np.mean(bt)),
         }
     out["backtest_daily_coverage_mean"] = float(np.nanmean(daily_cov))
+    # The intervals are as wide at the quietest hour as at the busiest (docs/accuracy.md, "Intervals by
+    # hour of the day"): coverage per local hour, every step of the week ahead
+    out["h168"]["coverage_by_local_hour"] = [round(float(c / n), 3) for c, n in by_hour]
     return out
 
 
