@@ -238,7 +238,9 @@ def build_parser() -> argparse.ArgumentParser:
         default=1,
         help="worker processes (capped at MaximumConcurrency; default 1)",
     )
-    worker.add_argument("--until-empty", action="store_true", help="stop once the queue holds no message")
+    worker.add_argument(
+        "--until-empty", action="store_true", help="stop once no message is visible, in flight or delayed"
+    )
     worker.add_argument(
         "--retry-after",
         type=int,

@@ -207,7 +207,8 @@ class LocalPoller:
         on_batch: Callable[[BatchResult], None] | None = None,
         should_stop: Callable[[], bool] = lambda: False,
     ) -> WorkerTotals:
-        """Poll until stopped; with `until_empty`, until the queue holds no message, visible or in flight."""
+        """Poll until stopped; with `until_empty`, until the queue holds no message, visible, in flight or
+        delayed."""
         totals = WorkerTotals()
         deadline = None if timeout_seconds is None else time.monotonic() + timeout_seconds
         while not should_stop():
