@@ -208,7 +208,7 @@ def run_m4(validation: bool) -> dict[str, Any]:
         t0 = time.perf_counter()
         res = _cli(history, PRODUCTION_HORIZON, Path(tmp), min_points, HOLIDAYS["m4"], TIMEZONES["m4"])
         total = time.perf_counter() - t0
-    sm, ms, cov = [], [], []
+    sm, ms, cov, msis = [], [], [], []
     n2_sm, n2_ms, sn_sm, sn_ms = [], [], [], []
     for sid, x in train.items():
         y = test[sid]
@@ -216,6 +216,7 @@ def run_m4(validation: bool) -> dict[str, Any]:
         sm.append(scoring.smape(y, f["value"]))
         ms.append(scoring.mase(y, f["value"], x, 24))
         cov.append(scoring.coverage(y, f["lower"], f["upper"]))
+        msis.append(scoring.msis(y, f["lower"], f["upper"], x, LEVEL))
         n2 = scoring.naive2_forecast(x, H, 24)
         n2_sm.append(scoring.smape(y, n2))
         n2_ms.append(scoring.mase(y, n2, x, 24))
@@ -234,6 +235,7 @@ def run_m4(validation: bool) -> dict[str, Any]:
         "mase": m,
         "owa": scoring.owa(s, m, s2, m2),
         "coverage": float(np.mean(cov)),
+        "msis": float(np.mean(msis)),
         "naive2": {"smape": s2, "mase": m2},
         "seasonal_naive": {
             "smape": float(np.mean(sn_sm)),
@@ -285,7 +287,9 @@ def run_rolling(
         "origins": origins,
         "n": int(N),
     }
-    scores: dict[int, dict[str, list[Any]]] = {H: {"mase": [], "snaive": [], "cover": []} for H in (24, 168)}
+    scores: dict[int, dict[str, list[Any]]] = {
+        H: {"mase": [], "snaive": [], "cover": [], "msis": []} for H in (24, 168)
+    }
     walls, bt, daily_cov = [], [], []
     by_hour = np.zeros((24, 2))  # (inside the 80 % interval, scored) per local hour of the day, h <= 168
     for o in origins:
@@ -311,6 +315,7 @@ def run_rolling(
                 scoring.mase(actual, scoring.seasonal_naive_forecast(hist, H, 24), hist, 24)
             )
             scores[H]["cover"].append(((lower <= actual) & (actual <= upper)).astype(float))
+            scores[H]["msis"].append(scoring.msis(actual, lower, upper, hist, LEVEL))
         # The file's rows are local wall-clock hours from `start`: row o + k is at local hour (start/3600 + o + k) % 24
         hours = (start // 3600 + o + np.arange(PRODUCTION_HORIZON)) % 24
         np.add.at(by_hour, (hours, 0), scores[PRODUCTION_HORIZON]["cover"][-1])
@@ -321,6 +326,7 @@ def run_rolling(
             "mase_per_origin": [float(v) for v in scores[H]["mase"]],
             "seasonal_naive_mase": float(np.mean(scores[H]["snaive"])),
             "coverage": float(np.mean(np.concatenate(scores[H]["cover"]))),
+            "msis": float(np.mean(scores[H]["msis"])),
             "wall_s_per_origin": [float(w) for w in walls],
             "backtest_mase_mean": float(np.mean(bt)),
         }
@@ -328,6 +334,10 @@ def run_rolling(
     # The intervals are as wide at the quietest hour as at the busiest (docs/accuracy.md, "Intervals by
     # hour of the day"): coverage per local hour, every step of the week ahead
     out["h168"]["coverage_by_local_hour"] = [round(float(c / n), 3) for c, n in by_hour]
+    # how far the hours are from the level, on average (0: every hour covered as the level says)
+    out["h168"]["coverage_hour_deviation"] = round(
+        float(np.mean(np.abs(by_hour[:, 0] / by_hour[:, 1] - LEVEL))), 4
+    )
     return out
 
 

@@ -3,6 +3,13 @@
 Training calibrates (`calibrate`) on the backtest's residuals (y - forecast) / level; the table travels in
 the ONNX metadata; serving turns it into bounds at the level a request asks for (`offsets`,
 `interval_bounds`). numpy only: the prediction Lambda imports it.
+
+A residual divided by the window's level alone gives an interval as wide, in leads, at 3 a.m. as at the
+afternoon peak, while the errors grow with the hour's volume (docs/accuracy.md, "Intervals by hour of the
+day"). With slot factors, each residual is also divided by its slot of the day's *spread* (how large that
+slot's errors are against all slots', `slot_factors_of`) before the step quantiles are taken, and each
+offset multiplied by it again: per step and per local hour of the day, as in Mondrian conformal
+prediction, with the hours factored out of the steps so that each keeps enough residuals.
 """
 
 from __future__ import annotations
@@ -18,8 +25,15 @@ QUANTILE_LEVELS = (
 )  # fmt: skip
 
 
+# A slot's own spread ratio counts n / (n + SLOT_SHRINK) against 1, so a slot with few residuals stays
+# near the others (a production backtest has ~100 a slot at 1h, ~25 at 15min). 10 was better than 50 on
+# every bike and taxi validation row (docs/accuracy.md)
+SLOT_SHRINK = 10.0
+SLOT_LIMITS = (0.2, 5.0)
+
+
 class Calibration(NamedTuple):
-    """Quantiles of scaled backtest residuals (y - forecast) / level, per horizon step.
+    """Quantiles of scaled backtest residuals (y - forecast) / level / spread, per horizon step.
 
     quantiles[h - 1, j] is the quantile at quantile_levels[j] for step h."""
 
@@ -28,12 +42,25 @@ class Calibration(NamedTuple):
     # Daily totals: row k holds the quantiles of the mean scaled residual over the k-th local day of a
     # forecast (day 0 is the origin's, often partial), from the backtest's daily sums. None on old models.
     daily: Calibration | None = None
+    # Each local slot of the day's factor on its offsets (slot_factors_of); None: the same at every slot
+    # (older models, pools, daily series)
+    slot_factors: np.ndarray | None = None
+
+    def spread(self, slots: np.ndarray) -> np.ndarray:
+        """Each row's factor on its offsets, by the local slot of the day it forecasts (features: column
+        `slot_of_day`); ones without slot factors."""
+        s = np.asarray(slots)
+        if self.slot_factors is None:
+            return np.ones(s.shape, dtype=np.float64)
+        return np.asarray(self.slot_factors[np.asarray(s, dtype=np.int64) % self.slot_factors.size])
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "quantile_levels": [float(q) for q in self.quantile_levels],
             "quantiles": [[float(v) for v in row] for row in self.quantiles],
         }
+        if self.slot_factors is not None:
+            data["slot_factors"] = [float(f) for f in self.slot_factors]
         if self.daily is not None:
             data["daily"] = self.daily.to_dict()
         return data
@@ -49,7 +76,14 @@ class Calibration(NamedTuple):
         if quantiles.ndim != 2 or quantiles.shape[1] != levels.size or not np.all(np.isfinite(quantiles)):
             raise ValueError("calibration quantiles must be a finite (max_horizon, n_levels) table")
         daily = cls.from_dict(data["daily"]) if data.get("daily") is not None else None
-        return cls(levels, np.maximum.accumulate(quantiles, axis=1), daily)
+        factors = None
+        if data.get("slot_factors") is not None:
+            factors = np.asarray(data["slot_factors"], dtype=np.float64)
+            if factors.ndim != 1 or not factors.size or not np.all(np.isfinite(factors) & (factors > 0)):
+                raise ValueError(
+                    "calibration slot_factors must be positive and finite, one per slot of the day"
+                )
+        return cls(levels, np.maximum.accumulate(quantiles, axis=1), daily, factors)
 
     def scaled(self, factor: float | np.ndarray) -> Calibration:
         """The quantiles times `factor` > 0 (one per step, or one for all): intervals that much wider or
@@ -61,7 +95,7 @@ class Calibration(NamedTuple):
         if self.daily is not None:
             days = self.daily.quantiles.shape[0]
             daily = self.daily.scaled(np.where(np.arange(days) == 0, by_step[0], by_step[-1]))
-        return Calibration(self.quantile_levels, self.quantiles * by_step[:, None], daily)
+        return Calibration(self.quantile_levels, self.quantiles * by_step[:, None], daily, self.slot_factors)
 
     def offsets(self, horizon: int, level: float) -> tuple[np.ndarray, np.ndarray]:
         """Scaled lower and upper offsets for steps 1..horizon at a central interval `level`."""
@@ -105,8 +139,39 @@ def _interp_columns(table: np.ndarray, levels: np.ndarray, q: float) -> np.ndarr
     return np.asarray(table[:, j] * (1.0 - frac) + table[:, j + 1] * frac, dtype=np.float64)
 
 
-def calibrate(residuals: np.ndarray, min_count: int = 60) -> Calibration:
-    """Per-step quantiles of scaled residuals, pooling neighbouring steps until min_count are available."""
+def slot_factors_of(
+    residuals: np.ndarray, slots: np.ndarray, season_day: int, level: float = 0.8
+) -> np.ndarray | None:
+    """Per local slot of the day, how large its residuals are against every slot's: the `level` quantile
+    of its |residual| over that of all, shrunk toward 1 by its count (SLOT_SHRINK), within SLOT_LIMITS.
+    None for a daily series (one slot) or when no residual is non-zero."""
+    r = np.abs(np.asarray(residuals, dtype=np.float64)).reshape(-1)
+    s = np.asarray(slots, dtype=np.int64).reshape(-1) % max(season_day, 1)
+    keep = np.isfinite(r)
+    r, s = r[keep], s[keep]
+    if season_day <= 1 or not r.size:
+        return None
+    overall = float(np.quantile(r, level))
+    if overall <= 0.0:
+        return None
+    factors = np.ones(season_day)
+    for slot in range(season_day):
+        mine = r[s == slot]
+        if mine.size:
+            ratio = float(np.quantile(mine, level)) / overall
+            factors[slot] = (mine.size * ratio + SLOT_SHRINK) / (mine.size + SLOT_SHRINK)
+    return np.clip(factors, *SLOT_LIMITS)
+
+
+def calibrate(
+    residuals: np.ndarray, min_count: int = 60, slots: np.ndarray | None = None, season_day: int = 0
+) -> Calibration:
+    """Per-step quantiles of scaled residuals, pooling neighbouring steps until min_count are available;
+    with `slots` (each residual's local slot of the day, the same shape) and `season_day`, of the
+    residuals divided by their slot's factor (slot_factors_of), which the calibration keeps."""
+    factors = None if slots is None else slot_factors_of(residuals, slots, season_day)
+    if factors is not None:
+        residuals = residuals / factors[np.asarray(slots, dtype=np.int64) % season_day]
     H = residuals.shape[1]
     levels = np.asarray(QUANTILE_LEVELS)
     table = np.zeros((H, levels.size))
@@ -120,15 +185,18 @@ def calibrate(residuals: np.ndarray, min_count: int = 60) -> Calibration:
                 break
             half *= 2
         table[h] = np.quantile(pool, levels) if pool.size else 0.0
-    return Calibration(levels, np.maximum.accumulate(table, axis=1))
+    return Calibration(levels, np.maximum.accumulate(table, axis=1), None, factors)
 
 
 def interval_bounds(
     point: np.ndarray, lo_off: np.ndarray, hi_off: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Point forecast and bounds in the data's units: clipped at 0, lower <= value <= upper."""
+    """Point forecast and bounds in the data's units: clipped at 0, lower <= value <= upper. A lower bound
+    within rounding of 0 is 0: an hour whose quantile is exactly "none at all" (a quiet night forecast a
+    little above 0) must cover its zero, whatever the last bit of the subtraction says."""
     value = np.maximum(point, 0.0)
-    lower = np.minimum(np.maximum(value + lo_off, 0.0), value)
+    low = value + lo_off
+    lower = np.where(low <= 1e-9 * value, 0.0, np.minimum(low, value))
     upper = np.maximum(value + hi_off, value)
     return value, lower, upper
 

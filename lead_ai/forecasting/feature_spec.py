@@ -20,7 +20,11 @@ from lead_ai.domain.intervals import DAY_SECONDS
 from lead_ai.domain.localtime import UTC_ZONE, ClockTable, clock_table
 from lead_ai.forecasting.calendar import HolidayTable, holiday_kind
 
-__all__ = ["FeatureSpec", "default_spec"]
+__all__ = ["SLOT_COLUMN", "STEP_COLUMN", "FeatureSpec", "default_spec"]
+
+# The first columns of every feature row (feature_names): the step, then the target's local slot of the day
+STEP_COLUMN = 0
+SLOT_COLUMN = 1
 
 
 @dataclass(frozen=True)

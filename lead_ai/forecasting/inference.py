@@ -14,7 +14,7 @@ import onnxruntime as ort
 
 from lead_ai.forecasting.artifact_format import parse_metadata
 from lead_ai.forecasting.calibration import Calibration, interval_bounds, quantile_values
-from lead_ai.forecasting.feature_spec import FeatureSpec
+from lead_ai.forecasting.feature_spec import SLOT_COLUMN, STEP_COLUMN, FeatureSpec
 from lead_ai.forecasting.features import build_rows, prepare_window
 from lead_ai.forecasting.local_fit import SERVING, LocalFit, LocalFitSettings, fit_locally
 from lead_ai.forecasting.seasonal_naive import blend_rows
@@ -115,7 +115,7 @@ class OnnxForecaster:
         out = np.asarray(raw, dtype=np.float64).reshape(-1)
         if self.local_fit is None:
             return out
-        weight = self.local_fit.weights(X[:, 0], self.spec.season_day)  # column 0 is the step
+        weight = self.local_fit.weights(X[:, STEP_COLUMN], self.spec.season_day)
         return blend_rows(out, X, self.spec, weight)
 
     def predict(
@@ -154,7 +154,8 @@ class OnnxForecaster:
         lo_off, hi_off = self.calibration.offsets(int(horizon), float(level))
         raw = self._session.run(self._output_names, {self._input_name: rows.X[:horizon]})[0]
         point = self._served(raw, rows.X[:horizon]) * rows.scale
-        return _finish(point, lo_off * rows.scale, hi_off * rows.scale)
+        width = self.calibration.spread(rows.X[:horizon, SLOT_COLUMN]) * rows.scale
+        return _finish(point, lo_off * width, hi_off * width)
 
     def predict_quantile(
         self, rows: OriginRows, horizon: int, quantile: float, level: float = 0.8
@@ -165,10 +166,9 @@ class OnnxForecaster:
         lo_off, hi_off = self.calibration.offsets(int(horizon), float(level))
         raw = self._session.run(self._output_names, {self._input_name: rows.X[:horizon]})[0]
         point = self._served(raw, rows.X[:horizon]) * rows.scale
-        offsets = self.calibration.quantile_offsets(int(horizon), float(quantile)) * rows.scale
-        return _finish(point, lo_off * rows.scale, hi_off * rows.scale), quantile_values(
-            point, offsets, quantile
-        )
+        width = self.calibration.spread(rows.X[:horizon, SLOT_COLUMN]) * rows.scale
+        offsets = self.calibration.quantile_offsets(int(horizon), float(quantile)) * width
+        return _finish(point, lo_off * width, hi_off * width), quantile_values(point, offsets, quantile)
 
     def _check_horizon(self, horizon: int) -> None:
         if (
@@ -204,7 +204,8 @@ class OnnxForecaster:
         raw = self._session.run(self._output_names, {self._input_name: X})[0]
         s = scale.reshape(n, horizon)
         point = self._served(raw, X).reshape(n, horizon) * s
-        return [_finish(point[i], lo_off * s[i], hi_off * s[i]) for i in range(n)]
+        width = self.calibration.spread(X[:, SLOT_COLUMN].reshape(n, horizon)) * s
+        return [_finish(point[i], lo_off * width[i], hi_off * width[i]) for i in range(n)]
 
     def run_rows(self, X: np.ndarray) -> np.ndarray:
         """The graph's output (scaled forecast, before any local fit) for feature rows X."""

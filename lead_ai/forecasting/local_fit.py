@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 
 from lead_ai.forecasting.extremes import extreme_limits
+from lead_ai.forecasting.feature_spec import SLOT_COLUMN
 from lead_ai.forecasting.features import build_rows, prepare_window
 from lead_ai.forecasting.seasonal_naive import naive_rows
 
@@ -116,6 +117,7 @@ def fit_locally(
     if not keep.any():
         return LocalFit.unfitted()
     model, naive, actual, scale, steps = model[keep], naive[keep], actual[keep], scale[keep], steps[keep]
+    slots = X[keep, SLOT_COLUMN]
 
     lo, hi = forecaster.calibration.offsets(H, level)
     day = steps <= spec.season_day
@@ -128,7 +130,8 @@ def fit_locally(
         weight = _best_weight(model[band], naive[band], actual[band], scale[band], settings.weights)
         point[band] = _blend(weight, model[band], naive[band], scale[band])
         residual = (actual[band] - point[band]) / scale[band]
-        half = np.where(residual >= 0.0, hi[steps[band] - 1], -lo[steps[band] - 1])
+        spread = forecaster.calibration.spread(slots[band])
+        half = np.where(residual >= 0.0, hi[steps[band] - 1], -lo[steps[band] - 1]) * spread
         chosen.append((weight, _interval_factor(residual, half, level)))
     first, later = (chosen[0] or chosen[1]), (chosen[1] or chosen[0])
     assert first is not None and later is not None

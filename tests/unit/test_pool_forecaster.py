@@ -50,6 +50,8 @@ def test_the_pool_is_an_onnx_forecaster_that_says_it_is_a_pool(quiet_pool: Train
     # Then it forecasts the horizon, says it is a pool, and records its members and held-out series
     assert forecaster.max_horizon == 24
     assert forecaster.spec.extra == POOL_SCOPE
+    # and, calibrated over several series, one interval width per step at every hour of the day
+    assert forecaster.calibration.slot_factors is None
     assert quiet_pool.metrics["pool_members"] == 4
     assert quiet_pool.metrics["pool_held_out"] == 2
     assert quiet_pool.metrics["mase"] < quiet_pool.metrics["baseline_mase"]

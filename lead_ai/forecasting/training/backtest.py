@@ -22,9 +22,9 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from lead_ai.forecasting.calibration import Calibration, calibrate
+from lead_ai.forecasting.calibration import Calibration, calibrate, interval_bounds
 from lead_ai.forecasting.extremes import extreme_limits
-from lead_ai.forecasting.feature_spec import FeatureSpec
+from lead_ai.forecasting.feature_spec import SLOT_COLUMN, FeatureSpec
 from lead_ai.forecasting.features import build_rows, prepare_window
 from lead_ai.forecasting.scoring import coverage as coverage_of
 from lead_ai.forecasting.scoring import seasonal_naive_scale, smape
@@ -169,7 +169,8 @@ def evaluate(
     best_model = min(model_only.values(), key=lambda m: m[0] if math.isfinite(m[0]) else m[1])
     point = point_of(weights, weight_naive)
     scale = level.reshape(n, H)
-    result = _score(point, point_of(weights, 1.0), cases, scale, spec, settings)
+    slots = X[:, SLOT_COLUMN].reshape(n, H)  # each target's local slot of the day
+    result = _score(point, point_of(weights, 1.0), cases, scale, slots, spec, settings)
     result.weights = {loss: w for loss, w in weights.items() if w > 0}
     result.weight_naive = weight_naive
     result.origins = np.asarray(cases.stamps, dtype=np.int64)
@@ -285,16 +286,20 @@ def _score(
     baseline: np.ndarray,
     cases: _Cases,
     scale: np.ndarray,
+    slots: np.ndarray,
     spec: FeatureSpec,
     settings: TrainingSettings,
 ) -> Backtest:
     H = spec.max_horizon
     actual = cases.actual
     residuals = (actual - point) / scale
-    calibration = calibrate(residuals)
+    if settings.slot_intervals and np.unique(cases.series_index).size == 1:
+        calibration = calibrate(residuals, slots=slots, season_day=spec.season_day)
+    else:
+        calibration = calibrate(residuals)
     lo_off, hi_off = calibration.offsets(H, settings.level)
-    lower = np.minimum(np.maximum(point + lo_off * scale, 0.0), point)
-    upper = np.maximum(point + hi_off * scale, point)
+    width = calibration.spread(slots) * scale  # each step's offsets in the data's units
+    _, lower, upper = interval_bounds(point, lo_off * width, hi_off * width)  # as serving makes them
     mase, mae = _accuracy(point, actual, cases.scale)
     baseline_mase, baseline_mae = _accuracy(baseline, actual, cases.scale)
     metrics = {

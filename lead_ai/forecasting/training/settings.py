@@ -52,6 +52,10 @@ class TrainingSettings:
     backtest_origins: int = 14  # more origins, more regimes in the calibration residuals
     backtest_stride: int | None = None  # default: max(a day, max_horizon // 2)
     level: float = 0.8
+    # A model of one series gets intervals as wide as each local slot of the day's own errors
+    # (calibration.slot_factors_of); a model over several series (a pool, a global model) keeps one width
+    # per step: their daily shapes differ, and one factor per slot fits none of them (docs/accuracy.md)
+    slot_intervals: bool = True
     seed: int = 0
     max_rows: int = 200_000  # training rows (origin, step) sampled over all series
     # ... and at most this many from one series: the cost of a per-series training (issue 12). Chosen on
