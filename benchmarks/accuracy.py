@@ -318,8 +318,8 @@ def run_rolling(
             scores[H]["msis"].append(scoring.msis(actual, lower, upper, hist, LEVEL))
         # The file's rows are local wall-clock hours from `start`: row o + k is at local hour (start/3600 + o + k) % 24
         hours = (start // 3600 + o + np.arange(PRODUCTION_HORIZON)) % 24
-        np.add.at(by_hour, (hours, 0), scores[PRODUCTION_HORIZON]["cover"][-1])
-        np.add.at(by_hour, (hours, 1), 1.0)
+        by_hour[:, 0] += np.bincount(hours, weights=scores[PRODUCTION_HORIZON]["cover"][-1], minlength=24)
+        by_hour[:, 1] += np.bincount(hours, minlength=24)
     for H in (24, 168):
         out[f"h{H}"] = {
             "mase": float(np.mean(scores[H]["mase"])),

@@ -62,6 +62,7 @@ def test_a_calibration_with_slot_factors_keeps_them_through_the_artifact_and_old
     np.testing.assert_allclose(calibration.quantiles, expected.quantiles)
     # and the factors travel with the quantiles through the artifact's JSON
     again = Calibration.from_dict(json.loads(json.dumps(calibration.to_dict())))
+    assert again.slot_factors is not None
     np.testing.assert_allclose(again.slot_factors, calibration.slot_factors)
     np.testing.assert_allclose(again.spread(np.array([0, 2, 26])), calibration.slot_factors[[0, 2, 2]])
     # A calibration without them (older models) widens nothing; impossible ones are refused
