@@ -88,8 +88,10 @@ def record_handler(record: SQSRecord) -> dict[str, Any]:
         outcome = train_once(message=request.to_dict())
     except PoolAwaitingMembers as waiting:
         # Raised through train_once, so (pool, day) is not recorded: the message sent again trains it.
+        # (Should SQS refuse it, this raises and the message itself comes back.)
+        outcome = recheck_pool_later(deps, waiting)
         metrics.add_metric(name="PoolRecheckQueued", unit=MetricUnit.Count, value=1)
-        return recheck_pool_later(deps, waiting)
+        return outcome
     except IdempotencyAlreadyInProgressError:
         # Another worker holds a copy of this message and is training it: not a failure of the series.
         # Reported failed, the copy comes back after the visibility timeout and gets the stored outcome.
