@@ -148,13 +148,8 @@ class OnnxForecaster:
 
     def predict_rows(self, rows: OriginRows, horizon: int, level: float = 0.8) -> ForecastArrays:
         """Forecast steps 1..horizon from rows built by `origin_rows`: one `session.run`."""
-        self._check_horizon(horizon)
-        if horizon > rows.X.shape[0]:
-            raise ValueError(f"these rows answer {rows.X.shape[0]} steps, not {horizon}")
+        point, width = self._point_and_width(rows, horizon)
         lo_off, hi_off = self.calibration.offsets(int(horizon), float(level))
-        raw = self._session.run(self._output_names, {self._input_name: rows.X[:horizon]})[0]
-        point = self._served(raw, rows.X[:horizon]) * rows.scale
-        width = self.calibration.spread(rows.X[:horizon, SLOT_COLUMN]) * rows.scale
         return _finish(point, lo_off * width, hi_off * width)
 
     def predict_quantile(
@@ -162,13 +157,20 @@ class OnnxForecaster:
     ) -> tuple[ForecastArrays, np.ndarray]:
         """The forecast of steps 1..horizon and its calibrated quantile `quantile` (0.5: the point
         forecast), from one `session.run`."""
-        self._check_horizon(horizon)
+        point, width = self._point_and_width(rows, horizon)
         lo_off, hi_off = self.calibration.offsets(int(horizon), float(level))
-        raw = self._session.run(self._output_names, {self._input_name: rows.X[:horizon]})[0]
-        point = self._served(raw, rows.X[:horizon]) * rows.scale
-        width = self.calibration.spread(rows.X[:horizon, SLOT_COLUMN]) * rows.scale
         offsets = self.calibration.quantile_offsets(int(horizon), float(quantile)) * width
         return _finish(point, lo_off * width, hi_off * width), quantile_values(point, offsets, quantile)
+
+    def _point_and_width(self, rows: OriginRows, horizon: int) -> tuple[np.ndarray, np.ndarray]:
+        """The served forecast of steps 1..horizon in the data's units, and what each step's calibrated
+        offsets are multiplied by (the level times its slot of the day's factor)."""
+        self._check_horizon(horizon)
+        if horizon > rows.X.shape[0]:
+            raise ValueError(f"these rows answer {rows.X.shape[0]} steps, not {horizon}")
+        X = rows.X[:horizon]
+        raw = self._session.run(self._output_names, {self._input_name: X})[0]
+        return self._served(raw, X) * rows.scale, self.calibration.spread(X[:, SLOT_COLUMN]) * rows.scale
 
     def _check_horizon(self, horizon: int) -> None:
         if (
