@@ -410,7 +410,8 @@ _SCOPE: dict[str, Any] = {
             },
             "interval_scale": {
                 "type": "object",
-                "description": "Factor on the pool's interval widths, first day and later",
+                "description": "Factor on the pool's interval widths, first day and later, on top of "
+                "each local hour's own factor (how large the series' own errors are at that hour)",
                 "properties": {"first_day": {"type": "number"}, "later": {"type": "number"}},
             },
             "backtest_mae": {

@@ -140,11 +140,15 @@ def _interp_columns(table: np.ndarray, levels: np.ndarray, q: float) -> np.ndarr
 
 
 def slot_factors_of(
-    residuals: np.ndarray, slots: np.ndarray, season_day: int, level: float = 0.8
+    residuals: np.ndarray,
+    slots: np.ndarray,
+    season_day: int,
+    level: float = 0.8,
+    shrink: float = SLOT_SHRINK,
 ) -> np.ndarray | None:
     """Per local slot of the day, how large its residuals are against every slot's: the `level` quantile
-    of its |residual| over that of all, shrunk toward 1 by its count (SLOT_SHRINK), within SLOT_LIMITS.
-    None for a daily series (one slot) or when no residual is non-zero."""
+    of its |residual| over that of all, shrunk toward 1 by its count (n / (n + shrink)), within
+    SLOT_LIMITS. None for a daily series (one slot) or when no residual is non-zero."""
     r = np.abs(np.asarray(residuals, dtype=np.float64)).reshape(-1)
     s = np.asarray(slots, dtype=np.int64).reshape(-1) % max(season_day, 1)
     keep = np.isfinite(r)
@@ -159,7 +163,7 @@ def slot_factors_of(
         mine = r[s == slot]
         if mine.size:
             ratio = float(np.quantile(mine, level)) / overall
-            factors[slot] = (mine.size * ratio + SLOT_SHRINK) / (mine.size + SLOT_SHRINK)
+            factors[slot] = (mine.size * ratio + shrink) / (mine.size + shrink)
     return np.clip(factors, *SLOT_LIMITS)
 
 

@@ -13,9 +13,12 @@ days, the way a training backtests a model, with what the series has:
     absolute error on those windows is lowest, chosen apart for the first day of steps and for the rest
     (yesterday is a strong forecast of tomorrow and a weak one of next week); w = 1 is the naive alone,
     so what is served is never worse on the series' own backtest than the seasonal naive;
-  * the pool's intervals are scaled by the factor that makes them hold `level` of the served blend's
-    errors on those windows (each error divided by the pool's interval half-width at its step), again
-    apart for the first day and the rest, within `SCALE_LIMITS`.
+  * the intervals are shaped to the series' own hours: each local slot of the day gets a factor, how
+    large its errors are against all slots' (calibration.slot_factors_of, shrunk as a team's own model's
+    are); a pool is calibrated on other series, whose busy and quiet hours are not this team's;
+  * the pool's intervals are then scaled by the factor that makes them hold `level` (+ a margin) of the
+    served blend's errors on those windows (each error divided by the pool's interval half-width at its
+    step and its slot's factor), again apart for the first day and the rest, within `SCALE_LIMITS`.
 
 The constants were chosen on validation windows (M4 Hourly's last training days, the bike and taxi
 validation origins), never on the benchmark's scored windows: docs/pooled-model-and-cost.md.
@@ -31,13 +34,13 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
+from lead_ai.forecasting.calibration import SLOT_SHRINK, Calibration, slot_factors_of
 from lead_ai.forecasting.extremes import extreme_limits
 from lead_ai.forecasting.feature_spec import SLOT_COLUMN
 from lead_ai.forecasting.features import build_rows, prepare_window
 from lead_ai.forecasting.seasonal_naive import naive_rows
 
 if TYPE_CHECKING:
-    from lead_ai.forecasting.calibration import Calibration
     from lead_ai.forecasting.inference import OnnxForecaster
 
 LOCAL_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)  # the seasonal naive's share in the blend served
@@ -46,6 +49,7 @@ LOCAL_MIN_DAYS = 7  # an origin needs a week of history, as the pool's weekly fe
 # The interval factor's bounds: a steady series' own errors can be 1/20 of its group's (M4's smoothest
 # hourly series), a noisy one's 3-4 times (bike rentals in a pool of M4 series)
 SCALE_LIMITS = (0.05, 4.0)
+LOCAL_INTERVAL_MARGIN = 0.02
 
 
 class LocalFitSettings(NamedTuple):
@@ -56,6 +60,12 @@ class LocalFitSettings(NamedTuple):
     max_origins: int = LOCAL_MAX_ORIGINS
     min_days: int = LOCAL_MIN_DAYS
     weights: tuple[float, ...] = LOCAL_WEIGHTS
+    # The shrinkage of the intervals' slot-of-day factors (calibration.slot_factors_of) from the series'
+    # own errors; None: one width at every slot of the day, the pool's
+    slot_shrink: float | None = SLOT_SHRINK
+    # The intervals cover level + margin of the series' own errors: factors fitted on those errors flatter
+    # them (with 0, the validation windows were covered 77-80 % at 80 %)
+    interval_margin: float = LOCAL_INTERVAL_MARGIN
 
 
 SERVING = LocalFitSettings()
@@ -71,6 +81,8 @@ class LocalFit(NamedTuple):
     mae_pool: float  # mean absolute errors on those pairs, in the data's units (NaN with no pair)
     mae_naive: float
     mae_served: float
+    # Each local slot of the day's factor on the intervals, from the series' own errors (None: the pool's)
+    slot_factors: np.ndarray | None = None
 
     @classmethod
     def unfitted(cls) -> LocalFit:
@@ -84,7 +96,8 @@ class LocalFit(NamedTuple):
         """The pool's calibration with each step's (and each forecast day's) quantiles scaled by its
         band's factor."""
         steps = np.arange(1, pooled.quantiles.shape[0] + 1)
-        return pooled.scaled(np.where(steps <= season_day, *self.interval_scale))
+        served = pooled.scaled(np.where(steps <= season_day, *self.interval_scale))
+        return served if self.slot_factors is None else served._replace(slot_factors=self.slot_factors)
 
 
 def fit_locally(
@@ -121,28 +134,36 @@ def fit_locally(
 
     lo, hi = forecaster.calibration.offsets(H, level)
     day = steps <= spec.season_day
-    point = np.zeros_like(actual)
-    chosen: list[tuple[float, float] | None] = []
-    for band in (day, ~day):
-        if not band.any():
-            chosen.append(None)
-            continue
-        weight = _best_weight(model[band], naive[band], actual[band], scale[band], settings.weights)
-        point[band] = _blend(weight, model[band], naive[band], scale[band])
-        residual = (actual[band] - point[band]) / scale[band]
-        spread = forecaster.calibration.spread(slots[band])
-        half = np.where(residual >= 0.0, hi[steps[band] - 1], -lo[steps[band] - 1]) * spread
-        chosen.append((weight, _interval_factor(residual, half, level)))
-    first, later = (chosen[0] or chosen[1]), (chosen[1] or chosen[0])
+    point, residual, half = np.zeros_like(actual), np.zeros_like(actual), np.zeros_like(actual)
+    weights = [0.0, 0.0]
+    bands = (day, ~day)
+    for k, band in enumerate(bands):
+        if band.any():
+            weights[k] = _best_weight(model[band], naive[band], actual[band], scale[band], settings.weights)
+            point[band] = _blend(weights[k], model[band], naive[band], scale[band])
+            residual[band] = (actual[band] - point[band]) / scale[band]
+            on_side = np.where(residual[band] >= 0.0, hi[steps[band] - 1], -lo[steps[band] - 1])
+            half[band] = on_side * forecaster.calibration.spread(slots[band])
+    factors = _slot_factors(residual, half, slots, spec.season_day, level, settings.slot_shrink)
+    if factors is not None:
+        half = half * factors[slots.astype(np.int64) % spec.season_day]
+    target = min(level + settings.interval_margin, 0.99)
+    widths = [_interval_factor(residual[band], half[band], target) if band.any() else None for band in bands]
+    if not day.any():  # a band without a pair takes the other's choice
+        weights[0], widths[0] = weights[1], widths[1]
+    if day.all():
+        weights[1], widths[1] = weights[0], widths[0]
+    first, later = widths
     assert first is not None and later is not None
     return LocalFit(
-        (first[0], later[0]),
-        (first[1], later[1]),
+        (weights[0], weights[1]),
+        (first, later),
         int(origins.size),
         int(actual.size),
         _mae(actual, _blend(0.0, model, naive, scale)),
         _mae(actual, _blend(1.0, model, naive, scale)),
         _mae(actual, point),
+        factors,
     )
 
 
@@ -176,6 +197,23 @@ def _local_origins(y: np.ndarray, season_day: int, settings: LocalFitSettings) -
     back = every * np.arange(1, settings.max_origins + 1, dtype=np.int64)
     origins = n - 1 - back
     return origins[origins - first + 1 >= settings.min_days * season_day]
+
+
+def _slot_factors(
+    residual: np.ndarray,
+    half: np.ndarray,
+    slots: np.ndarray,
+    season_day: int,
+    level: float,
+    shrink: float | None,
+) -> np.ndarray | None:
+    """How wide each local slot of the day's intervals must be against the others' for the series' own
+    errors (each error over the pool's half-width at its step and side); None without `shrink`."""
+    if shrink is None:
+        return None
+    usable = half > 1e-12
+    ratio = np.where(usable, residual / np.where(usable, half, 1.0), np.nan)
+    return slot_factors_of(ratio, slots, season_day, level, shrink)
 
 
 def _interval_factor(residual: np.ndarray, half: np.ndarray, level: float) -> float:

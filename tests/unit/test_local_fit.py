@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from lead_ai.forecasting.inference import OnnxForecaster
-from lead_ai.forecasting.local_fit import LOCAL_MAX_ORIGINS, SCALE_LIMITS, fit_locally
+from lead_ai.forecasting.local_fit import LOCAL_MAX_ORIGINS, SCALE_LIMITS, SERVING, fit_locally
 from lead_ai.forecasting.scoring import seasonal_naive_forecast
 from lead_ai.forecasting.training.pool import train_pool_forecaster
 from lead_ai.forecasting.training.settings import SeriesData, TrainingSettings
@@ -132,3 +132,58 @@ def test_a_refit_starts_from_the_pool_as_exported(pool: OnnxForecaster) -> None:
     assert twice.base is pool and once.base is pool and pool.local_fit is None
     np.testing.assert_array_equal(twice.calibration.quantiles, once.calibration.quantiles)
     assert pool.calibration.quantiles[0, -1] > once.calibration.quantiles[0, -1]
+
+
+def busy_afternoons(days: int, seed: int) -> np.ndarray:
+    """A team whose nights are quiet and steady and whose afternoons are busy and scattered."""
+    hour = np.arange(days * DAY) % DAY
+    rng = np.random.default_rng(seed)
+    level = np.where((hour >= 12) & (hour < 18), 60.0, 3.0)
+    return level * rng.gamma(4.0, 0.25, days * DAY)
+
+
+def test_a_young_series_intervals_follow_its_own_hours(pool: OnnxForecaster) -> None:
+    # Given a new team whose afternoon errors are far larger than its nights'
+    values = busy_afternoons(21, seed=3)
+    # When the pool is fitted to it
+    served = pool.fitted_to(values, _last(values))
+    fit = served.local_fit
+    assert fit is not None and fit.slot_factors is not None
+    # Then its afternoon slots get wider intervals than its night slots, and the served calibration has them
+    assert fit.slot_factors[14] > 1.0 > fit.slot_factors[3], fit.slot_factors
+    np.testing.assert_array_equal(served.calibration.slot_factors, fit.slot_factors)
+    # and against the pool as exported, which is as wide at every hour, the upper offset grows at 14:00
+    # relative to 03:00 (both on the first day of steps, one band factor)
+    out, pooled = served.predict(values, _last(values), 24), pool.predict(values, _last(values), 24)
+    hours = (_last(values) // 3600 + np.arange(1, 25)) % DAY
+    at = {h: int(np.flatnonzero(hours == h)[0]) for h in (3, 14)}
+    served_ratio = (out.upper - out.value)[at[14]] / (out.upper - out.value)[at[3]]
+    pooled_ratio = (pooled.upper - pooled.value)[at[14]] / (pooled.upper - pooled.value)[at[3]]
+    assert served_ratio > 2.0 * pooled_ratio, (served_ratio, pooled_ratio)
+
+
+def test_the_hours_widths_cover_each_hour_more_evenly_on_its_own_days(pool: OnnxForecaster) -> None:
+    # Given the same team, and the fit with one width at every hour (as before hours were fitted)
+    values = busy_afternoons(28, seed=5)
+    history, future = values[: 21 * DAY], values[21 * DAY :]
+    one_width = SERVING._replace(slot_shrink=None)
+    last = _last(history)
+    # When both forecast the week after the history
+    by_hour = served_coverage(pool.fitted_to(history, last), history, future)
+    flat = served_coverage(pool.fitted_to(history, last, one_width), history, future)
+    # Then the afternoon is covered better and the nights no worse than full
+    afternoon = slice(12, 18)
+    assert by_hour[afternoon].mean() > flat[afternoon].mean(), (by_hour, flat)
+    assert np.mean(np.abs(by_hour - 0.8)) < np.mean(np.abs(flat - 0.8)), (by_hour, flat)
+
+
+def served_coverage(served: OnnxForecaster, history: np.ndarray, future: np.ndarray) -> np.ndarray:
+    """Coverage of the 80 % interval per hour of the day, daily origins over `future` (forecast 24 h)."""
+    inside = np.zeros(DAY)
+    for day in range(future.size // DAY):
+        seen = np.concatenate([history, future[: day * DAY]])
+        out = served.predict(seen, _last(seen), DAY)
+        actual = future[day * DAY : (day + 1) * DAY]
+        hours = (_last(seen) // 3600 + np.arange(1, DAY + 1)) % DAY
+        inside[hours] += (actual >= out.lower) & (actual <= out.upper)
+    return inside / (future.size // DAY)
