@@ -94,10 +94,14 @@ class LocalFit(NamedTuple):
 
     def calibration(self, pooled: Calibration, season_day: int) -> Calibration:
         """The pool's calibration with each step's (and each forecast day's) quantiles scaled by its
-        band's factor."""
+        band's factor, and each slot of the day's offsets by the series' own factor."""
         steps = np.arange(1, pooled.quantiles.shape[0] + 1)
         served = pooled.scaled(np.where(steps <= season_day, *self.interval_scale))
-        return served if self.slot_factors is None else served._replace(slot_factors=self.slot_factors)
+        if self.slot_factors is None:
+            return served
+        # the series' factors were measured against the pool's own (ones: a pool has none today)
+        own = pooled.spread(np.arange(self.slot_factors.size)) * self.slot_factors
+        return served._replace(slot_factors=own)
 
 
 def fit_locally(
@@ -132,18 +136,11 @@ def fit_locally(
     model, naive, actual, scale, steps = model[keep], naive[keep], actual[keep], scale[keep], steps[keep]
     slots = X[keep, SLOT_COLUMN]
 
-    lo, hi = forecaster.calibration.offsets(H, level)
     day = steps <= spec.season_day
-    point, residual, half = np.zeros_like(actual), np.zeros_like(actual), np.zeros_like(actual)
-    weights = [0.0, 0.0]
     bands = (day, ~day)
-    for k, band in enumerate(bands):
-        if band.any():
-            weights[k] = _best_weight(model[band], naive[band], actual[band], scale[band], settings.weights)
-            point[band] = _blend(weights[k], model[band], naive[band], scale[band])
-            residual[band] = (actual[band] - point[band]) / scale[band]
-            on_side = np.where(residual[band] >= 0.0, hi[steps[band] - 1], -lo[steps[band] - 1])
-            half[band] = on_side * forecaster.calibration.spread(slots[band])
+    weights, point, residual, half = _blend_by_band(
+        forecaster.calibration, level, bands, steps, slots, model, naive, actual, scale, settings.weights
+    )
     factors = _slot_factors(residual, half, slots, spec.season_day, level, settings.slot_shrink)
     if factors is not None:
         half = half * factors[slots.astype(np.int64) % spec.season_day]
@@ -165,6 +162,33 @@ def fit_locally(
         _mae(actual, point),
         factors,
     )
+
+
+def _blend_by_band(
+    calibration: Calibration,
+    level: float,
+    bands: tuple[np.ndarray, np.ndarray],
+    steps: np.ndarray,
+    slots: np.ndarray,
+    model: np.ndarray,
+    naive: np.ndarray,
+    actual: np.ndarray,
+    scale: np.ndarray,
+    candidates: tuple[float, ...],
+) -> tuple[list[float], np.ndarray, np.ndarray, np.ndarray]:
+    """Per band of steps, the naive's share of lowest error; and for every pair the served point, its
+    error in scaled units and the pool's interval half-width at its step, on its side and at its slot."""
+    lo, hi = calibration.offsets(calibration.quantiles.shape[0], level)
+    point, residual, half = np.zeros_like(actual), np.zeros_like(actual), np.zeros_like(actual)
+    weights = [0.0, 0.0]
+    for k, band in enumerate(bands):
+        if band.any():
+            weights[k] = _best_weight(model[band], naive[band], actual[band], scale[band], candidates)
+            point[band] = _blend(weights[k], model[band], naive[band], scale[band])
+            residual[band] = (actual[band] - point[band]) / scale[band]
+            on_side = np.where(residual[band] >= 0.0, hi[steps[band] - 1], -lo[steps[band] - 1])
+            half[band] = on_side * calibration.spread(slots[band])
+    return weights, point, residual, half
 
 
 def _blend(weight: float, model: np.ndarray, naive: np.ndarray, scale: np.ndarray) -> np.ndarray:
