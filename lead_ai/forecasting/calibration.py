@@ -158,13 +158,24 @@ def slot_factors_of(
     overall = float(np.quantile(r, level))
     if overall <= 0.0:
         return None
-    factors = np.ones(season_day)
-    for slot in range(season_day):
-        mine = r[s == slot]
-        if mine.size:
-            ratio = float(np.quantile(mine, level)) / overall
-            factors[slot] = (mine.size * ratio + shrink) / (mine.size + shrink)
+    count = np.bincount(s, minlength=season_day)
+    ratio = _quantiles_by_group(r, s, count, level) / overall
+    factors = (count * ratio + shrink) / (count + shrink)  # a slot without residuals: 1
     return np.clip(factors, *SLOT_LIMITS)
+
+
+def _quantiles_by_group(values: np.ndarray, group: np.ndarray, count: np.ndarray, q: float) -> np.ndarray:
+    """np.quantile(values[group == g], q) for every g (0 where a group is empty), in one sort: the
+    serving fit takes 96 of them for a 15-minute series at each refresh of its cache entry."""
+    ordered = values[np.lexsort((values, group))]
+    start = np.cumsum(count) - count
+    position = np.maximum(count - 1, 0) * q  # numpy's default ("linear") quantile
+    below = np.floor(position).astype(np.int64)
+    above = np.minimum(below + 1, np.maximum(count - 1, 0))
+    filled = count > 0
+    low = np.where(filled, ordered[np.minimum(start + below, ordered.size - 1)], 0.0)
+    high = np.where(filled, ordered[np.minimum(start + above, ordered.size - 1)], 0.0)
+    return np.asarray(low + (position - below) * (high - low), dtype=np.float64)
 
 
 def calibrate(

@@ -102,3 +102,27 @@ def test_the_point_forecast_does_not_depend_on_the_interval_setting(
     last = START + 3600 * (HISTORY.size - 1)
     points = [model.predict(HISTORY, last, 48).value for model, _ in by_setting.values()]
     np.testing.assert_allclose(points[0], points[1])
+
+
+@pytest.mark.parametrize("season_day", [24, 96])
+def test_the_slot_factors_are_the_per_slot_quantiles_of_their_definition(season_day: int) -> None:
+    # Given residuals of uneven counts per slot, one slot without any and a few missing values
+    rng = np.random.default_rng(season_day)
+    slots = rng.integers(0, season_day, 5000)
+    slots = slots[slots != 3]
+    residuals = rng.standard_t(3, slots.size) * (1 + slots % 7)
+    residuals[::97] = np.nan
+    # When the factors are taken in one pass
+    factors = slot_factors_of(residuals, slots, season_day)
+    # Then each is its slot's own 80 % quantile of |residual| over all slots', shrunk by its count
+    r, s = np.abs(residuals), slots
+    ok = np.isfinite(r)
+    overall = np.quantile(r[ok], 0.8)
+    expected = np.ones(season_day)
+    for slot in range(season_day):
+        mine = r[ok & (s == slot)]
+        if mine.size:
+            expected[slot] = (mine.size * np.quantile(mine, 0.8) / overall + 10.0) / (mine.size + 10.0)
+    assert factors is not None
+    np.testing.assert_allclose(factors, np.clip(expected, *SLOT_LIMITS), rtol=1e-12)
+    assert factors[3] == 1.0
