@@ -12,7 +12,7 @@ export OMP_NUM_THREADS := 1
 export POWERTOOLS_METRICS_NAMESPACE ?= LeadAI
 
 .DEFAULT_GOAL := help
-.PHONY: serve openapi browser help venv demo test check test-faults unit integration e2e lint format typecheck bench bench-accuracy bench-accuracy-validation bench-pooled-validation bench-serving bench-fleet clean
+.PHONY: serve openapi browser help venv demo test check test-faults unit integration e2e lint format typecheck bench bench-accuracy bench-accuracy-validation bench-interval-shape bench-pooled-validation bench-serving bench-fleet clean
 
 help:
 	@echo "make demo            set up, start the local AWS stand-in, ingest, train, print a 24 h forecast"
@@ -26,6 +26,7 @@ help:
 	@echo "make lint            ruff + mypy"
 	@echo "make bench           bench-accuracy + bench-serving (write benchmarks/results/*.json)"
 	@echo "make bench-accuracy-validation  bike/taxi on the tuning split (benchmarks/results/accuracy_validation.json)"
+	@echo "make bench-interval-shape  own models' 80 % interval per weekday/weekend hour, validation weeks (interval_shape_validation.json)"
 	@echo "make bench-pooled-validation  the pooled model served to young series, tuning split (pooled_validation.json)"
 	@echo "make bench-fleet      the daily fan-out on the local stack: planner reads, 200 series, throughput (fleet.json)"
 	@echo "make build           sam build (needs python3.12; installs aws-sam-cli into .venv-tools)"
@@ -111,6 +112,10 @@ bench-accuracy: $(STAMP)
 # The bike/taxi tuning split (28 days before the test window): every bike/taxi choice is made on it.
 bench-accuracy-validation: $(STAMP)
 	$(PY) benchmarks/accuracy.py --validation --only bike --only taxi
+
+# A team's own model's interval per hour of the week, 8 validation weeks: interval_shape_validation.json.
+bench-interval-shape: $(STAMP)
+	$(PY) benchmarks/interval_shape.py
 
 bench-pooled-validation: $(STAMP)
 	$(PY) benchmarks/pooled.py --only pool --validation --output benchmarks/results/pooled_validation.json

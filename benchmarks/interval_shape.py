@@ -1,0 +1,125 @@
+"""How a team's own model's 80 % interval covers each hour of the week, on the VALIDATION period only.
+
+Run:  OMP_NUM_THREADS=1 python benchmarks/interval_shape.py          (make bench-interval-shape)
+      python benchmarks/interval_shape.py --settings '{"slot_intervals": false}'   (a variant, same windows)
+
+Why: overall coverage (benchmarks/accuracy.py) hides where an interval misses, and its validation split
+has 7 origins. A staffing plan at quantile 0.9 is read hour by hour, weekday and weekend alike, so this
+benchmark scores many more windows and reports coverage per (weekday or weekend, local hour).
+
+Protocol: bike (cnt) and NYC taxi, hourly, each file's wall-clock hours read as the local clock (zone UTC,
+so an hour of the file is an hour of the day; the US calendar on those dates). The 8 weeks before each
+data set's test window (its last 28 days, which are never read): a model with production settings (or
+--settings) is trained at the start of each of those weeks on everything before it, and forecasts 168
+hours from every midnight of its week whose 168 hours end before the test window. Production retrains
+daily; weekly retraining keeps the run to ~16 trainings. Scored: coverage of the 80 % interval per cell
+(weekday / weekend x hour of the day), overall, their mean distance from 80 % (48 cells, and the 24 hours
+alone), and MSIS (forecasting.scoring.msis, m = 24).
+Output: benchmarks/results/interval_shape_validation.json (or --output).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from accuracy import DATA, _read_hourly  # noqa: E402
+
+from lead_ai.forecasting import scoring  # noqa: E402
+
+LEVEL = 0.8
+HORIZON = 168
+WEEKS = 8
+TEST_HOURS = 672  # the test window of benchmarks/accuracy.py: never read here
+RESULTS = ROOT / "benchmarks" / "results" / "interval_shape_validation.json"
+DATASETS = {
+    "bike": (DATA / "bike_sharing" / "bike_hourly_regular.csv.gz", "cnt"),
+    "taxi": (DATA / "nyc_taxi" / "nyc_taxi_hourly.csv.gz", "y"),
+}
+
+
+def shape_of(name: str, settings: dict[str, Any]) -> dict[str, Any]:
+    """Coverage per (weekday/weekend, hour) of one data set's validation weeks."""
+    from lead_ai.forecasting.inference import OnnxForecaster
+    from lead_ai.forecasting.training.train import SeriesData, TrainingSettings, train_forecaster
+
+    path, column = DATASETS[name]
+    values, start = _read_hourly(path, column)
+    stop = values.size - TEST_HOURS - HORIZON  # the last origin whose week ends before the test window
+    first = values.size - TEST_HOURS - WEEKS * 168
+    first -= (start // 3600 + first) % 24  # a midnight
+    cells = np.zeros((2, 24, 2))  # (weekday 0 / weekend 1, hour): inside, scored
+    scores: list[float] = []
+    for week in range(WEEKS):
+        trained_at = first + 168 * week
+        result = train_forecaster(
+            [SeriesData(name, values[:trained_at], start, 3600)],
+            TrainingSettings(**({"holidays": "US", "timezone": "UTC"} | settings)),
+        )
+        model = OnnxForecaster.from_bytes(result.onnx_bytes)
+        for origin in range(trained_at, min(trained_at + 168, stop + 1), 24):
+            last = start + 3600 * (origin - 1)
+            out = model.predict(values[:origin], last, HORIZON, LEVEL)
+            actual = values[origin : origin + HORIZON]
+            stamps = last + 3600 * np.arange(1, HORIZON + 1)
+            hour = (stamps // 3600) % 24
+            weekend = ((stamps // 86400 + 3) % 7 >= 5).astype(np.int64)  # 1970-01-01 was a Thursday
+            inside = (actual >= out.lower) & (actual <= out.upper)
+            np.add.at(cells, (weekend, hour, 0), inside)
+            np.add.at(cells, (weekend, hour, 1), 1)
+            scores.append(scoring.msis(actual, out.lower, out.upper, values[:origin], LEVEL, 24))
+        print(f"   {name}: week {week + 1}/{WEEKS}", flush=True)
+    by_cell = cells[..., 0] / cells[..., 1]
+    by_hour = cells.sum(axis=0)[:, 0] / cells.sum(axis=0)[:, 1]
+    return {
+        "windows": len(scores),
+        "coverage": round(float(cells[..., 0].sum() / cells[..., 1].sum()), 4),
+        "coverage_weekday": round(float(cells[0, :, 0].sum() / cells[0, :, 1].sum()), 4),
+        "coverage_weekend": round(float(cells[1, :, 0].sum() / cells[1, :, 1].sum()), 4),
+        "msis": round(float(np.mean(scores)), 4),
+        "cell_deviation": round(float(np.mean(np.abs(by_cell - LEVEL))), 4),
+        "hour_deviation": round(float(np.mean(np.abs(by_hour - LEVEL))), 4),
+        "coverage_by_hour": {
+            "weekday": [round(float(c), 3) for c in by_cell[0]],
+            "weekend": [round(float(c), 3) for c in by_cell[1]],
+        },
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--only", choices=sorted(DATASETS), action="append")
+    parser.add_argument("--settings", type=json.loads, default={}, help="TrainingSettings fields, as JSON")
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    report: dict[str, Any] = {
+        "generated_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "command": "OMP_NUM_THREADS=1 python benchmarks/interval_shape.py " + " ".join(argv or sys.argv[1:]),
+        "settings_overrides": args.settings,
+        "protocol": __doc__,
+    }
+    for name in args.only or sorted(DATASETS):
+        report[name] = shape_of(name, args.settings)
+        row = {k: v for k, v in report[name].items() if k != "coverage_by_hour"}
+        print(f"{name}: {row}", flush=True)
+    args.output.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"written: {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
