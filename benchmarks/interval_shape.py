@@ -77,8 +77,9 @@ def shape_of(name: str, settings: dict[str, Any]) -> dict[str, Any]:
             hour = (stamps // 3600) % 24
             weekend = ((stamps // 86400 + 3) % 7 >= 5).astype(np.int64)  # 1970-01-01 was a Thursday
             inside = (actual >= out.lower) & (actual <= out.upper)
-            np.add.at(cells, (weekend, hour, 0), inside)
-            np.add.at(cells, (weekend, hour, 1), 1)
+            cell = weekend * 24 + hour
+            cells[..., 0] += np.bincount(cell, weights=inside.astype(float), minlength=48).reshape(2, 24)
+            cells[..., 1] += np.bincount(cell, minlength=48).reshape(2, 24)
             scores.append(scoring.msis(actual, out.lower, out.upper, values[:origin], LEVEL, 24))
         print(f"   {name}: week {week + 1}/{WEEKS}", flush=True)
     by_cell = cells[..., 0] / cells[..., 1]
