@@ -168,9 +168,13 @@ class OnnxForecaster:
         self._check_horizon(horizon)
         if horizon > rows.X.shape[0]:
             raise ValueError(f"these rows answer {rows.X.shape[0]} steps, not {horizon}")
-        X = rows.X[:horizon]
+        return self._served_rows(rows.X[:horizon], rows.scale)
+
+    def _served_rows(self, X: np.ndarray, scale: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
+        """For feature rows X, one `session.run`: each row's served forecast in the data's units, and
+        what its calibrated offsets are multiplied by (its window's level times its slot's factor)."""
         raw = self._session.run(self._output_names, {self._input_name: X})[0]
-        return self._served(raw, X) * rows.scale, self.calibration.spread(X[:, SLOT_COLUMN]) * rows.scale
+        return self._served(raw, X) * scale, self.calibration.spread(X[:, SLOT_COLUMN]) * scale
 
     def _check_horizon(self, horizon: int) -> None:
         if (
@@ -203,10 +207,7 @@ class OnnxForecaster:
         idx = np.repeat(np.arange(n), horizon)
         steps = np.tile(np.arange(1, horizon + 1), n)
         X, scale = build_rows(W, np.asarray(last_timestamps, dtype=np.int64), idx, steps, spec)
-        raw = self._session.run(self._output_names, {self._input_name: X})[0]
-        s = scale.reshape(n, horizon)
-        point = self._served(raw, X).reshape(n, horizon) * s
-        width = self.calibration.spread(X[:, SLOT_COLUMN].reshape(n, horizon)) * s
+        point, width = (a.reshape(n, horizon) for a in self._served_rows(X, scale))
         return [_finish(point[i], lo_off * width[i], hi_off * width[i]) for i in range(n)]
 
     def run_rows(self, X: np.ndarray) -> np.ndarray:
