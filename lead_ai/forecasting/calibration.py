@@ -9,7 +9,10 @@ afternoon peak, while the errors grow with the hour's volume (docs/accuracy.md, 
 day"). With slot factors, each residual is also divided by its slot of the day's *spread* (how large that
 slot's errors are against all slots', `slot_factors_of`) before the step quantiles are taken, and each
 offset multiplied by it again: per step and per local hour of the day, as in Mondrian conformal
-prediction, with the hours factored out of the steps so that each keeps enough residuals.
+prediction, with the hours factored out of the steps so that each keeps enough residuals. A team's own
+model goes one level further, to the slot of the *week*: a Saturday afternoon's errors are not a Tuesday
+afternoon's. Each of its 7 x season_day factors is shrunk toward its hour's, since a backtest holds ~14
+residuals per slot of the week (docs/accuracy.md, "Weekdays and weekends").
 """
 
 from __future__ import annotations
@@ -42,13 +45,15 @@ class Calibration(NamedTuple):
     # Daily totals: row k holds the quantiles of the mean scaled residual over the k-th local day of a
     # forecast (day 0 is the origin's, often partial), from the backtest's daily sums. None on old models.
     daily: Calibration | None = None
-    # Each local slot of the day's factor on its offsets (slot_factors_of); None: the same at every slot
-    # (older models, pools, daily series)
+    # Each local slot's factor on its offsets (slot_factors_of): season_day of them (one per slot of the
+    # day) or 7 x season_day (one per slot of the week); None: the same at every slot (older models,
+    # pools, daily series)
     slot_factors: np.ndarray | None = None
 
     def spread(self, slots: np.ndarray) -> np.ndarray:
-        """Each row's factor on its offsets, by the local slot of the day it forecasts (features: column
-        `slot_of_day`); ones without slot factors."""
+        """Each row's factor on its offsets, by the local slot of the week it forecasts
+        (feature_spec.slots_of_week); ones without slot factors. Factors per slot of the day read the
+        slot of the week modulo season_day, which is its slot of the day."""
         s = np.asarray(slots)
         if self.slot_factors is None:
             return np.ones(s.shape, dtype=np.float64)
@@ -81,7 +86,7 @@ class Calibration(NamedTuple):
             factors = np.asarray(data["slot_factors"], dtype=np.float64)
             if factors.ndim != 1 or not factors.size or not np.all(np.isfinite(factors) & (factors > 0)):
                 raise ValueError(
-                    "calibration slot_factors must be positive and finite, one per slot of the day"
+                    "calibration slot_factors must be positive and finite, one per slot of the day or week"
                 )
         return cls(levels, np.maximum.accumulate(quantiles, axis=1), daily, factors)
 
@@ -145,12 +150,16 @@ def slot_factors_of(
     season_day: int,
     level: float = 0.8,
     shrink: float = SLOT_SHRINK,
+    week_shrink: float | None = None,
 ) -> np.ndarray | None:
     """Per local slot of the day, how large its residuals are against every slot's: the `level` quantile
     of its |residual| over that of all, shrunk toward 1 by its count (n / (n + shrink)), within
-    SLOT_LIMITS. None for a daily series (one slot) or when no residual is non-zero."""
+    SLOT_LIMITS. `slots` are slots of the week (or of the day: only their slot of the day is read without
+    `week_shrink`). With `week_shrink`, per slot of the week (7 x season_day factors), each shrunk toward
+    its slot of the day's factor by n / (n + week_shrink). None for a daily series (one slot) or when no
+    residual is non-zero."""
     r = np.abs(np.asarray(residuals, dtype=np.float64)).reshape(-1)
-    s = np.asarray(slots, dtype=np.int64).reshape(-1) % max(season_day, 1)
+    s = np.asarray(slots, dtype=np.int64).reshape(-1)
     keep = np.isfinite(r)
     r, s = r[keep], s[keep]
     if season_day <= 1 or not r.size:
@@ -158,10 +167,27 @@ def slot_factors_of(
     overall = float(np.quantile(r, level))
     if overall <= 0.0:
         return None
-    count = np.bincount(s, minlength=season_day)
-    ratio = _quantiles_by_group(r, s, count, level) / overall
-    factors = (count * ratio + shrink) / (count + shrink)  # a slot without residuals: 1
+    factors = _shrunk_ratios(r, s % season_day, season_day, overall, level, shrink, np.ones(season_day))
+    if week_shrink is not None:
+        week = 7 * season_day
+        factors = _shrunk_ratios(r, s % week, week, overall, level, week_shrink, np.tile(factors, 7))
     return np.clip(factors, *SLOT_LIMITS)
+
+
+def _shrunk_ratios(
+    r: np.ndarray,
+    group: np.ndarray,
+    groups: int,
+    overall: float,
+    level: float,
+    shrink: float,
+    prior: np.ndarray,
+) -> np.ndarray:
+    """Each group's `level` quantile of `r` over `overall`, counted n / (n + shrink) against `prior`
+    (a group without residuals: its prior)."""
+    count = np.bincount(group, minlength=groups)
+    ratio = _quantiles_by_group(r, group, count, level) / overall
+    return np.asarray((count * ratio + shrink * prior) / (count + shrink), dtype=np.float64)
 
 
 def _quantiles_by_group(values: np.ndarray, group: np.ndarray, count: np.ndarray, q: float) -> np.ndarray:
@@ -179,14 +205,27 @@ def _quantiles_by_group(values: np.ndarray, group: np.ndarray, count: np.ndarray
 
 
 def calibrate(
-    residuals: np.ndarray, min_count: int = 60, slots: np.ndarray | None = None, season_day: int = 0
+    residuals: np.ndarray,
+    min_count: int = 60,
+    slots: np.ndarray | None = None,
+    season_day: int = 0,
+    week_shrink: float | None = None,
+    cross_fit: bool = False,
 ) -> Calibration:
     """Per-step quantiles of scaled residuals, pooling neighbouring steps until min_count are available;
-    with `slots` (each residual's local slot of the day, the same shape) and `season_day`, of the
-    residuals divided by their slot's factor (slot_factors_of), which the calibration keeps."""
-    factors = None if slots is None else slot_factors_of(residuals, slots, season_day)
-    if factors is not None:
-        residuals = residuals / factors[np.asarray(slots, dtype=np.int64) % season_day]
+    with `slots` (each residual's local slot of the week, the same shape) and `season_day`, of the
+    residuals divided by their slot's factor (slot_factors_of, per slot of the week with
+    `week_shrink`), which the calibration keeps. With `cross_fit`, the quantiles are then widened by how
+    much factors taken without an origin (a row) miss on it (cross_fit_widening)."""
+    factors = (
+        None if slots is None else slot_factors_of(residuals, slots, season_day, week_shrink=week_shrink)
+    )
+    widening = 1.0
+    if factors is not None and slots is not None:
+        s = np.asarray(slots, dtype=np.int64)
+        if cross_fit:
+            widening = cross_fit_widening(residuals, s, season_day, week_shrink, factors)
+        residuals = residuals / factors[s % factors.size]
     H = residuals.shape[1]
     levels = np.asarray(QUANTILE_LEVELS)
     table = np.zeros((H, levels.size))
@@ -200,7 +239,39 @@ def calibrate(
                 break
             half *= 2
         table[h] = np.quantile(pool, levels) if pool.size else 0.0
-    return Calibration(levels, np.maximum.accumulate(table, axis=1), None, factors)
+    return Calibration(levels, np.maximum.accumulate(table, axis=1) * widening, None, factors)
+
+
+def cross_fit_widening(
+    residuals: np.ndarray,
+    slots: np.ndarray,
+    season_day: int,
+    week_shrink: float | None,
+    factors: np.ndarray,
+    level: float = 0.8,
+) -> float:
+    """How much wider (>= 1) the intervals must be for factors the residuals did not shape: the `level`
+    quantile of |residual| over the factors of the *other* rows (backtest origins), against the same over
+    the factors of all. Factors taken from the residuals they divide flatter them, and the served ones
+    will divide next week's errors. One number, so an hour whose residuals are all alike (a night of no
+    leads) keeps its exact zero."""
+    r = np.asarray(residuals, dtype=np.float64)
+    rows = np.arange(r.shape[0])
+    if rows.size < 2:
+        return 1.0
+    unseen = np.empty_like(r)
+    for i in rows:
+        others = rows != i
+        own = slot_factors_of(r[others], slots[others], season_day, week_shrink=week_shrink)
+        unseen[i] = r[i] / (factors if own is None else own)[slots[i] % factors.size]
+    seen = np.abs(r / factors[slots % factors.size])
+    ok = np.isfinite(seen)
+    if not ok.any():
+        return 1.0
+    base = float(np.quantile(seen[ok], level))
+    if base <= 0.0:
+        return 1.0
+    return max(1.0, float(np.quantile(np.abs(unseen[ok]), level)) / base)
 
 
 def interval_bounds(

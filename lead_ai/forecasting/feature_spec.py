@@ -20,11 +20,20 @@ from lead_ai.domain.intervals import DAY_SECONDS
 from lead_ai.domain.localtime import UTC_ZONE, ClockTable, clock_table
 from lead_ai.forecasting.calendar import HolidayTable, holiday_kind
 
-__all__ = ["SLOT_COLUMN", "STEP_COLUMN", "FeatureSpec", "default_spec"]
+__all__ = ["DAY_OF_WEEK_COLUMN", "SLOT_COLUMN", "STEP_COLUMN", "FeatureSpec", "default_spec", "slots_of_week"]
 
 # The first columns of every feature row (feature_names): the step, then the target's local slot of the day
+# and its local day of the week (0 = Monday)
 STEP_COLUMN = 0
 SLOT_COLUMN = 1
+DAY_OF_WEEK_COLUMN = 2
+
+
+def slots_of_week(X: np.ndarray, season_day: int) -> np.ndarray:
+    """Each feature row's target's local slot of the week (day of the week x season_day + slot of the
+    day); modulo season_day it is the slot of the day."""
+    day = X[:, DAY_OF_WEEK_COLUMN].astype(np.int64)
+    return np.asarray(day * season_day + X[:, SLOT_COLUMN].astype(np.int64), dtype=np.int64)
 
 
 @dataclass(frozen=True)

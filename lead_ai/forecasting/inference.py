@@ -14,7 +14,7 @@ import onnxruntime as ort
 
 from lead_ai.forecasting.artifact_format import parse_metadata
 from lead_ai.forecasting.calibration import Calibration, interval_bounds, quantile_values
-from lead_ai.forecasting.feature_spec import SLOT_COLUMN, STEP_COLUMN, FeatureSpec
+from lead_ai.forecasting.feature_spec import STEP_COLUMN, FeatureSpec, slots_of_week
 from lead_ai.forecasting.features import build_rows, prepare_window
 from lead_ai.forecasting.local_fit import SERVING, LocalFit, LocalFitSettings, fit_locally
 from lead_ai.forecasting.seasonal_naive import blend_rows
@@ -64,6 +64,12 @@ class OnnxForecaster:
             raise ValueError(f"model input width {width} does not match the FeatureSpec ({spec.n_features})")
         if calibration.quantiles.shape[0] < spec.max_horizon:
             raise ValueError("calibration table is shorter than the model's max_horizon")
+        factors = calibration.slot_factors
+        if factors is not None and factors.size not in (spec.season_day, 7 * spec.season_day):
+            raise ValueError(
+                f"calibration has {factors.size} slot factors: one per slot of the day ({spec.season_day}) "
+                f"or of the week ({7 * spec.season_day}) expected"
+            )
         self._session = session
         self._input_name = inputs[0].name
         self._output_names = [session.get_outputs()[0].name]
@@ -164,7 +170,7 @@ class OnnxForecaster:
 
     def _point_and_width(self, rows: OriginRows, horizon: int) -> tuple[np.ndarray, np.ndarray]:
         """The served forecast of steps 1..horizon in the data's units, and what each step's calibrated
-        offsets are multiplied by (the level times its slot of the day's factor)."""
+        offsets are multiplied by (the level times its slot's factor)."""
         self._check_horizon(horizon)
         if horizon > rows.X.shape[0]:
             raise ValueError(f"these rows answer {rows.X.shape[0]} steps, not {horizon}")
@@ -174,7 +180,8 @@ class OnnxForecaster:
         """For feature rows X, one `session.run`: each row's served forecast in the data's units, and
         what its calibrated offsets are multiplied by (its window's level times its slot's factor)."""
         raw = self._session.run(self._output_names, {self._input_name: X})[0]
-        return self._served(raw, X) * scale, self.calibration.spread(X[:, SLOT_COLUMN]) * scale
+        spread = self.calibration.spread(slots_of_week(X, self.spec.season_day))
+        return self._served(raw, X) * scale, spread * scale
 
     def _check_horizon(self, horizon: int) -> None:
         if (

@@ -36,7 +36,7 @@ import numpy as np
 
 from lead_ai.forecasting.calibration import SLOT_SHRINK, Calibration, slot_factors_of
 from lead_ai.forecasting.extremes import extreme_limits
-from lead_ai.forecasting.feature_spec import SLOT_COLUMN
+from lead_ai.forecasting.feature_spec import slots_of_week
 from lead_ai.forecasting.features import build_rows, prepare_window
 from lead_ai.forecasting.seasonal_naive import naive_rows
 
@@ -134,7 +134,7 @@ def fit_locally(
     if not keep.any():
         return LocalFit.unfitted()
     model, naive, actual, scale, steps = model[keep], naive[keep], actual[keep], scale[keep], steps[keep]
-    slots = X[keep, SLOT_COLUMN]
+    slots = slots_of_week(X[keep], spec.season_day)
 
     day = steps <= spec.season_day
     bands = (day, ~day)

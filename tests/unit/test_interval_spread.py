@@ -9,7 +9,13 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from lead_ai.forecasting.calibration import SLOT_LIMITS, Calibration, calibrate, slot_factors_of
+from lead_ai.forecasting.calibration import (
+    SLOT_LIMITS,
+    Calibration,
+    calibrate,
+    cross_fit_widening,
+    slot_factors_of,
+)
 from lead_ai.forecasting.inference import OnnxForecaster
 from lead_ai.forecasting.training.train import SeriesData, train_forecaster
 from tests.unit.test_forecaster import FAST, START, hourly_counts
@@ -126,3 +132,134 @@ def test_the_slot_factors_are_the_per_slot_quantiles_of_their_definition(season_
     assert factors is not None
     np.testing.assert_allclose(factors, np.clip(expected, *SLOT_LIMITS), rtol=1e-12)
     assert factors[3] == 1.0
+
+
+# ------------------------------------------------------------------ per slot of the week (week_shrink)
+
+WEEKEND_AFTERNOON = (5, 6), np.arange(12, 18)  # (days of the week, 0 = Monday), hours of the day
+
+
+def _weekend_afternoons(slots_of_week: np.ndarray) -> np.ndarray:
+    days, hours = WEEKEND_AFTERNOON
+    return np.isin(slots_of_week // 24, days) & np.isin(slots_of_week % 24, hours)
+
+
+def test_week_factors_tell_a_weekend_afternoon_from_a_weekday_one_and_shrink_toward_the_hours() -> None:
+    # Given residuals three times larger on weekend afternoons than at the same hours of weekdays,
+    # 14 a slot of the week (a backtest of 14 origins), and one slot of the week without any
+    rng = np.random.default_rng(2)
+    slots = np.tile(np.arange(168), 14)
+    slots = slots[slots != 100]
+    residuals = rng.normal(0.0, np.where(_weekend_afternoons(slots), 3.0, 1.0))
+    # When the factors are taken per slot of the day, and per slot of the week
+    by_hour = slot_factors_of(residuals, slots, 24)
+    by_week = slot_factors_of(residuals, slots, 24, week_shrink=10.0)
+    assert by_hour is not None and by_week is not None and by_hour.size == 24 and by_week.size == 168
+    # Then only the week's factors are wider on a weekend afternoon than on a weekday one at that hour
+    week = np.arange(168)
+    afternoon = np.isin(week % 24, WEEKEND_AFTERNOON[1])
+    weekend = _weekend_afternoons(week)
+    assert by_week[weekend].mean() > 1.5 * by_week[afternoon & ~weekend].mean()
+    # and each is its own ratio counted 14 / (14 + 10) against its hour's factor
+    r = np.abs(residuals)
+    overall = np.quantile(r, 0.8)
+    for cell in (13, 5 * 24 + 14, 6 * 24 + 3):
+        mine = np.quantile(r[slots == cell], 0.8) / overall
+        expected = (14 * mine + 10.0 * by_hour[cell % 24]) / 24.0
+        assert by_week[cell] == pytest.approx(float(np.clip(expected, *SLOT_LIMITS)), rel=1e-12)
+    # A slot of the week without residuals takes its hour's factor
+    assert by_week[100] == pytest.approx(by_hour[100 % 24], rel=1e-12)
+
+
+def test_a_calibration_per_slot_of_the_week_reads_each_rows_slot_of_the_week_through_the_artifact() -> None:
+    rng = np.random.default_rng(3)
+    slots = np.tile(np.arange(168), (40, 1))[:, :48] + 24 * rng.integers(0, 6, (40, 1))
+    residuals = rng.normal(0.0, np.where(_weekend_afternoons(slots), 3.0, 1.0))
+    calibration = calibrate(residuals, slots=slots, season_day=24, week_shrink=10.0)
+    assert calibration.slot_factors is not None and calibration.slot_factors.size == 168
+    # the step quantiles are of the residuals divided by their slot of the week's factor
+    expected = calibrate(residuals / calibration.slot_factors[slots])
+    np.testing.assert_allclose(calibration.quantiles, expected.quantiles)
+    again = Calibration.from_dict(json.loads(json.dumps(calibration.to_dict())))
+    saturday_2pm, tuesday_2pm = 5 * 24 + 14, 24 + 14
+    assert again.spread(np.array([saturday_2pm]))[0] > again.spread(np.array([tuesday_2pm]))[0]
+    np.testing.assert_allclose(again.spread(np.arange(168)), calibration.slot_factors)
+
+
+def _weekend_noise_history(weeks: int, seed: int) -> np.ndarray:
+    """Hourly leads with the same mean every day, but far noisier on weekend afternoons."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(24 * 7 * weeks)
+    hour, day = t % 24, (t // 24) % 7  # START is a Monday, midnight UTC
+    mean = 40.0 * np.where((hour >= 8) & (hour < 20), np.sin(np.pi * (hour - 8) / 12) + 0.2, 0.05)
+    noisy = np.isin(day, WEEKEND_AFTERNOON[0]) & np.isin(hour, WEEKEND_AFTERNOON[1])
+    return rng.poisson(mean * np.where(noisy, rng.lognormal(-0.5, 1.0, t.size), 1.0)).astype(np.float64)
+
+
+def test_week_factors_cover_weekend_afternoons_the_hours_factors_miss_on_the_weeks_after_training() -> None:
+    # Given 10 weeks whose weekend afternoons are far noisier than weekday afternoons, and 3 weeks after
+    weeks, after = 10, 3
+    values = _weekend_noise_history(weeks + after, seed=7)
+    cut = 24 * 7 * weeks
+    settings = replace(SETTINGS, backtest_origins=28)  # ~8 residuals a slot of the week at 48 steps
+    origins = np.arange(cut - 1, values.size - 49, 24)  # every day's last hour, 48 hours ahead
+    steps = np.arange(1, 49)
+    inside: dict[str, list[np.ndarray]] = {}
+    for name, week_shrink in (("hours", None), ("week", 10.0)):
+        # When a model is trained on the 10 weeks with factors per hour of the day, and per slot of the week
+        result = train_forecaster(
+            [SeriesData("leads", values[:cut], START)], replace(settings, week_shrink=week_shrink)
+        )
+        model = OnnxForecaster.from_bytes(result.onnx_bytes)
+        factors = model.calibration.slot_factors
+        assert factors is not None and factors.size == (24 if week_shrink is None else 168)
+        # and forecasts 48 hours from every day of the 3 weeks after, through onnxruntime
+        for origin in origins:
+            f = model.predict(values[: origin + 1], START + 3600 * int(origin), 48, 0.8)
+            actual = values[origin + steps]
+            slot = (origin + steps) % 168
+            inside.setdefault(name, []).append(
+                ((actual >= f.lower) & (actual <= f.upper))[_weekend_afternoons(slot)]
+            )
+    # Then the weekend afternoons are covered far more often with factors per slot of the week
+    coverage = {name: float(np.concatenate(v).mean()) for name, v in inside.items()}
+    assert coverage["week"] >= coverage["hours"] + 0.1, coverage
+
+
+def test_a_model_whose_factors_fit_neither_the_day_nor_the_week_is_refused(
+    by_setting: dict[bool, tuple[OnnxForecaster, float]],
+) -> None:
+    model = by_setting[True][0]
+    for size in (24, 168):
+        ok = model.calibration._replace(slot_factors=np.ones(size))
+        assert OnnxForecaster(model._session, model.spec, ok).calibration.slot_factors is not None
+    with pytest.raises(ValueError, match="48 slot factors"):
+        OnnxForecaster(model._session, model.spec, model.calibration._replace(slot_factors=np.ones(48)))
+
+
+def test_the_cross_fit_widens_the_intervals_by_what_factors_miss_on_an_origin_they_did_not_see() -> None:
+    # Given 14 backtest origins of 168 residuals, each slot of the week with its own spread
+    rng = np.random.default_rng(0)
+    slots = np.tile(np.arange(168), (14, 1))
+    spread = np.exp(rng.normal(0.0, 0.5, 168))
+    residuals = rng.normal(0.0, 1.0, slots.shape) * spread[slots]
+    # When calibrated with factors per slot of the week, with and without the cross-fit
+    plain = calibrate(residuals, slots=slots, season_day=24, week_shrink=10.0)
+    crossed = calibrate(residuals, slots=slots, season_day=24, week_shrink=10.0, cross_fit=True)
+    assert plain.slot_factors is not None and crossed.slot_factors is not None
+    widening = cross_fit_widening(residuals, slots, 24, 10.0, plain.slot_factors)
+    # Then the cross-fit's quantiles are the plain ones times one widening > 1, the factors the same
+    assert widening > 1.0
+    np.testing.assert_allclose(crossed.quantiles, plain.quantiles * widening)
+    np.testing.assert_allclose(crossed.slot_factors, plain.slot_factors)
+    # and on 400 fresh weeks of the same errors its 80 % interval holds nearer 80 % than the plain one's
+    fresh = rng.normal(0.0, 1.0, (400, 168)) * spread
+    held = {}
+    for name, calibration in (("plain", plain), ("crossed", crossed)):
+        lo, hi = calibration.offsets(168, 0.8)
+        width = calibration.spread(np.arange(168))
+        held[name] = float(np.mean((fresh >= lo * width) & (fresh <= hi * width)))
+    assert held["plain"] < held["crossed"] <= 0.81, held
+    # And residuals that are all alike (a night of no leads: each the same small miss) widen nothing
+    alike = np.full(slots.shape, -0.02)
+    assert cross_fit_widening(alike, slots, 24, 10.0, np.ones(168)) == 1.0

@@ -24,7 +24,7 @@ import numpy as np
 
 from lead_ai.forecasting.calibration import Calibration, calibrate, interval_bounds
 from lead_ai.forecasting.extremes import extreme_limits
-from lead_ai.forecasting.feature_spec import SLOT_COLUMN, FeatureSpec
+from lead_ai.forecasting.feature_spec import FeatureSpec, slots_of_week
 from lead_ai.forecasting.features import build_rows, prepare_window
 from lead_ai.forecasting.scoring import coverage as coverage_of
 from lead_ai.forecasting.scoring import seasonal_naive_scale, smape
@@ -169,7 +169,7 @@ def evaluate(
     best_model = min(model_only.values(), key=lambda m: m[0] if math.isfinite(m[0]) else m[1])
     point = point_of(weights, weight_naive)
     scale = level.reshape(n, H)
-    slots = X[:, SLOT_COLUMN].reshape(n, H)  # each target's local slot of the day
+    slots = slots_of_week(X, spec.season_day).reshape(n, H)  # each target's local slot of the week
     result = _score(point, point_of(weights, 1.0), cases, scale, slots, spec, settings)
     result.weights = {loss: w for loss, w in weights.items() if w > 0}
     result.weight_naive = weight_naive
@@ -294,7 +294,13 @@ def _score(
     actual = cases.actual
     residuals = (actual - point) / scale
     if settings.slot_intervals and np.unique(cases.series_index).size == 1:
-        calibration = calibrate(residuals, slots=slots, season_day=spec.season_day)
+        calibration = calibrate(
+            residuals,
+            slots=slots,
+            season_day=spec.season_day,
+            week_shrink=settings.week_shrink,
+            cross_fit=settings.slot_cross_fit,
+        )
     else:
         calibration = calibrate(residuals)
     lo_off, hi_off = calibration.offsets(H, settings.level)
