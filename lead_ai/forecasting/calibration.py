@@ -12,7 +12,7 @@ offset multiplied by it again: per step and per local hour of the day, as in Mon
 prediction, with the hours factored out of the steps so that each keeps enough residuals. A team's own
 model goes one level further, to the slot of the *week*: a Saturday afternoon's errors are not a Tuesday
 afternoon's. Each of its 7 x season_day factors is shrunk toward its hour's, since a backtest holds ~14
-residuals per slot of the week (docs/accuracy.md, "Weekdays and weekends").
+residuals per slot of the week (docs/accuracy.md, "A factor per slot of the week").
 """
 
 from __future__ import annotations
