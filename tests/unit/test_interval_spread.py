@@ -16,6 +16,7 @@ from lead_ai.forecasting.calibration import (
     cross_fit_widening,
     slot_factors_of,
 )
+from lead_ai.forecasting.feature_spec import slots_of_week
 from lead_ai.forecasting.inference import OnnxForecaster
 from lead_ai.forecasting.training.train import SeriesData, train_forecaster
 from tests.unit.test_forecaster import FAST, START, hourly_counts
@@ -263,3 +264,30 @@ def test_the_cross_fit_widens_the_intervals_by_what_factors_miss_on_an_origin_th
     # And residuals that are all alike (a night of no leads: each the same small miss) widen nothing
     alike = np.full(slots.shape, -0.02)
     assert cross_fit_widening(alike, slots, 24, 10.0, np.ones(168)) == 1.0
+
+
+def test_a_15_minute_teams_model_carries_a_factor_per_quarter_hour_of_its_local_week() -> None:
+    # Given 6 weeks of 15-minute counts of a Berlin team, busy on weekday afternoons
+    t = np.arange(96 * 7 * 6)
+    quarter, day = t % 96, (t // 96) % 7
+    busy = np.where((quarter >= 36) & (quarter < 68), 1.0, 0.1) * np.where(day < 5, 1.0, 0.3)
+    values = np.random.default_rng(4).poisson(6.0 * busy).astype(np.float64)
+    settings = replace(SETTINGS, max_horizon=192, min_points=2000, timezone="Europe/Berlin")
+    # When its own model is trained and forecasts the next two days through onnxruntime
+    model = OnnxForecaster.from_bytes(
+        train_forecaster([SeriesData("q", values, START, 900)], settings).onnx_bytes
+    )
+    last = START + 900 * (values.size - 1)
+    forecast = model.predict(values, last, 192, 0.8)
+    # Then its calibration holds one factor per quarter-hour of the week (7 x 96), and each step's
+    # interval is the calibrated offsets times the factor of the local quarter-hour of the week it forecasts
+    factors = model.calibration.slot_factors
+    assert factors is not None and factors.size == 7 * 96
+    rows = model.origin_rows(values, last, 192)
+    local = slots_of_week(rows.X, 96)
+    lo, hi = model.calibration.offsets(192, 0.8)
+    upper = forecast.value + hi * factors[local] * rows.scale
+    busy_steps = forecast.upper > forecast.value
+    np.testing.assert_allclose(forecast.upper[busy_steps], upper[busy_steps], rtol=1e-9)
+    # (Berlin is an hour ahead of UTC in winter: the first step, 00:00 UTC on a Monday, is 01:00 local)
+    assert local[0] == 0 * 96 + 4
