@@ -286,8 +286,12 @@ def test_a_15_minute_teams_model_carries_a_factor_per_quarter_hour_of_its_local_
     rows = model.origin_rows(values, last, 192)
     local = slots_of_week(rows.X, 96)
     lo, hi = model.calibration.offsets(192, 0.8)
-    upper = forecast.value + hi * factors[local] * rows.scale
-    busy_steps = forecast.upper > forecast.value
-    np.testing.assert_allclose(forecast.upper[busy_steps], upper[busy_steps], rtol=1e-9)
+    width = factors[local] * rows.scale
+    upper, lower = forecast.value + hi * width, forecast.value + lo * width
+    wide = forecast.upper > forecast.value
+    np.testing.assert_allclose(forecast.upper[wide], upper[wide], rtol=1e-9)
+    unclipped = forecast.lower > 0.0
+    np.testing.assert_allclose(forecast.lower[unclipped], lower[unclipped], rtol=1e-9)
+    assert wide.sum() > 96 and unclipped.any()
     # (Berlin is an hour ahead of UTC in winter: the first step, 00:00 UTC on a Monday, is 01:00 local)
     assert local[0] == 0 * 96 + 4
