@@ -57,6 +57,20 @@ def test_the_pool_is_an_onnx_forecaster_that_says_it_is_a_pool(quiet_pool: Train
     assert quiet_pool.metrics["mase"] < quiet_pool.metrics["baseline_mase"]
 
 
+def test_a_pool_calibrated_on_one_held_out_series_keeps_one_width_per_step_too(
+    members: list[SeriesData],
+) -> None:
+    # Given a pool of a small group: 4 members and a single held-out series (its backtest holds one series)
+    pool = train_pool_forecaster(members, _series("one", 1, seed0=70), SETTINGS, new_min_points=NEW_MIN)
+    forecaster = OnnxForecaster.from_bytes(pool.onnx_bytes)
+    # Then it has no slot factors of that one team's hours: a young team's come from its own last days
+    assert pool.metrics["pool_held_out"] == 1
+    assert forecaster.calibration.slot_factors is None
+    young = hourly_counts(24 * 14, seed=71, scale=25.0)
+    served = forecaster.fitted_to(young, START + 3600 * (young.size - 1))
+    assert served.calibration.slot_factors is not None and served.calibration.slot_factors.size == 24
+
+
 def test_a_fourteen_day_history_is_forecast_by_the_pool(quiet_pool: TrainingResult) -> None:
     # Given a new team's 14 days
     values = hourly_counts(NEW_MIN, seed=77, scale=30.0)

@@ -16,6 +16,7 @@ No refit follows: the models scored on the held-out series are the models export
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from lead_ai.errors import InsufficientHistoryError
 from lead_ai.forecasting.feature_spec import FeatureSpec
@@ -78,7 +79,9 @@ def train_pool_forecaster(
 
     rows = final_rows(members, spec, settings)
     fitted = fit_each(rows, settings, settings.losses)
-    backtest = evaluate(fitted, young, cases, spec, settings, champion)
+    # One width per step, even when a single series is held out: the held-out teams' hours are not a
+    # young team's, whose own factors the serving fit measures (forecasting.local_fit)
+    backtest = evaluate(fitted, young, cases, spec, replace(settings, slot_intervals=False), champion)
     assert backtest.origins is not None
     daily, daily_coverage = daily_calibration(backtest.residuals, backtest.origins, spec, settings.level)
     calibration = backtest.calibration._replace(daily=daily)
