@@ -57,18 +57,22 @@ def test_the_pool_is_an_onnx_forecaster_that_says_it_is_a_pool(quiet_pool: Train
     assert quiet_pool.metrics["mase"] < quiet_pool.metrics["baseline_mase"]
 
 
-def test_a_pool_calibrated_on_one_held_out_series_keeps_one_width_per_step_too(
+def test_a_pool_calibrated_on_one_held_out_series_has_factors_per_hour_of_the_day_not_of_the_week(
     members: list[SeriesData],
 ) -> None:
     # Given a pool of a small group: 4 members and a single held-out series (its backtest holds one series)
     pool = train_pool_forecaster(members, _series("one", 1, seed0=70), SETTINGS, new_min_points=NEW_MIN)
     forecaster = OnnxForecaster.from_bytes(pool.onnx_bytes)
-    # Then it has no slot factors of that one team's hours: a young team's come from its own last days
+    # Then its factors are that team's per hour of the day (24), never per hour of the week
     assert pool.metrics["pool_held_out"] == 1
-    assert forecaster.calibration.slot_factors is None
+    pooled = forecaster.calibration.slot_factors
+    assert pooled is not None and pooled.size == 24
+    # and a young team is served the pool's hour factors times its own, hour by hour
     young = hourly_counts(24 * 14, seed=71, scale=25.0)
     served = forecaster.fitted_to(young, START + 3600 * (young.size - 1))
-    assert served.calibration.slot_factors is not None and served.calibration.slot_factors.size == 24
+    assert served.local_fit is not None and served.local_fit.slot_factors is not None
+    assert served.calibration.slot_factors is not None
+    np.testing.assert_allclose(served.calibration.slot_factors, pooled * served.local_fit.slot_factors)
 
 
 def test_a_fourteen_day_history_is_forecast_by_the_pool(quiet_pool: TrainingResult) -> None:

@@ -79,9 +79,10 @@ def train_pool_forecaster(
 
     rows = final_rows(members, spec, settings)
     fitted = fit_each(rows, settings, settings.losses)
-    # One width per step, even when a single series is held out: the held-out teams' hours are not a
-    # young team's, whose own factors the serving fit measures (forecasting.local_fit)
-    backtest = evaluate(fitted, young, cases, spec, replace(settings, slot_intervals=False), champion)
+    # Factors per slot of the day at most: a small group's pool (one held-out series, so a backtest of one
+    # series) takes that team's hours, which a young team's fit then reads by its hour of the day
+    # (forecasting.local_fit); with more held-out series, one width per step
+    backtest = evaluate(fitted, young, cases, spec, replace(settings, week_shrink=None), champion)
     assert backtest.origins is not None
     daily, daily_coverage = daily_calibration(backtest.residuals, backtest.origins, spec, settings.level)
     calibration = backtest.calibration._replace(daily=daily)
