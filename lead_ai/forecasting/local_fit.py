@@ -99,7 +99,8 @@ class LocalFit(NamedTuple):
         served = pooled.scaled(np.where(steps <= season_day, *self.interval_scale))
         if self.slot_factors is None:
             return served
-        # the series' factors were measured against the pool's own (ones: a pool has none today)
+        # the series' factors were measured against the pool's own: per hour of the day for a small group's
+        # pool (one held-out team's, training/pool.py), ones for the others
         own = pooled.spread(np.arange(self.slot_factors.size)) * self.slot_factors
         return served._replace(slot_factors=own)
 
