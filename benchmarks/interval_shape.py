@@ -26,9 +26,10 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
@@ -54,9 +55,6 @@ DATASETS = {
 
 def shape_of(name: str, settings: dict[str, Any]) -> dict[str, Any]:
     """Coverage per (weekday/weekend, hour) of one data set's validation weeks."""
-    from lead_ai.forecasting.inference import OnnxForecaster
-    from lead_ai.forecasting.training.train import SeriesData, TrainingSettings, train_forecaster
-
     path, column = DATASETS[name]
     values, start = _read_hourly(path, column)
     stop = values.size - TEST_HOURS - HORIZON  # the last origin whose week ends before the test window
@@ -64,26 +62,16 @@ def shape_of(name: str, settings: dict[str, Any]) -> dict[str, Any]:
     first -= (start // 3600 + first) % 24  # a midnight
     cells = np.zeros((2, 24, 2))  # (weekday 0 / weekend 1, hour): inside, scored
     scores: list[float] = []
-    for week in range(WEEKS):
-        trained_at = first + 168 * week
-        result = train_forecaster(
-            [SeriesData(name, values[:trained_at], start, 3600)],
-            TrainingSettings(**({"holidays": "US", "timezone": "UTC"} | settings)),
-        )
-        model = OnnxForecaster.from_bytes(result.onnx_bytes)
-        for origin in range(trained_at, min(trained_at + 168, stop + 1), 24):
-            last = start + 3600 * (origin - 1)
-            out = model.predict(values[:origin], last, HORIZON, LEVEL)
-            actual = values[origin : origin + HORIZON]
-            stamps = last + 3600 * np.arange(1, HORIZON + 1)
-            hour = (stamps // 3600) % 24
-            weekend = ((stamps // 86400 + 3) % 7 >= 5).astype(np.int64)  # 1970-01-01 was a Thursday
-            inside = (actual >= out.lower) & (actual <= out.upper)
-            cell = weekend * 24 + hour
-            cells[..., 0] += np.bincount(cell, weights=inside.astype(float), minlength=48).reshape(2, 24)
-            cells[..., 1] += np.bincount(cell, minlength=48).reshape(2, 24)
-            scores.append(scoring.msis(actual, out.lower, out.upper, values[:origin], LEVEL, 24))
-        print(f"   {name}: week {week + 1}/{WEEKS}", flush=True)
+    hourly = Grid(3600, HORIZON, 24, {"holidays": "US", "timezone": "UTC"})
+    for origin, stamps, out in _weekly_forecasts(name, values, start, hourly, first, stop, settings):
+        actual = values[origin : origin + HORIZON]
+        hour = (stamps // 3600) % 24
+        weekend = ((stamps // 86400 + 3) % 7 >= 5).astype(np.int64)  # 1970-01-01 was a Thursday
+        inside = (actual >= out.lower) & (actual <= out.upper)
+        cell = weekend * 24 + hour
+        cells[..., 0] += np.bincount(cell, weights=inside.astype(float), minlength=48).reshape(2, 24)
+        cells[..., 1] += np.bincount(cell, minlength=48).reshape(2, 24)
+        scores.append(scoring.msis(actual, out.lower, out.upper, values[:origin], LEVEL, 24))
     by_cell = cells[..., 0] / cells[..., 1]
     by_hour = cells.sum(axis=0)[:, 0] / cells.sum(axis=0)[:, 1]
     return {
@@ -104,34 +92,22 @@ def shape_of(name: str, settings: dict[str, Any]) -> dict[str, Any]:
 def daily_shape_of(name: str, settings: dict[str, Any]) -> dict[str, Any]:
     """The same for the data set summed per day (a team that counts its leads per day): coverage per day
     of the week over the 8 validation weeks (56 origins, 7 days ahead, retrained weekly)."""
-    from lead_ai.forecasting.inference import OnnxForecaster
-    from lead_ai.forecasting.training.train import SeriesData, TrainingSettings, train_forecaster
-
     path, column = DATASETS[name]
     hourly, start = _read_hourly(path, column)  # both files start at a midnight
     values = hourly[: hourly.size // 24 * 24].reshape(-1, 24).sum(axis=1)
     days_ahead, test_days = 7, TEST_HOURS // 24
     stop = values.size - test_days - days_ahead
     first = values.size - test_days - WEEKS * 7
-    daily_defaults: dict[str, Any] = {"holidays": "US", "max_horizon": days_ahead, "min_points": 42}
+    daily = Grid(86400, days_ahead, 1, {"holidays": "US", "max_horizon": days_ahead, "min_points": 42})
     inside_by_day, scored_by_day = np.zeros(7), np.zeros(7)
     scores: list[float] = []
-    for week in range(WEEKS):
-        trained_at = first + 7 * week
-        result = train_forecaster(
-            [SeriesData(name, values[:trained_at], start, 86400)],
-            TrainingSettings(**(daily_defaults | settings)),
-        )
-        model = OnnxForecaster.from_bytes(result.onnx_bytes)
-        for origin in range(trained_at, min(trained_at + 7, stop + 1)):
-            last = start + 86400 * (origin - 1)
-            out = model.predict(values[:origin], last, days_ahead, LEVEL)
-            actual = values[origin : origin + days_ahead]
-            day = ((last // 86400 + np.arange(1, days_ahead + 1)) + 3) % 7  # 0 = Monday
-            inside = (actual >= out.lower) & (actual <= out.upper)
-            inside_by_day += np.bincount(day, weights=inside.astype(float), minlength=7)
-            scored_by_day += np.bincount(day, minlength=7)
-            scores.append(scoring.msis(actual, out.lower, out.upper, values[:origin], LEVEL, 7))
+    for origin, stamps, out in _weekly_forecasts(name, values, start, daily, first, stop, settings):
+        actual = values[origin : origin + days_ahead]
+        day = (stamps // 86400 + 3) % 7  # 0 = Monday
+        inside = (actual >= out.lower) & (actual <= out.upper)
+        inside_by_day += np.bincount(day, weights=inside.astype(float), minlength=7)
+        scored_by_day += np.bincount(day, minlength=7)
+        scores.append(scoring.msis(actual, out.lower, out.upper, values[:origin], LEVEL, 7))
     by_day = inside_by_day / scored_by_day
     return {
         "windows": len(scores),
@@ -142,6 +118,46 @@ def daily_shape_of(name: str, settings: dict[str, Any]) -> dict[str, Any]:
         "day_deviation": round(float(np.mean(np.abs(by_day - LEVEL))), 4),
         "coverage_by_day_of_week": [round(float(c), 3) for c in by_day],
     }
+
+
+class Grid(NamedTuple):
+    """A data set's slots: their length, the forecast horizon, slots a day, and the training defaults."""
+
+    seconds: int
+    horizon: int
+    per_day: int
+    defaults: dict[str, Any]
+
+
+def _weekly_forecasts(
+    name: str,
+    values: np.ndarray,
+    start: int,
+    grid: Grid,
+    first: int,
+    stop: int,
+    settings: dict[str, Any],
+) -> Iterator[tuple[int, np.ndarray, Any]]:
+    """A model trained at the start of each of the WEEKS weeks from `first` on everything before it, and
+    its forecast from every midnight of its week up to `stop`: (origin, the forecast slots' stamps,
+    forecast)."""
+    from lead_ai.forecasting.inference import OnnxForecaster
+    from lead_ai.forecasting.training.train import SeriesData, TrainingSettings, train_forecaster
+
+    week_slots = 7 * grid.per_day
+    for week in range(WEEKS):
+        trained_at = first + week_slots * week
+        result = train_forecaster(
+            [SeriesData(name, values[:trained_at], start, grid.seconds)],
+            TrainingSettings(**(grid.defaults | settings)),
+        )
+        model = OnnxForecaster.from_bytes(result.onnx_bytes)
+        for origin in range(trained_at, min(trained_at + week_slots, stop + 1), grid.per_day):
+            last = start + grid.seconds * (origin - 1)
+            stamps = last + grid.seconds * np.arange(1, grid.horizon + 1)
+            yield origin, stamps, model.predict(values[:origin], last, grid.horizon, LEVEL)
+        if grid.per_day > 1:
+            print(f"   {name}: week {week + 1}/{WEEKS}", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
