@@ -29,7 +29,7 @@ What it does, in order:
        baseline: imports (boto3, numpy, joblib, sklearn.ensemble) + clients | model load (S3 get +
                  joblib.load + the same observation window) | first answer (same features, sklearn
                  predict, JSON body)                                                 probes/cold_baseline.py
-       A/B:      the handler on the runtime's stock botocore, on a trimmed but unpatched botocore, and on
+       A/B:      the handler on the runtime's stock botocore (untrimmed), and on
                  Powertools' APIGatewayRestResolver instead of RestApp (bundles.py); each must give the
                  shipped handler's very answer, and each is checked to run the SDK and router it names.
      Medians over --cold-runs rounds; each round runs every variant once in a shuffled order, with the

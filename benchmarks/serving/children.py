@@ -39,7 +39,7 @@ def compile_unchecked(python312: Path, directory: Path, *, shown_as: str | None 
 
 def lambda_runtime_dir(work: Path, python312: Path) -> Path:
     """boto3 and friends as the Lambda runtime provides them (the driver's copies: the same pinned botocore
-    and urllib3 as the layer, untrimmed, unpatched), with 3.12 bytecode; the same for every variant."""
+    as the layer, untrimmed), with 3.12 bytecode; the same for every variant."""
     runtime = work / "runtime"
     runtime.mkdir()
     for name in LAMBDA_RUNTIME_PACKAGES:

@@ -120,7 +120,6 @@ def _summaries(by_name: dict[str, list[dict[str, Any]]], work: Path) -> dict[str
                 "version": first["botocore_version"],
                 "path": str(Path(first["botocore_path"]).relative_to(work)),
                 "services": first["botocore_services"],
-                "patched": first["botocore_patched"],
             }
     return out
 
@@ -143,14 +142,7 @@ def _ratios(mode: dict[str, Any]) -> dict[str, float]:
 
 # What each hack saves: the cold start without it minus the cold start with it (both else equal).
 HACKS = (
-    (
-        "trim_botocore",
-        "handler_stock_sdk",
-        "handler_trimmed_unpatched",
-        "layers/predict-deps/trim_botocore.py",
-    ),
-    ("sdk_patches", "handler_trimmed_unpatched", "handler", "layers/predict-deps/sdk_patches.py"),
-    ("layer_sdk_trimmed_and_patched", "handler_stock_sdk", "handler", "both: the layer's own botocore"),
+    ("trim_botocore", "handler_stock_sdk", "handler", "layers/predict-deps/trim_botocore.py"),
     ("rest_app", "handler_powertools_resolver", "handler", "lead_ai/api/router.py"),
 )
 
@@ -176,7 +168,6 @@ def hacks_ab(samples: dict[str, list[dict[str, Any]]], variants: list[HandlerVar
                 "delta_vs_shipped_pct": round(100 * (total - shipped) / shipped, 1),
                 "ratio_vs_shipped": round(total / shipped, 3),
                 **_paired("paired_delta_vs_shipped", samples[variant.name], samples["handler"]),
-                **variant.notes,
             }
         )
     hacks = {}

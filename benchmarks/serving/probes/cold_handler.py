@@ -27,9 +27,8 @@ from probe_support import LambdaContext, ServerWait, read_config, write_result
 
 
 def sdk_facts() -> dict[str, Any]:
-    """Which botocore the handler imported: where from, how many service models, whether patched."""
+    """Which botocore the handler imported: where from and how many service models it has."""
     import botocore
-    import botocore.handlers
 
     package = os.path.dirname(botocore.__file__ or "")
     data = os.path.join(package, "data")
@@ -37,7 +36,6 @@ def sdk_facts() -> dict[str, Any]:
         "botocore_version": botocore.__version__,
         "botocore_path": package,
         "botocore_services": sum(os.path.isdir(os.path.join(data, name)) for name in os.listdir(data)),
-        "botocore_patched": hasattr(botocore.handlers, "_fires_in_this_layer"),
     }
 
 
