@@ -54,6 +54,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     if not _is_scheduled_event(event):
         raise ValidationError("the planner runs on EventBridge scheduled events only", field="detail-type")
     idempotency.register_lambda_context(context)
+    # Every delivery counts, a retry answered from the idempotency store too: the counts above appear once
+    # per plan, so the two tell EventBridge's redeliveries apart (and no flush is ever empty).
+    metrics.add_metric(name="ScheduleDeliveries", unit=MetricUnit.Count, value=1)
     # Every AWS call fits the function's own remaining time (lead_ai/time_budget.py).
     time_budget.begin_invocation(context)
     try:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,6 +30,15 @@ from tests.faults.conftest import (  # noqa: F401  (fixtures, registered by bein
     small_history,
     trained_result,
 )
+
+
+def metric_values(stdout: str, name: str) -> list[float]:
+    """The values of one metric in the CloudWatch embedded-metric lines a handler printed."""
+    values: list[float] = []
+    for line in stdout.splitlines():
+        if line.startswith("{") and '"_aws"' in line:
+            values += json.loads(line).get(name, [])
+    return values
 
 
 def schedule_event(event_id: str | None = None) -> dict[str, Any]:

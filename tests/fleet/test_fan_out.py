@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import threading
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -21,7 +22,7 @@ from lead_ai_dev.local.worker import lambda_record
 from tests.conftest import ROOT
 from tests.faults.conftest import CannedTraining
 from tests.faults.support import FaultInjector
-from tests.fleet.conftest import FailingFor, Fleet, message_body
+from tests.fleet.conftest import FailingFor, Fleet, message_body, metric_values
 
 MAX_RECEIVE = 3  # the template's TrainingMaxReceiveCount default
 
@@ -195,7 +196,9 @@ def test_duplicates_in_two_containers_at_once_train_once(
     assert fleet.all_series()["raced"]["last_failure"] is None
 
 
-def test_a_redelivered_scheduled_event_plans_once(fleet: Fleet, faults: FaultInjector) -> None:
+def test_a_redelivered_scheduled_event_plans_once(
+    fleet: Fleet, faults: FaultInjector, capsys: pytest.CaptureFixture[str]
+) -> None:
     # Given a due series, and a first delivery of the daily event during a registry outage
     fleet.ingest("sched")
     faults.inject("dynamodb", "Query", "5xx")
@@ -204,11 +207,18 @@ def test_a_redelivered_scheduled_event_plans_once(fleet: Fleet, faults: FaultInj
     faults.clear()
     assert fleet.queue_depth() == 0
     # When EventBridge retries the same event (same id), twice
-    first = fleet.plan(event_id="daily-1")
-    again = fleet.plan(event_id="daily-1")
+    capsys.readouterr()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an empty metrics flush only warns: here it fails
+        first = fleet.plan(event_id="daily-1")
+        again = fleet.plan(event_id="daily-1")
     # Then the series was queued once and the second retry got the stored answer
     assert first["queued"] == 1 and again == first
     assert fleet.queue_depth() == 1
+    # and the metrics count both deliveries but one plan
+    printed = capsys.readouterr().out
+    assert metric_values(printed, "ScheduleDeliveries") == [1.0, 1.0]
+    assert metric_values(printed, "TrainingsQueued") == [1.0]
 
 
 def test_the_planner_leaves_series_too_short_for_their_own_model_due(

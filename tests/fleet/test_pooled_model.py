@@ -16,7 +16,7 @@ import pytest
 from lead_ai.domain.pools import PoolKey, split_pool
 from lead_ai.service.pooling import plan_day
 from tests.conftest import lead_history
-from tests.fleet.conftest import Fleet, message_body
+from tests.fleet.conftest import Fleet, message_body, metric_values
 
 # A model of its own from 500 hours (~21 days); the pool serves from 14 days; 24-step forecasts.
 SETTINGS = {"LEAD_AI_MIN_TRAINING_POINTS": "500", "LEAD_AI_MAX_HORIZON": "24"}
@@ -56,7 +56,7 @@ def test_a_series_with_14_days_is_forecast_by_the_pool_the_planner_queued(
     plan = pooled.plan()
     assert plan["too_short"] == ["new-team"] and plan["pools"] == [POOL_ID] and plan["queued"] == 0
     # (and the planner's metrics count it apart from the series' trainings)
-    assert _metric(capsys.readouterr().out, "PoolTrainingsQueued") == [1.0]
+    assert metric_values(capsys.readouterr().out, "PoolTrainingsQueued") == [1.0]
     totals = pooled.drain()
     assert totals.failed == 0 and totals.succeeded == 1
     # Then the new team's forecast is answered by the pool, and says so
@@ -245,7 +245,7 @@ def test_a_new_groups_pool_waits_for_its_first_models_and_serves_the_new_team_th
     # time it came back before the teams were trained), the pool was trained once, on the teams' new
     # models, and it serves the new team today
     assert totals.failed == 0
-    assert sum(_metric(capsys.readouterr().out, "PoolRecheckQueued")) >= 1
+    assert sum(metric_values(capsys.readouterr().out, "PoolRecheckQueued")) >= 1
     status, models = _pool_models(fleet, POOL_ID)
     assert status == 200 and [v["version"] for v in models["versions"]] == ["1.0.0"], models
     status, body = _forecast(fleet, "new-team")
@@ -270,15 +270,6 @@ def test_a_pool_waits_for_first_models_only_on_its_own_day_and_only_if_they_can_
     # Then it does not wait either (today's plan queues today's pool): skipped, nothing trained
     assert totals.succeeded == 1 and totals.failed == 0
     assert _pool_models(fleet, POOL_ID)[0] == 404
-
-
-def _metric(stdout: str, name: str) -> list[float]:
-    """The values of one metric in the CloudWatch embedded-metric lines a handler printed."""
-    values: list[float] = []
-    for line in stdout.splitlines():
-        if line.startswith("{") and '"_aws"' in line:
-            values += json.loads(line).get(name, [])
-    return values
 
 
 def _pool_version(fleet: Fleet) -> dict[str, Any]:
