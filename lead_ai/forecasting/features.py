@@ -32,6 +32,8 @@ and serving (extremes.py). The spec that fixes all of this, and travels in the a
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from lead_ai.domain.intervals import DAY_SECONDS
@@ -85,15 +87,7 @@ def build_rows(
     Returns X (n_rows, spec.n_features) float32 and the level (n_rows,) float64 of each row; the model
     target is y / level.
     """
-    w = np.asarray(windows, dtype=np.float64)
-    if w.ndim != 2 or w.shape[1] != spec.window:
-        raise ValueError(f"windows must have shape (n, {spec.window}), got {w.shape}")
-    idx = np.asarray(window_index, dtype=np.intp)
-    h = np.asarray(steps, dtype=np.int64)
-    if h.size and (h.min() < 1 or h.max() > spec.max_horizon):
-        raise ValueError(f"steps must be within 1..{spec.max_horizon}")
-    n_win, width = w.shape
-    ts = np.asarray(last_timestamps, dtype=np.int64).reshape(n_win)
+    w, ts, idx, h = _checked(windows, last_timestamps, window_index, steps, spec)
     w = clean_windows(w, spec, limits)
     # What stands for an ordinary day (the level, same-slot lags, weekly mean and std, the day and week
     # before) reads `usual`, the window without its holidays, so a Christmas week does not pose as the
@@ -101,94 +95,165 @@ def build_rows(
     # starts from and stay as they are. Without a calendar both are the window.
     usual = _without_holidays(w, ts, spec)
     level = level_of(usual, spec)
-    inv = 1.0 / level
+    per_window = _window_features(w, usual, level, spec)
+    target = _TargetClock.of(ts[idx] + h * spec.interval_seconds, spec)
+    rows = _Rows(idx, h, ts[idx], target.offset, 1.0 / level[idx])
+    day_vals = _same_slot_values(usual, rows, spec.season_day, spec.n_day_lags, spec)
+    week_vals = _same_slot_values(usual, rows, spec.season_week, spec.n_week_lags, spec)
+    return _assemble(per_window, target, rows, day_vals, week_vals, spec), level[idx]
 
-    # Per-window features (computed once per window, then gathered per row).
+
+def _checked(
+    windows: np.ndarray,
+    last_timestamps: np.ndarray,
+    window_index: np.ndarray,
+    steps: np.ndarray,
+    spec: FeatureSpec,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    w = np.asarray(windows, dtype=np.float64)
+    if w.ndim != 2 or w.shape[1] != spec.window:
+        raise ValueError(f"windows must have shape (n, {spec.window}), got {w.shape}")
+    h = np.asarray(steps, dtype=np.int64)
+    if h.size and (h.min() < 1 or h.max() > spec.max_horizon):
+        raise ValueError(f"steps must be within 1..{spec.max_horizon}")
+    ts = np.asarray(last_timestamps, dtype=np.int64).reshape(w.shape[0])
+    return w, ts, np.asarray(window_index, dtype=np.intp), h
+
+
+class _WindowFeatures(NamedTuple):
+    """What is computed once per window, then gathered per row (values divided by the level)."""
+
+    lags: np.ndarray  # (n_windows, n_recent_lags): the latest values, newest first
+    others: np.ndarray  # (n_windows, k): rolling means, changes, ratio_week, std, observed share, log level
+    ratio_week: np.ndarray  # (n_windows,): the last day over the same day a week before
+
+
+def _window_features(
+    w: np.ndarray, usual: np.ndarray, level: np.ndarray, spec: FeatureSpec
+) -> _WindowFeatures:
+    width, inv = w.shape[1], 1.0 / level
     lags = w[:, ::-1][:, : spec.n_recent_lags] * inv[:, None]
-    per_window = [lags]
+    others = []
     for r in spec.rolling_windows:
         mean, _ = nanmean_rows((usual if r >= spec.season_week else w)[:, -r:])
-        per_window.append((mean * inv)[:, None])
+        others.append(mean * inv)
     # How the latest observations compare with the same hours a day / a week earlier.
     D, Wk = spec.season_day, spec.season_week
     for back in [{"day": D, "week": Wk}[p] for p in spec.change_seasons]:
         for r in spec._change_windows:
             now, _ = nanmean_rows(w[:, -r:])
             before, _ = nanmean_rows(usual[:, width - back - r : width - back])
-            per_window.append(((now - before) * inv)[:, None])
+            others.append((now - before) * inv)
+    ratio_week = _ratio_week(usual, spec)
+    if spec.week_ratio:
+        others.append(ratio_week)
+    others.append(_std_week(usual, spec) * inv)
+    others.append(np.count_nonzero(~np.isnan(w), axis=1) / width)
+    others.append(np.log1p(level))
+    return _WindowFeatures(lags, np.stack(others, axis=1), ratio_week)
+
+
+def _ratio_week(usual: np.ndarray, spec: FeatureSpec) -> np.ndarray:
+    """The last day's mean over the same day's a week before, within 0..10 (10 when the week before was
+    empty and the last day was not; NaN when either is unknown)."""
+    D, Wk, width = spec.season_day, spec.season_week, usual.shape[1]
     last_day, _ = nanmean_rows(usual[:, -D:])
     week_before, _ = nanmean_rows(usual[:, width - Wk - D : width - Wk])
     with np.errstate(invalid="ignore", divide="ignore"):
-        ratio_week = np.where(
+        ratio = np.where(
             week_before > _LEVEL_FLOOR,
             np.clip(last_day / week_before, 0.0, 10.0),
             np.where(last_day > _LEVEL_FLOOR, 10.0, 1.0),  # NaN stays NaN (comparisons are False)
         )
-        ratio_week[np.isnan(last_day) | np.isnan(week_before)] = np.nan
-    if spec.week_ratio:
-        per_window.append(ratio_week[:, None])
+    ratio[np.isnan(last_day) | np.isnan(week_before)] = np.nan
+    return ratio
+
+
+def _std_week(usual: np.ndarray, spec: FeatureSpec) -> np.ndarray:
     week = usual[:, -spec.season_week :]
-    mean_w, count_w = nanmean_rows(week)
-    dev = np.where(np.isnan(week), 0.0, week - mean_w[:, None])
+    mean, count = nanmean_rows(week)
+    dev = np.where(np.isnan(week), 0.0, week - mean[:, None])
     with np.errstate(invalid="ignore", divide="ignore"):
-        std_w = np.where(count_w > 1, np.sqrt((dev * dev).sum(axis=1) / np.maximum(count_w - 1, 1)), np.nan)
-    per_window.append((std_w * inv)[:, None])
-    per_window.append((np.count_nonzero(~np.isnan(w), axis=1) / width)[:, None])
-    per_window.append(np.log1p(level)[:, None])
-    win_feats = np.concatenate(per_window, axis=1)
+        return np.where(count > 1, np.sqrt((dev * dev).sum(axis=1) / np.maximum(count - 1, 1)), np.nan)
 
-    # Per-row features relative to the target time.
-    target_ts = ts[idx] + h * spec.interval_seconds
-    # The target's place in its local day and week (the series' zone), so the daily shape does not
-    # slide by an hour when the clocks change.
-    target_offset = spec.local_offsets(target_ts)
-    local_ts = target_ts + target_offset
-    slot = (local_ts // spec.interval_seconds) % spec.season_day
-    dow = (local_ts // DAY_SECONDS + EPOCH_WEEKDAY_OFFSET) % 7
-    last = width - 1
-    row_inv = inv[idx]
 
-    def same_slot(season: int, count: int) -> np.ndarray:
-        # k-th most recent slot at the same phase as the target that is at or before the origin.
-        first_back = season * ((h + season - 1) // season)  # smallest multiple of season >= h
-        k = np.arange(count, dtype=np.int64)
-        pos = last + h[:, None] - first_back[:, None] - season * k[None, :]
-        pos = _same_local_slot(pos, ts[idx], target_offset, last, spec)
-        return _gather(usual, idx, pos) * row_inv[:, None]
+class _TargetClock(NamedTuple):
+    """Each row's target on the series' local clock, so the daily shape does not slide by an hour when
+    the clocks change."""
 
-    day_vals = same_slot(spec.season_day, spec.n_day_lags)
-    week_vals = same_slot(spec.season_week, spec.n_week_lags)
+    local: np.ndarray  # epoch seconds of the local wall time
+    offset: np.ndarray  # seconds from UTC
+    slot: np.ndarray  # position in the local day
+    day_of_week: np.ndarray  # 0 = Monday
+
+    @classmethod
+    def of(cls, target_ts: np.ndarray, spec: FeatureSpec) -> _TargetClock:
+        offset = spec.local_offsets(target_ts)
+        local = target_ts + offset
+        slot = (local // spec.interval_seconds) % spec.season_day
+        return cls(local, offset, slot, (local // DAY_SECONDS + EPOCH_WEEKDAY_OFFSET) % 7)
+
+
+class _Rows(NamedTuple):
+    """Per row: its window, its step, its origin, its target's UTC offset, and 1 / its level."""
+
+    window: np.ndarray
+    step: np.ndarray
+    origin: np.ndarray
+    target_offset: np.ndarray
+    inv: np.ndarray
+
+
+def _same_slot_values(
+    usual: np.ndarray, rows: _Rows, season: int, count: int, spec: FeatureSpec
+) -> np.ndarray:
+    """The `count` most recent values at the target's phase of the day (or week) that are at or before
+    the origin, newest first, divided by the level."""
+    last = usual.shape[1] - 1
+    h = rows.step
+    first_back = season * ((h + season - 1) // season)  # smallest multiple of season >= h
+    k = np.arange(count, dtype=np.int64)
+    pos = last + h[:, None] - first_back[:, None] - season * k[None, :]
+    pos = _same_local_slot(pos, rows.origin, rows.target_offset, last, spec)
+    return _gather(usual, rows.window, pos) * rows.inv[:, None]
+
+
+def _assemble(
+    per_window: _WindowFeatures,
+    target: _TargetClock,
+    rows: _Rows,
+    day_vals: np.ndarray,
+    week_vals: np.ndarray,
+    spec: FeatureSpec,
+) -> np.ndarray:
+    """The columns in spec.feature_names' order, as float32."""
+    idx = rows.window
     day_mean, _ = nanmean_rows(day_vals)
     week_mean, _ = nanmean_rows(week_vals)
-    day_median = nanmedian_rows(day_vals)
-
-    X = np.empty((h.shape[0], spec.n_features), dtype=np.float32)
-    X[:, 0] = h
-    X[:, 1] = slot
-    X[:, 2] = dow
-    c = 3
-    X[:, c : c + spec.n_recent_lags] = lags[idx]
-    c += spec.n_recent_lags
-    X[:, c : c + spec.n_day_lags] = day_vals
-    c += spec.n_day_lags
-    X[:, c : c + spec.n_week_lags] = week_vals
-    c += spec.n_week_lags
-    X[:, c] = day_mean
-    X[:, c + 1] = day_median
-    X[:, c + 2] = week_mean
-    c += 3
+    columns = [
+        rows.step[:, None],
+        target.slot[:, None],
+        target.day_of_week[:, None],
+        per_window.lags[idx],
+        day_vals,
+        week_vals,
+        day_mean[:, None],
+        nanmedian_rows(day_vals)[:, None],
+        week_mean[:, None],
+    ]
     if spec.week_ratio:
-        X[:, c] = week_vals[:, 0] * ratio_week[idx]
-        c += 1
-    rest = win_feats.shape[1] - spec.n_recent_lags
-    X[:, c : c + rest] = win_feats[idx, spec.n_recent_lags :]
-    c += rest
+        columns.append((week_vals[:, 0] * per_window.ratio_week[idx])[:, None])
+    columns.append(per_window.others[idx])
     if spec.day_of_year:
-        X[:, c] = day_of_year(local_ts)
-        c += 1
+        columns.append(day_of_year(target.local)[:, None])
     if spec.holidays != "none":
-        X[:, c] = spec.holiday_kinds(local_ts)
-    return X, level[idx]
+        columns.append(spec.holiday_kinds(target.local)[:, None])
+    X = np.empty((idx.shape[0], spec.n_features), dtype=np.float32)
+    c = 0
+    for block in columns:
+        X[:, c : c + block.shape[1]] = block
+        c += block.shape[1]
+    return X
 
 
 def _without_holidays(windows: np.ndarray, last_timestamps: np.ndarray, spec: FeatureSpec) -> np.ndarray:
