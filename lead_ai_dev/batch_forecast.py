@@ -22,7 +22,7 @@ import math
 import re
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from datetime import time as clock_time
@@ -134,9 +134,15 @@ def _column(header: list[str], names: Sequence[str]) -> int | None:
 def read_history(stream: Iterable[str], interval_seconds: int, timezone: str = UTC_ZONE) -> HistoryTable:
     """Parse the long CSV into regular-grid series (see the module docstring for the rules); naive
     timestamps are local times in `timezone` (one the clocks skip or repeat is an error naming its line)."""
-    from lead_ai.forecasting.training.train import SeriesData
+    points, style = _read_points(csv.reader(stream), interval_seconds, timezone)
+    series = [_on_grid(sid, slots, interval_seconds) for sid, slots in points.items()]
+    return HistoryTable(series=series, time_style=style)
 
-    reader = csv.reader(stream)
+
+def _read_points(
+    reader: Iterator[list[str]], interval_seconds: int, timezone: str
+) -> tuple[dict[str, dict[int, float]], str]:
+    """Each series' {timestamp: value} in file order, and the one timestamp style the file uses."""
     try:
         header = next(reader)
     except StopIteration:
@@ -169,25 +175,28 @@ def read_history(stream: Iterable[str], interval_seconds: int, timezone: str = U
         raise InputError("the input file has no data rows")
     if len(styles) > 1:
         raise InputError(f"timestamps mix styles {sorted(styles)}: use one (epoch seconds or ISO 8601)")
+    return points, styles.pop()
 
-    series = []
-    for sid, slots in points.items():
-        stamps = np.fromiter(slots.keys(), dtype=np.int64, count=len(slots))
-        vals = np.fromiter(slots.values(), dtype=np.float64, count=len(slots))
-        first = int(stamps.min())
-        offset = stamps - first
-        off_grid = offset % interval_seconds != 0
-        if off_grid.any():
-            bad = int(stamps[np.argmax(off_grid)])
-            raise InputError(
-                f"series {sid!r}: timestamp {iso_utc(bad)} is not on the {interval_name(interval_seconds)} "
-                f"grid that starts at {iso_utc(first)} (check --interval)"
-            )
-        index = offset // interval_seconds
-        grid = np.full(int(index.max()) + 1, np.nan)
-        grid[index] = vals
-        series.append(SeriesData(sid, grid, first, interval_seconds))
-    return HistoryTable(series=series, time_style=styles.pop())
+
+def _on_grid(sid: str, slots: dict[int, float], interval_seconds: int) -> Any:
+    """One series (a SeriesData) on its regular grid from its first timestamp, NaN where a slot is missing."""
+    from lead_ai.forecasting.training.train import SeriesData
+
+    stamps = np.fromiter(slots.keys(), dtype=np.int64, count=len(slots))
+    vals = np.fromiter(slots.values(), dtype=np.float64, count=len(slots))
+    first = int(stamps.min())
+    offset = stamps - first
+    off_grid = offset % interval_seconds != 0
+    if off_grid.any():
+        bad = int(stamps[np.argmax(off_grid)])
+        raise InputError(
+            f"series {sid!r}: timestamp {iso_utc(bad)} is not on the {interval_name(interval_seconds)} "
+            f"grid that starts at {iso_utc(first)} (check --interval)"
+        )
+    index = offset // interval_seconds
+    grid = np.full(int(index.max()) + 1, np.nan)
+    grid[index] = vals
+    return SeriesData(sid, grid, first, interval_seconds)
 
 
 # ---------------------------------------------------------------------------------------------- core

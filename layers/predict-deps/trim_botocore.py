@@ -55,32 +55,33 @@ def _only_operations(model: dict[str, Any], operations: list[str]) -> dict[str, 
     missing = set(operations) - set(model["operations"])
     if missing:
         raise SystemExit(f"{model['metadata']['serviceId']} has no operation(s) {sorted(missing)}")
-    shapes = model["shapes"]
-    kept: set[str] = set()
-
-    def keep(name: str) -> None:
-        if name in kept:
-            return
-        kept.add(name)
-        shape = shapes[name]
-        for member in shape.get("members", {}).values():
-            keep(member["shape"])
-        for part in ("member", "key", "value"):
-            if part in shape:
-                keep(shape[part]["shape"])
-
+    roots = []
     for name in operations:
         operation = model["operations"][name]
-        for part in ("input", "output"):
-            if part in operation:
-                keep(operation[part]["shape"])
-        for error in operation.get("errors", []):
-            keep(error["shape"])
+        roots += [operation[part]["shape"] for part in ("input", "output") if part in operation]
+        roots += [error["shape"] for error in operation.get("errors", [])]
+    kept = _reachable_shapes(model["shapes"], roots)
     return {
         **model,
         "operations": {k: model["operations"][k] for k in operations},
-        "shapes": {k: v for k, v in shapes.items() if k in kept},
+        "shapes": {k: v for k, v in model["shapes"].items() if k in kept},
     }
+
+
+def _reachable_shapes(shapes: dict[str, Any], roots: list[str]) -> set[str]:
+    """The shapes named in `roots` and every shape they reference: structure members, list members, map
+    keys and values."""
+    kept: set[str] = set()
+    pending = list(roots)
+    while pending:
+        name = pending.pop()
+        if name in kept:
+            continue
+        kept.add(name)
+        shape = shapes[name]
+        pending += [member["shape"] for member in shape.get("members", {}).values()]
+        pending += [shape[part]["shape"] for part in ("member", "key", "value") if part in shape]
+    return kept
 
 
 def _without_docs(node: Any) -> Any:

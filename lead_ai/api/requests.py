@@ -123,6 +123,16 @@ def parse_observations(
 ) -> ObservationBatch:
     """Validated observations. Naive timestamps are local times in the series' `timezone` (a time the
     clocks skip or show twice is refused, never guessed); a `1d` series' timestamps name local dates."""
+    raw_points, interval_raw = _raw_observations(body, content_type, max_bytes, max_observations)
+    interval = parse_interval(interval_raw if interval_raw is not None else default_interval)
+    slots = _slots(raw_points, interval, now, timezone)
+    return ObservationBatch(points=sorted(slots.items()), interval_seconds=interval)
+
+
+def _raw_observations(
+    body: str | None, content_type: str, max_bytes: int, max_observations: int
+) -> tuple[list[tuple[Any, Any]], object]:
+    """The (timestamp, value) pairs as sent, and the interval the body names (JSON only), within limits."""
     if body is None or body == "":
         raise ValidationError("the request body is empty: send observations as JSON or CSV", field="body")
     if len(body.encode("utf-8", "surrogatepass")) > max_bytes:
@@ -144,7 +154,12 @@ def parse_observations(
         )
     if not raw_points:
         raise ValidationError("observations must contain at least one observation", field="observations")
-    interval = parse_interval(interval_raw if interval_raw is not None else default_interval)
+    return raw_points, interval_raw
+
+
+def _slots(raw_points: list[tuple[Any, Any]], interval: int, now: float, timezone: str) -> dict[int, float]:
+    """Each observation's slot (epoch seconds on the interval's grid) and value. Local times the clocks
+    skip or repeat are all named in one error; two different values for one slot are refused."""
     slots: dict[int, float] = {}
     unclear: list[tuple[str, str]] = []  # (field, why) of local times that are skipped or repeated
     first_seen: dict[int, int] = {}
@@ -175,7 +190,7 @@ def parse_observations(
         raise ValidationError(
             f"{len(unclear)} local time(s) cannot be read in {timezone}{more}: {listed}", field=unclear[0][0]
         )
-    return ObservationBatch(points=sorted(slots.items()), interval_seconds=interval)
+    return slots
 
 
 def _json_observations(body: str) -> tuple[list[tuple[Any, Any]], object]:
