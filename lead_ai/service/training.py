@@ -24,7 +24,7 @@ from lead_ai.service.pruning import prune_expired_versions
 
 if TYPE_CHECKING:
     from lead_ai.forecasting.training.backtest import Champion
-    from lead_ai.forecasting.training.settings import TrainingResult
+    from lead_ai.forecasting.training.settings import TrainingResult, TrainingSettings
 
 
 class TrainingOutcome(NamedTuple):
@@ -38,7 +38,7 @@ def train_series(deps: Dependencies, series_id: str, min_points: int) -> Trainin
 
     `min_points` is a count of hours (LEAD_AI_MIN_TRAINING_POINTS): the same duration of history is
     needed at every interval (domain.intervals.min_points_for_interval)."""
-    from lead_ai.forecasting.training.train import SeriesData, TrainingSettings, train_forecaster
+    from lead_ai.forecasting.training.train import SeriesData, train_forecaster
 
     series = deps.catalogue.get_series(series_id)
     if series is None:
@@ -47,34 +47,10 @@ def train_series(deps: Dependencies, series_id: str, min_points: int) -> Trainin
     if unchanged is not None:
         deps.catalogue.record_training_attempt(series_id, series.revision)  # not due for the planner
         return TrainingOutcome(unchanged, current=True, trained=False)
-    chosen = SeriesSettings.of(series, deps.settings.series_defaults)
-    settings = TrainingSettings(
-        max_horizon=deps.settings.max_horizon_steps(series.interval_seconds),
-        min_points=min_points_for_interval(min_points, series.interval_seconds),
-        holidays=chosen.holidays,
-        timezone=chosen.timezone,
-    )
+    settings = _training_settings(deps, series, min_points)
     recent = _training_history(deps, series_id, series.interval_seconds, settings.max_gap_days)
-    observed = int(np.count_nonzero(~np.isnan(recent.values)))
-    if observed < settings.min_points:
-        rule = f"{settings.min_points} ({min_points} hours of history, LEAD_AI_MIN_TRAINING_POINTS)"
-        since = (
-            f" since its last gap of more than {settings.max_gap_days:g} days"
-            if recent.dropped_points
-            else ""
-        )
-        raise InsufficientHistoryError(
-            f"series '{series_id}' has {observed} observations{since}; training needs at least {rule} "
-            f"at {interval_name(series.interval_seconds)}",
-            field="observations",
-        )
+    _require_enough_history(series, recent, settings, min_points)
     champion, comparison = _champion(deps, series)
-    if (
-        champion is not None
-        and comparison is not None
-        and champion.spec.interval_seconds != series.interval_seconds
-    ):
-        champion, comparison = None, comparison._replace(unscored="it forecasts on another grid")
     started = time.perf_counter()
     result = train_forecaster(
         [SeriesData(series_id, recent.values, recent.first_timestamp, series.interval_seconds)],
@@ -113,6 +89,36 @@ def _prune_after_training(deps: Dependencies, series_id: str) -> None:
         )
 
 
+def _training_settings(deps: Dependencies, series: SeriesInfo, min_points: int) -> TrainingSettings:
+    """Production settings for this series: its interval's horizon and minimum, its zone and calendar."""
+    from lead_ai.forecasting.training.train import TrainingSettings
+
+    chosen = SeriesSettings.of(series, deps.settings.series_defaults)
+    return TrainingSettings(
+        max_horizon=deps.settings.max_horizon_steps(series.interval_seconds),
+        min_points=min_points_for_interval(min_points, series.interval_seconds),
+        holidays=chosen.holidays,
+        timezone=chosen.timezone,
+    )
+
+
+def _require_enough_history(
+    series: SeriesInfo, recent: RecentHistory, settings: TrainingSettings, min_points: int
+) -> None:
+    observed = int(np.count_nonzero(~np.isnan(recent.values)))
+    if observed >= settings.min_points:
+        return
+    rule = f"{settings.min_points} ({min_points} hours of history, LEAD_AI_MIN_TRAINING_POINTS)"
+    since = (
+        f" since its last gap of more than {settings.max_gap_days:g} days" if recent.dropped_points else ""
+    )
+    raise InsufficientHistoryError(
+        f"series '{series.series_id}' has {observed} observations{since}; training needs at least {rule} "
+        f"at {interval_name(series.interval_seconds)}",
+        field="observations",
+    )
+
+
 def _training_history(
     deps: Dependencies, series_id: str, interval_seconds: int, max_gap_days: float
 ) -> RecentHistory:
@@ -131,14 +137,23 @@ def _training_history(
 
 def _champion(deps: Dependencies, series: SeriesInfo) -> tuple[Champion | None, Comparison | None]:
     """The model serving the series, loaded from S3 to be scored on the candidate's backtest windows: its
-    own current model, or, while it has none, the pooled model of its group (service.pooling)."""
+    own current model, or, while it has none, the pooled model of its group (service.pooling). One that
+    forecasts on another grid (the series' interval changed) cannot be scored on them."""
     current = deps.tracker.current(series.series_id)
     if current is not None:
-        return champion_of(deps, series.series_id, current)
-    from lead_ai.service.pooling import pool_key_of
+        champion, comparison = champion_of(deps, series.series_id, current)
+    else:
+        from lead_ai.service.pooling import pool_key_of
 
-    pool_id = pool_key_of(deps, series).pool_id
-    return champion_of(deps, pool_id, deps.tracker.current(pool_id), pool_id=pool_id)
+        pool_id = pool_key_of(deps, series).pool_id
+        champion, comparison = champion_of(deps, pool_id, deps.tracker.current(pool_id), pool_id=pool_id)
+    if (
+        champion is not None
+        and comparison is not None
+        and champion.spec.interval_seconds != series.interval_seconds
+    ):
+        return None, comparison._replace(unscored="it forecasts on another grid")
+    return champion, comparison
 
 
 def champion_of(
