@@ -253,6 +253,7 @@ def _assemble(
     for block in columns:
         X[:, c : c + block.shape[1]] = block
         c += block.shape[1]
+    assert c == spec.n_features, f"{c} columns built for {spec.n_features} feature names"  # none left unset
     return X
 
 
