@@ -95,9 +95,11 @@ def build_rows(
     # starts from and stay as they are. Without a calendar both are the window.
     usual = _without_holidays(w, ts, spec)
     level = level_of(usual, spec)
-    per_window = _window_features(w, usual, level, spec)
-    target = _TargetClock.of(ts[idx] + h * spec.interval_seconds, spec)
-    rows = _Rows(idx, h, ts[idx], target.offset, 1.0 / level[idx])
+    inv = 1.0 / level
+    per_window = _window_features(w, usual, level, inv, spec)
+    origins = ts[idx]
+    target = _TargetClock.of(origins + h * spec.interval_seconds, spec)
+    rows = _Rows(idx, h, origins, target.offset, inv[idx])
     day_vals = _same_slot_values(usual, rows, spec.season_day, spec.n_day_lags, spec)
     week_vals = _same_slot_values(usual, rows, spec.season_week, spec.n_week_lags, spec)
     return _assemble(per_window, target, rows, day_vals, week_vals, spec), level[idx]
@@ -129,9 +131,9 @@ class _WindowFeatures(NamedTuple):
 
 
 def _window_features(
-    w: np.ndarray, usual: np.ndarray, level: np.ndarray, spec: FeatureSpec
+    w: np.ndarray, usual: np.ndarray, level: np.ndarray, inv: np.ndarray, spec: FeatureSpec
 ) -> _WindowFeatures:
-    width, inv = w.shape[1], 1.0 / level
+    width = w.shape[1]
     lags = w[:, ::-1][:, : spec.n_recent_lags] * inv[:, None]
     others = []
     for r in spec.rolling_windows:
