@@ -138,7 +138,7 @@ STAFFING_PARAMETERS = (
     ),
     _staffing_parameter(
         "max_occupancy",
-        {"type": "number", "exclusiveMinimum": True, "minimum": 0, "maximum": 1, "default": 0.85},
+        {"type": "number", "minimum": 0.1, "maximum": 1, "default": 0.85},
         "The busiest share of their time reps may spend on leads.",
         0.85,
     ),

@@ -29,6 +29,7 @@ IntArray = npt.NDArray[np.int64]
 # The vectorised search walks k upward this many steps at a time before checking the service level of
 # the whole block at once: the per-step work is then three ufunc calls, whatever the number of intervals.
 _BLOCK = 64
+_EXACT_INTEGERS = 2.0**53  # floats hold every integer below it
 
 
 class Staffing(NamedTuple):
@@ -207,7 +208,7 @@ def _service_level_from_b(
 def _occupancy_floor(traffic: float, max_occupancy: float) -> int:
     """The smallest integer N > traffic with traffic / N <= max_occupancy, as the float test sees it."""
     bound = traffic / max_occupancy
-    if not math.isfinite(bound):
+    if not bound < _EXACT_INTEGERS:  # beyond it, N and N - 1 are the same float: the search below never ends
         raise ValueError(f"max_occupancy {max_occupancy} is too small for traffic {traffic}")
     n = max(math.floor(traffic) + 1, math.ceil(bound))
     while traffic / n > max_occupancy:

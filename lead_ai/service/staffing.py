@@ -17,8 +17,13 @@ import numpy as np
 import numpy.typing as npt
 
 from lead_ai.domain.erlang import offered_traffic, required_agents_many
+from lead_ai.errors import ValidationError
 
 MAX_SECONDS = 86400
+# Erlang C's search walks up from one agent, so its time grows with the traffic: 0.34 s for a week of
+# 15-minute intervals all at 100,000 Erlangs on the development machine. No queue puts 100,000 people
+# on the phones at once; a plan asking for more is a unit mistake (handle time in minutes, say).
+MAX_TRAFFIC = 100_000.0
 
 # parameter: (low, high, low included, high included, the range in words for the error message)
 _RANGES: dict[str, tuple[float, float, bool, bool, str]] = {
@@ -26,7 +31,8 @@ _RANGES: dict[str, tuple[float, float, bool, bool, str]] = {
     "answer_within_seconds": (0, MAX_SECONDS, True, True, "from 0 to 86400"),
     "service_level": (0, 1, False, False, "between 0 and 1 (exclusive)"),
     "shrinkage": (0, 0.95, True, True, "from 0 to 0.95"),
-    "max_occupancy": (0, 1, False, True, "greater than 0 and at most 1"),
+    # Below 10 % reps would sit idle nine minutes in ten; and the cap sets the agents (traffic / cap).
+    "max_occupancy": (0.1, 1, True, True, "from 0.1 to 1"),
     "quantile": (0.05, 0.95, True, True, "from 0.05 to 0.95"),
 }
 
@@ -61,6 +67,20 @@ def validate_assumptions(assumptions: StaffingAssumptions) -> None:
             and (value <= high if high_included else value < high)
         ):
             raise ValueError(f"{name} must be a number {allowed}, got {value!r}")
+
+
+def _check_traffic(
+    traffic: npt.NDArray[np.float64], planned: npt.NDArray[np.float64], handle_seconds: float, interval: int
+) -> None:
+    """A 400 naming `handle_seconds` when some interval's leads would keep over MAX_TRAFFIC reps busy."""
+    if traffic.size == 0 or float(traffic.max()) <= MAX_TRAFFIC:
+        return
+    busiest = int(traffic.argmax())
+    raise ValidationError(
+        f"handle_seconds {handle_seconds:g} with {planned[busiest]:,.0f} leads planned in {interval} s "
+        f"keeps {traffic[busiest]:,.0f} reps busy at once; plans are made for at most {MAX_TRAFFIC:,.0f}",
+        field="handle_seconds",
+    )
 
 
 def scheduled_agents(on_phones: int, shrinkage: float) -> int:
@@ -101,6 +121,7 @@ def staffing_plan(
         raise ValueError("leads and leads_planned must be finite, and leads_planned >= 0")
 
     traffic = offered_traffic(planned, assumptions.handle_seconds, interval_seconds)
+    _check_traffic(traffic, planned, assumptions.handle_seconds, interval_seconds)
     on_phones = required_agents_many(
         traffic,
         assumptions.handle_seconds,

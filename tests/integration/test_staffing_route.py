@@ -97,7 +97,8 @@ def test_the_horizon_defaults_to_a_week_and_may_not_pass_it(api: Api, trained: d
         ("handle_seconds", "nan"), ("answer_within_seconds", "-1"), ("answer_within_seconds", "86401"),
         ("answer_within_seconds", "inf"), ("service_level", "0"), ("service_level", "1"),
         ("service_level", "1.5"), ("shrinkage", "-0.1"), ("shrinkage", "0.96"), ("max_occupancy", "0"),
-        ("max_occupancy", "1.01"), ("quantile", "0.01"), ("quantile", "0.99"), ("quantile", "median"),
+        ("max_occupancy", "1.01"), ("max_occupancy", "0.05"), ("max_occupancy", "1e-300"),
+        ("quantile", "0.01"), ("quantile", "0.99"), ("quantile", "median"),
         ("horizon", "0"), ("horizon", "-3"), ("horizon", "abc"), ("horizon", "100000"), ("colour", "blue"),
     ],
 )  # fmt: skip

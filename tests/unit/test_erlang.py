@@ -322,6 +322,18 @@ def test_required_agents_rejects_arguments_out_of_range(name: str, value: float)
         required_agents_many(np.array([10.0]), **arguments)
 
 
+@pytest.mark.parametrize("cap", [1e-300, 1e-19])
+def test_a_cap_too_small_for_floats_to_count_agents_is_refused_not_searched(cap: float) -> None:
+    # Given an occupancy cap so small that traffic / cap is beyond the integers floats hold exactly
+    # When staffing / Then ValueError at once (the search for the cap's agent count would never end, or
+    # overflow the agents' int64)
+    arguments = {**GOOD, "max_occupancy": cap}
+    with pytest.raises(ValueError, match=r"max_occupancy .* is too small for traffic"):
+        required_agents(2.08, **arguments)
+    with pytest.raises(ValueError, match=r"max_occupancy .* is too small for traffic"):
+        required_agents_many(np.array([2.08, 0.0]), **arguments)
+
+
 @pytest.mark.parametrize("traffic", [-1.0, math.nan, math.inf, -math.inf])
 def test_traffic_must_be_finite_and_not_negative(traffic: float) -> None:
     # Given traffic that is negative or not finite / Then every function names `traffic`

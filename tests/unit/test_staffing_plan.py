@@ -13,7 +13,9 @@ import numpy as np
 import pytest
 
 from lead_ai.domain.erlang import required_agents
+from lead_ai.errors import ValidationError
 from lead_ai.service.staffing import (
+    MAX_TRAFFIC,
     StaffingAssumptions,
     scheduled_agents,
     staffing_plan,
@@ -181,8 +183,10 @@ OUT_OF_RANGE = [
     ("service_level", 1.0, "between 0 and 1 \\(exclusive\\)"),
     ("shrinkage", -0.01, "from 0 to 0.95"),
     ("shrinkage", 0.96, "from 0 to 0.95"),
-    ("max_occupancy", 0.0, "greater than 0 and at most 1"),
-    ("max_occupancy", 1.5, "greater than 0 and at most 1"),
+    ("max_occupancy", 0.0, "from 0.1 to 1"),
+    ("max_occupancy", 0.099, "from 0.1 to 1"),
+    ("max_occupancy", 1e-300, "from 0.1 to 1"),
+    ("max_occupancy", 1.5, "from 0.1 to 1"),
     ("quantile", 0.01, "from 0.05 to 0.95"),
     ("quantile", 0.99, "from 0.05 to 0.95"),
 ]
@@ -219,6 +223,7 @@ def test_assumptions_must_be_finite_numbers(name: str, value: Any) -> None:
         ("shrinkage", 0.0),
         ("shrinkage", 0.95),
         ("max_occupancy", 1.0),
+        ("max_occupancy", 0.1),
         ("quantile", 0.05),
         ("quantile", 0.95),
     ],
@@ -228,3 +233,19 @@ def test_assumptions_at_the_edges_of_their_ranges_are_accepted(name: str, value:
     assumptions = DEFAULTS._replace(**{name: value})
     validate_assumptions(assumptions)
     assert staffing_plan(["t"], [5.0], [5.0], ["d"], 3600, assumptions).plan[0]["agents"] > 0
+
+
+def test_traffic_beyond_any_queue_is_a_400_naming_the_handle_time() -> None:
+    # Given an hour whose planned leads, at a day's handle time each, keep more reps busy than the limit
+    # (Erlang C's search walks up from one agent: such a plan would take minutes)
+    leads = [10.0, MAX_TRAFFIC / 24 + 1]
+    assumptions = DEFAULTS._replace(handle_seconds=86400.0)
+    # When planned / Then a ValidationError names handle_seconds, the busiest interval and the limit
+    with pytest.raises(ValidationError) as raised:
+        staffing_plan(["a", "b"], leads, leads, ["d", "d"], 3600, assumptions)
+    assert raised.value.field == "handle_seconds"
+    assert "4,168 leads planned" in raised.value.message and "at most 100,000" in raised.value.message
+    # And at the limit itself a plan is made
+    at_limit = [MAX_TRAFFIC / 24]
+    plan = staffing_plan(["a"], at_limit, at_limit, ["d"], 3600, assumptions).plan
+    assert plan[0]["agents"] > MAX_TRAFFIC
