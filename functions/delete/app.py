@@ -26,8 +26,12 @@ app = create_app()
 def delete_observations(series_id: str) -> dict[str, Any]:
     service = MLService(validate_series_id(series_id), deps)
     event = app.current_event
+    settings = service.settings()
     first, last = parse_time_range(
-        event.get_query_string_value("from"), event.get_query_string_value("to"), service.settings().timezone
+        event.get_query_string_value("from"),
+        event.get_query_string_value("to"),
+        settings.timezone,
+        settings.interval_seconds,
     )
     outcome = range_deletion_body(service.delete_observations(first, last))
     metrics.add_metric(name="ObservationRangeDeleted", unit=MetricUnit.Count, value=1)

@@ -10,7 +10,7 @@ import json
 import math
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from lead_ai.domain.intervals import DAY_SECONDS, interval_name, parse_series_interval
@@ -286,7 +286,7 @@ def _instant(moment: datetime, timezone: str, interval: int, raw: str, field: st
                 f"timestamp {raw!r} is not a local midnight: a 1d series takes one value per local date",
                 field=field,
             )
-        return int(datetime.combine(local.date(), time(0), UTC).timestamp())
+        return _date_stamp(local.date())
     if moment.tzinfo is not None:
         return int(moment.timestamp())
     try:
@@ -310,33 +310,59 @@ def _value(raw: object, field: str) -> float:
     return value
 
 
-def parse_time_range(raw_from: str | None, raw_to: str | None, timezone: str) -> tuple[int, int]:
+def parse_time_range(
+    raw_from: str | None, raw_to: str | None, timezone: str, interval_seconds: int
+) -> tuple[int, int]:
     """`from` and `to` of a range delete: ISO 8601 (without an offset: in the series' time zone, as at
-    ingest), both required, from <= to, both inclusive."""
-    bounds = []
-    for name, raw in (("from", raw_from), ("to", raw_to)):
-        if raw is None or raw == "":
-            raise ValidationError(
-                f"{name} is required: an ISO 8601 time such as 2026-11-25T09:00:00Z", field=name
-            )
-        bounds.append(_range_bound(raw, name, timezone))
-    first, last = bounds
+    ingest), both required, from <= to, both inclusive. The slots removed are those whose start lies
+    within; a daily series' slot is a local date, so its bounds are read as local dates."""
+    start, end = (_range_moment(raw, name) for name, raw in (("from", raw_from), ("to", raw_to)))
+    if interval_seconds >= DAY_SECONDS:
+        first_day, last_day = _wall_time(start, timezone, "from"), _wall_time(end, timezone, "to")
+        if first_day > last_day:
+            raise ValidationError("from must not be after to", field="from")
+        # The first date that starts at or after `from`, the last that starts at or before `to`; each
+        # stored as ingest keeps a date: at its midnight UTC.
+        first_date = first_day.date() + timedelta(days=0 if first_day.time() == time(0) else 1)
+        return _date_stamp(first_date), _date_stamp(last_day.date())
+    first, last = _instant_seconds(start, timezone, "from"), _instant_seconds(end, timezone, "to")
     if first > last:
         raise ValidationError("from must not be after to", field="from")
-    return first, last
+    return math.ceil(first), math.floor(last)
 
 
-def _range_bound(raw: str, field: str, timezone: str) -> int:
+def _range_moment(raw: str | None, field: str) -> datetime:
+    if raw is None or raw == "":
+        raise ValidationError(
+            f"{field} is required: an ISO 8601 time such as 2026-11-25T09:00:00Z", field=field
+        )
     if len(raw) > 40 or not raw.isascii() or not raw.strip().isprintable():
         raise ValidationError(f"{field} must be an ISO 8601 time such as 2026-11-25T09:00:00Z", field=field)
     try:
-        moment = datetime.fromisoformat(raw.strip())
+        return datetime.fromisoformat(raw.strip())
+    except ValueError as exc:
+        raise ValidationError(f"{field} {raw!r} is not an ISO 8601 time", field=field) from exc
+
+
+def _instant_seconds(moment: datetime, timezone: str, field: str) -> float:
+    """Epoch seconds of a bound: a naive one read in the series' zone."""
+    try:
         if moment.tzinfo is None:
-            seconds: float = local_to_utc(moment.replace(microsecond=0), timezone) + moment.microsecond / 1e6
-        else:
-            seconds = moment.timestamp()
+            return local_to_utc(moment.replace(microsecond=0), timezone) + moment.microsecond / 1e6
+        return moment.timestamp()
     except (NonexistentLocalTimeError, AmbiguousLocalTimeError) as exc:
         raise ValidationError(f"{field}: {exc}", field=field) from exc
     except (ValueError, OverflowError, OSError) as exc:
-        raise ValidationError(f"{field} {raw!r} is not an ISO 8601 time", field=field) from exc
-    return math.ceil(seconds) if field == "from" else math.floor(seconds)
+        raise ValidationError(f"{field} {moment.isoformat()!r} is out of range", field=field) from exc
+
+
+def _wall_time(moment: datetime, timezone: str, field: str) -> datetime:
+    """The series' local wall time of a bound (a naive one is one already: no gap or fold to resolve)."""
+    if moment.tzinfo is None:
+        return moment
+    seconds = _instant_seconds(moment, timezone, field)
+    return local_wall_time(math.floor(seconds), timezone) + timedelta(microseconds=moment.microsecond)
+
+
+def _date_stamp(day: date) -> int:
+    return int(datetime.combine(day, time(0), UTC).timestamp())

@@ -4,6 +4,7 @@ is answered 503, and the same DELETE again finishes the job."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,6 +19,7 @@ from tests.faults.support import FaultInjector, plain_client
 pytestmark = pytest.mark.faults
 
 HOUR = 3600
+DAY = 86400
 OTHER = f"{SERIES}-2"  # shares the prefix models/acme-faults...: must survive a delete of SERIES
 
 
@@ -160,6 +162,45 @@ def test_a_bad_range_is_400_naming_the_parameter(
     status, payload, _ = _delete_range(trained, SERIES, start, end)
     assert (status, payload["field"]) == (400, field), payload
     assert _stored(trained, SERIES) == before
+
+
+def _stored_dates(api: Api, series_id: str) -> list[str]:
+    window = build_dependencies(settings_for(api)).history.history(series_id, DAY)
+    assert window is not None
+    stamps = window.first_timestamp + DAY * np.flatnonzero(~np.isnan(window.values))
+    return [datetime.fromtimestamp(int(t), UTC).date().isoformat() for t in stamps]
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "removed"),
+    [
+        ("2026-11-05T00:00:00", "2026-11-05T23:59:59", ["2026-11-05"]),  # a local day, as at ingest
+        ("2026-11-05", "2026-11-06", ["2026-11-05", "2026-11-06"]),  # dates alone
+        ("2026-11-05T00:00:00-05:00", "2026-11-05T23:59:59-05:00", ["2026-11-05"]),  # with New York's offset
+        ("2026-11-05T05:00:00Z", "2026-11-06T04:59:59Z", ["2026-11-05"]),  # the same day in UTC
+        ("2026-11-01T00:00:00", "2026-11-01T23:59:59", ["2026-11-01"]),  # the 25-hour day the clocks go back
+        ("2026-11-04T12:00:00", "2026-11-05T12:00:00", ["2026-11-05"]),  # only the date starting within
+        ("2026-11-05T12:00:00", "2026-11-05T18:00:00", []),  # no date starts within
+    ],
+)
+def test_a_daily_series_loses_the_local_dates_named(
+    fast_api: Api, start: str, end: str, removed: list[str]
+) -> None:
+    # Given a New York series of one value per local date (stored at each date's midnight UTC)
+    body = json.dumps({"interval": "1d", "timezone": "America/New_York"})
+    assert call(fast_api, "IngestFunction", "put-series.json", series_id="daily-ny", body=body)[0] == 200
+    days = [f"2026-11-{d:02d}" for d in range(1, 11)]
+    observations = [{"timestamp": f"{day}T00:00:00", "value": 1.0} for day in days]
+    body = json.dumps({"observations": observations})
+    assert (
+        call(fast_api, "IngestFunction", "ingest-observations.json", series_id="daily-ny", body=body)[0]
+        == 200
+    )
+    # When a range is deleted
+    status, payload, _ = _delete_range(fast_api, "daily-ny", start, end)
+    # Then exactly the local dates whose start lies within it are gone
+    assert (status, payload["removed"]) == (200, len(removed)), payload
+    assert _stored_dates(fast_api, "daily-ny") == [day for day in days if day not in removed]
 
 
 def test_unknown_series_are_404(fast_api: Api) -> None:
