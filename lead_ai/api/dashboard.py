@@ -17,14 +17,14 @@ import base64
 import hashlib
 import math
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from html import escape
 from typing import Any
 
 import numpy as np
 
 from lead_ai.api.router import Response
-from lead_ai.domain.intervals import interval_name
+from lead_ai.domain.intervals import DAY_SECONDS, interval_name
 from lead_ai.service.overview import SeriesOverview
 
 # Chart geometry (SVG user units; the chart scales to the page width).
@@ -119,12 +119,18 @@ def _zone_name(overview: SeriesOverview) -> str:
     return str(overview.zone)  # "UTC", or an IANA key such as "Europe/Berlin" for a ZoneInfo
 
 
+def _daily(overview: SeriesOverview) -> bool:
+    return overview.history.interval_seconds >= DAY_SECONDS
+
+
 def _local(overview: SeriesOverview, ts: int) -> datetime:
-    return datetime.fromtimestamp(int(ts), overview.zone)
+    """The series' clock at a slot's stamp. A daily series' slot is a local date stored at its midnight
+    UTC (as ingest keeps it): read in UTC, that stamp shows the date, and its day starts are the stamps."""
+    return datetime.fromtimestamp(int(ts), UTC if _daily(overview) else overview.zone)
 
 
 def _when(overview: SeriesOverview, ts: int) -> str:
-    return _local(overview, ts).strftime("%a %d %b %H:%M")
+    return _local(overview, ts).strftime("%a %d %b" if _daily(overview) else "%a %d %b %H:%M")
 
 
 def _number(value: float, digits: int = 1) -> str:
