@@ -64,7 +64,9 @@ def test_a_daily_series_page_shows_each_value_under_its_local_date(api: Api) -> 
     status, page = _dashboard(api, SERIES)
     # Then the latest observation is Monday 30 November, as a date (a day has no hour)
     assert status == 200, page[:300]
-    assert re.search(r"latest observation Mon 30 Nov\b(?! \d)", page), re.findall(r"latest observation [^<]*", page)
+    assert re.search(r"latest observation Mon 30 Nov\b(?! \d)", page), re.findall(
+        r"latest observation [^<]*", page
+    )
     # and every observed value is listed under its own date, none a day early
     rows = re.findall(r"<tr><td>(\w{3} \d\d \w{3})</td><td>([\d,.]+)</td></tr>", page)
     assert len(rows) >= 14  # the page shows the last two weeks
