@@ -46,9 +46,8 @@ def _dashboard(api: Api, series_id: str) -> tuple[int, str]:
 
 
 def _send(api: Api, function: str, event: str, body: dict[str, Any] | None = None) -> Any:
-    status, payload, _ = api.call(
-        function, event, series_id=SERIES, **({"body": json.dumps(body)} if body is not None else {})
-    )
+    text = json.dumps(body) if body is not None else None
+    status, payload, _ = api.call(function, event, series_id=SERIES, body=text)
     assert status in (200, 201), payload
     return payload
 
