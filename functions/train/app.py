@@ -23,7 +23,7 @@ app = create_app()
 @app.post("/series/<series_id>/train")
 def post_train(series_id: str) -> tuple[dict[str, Any], int]:
     outcome = MLService(validate_series_id(series_id), deps).train()
-    if not outcome.trained:  # unchanged history and settings: the current version, no new one
+    if not outcome.trained:  # unchanged history and settings: the version trained on it, no new one
         metrics.add_metric(name="TrainingSkippedUnchanged", unit=MetricUnit.Count, value=1)
         return training_body(outcome), 200
     metrics.add_metric(name="TrainingCompleted", unit=MetricUnit.Count, value=1)

@@ -50,9 +50,12 @@ def decide(
     - A champion that forecasts fewer steps than the candidate (LEAD_AI_MAX_HORIZON was raised) cannot
       answer what the service now asks: the candidate wins, with that reason.
     - Otherwise the candidate must beat the champion scored on the candidate's own backtest windows and
-      steps (challenger_* vs champion_* metrics): MASE, or MAE where MASE is undefined (a dead or
-      constant history). A tie keeps the champion. A champion whose artifact could not be read or run
-      cannot be compared: the candidate wins, with that reason.
+      steps after the data the champion was fitted on (challenger_* vs champion_* metrics): MASE, or
+      MAE where MASE is undefined (a dead or constant history). A tie keeps the champion. Fewer than a
+      week of such steps (champion_unseen_steps: a day's new data, or new settings on the same
+      history) is no fair contest, since on the steps it was fitted on the champion recalls rather
+      than forecasts: the candidate, fitted the same way on newer data, wins, with that reason. A
+      champion whose artifact could not be read or run cannot be compared: the candidate wins, too.
     - Without such a score (the champion changed while the candidate trained, or the training reported
       none), the recorded figures are compared as a last resort: each measured on its own windows.
     - A series served by a pooled model (no model of its own yet): the pool is the champion, scored on
@@ -78,6 +81,9 @@ def decide(
             if decision.promote and comparison.pool_id is not None:
                 return Decision(True, _takeover(candidate.metrics, comparison.label()))
             return decision
+        unseen = candidate.metrics.get("champion_unseen_steps")
+        if unseen is not None:
+            return Decision(True, _too_little_unseen(unseen, champion.version))
     return _compare(candidate.metrics, "", champion.metrics, "", f"the current model {champion.version}")
 
 
@@ -104,6 +110,13 @@ def _compare(
             f"backtest {measure.upper()} {mine:.4f} does not beat {champion} ({best:.4f}){windows}",
         )
     return Decision(True, f"promoted over {champion}: no backtest measure of both to compare")
+
+
+def _too_little_unseen(unseen: float, version: str) -> str:
+    return (
+        f"promoted over {version}: {unseen:.0f} steps of the backtest come after the data {version} was "
+        "fitted on, fewer than a week's; on the others it would be scored on what it learnt"
+    )
 
 
 def _takeover(metrics: Mapping[str, float], pool: str) -> str:

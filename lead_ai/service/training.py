@@ -7,13 +7,14 @@ and ingest functions never load them.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, NamedTuple
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
 from lead_ai import time_budget
 from lead_ai.domain.intervals import interval_name, min_points_for_interval
-from lead_ai.domain.models import ArtifactRef, CurrentModel, ModelVersion, TrainingRecord
+from lead_ai.domain.models import ArtifactRef, CurrentModel, ModelVersion, Status, TrainingRecord
 from lead_ai.domain.series import SeriesInfo, SeriesSettings
 from lead_ai.errors import InsufficientHistoryError, LeadAIError, SeriesNotFoundError
 from lead_ai.forecasting.contiguous import RecentHistory, recent_contiguous
@@ -43,10 +44,10 @@ def train_series(deps: Dependencies, series_id: str, min_points: int) -> Trainin
     series = deps.catalogue.get_series(series_id)
     if series is None:
         raise SeriesNotFoundError(f"series '{series_id}' has no observations", field="series_id")
-    unchanged = current_if_unchanged(deps, series)
+    unchanged = trained_already(deps, series)
     if unchanged is not None:
         deps.catalogue.record_training_attempt(series_id, series.revision)  # not due for the planner
-        return TrainingOutcome(unchanged, current=True, trained=False)
+        return unchanged
     settings = _training_settings(deps, series, min_points)
     recent = _training_history(deps, series_id, series.interval_seconds, settings.max_gap_days)
     _require_enough_history(series, recent, settings, min_points)
@@ -141,7 +142,9 @@ def _champion(deps: Dependencies, series: SeriesInfo) -> tuple[Champion | None, 
     forecasts on another grid (the series' interval changed) cannot be scored on them."""
     current = deps.tracker.current(series.series_id)
     if current is not None:
-        champion, comparison = champion_of(deps, series.series_id, current)
+        # Fitted on this series: scored only on what came after its data (backtest.Champion).
+        trained_until = deps.tracker.get_version(series.series_id, current.version).training_end
+        champion, comparison = champion_of(deps, series.series_id, current, trained_until=trained_until)
     else:
         from lead_ai.service.pooling import pool_key_of
 
@@ -157,7 +160,12 @@ def _champion(deps: Dependencies, series: SeriesInfo) -> tuple[Champion | None, 
 
 
 def champion_of(
-    deps: Dependencies, key: str, current: CurrentModel | None, *, pool_id: str | None = None
+    deps: Dependencies,
+    key: str,
+    current: CurrentModel | None,
+    *,
+    pool_id: str | None = None,
+    trained_until: int | None = None,
 ) -> tuple[Champion | None, Comparison | None]:
     """The model `current` points at (under registry key `key`), loaded to be scored (load_champion).
 
@@ -168,7 +176,7 @@ def champion_of(
     if current is None:
         return None, None
     try:
-        champion = load_champion(deps.artifacts.get_model(current.artifact))
+        champion = load_champion(deps.artifacts.get_model(current.artifact), trained_until)
         return champion, Comparison(current.version, pool_id=pool_id)
     except Exception as exc:  # S3 errors, a sha256 mismatch, bytes that are no lead_ai model
         logger.warning(
@@ -180,22 +188,30 @@ def champion_of(
         )
 
 
-def current_if_unchanged(deps: Dependencies, series: SeriesInfo) -> ModelVersion | None:
-    """The current version, if it was trained on this very history revision with today's settings
-    (interval, horizon, time zone, holiday calendar): training again would only make a copy of it."""
-    current = deps.tracker.current(series.series_id)
-    if current is None:
+def trained_already(deps: Dependencies, series: SeriesInfo) -> TrainingOutcome | None:
+    """The newest version, if it was trained on this very history revision with today's settings
+    (interval, horizon, time zone, holiday calendar), promoted or rejected: training again would only make
+    a copy of it (and a copy of a rejected one would be rejected the same way)."""
+    newest, _ = deps.tracker.list_versions_page(series.series_id, 1)
+    if not newest or newest[0].status not in (Status.VERIFIED, Status.REJECTED):
         return None
-    version = deps.tracker.get_version(series.series_id, current.version)
-    spec = version.feature_spec
+    version = newest[0]
+    if version.history_revision != series.revision or not _same_settings(deps, series, version.feature_spec):
+        return None
+    current = deps.tracker.current(series.series_id)
+    return TrainingOutcome(
+        version, current=current is not None and current.version == version.version, trained=False
+    )
+
+
+def _same_settings(deps: Dependencies, series: SeriesInfo, spec: Mapping[str, Any]) -> bool:
     settings = SeriesSettings.of(series, deps.settings.series_defaults)
-    same_settings = (
+    return (
         spec.get("interval_seconds") == series.interval_seconds
         and spec.get("max_horizon") == deps.settings.max_horizon_steps(series.interval_seconds)
         and spec.get("timezone", "UTC") == settings.timezone
         and spec.get("holidays", "none") == settings.holidays
     )
-    return version if same_settings and version.history_revision == series.revision else None
 
 
 def training_record(result: TrainingResult, history_revision: int) -> TrainingRecord:

@@ -93,12 +93,17 @@ def test_zero_constant_and_sparse_series_are_served_never_rejected_for_want_of_a
     # And training the unchanged history again makes no new version
     status, again = fast_api.train(SERIES)
     assert (status, again["trained"], again["version"]) == (200, False, version["version"])
-    # And one more hour of the same kind is compared on the same windows: a tie keeps the champion
+    assert fast_api.forecast(SERIES, 24)[1]["model_version"] == version["version"]
+    # And one more hour of the same kind is too little to score the champion on data it was not fitted
+    # on: the candidate, fitted the same way on the newer data, is served, and forecasts the same
     if expected is not None:
         assert fast_api.ingest(SERIES, stamps[-1:] + 3600, np.array([expected]))[0] == 200
         status, again = fast_api.train(SERIES)
-        assert status == 201 and again["status"] == "rejected" and "does not beat" in again["reason"]
-    assert fast_api.forecast(SERIES, 24)[1]["model_version"] == version["version"]
+        assert status == 201 and again["current"] and "fewer than a week's" in again["reason"], again
+        assert again["metrics"]["champion_unseen_steps"] == 1
+        status, payload = fast_api.forecast(SERIES, 24)
+        assert payload["model_version"] == again["version"]
+        np.testing.assert_allclose([row["value"] for row in payload["forecast"]], expected, atol=1e-3)
 
 
 def test_raising_the_max_horizon_after_training_is_a_400_then_the_retrained_version_wins(
@@ -149,8 +154,48 @@ def test_a_champion_trained_on_an_easy_period_does_not_block_a_better_model(fast
     assert m["mase"] > champion["metrics"]["mase"]
     # but on the same windows it beats the champion, and it is promoted
     assert m["champion_steps"] == 24 and m["challenger_mase"] < m["champion_mase"]
+    # (scored on the hard days' steps only: the champion was fitted on the calm ones)
+    assert m["champion_unseen_steps"] >= 7 * 24
     assert challenger["current"] is True
     assert fast_api.forecast(SERIES, 24)[1]["model_version"] == challenger["version"]
+
+
+def test_a_day_of_new_data_is_served_not_judged_by_a_champion_recalling_its_own_training_data(
+    fast_api: Api,
+) -> None:
+    # Given a model trained on 20 days
+    stamps, values = lead_history(21, seed=3)
+    first, _ = _trained_and_served(fast_api, stamps[:-24], values[:-24])
+    # When the next day arrives and the series is retrained
+    assert fast_api.ingest(SERIES, stamps[-24:], values[-24:])[0] == 200
+    status, second = fast_api.train(SERIES)
+    # Then the champion is not scored on the backtest steps it was fitted on (there it recalls, which
+    # made every retrained model lose): only the day's 24 steps are new to it, too few to judge it on,
+    # and the candidate, fitted the same way on the newer data, is served
+    assert status == 201, second
+    m = second["metrics"]
+    assert m["champion_unseen_steps"] == 24 and "champion_mase" not in m
+    assert (
+        second["current"] is True and "24 steps of the backtest come after the data 1.0.0" in second["reason"]
+    )
+    assert fast_api.forecast(SERIES, 24)[1]["model_version"] == second["version"] != first["version"]
+
+
+def test_a_new_time_zone_on_the_same_history_is_served_from_the_next_training(fast_api: Api) -> None:
+    # Given a model trained in UTC
+    stamps, values = lead_history(20, seed=3)
+    _trained_and_served(fast_api, stamps, values)
+    # When the team moves the series to New York and it is retrained
+    body = json.dumps({"timezone": "America/New_York", "holidays": "US"})
+    status, payload = fast_api.call("IngestFunction", "put-series.json", series_id=SERIES, body=body)[:2]
+    assert status == 200 and payload["training_due"] is True, payload
+    status, second = fast_api.train(SERIES)
+    # Then the new major version is served (nothing of the history is unseen by the champion: no contest)
+    assert status == 201 and second["version"] == "2.0.0" and second["current"] is True, second
+    assert second["metrics"]["champion_unseen_steps"] == 0
+    # and forecasts are in New York time
+    status, forecast = fast_api.forecast(SERIES, 24)
+    assert forecast["model_version"] == "2.0.0" and forecast["forecast"][0]["timestamp"].endswith("-05:00")
 
 
 def test_one_value_of_1e12_in_the_last_four_weeks_does_not_reach_the_forecast(fast_api: Api) -> None:

@@ -51,6 +51,40 @@ def test_training_unchanged_history_four_times_makes_one_version(
     assert (status, payload["trained"]) == (201, True)
 
 
+def test_training_again_after_a_rejection_or_a_rollback_answers_the_version_of_that_history(
+    fast_api: Api, small_history: Any, canned_training: CannedTraining
+) -> None:
+    # Given 1.0.0 current, and 1.1.0 trained on one more hour and rejected (it did worse)
+    canned_training.mase = [0.7, 0.8]
+    fast_api.ingest(SERIES, *small_history)
+    assert _train(fast_api)[0] == 201
+    add_hour(fast_api, small_history)
+    status, rejected = _train(fast_api)
+    assert (status, rejected["version"], rejected["status"]) == (201, "1.1.0", "rejected"), rejected
+    # When the unchanged series is trained again (twice)
+    answers = [_train(fast_api) for _ in range(2)]
+    # Then each answers the rejected version of this history (200, trained false, not current): a copy
+    # of it would be rejected the same way; nothing is fitted and no version is added
+    for status, payload in answers:
+        assert (status, payload["version"], payload["status"], payload["trained"], payload["current"]) == (
+            200, "1.1.0", "rejected", False, False,
+        )  # fmt: skip
+    assert canned_training.calls == 2
+    assert len(assert_consistent(fast_api.stack.names, SERIES).versions) == 2
+    # When 1.1.0 is promoted and then rolled back to 1.0.0, Then training again still makes nothing:
+    # the rollback stands until new observations arrive
+    assert call(fast_api, "TrainFunction", "promote.json", series_id=SERIES, version="1.1.0")[0] == 200
+    assert call(fast_api, "TrainFunction", "promote.json", series_id=SERIES, version="1.0.0")[0] == 200
+    status, payload = _train(fast_api)
+    assert (status, payload["version"], payload["trained"], payload["current"]) == (
+        200,
+        "1.1.0",
+        False,
+        False,
+    )
+    assert fast_api.forecast(SERIES, 3)[1]["model_version"] == "1.0.0"
+
+
 # ------------------------------------------------------------------------------------ pagination
 
 

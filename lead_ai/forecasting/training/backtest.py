@@ -35,10 +35,20 @@ from lead_ai.forecasting.training.settings import BLEND_WEIGHTS, SeriesData, Tra
 
 
 class Champion(NamedTuple):
-    """The model being served, to be scored on the candidate's backtest windows (with its own features)."""
+    """The model being served, to be scored on the candidate's backtest windows (with its own features).
+
+    trained_until: the last observation it was fitted on (epoch seconds). Its forecasts of steps up to it
+    recall what it learnt, so only the steps after it are scored; None: it never saw this series (a
+    pooled model), and every step is."""
 
     spec: FeatureSpec
     run: Callable[[np.ndarray], np.ndarray]  # float32 feature rows -> scaled forecast, one per row
+    trained_until: int | None = None
+
+
+# Fewer unseen steps than a week's are too few to judge a champion on (a day's would all be of the
+# backtest's last window, at its longest steps): the candidate is then promoted (service.promotion).
+MIN_UNSEEN_DAYS = 7
 
 
 @dataclass
@@ -182,7 +192,7 @@ def evaluate(
     result.metrics["weight_squared_error"] = weights.get("squared_error", 0.0)
     result.metrics["weight_naive"] = weight_naive
     if champion is not None:
-        result.metrics.update(_against_champion(champion, series, cases, point))
+        result.metrics.update(_against_champion(champion, series, cases, point, spec))
     return result
 
 
@@ -253,11 +263,20 @@ def _accuracy(point: np.ndarray, actual: np.ndarray, scale: np.ndarray) -> tuple
 
 
 def _against_champion(
-    champion: Champion, series: Sequence[SeriesData], cases: _Cases, point: np.ndarray
+    champion: Champion, series: Sequence[SeriesData], cases: _Cases, point: np.ndarray, spec: FeatureSpec
 ) -> dict[str, float]:
-    """The champion's and the candidate's MASE and MAE on the same origins and the steps both answer."""
+    """The champion's and the candidate's MASE and MAE on the same origins and the steps both answer,
+    after the data the champion was fitted on; only the count of those steps when they are too few."""
     cspec = champion.spec
     steps = min(cspec.max_horizon, point.shape[1])
+    actual = cases.actual[:, :steps]
+    if champion.trained_until is not None:
+        targets = cases.stamps[:, None] + spec.interval_seconds * np.arange(1, steps + 1, dtype=np.int64)
+        actual = np.where(targets > champion.trained_until, actual, np.nan)
+    unseen = int(np.count_nonzero(~np.isnan(actual)))
+    counts = {"champion_steps": float(steps), "champion_unseen_steps": float(unseen)}
+    if unseen < MIN_UNSEEN_DAYS * spec.season_day:
+        return counts
     n = cases.origin.size
     windows = np.stack(
         [
@@ -269,15 +288,13 @@ def _against_champion(
         windows, cases.stamps, np.repeat(np.arange(n), steps), np.tile(np.arange(1, steps + 1), n), cspec
     )
     theirs = np.maximum(champion.run(Xc) * level, 0.0).reshape(n, steps)
-    actual = cases.actual[:, :steps]
     champion_mase, champion_mae = _accuracy(theirs, actual, cases.scale)
     challenger_mase, challenger_mae = _accuracy(point[:, :steps], actual, cases.scale)
-    return {
+    return counts | {
         "champion_mase": champion_mase,
         "champion_mae": champion_mae,
         "challenger_mase": challenger_mase,
         "challenger_mae": challenger_mae,
-        "champion_steps": float(steps),
     }
 
 

@@ -171,9 +171,10 @@ def recent_part(s: SeriesData, settings: TrainingSettings) -> SeriesData:
     return SeriesData(s.series_id, recent.values, recent.first_timestamp, s.interval_seconds)
 
 
-def load_champion(onnx_bytes: bytes) -> Champion:
+def load_champion(onnx_bytes: bytes, trained_until: int | None = None) -> Champion:
     """The served model, to be scored on a candidate's backtest windows without onnxruntime (the
-    training Lambda has none): ValueError when the bytes are not a lead_ai forecaster."""
+    training Lambda has none), after `trained_until` (Champion): ValueError when the bytes are not a
+    lead_ai forecaster."""
     import onnx
 
     from lead_ai.forecasting.training.onnx_eval import OnnxRows
@@ -186,7 +187,7 @@ def load_champion(onnx_bytes: bytes) -> Champion:
         raise
     except Exception as exc:  # protobuf's DecodeError, the reference evaluator's own errors
         raise ValueError(f"not a loadable lead_ai model: {type(exc).__name__}") from exc
-    return Champion(spec, run)
+    return Champion(spec, run, trained_until)
 
 
 def feature_spec_for(series: Sequence[SeriesData], interval: int, settings: TrainingSettings) -> FeatureSpec:
