@@ -157,6 +157,7 @@ class LocalPoller:
         overrides: dict[str, str] | None = None,
         invoker: Invoker = invoke,
     ) -> None:
+        _powertools_environment(template, trigger.function)
         from lead_ai.storage.clients import client
 
         self.template = template
@@ -273,3 +274,15 @@ class LocalPoller:
                 for i, m in enumerate(messages)
             ],
         )
+
+
+def _powertools_environment(template: Template, function: str) -> None:
+    """Put the function's POWERTOOLS_* settings in this process's environment, unless set already.
+
+    Powertools' singletons (the metrics namespace, the service name) read them when lead_ai is first
+    imported, which here is before any invocation applies the function's environment: without the
+    namespace every batch failed ("Must contain a metric namespace") once its training was done. In
+    Lambda the function's environment is in place before anything is imported."""
+    for name, value in template.function(function).environment.items():
+        if name.startswith("POWERTOOLS_") and isinstance(value, str):
+            os.environ.setdefault(name, value)

@@ -112,3 +112,36 @@ def test_worker_drains_the_local_queue_and_redrive_moves_a_poison_message_to_the
     assert result.stdout.count("batch of 1: 0 done, 1 failed") == 3, result.stdout
     moved = sqs.receive_message(QueueUrl=dlq, MessageSystemAttributeNames=["All"]).get("Messages", [])
     assert [m["Body"] for m in moved] == ["not a training message"]
+
+
+def test_worker_in_a_shell_without_powertools_settings_takes_them_from_the_template(
+    stack_process: dict[str, str],
+) -> None:
+    import boto3
+
+    # Given a shell with only `lead-ai stack`'s exports (no POWERTOOLS_METRICS_NAMESPACE: the template
+    # declares it, Lambda sets it) and one well-formed message for a series that does not exist
+    env = {k: v for k, v in stack_process.items() if not k.startswith("POWERTOOLS_")}
+    sqs = boto3.client(
+        "sqs",
+        endpoint_url=env["AWS_ENDPOINT_URL"],
+        region_name=env["AWS_DEFAULT_REGION"],
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+    )
+    queue = sqs.get_queue_url(QueueName="lead-ai-local-TrainingQueue")["QueueUrl"]
+    sqs.send_message(QueueUrl=queue, MessageBody=json.dumps({"series_id": "nobody", "revision": 1}))
+    # When `lead-ai worker --until-empty` runs
+    result = subprocess.run(
+        [*LEAD_AI, "worker", "--until-empty", "--retry-after", "1", "--wait", "0"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    # Then the message is answered (skipped: no such series) and deleted, its metrics published with
+    # the template's namespace; it failed on every delivery before ("Must contain a metric namespace")
+    assert result.returncode == 0, result.stderr
+    assert "batch of 1: 1 done, 0 failed" in result.stdout, result.stdout + result.stderr
+    assert "namespace" not in result.stdout + result.stderr
