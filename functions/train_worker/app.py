@@ -30,6 +30,7 @@ from lead_ai.service.ml_service import build_dependencies
 from lead_ai.service.queued_training import (
     TRAINED,
     PoolAwaitingMembers,
+    incarnation,
     note_failure,
     recheck_pool_later,
     train_requested,
@@ -41,9 +42,10 @@ if not deps.settings.idempotency_table:
     raise ConfigurationError("LEAD_AI_IDEMPOTENCY_TABLE is required by the training worker")
 # One history revision of one series is trained once: a re-delivered message, or the same series queued
 # by two plans, finds the stored outcome (or, while the first is still training, fails and is re-delivered
-# after the visibility timeout, by when the outcome is stored).
+# after the visibility timeout, by when the outcome is stored). `created_at` tells a series deleted and
+# created again apart from the one before: its revisions start again at 1 (queued_training.incarnation).
 idempotency = IdempotencyConfig(
-    event_key_jmespath="[series_id, revision]",
+    event_key_jmespath="[series_id, revision, created_at]",
     raise_on_no_idempotency_key=True,
     expires_after_seconds=2 * 86_400,
 )
@@ -85,7 +87,7 @@ def record_handler(record: SQSRecord) -> dict[str, Any]:
         metrics.add_metric(name="TrainingMessageRejected", unit=MetricUnit.Count, value=1)
         raise
     try:
-        outcome = train_once(message=request.to_dict())
+        outcome = train_once(message=request.to_dict() | {"created_at": incarnation(deps, request)})
     except PoolAwaitingMembers as waiting:
         # Raised through train_once, so (pool, day) is not recorded: the message sent again trains it.
         # (Should SQS refuse it, this raises and the message itself comes back.)

@@ -22,6 +22,9 @@ class SeriesInfo(NamedTuple):
     holidays: str | None = None
     span: Span | None = None  # None until the first ingest
     deleting: bool = False  # DELETE /series/{series_id} started and has not finished
+    # When this SERIES item was created (ISO 8601): a series deleted and created again under the same id
+    # starts its revisions again at 1, and this tells its histories apart. None on items written before.
+    created_at: str | None = None
 
     @property
     def has_history(self) -> bool:

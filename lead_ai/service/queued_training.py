@@ -1,9 +1,10 @@
 """The training worker's use case: train the series of one queue message, once per history revision.
 
 Three guards keep a history from being trained twice: the worker's Powertools idempotency record keyed on
-(series_id, revision) (a re-delivered message, or the same message from two plans); the check below that
-the catalogue has not recorded this revision as trained already (a message that outlived its idempotency
-record); and the revision a training records, which takes the series off the DueIndex.
+(series_id, revision, created_at) (a re-delivered message, or the same message from two plans; see
+`incarnation`); the check below that the catalogue has not recorded this revision as trained already (a
+message that outlived its idempotency record); and the revision a training records, which takes the
+series off the DueIndex.
 
 What is not worth retrying is an outcome, not an error: a series too short to train or that no longer
 exists is "skipped" and its message deleted. Anything else raises: SQS re-delivers the message after its
@@ -29,10 +30,22 @@ __all__ = [
     "TRAINED",
     "WAITING",
     "PoolAwaitingMembers",
+    "incarnation",
     "note_failure",
     "recheck_pool_later",
     "train_requested",
 ]
+
+
+def incarnation(deps: Dependencies, request: TrainingRequest) -> str:
+    """Which life of the series the message is for, as the worker's idempotency key holds it: when its
+    SERIES item was created ("" for a pool, a series that no longer exists, or an item written before
+    it was recorded). A series deleted and created again restarts its revisions at 1; without this its
+    revision 1 found the deleted series' stored outcome for two days and was never trained."""
+    if is_pool_id(request.series_id):
+        return ""
+    series = deps.catalogue.get_series(request.series_id)
+    return (series.created_at or "") if series is not None else ""
 
 
 def train_requested(deps: Dependencies, request: TrainingRequest) -> dict[str, Any]:

@@ -75,9 +75,11 @@ class SeriesCatalogue:
             ":h": s(settings.holidays),
             ":u": s(utc_now_iso()),
         }
+        created = ""
         if expected_revision is None:
             condition = "attribute_not_exists(revision)"
             values[":next"] = n(0)
+            created = ", created_at = if_not_exists(created_at, :u)"
         else:
             condition = "revision = :expected"
             values[":expected"] = n(expected_revision)
@@ -90,7 +92,7 @@ class SeriesCatalogue:
                 TableName=self._table,
                 Key=key(series_id, SERIES),
                 UpdateExpression="SET interval_seconds = :i, time_zone = :tz, holiday_calendar = :h, "
-                "settings_updated_at = :u, revision = :next, #kind = :kind" + due,
+                "settings_updated_at = :u, revision = :next, #kind = :kind" + created + due,
                 ConditionExpression=condition,
                 ExpressionAttributeNames={"#kind": "kind"} | ({"#due": "due"} if due else {}),
                 ExpressionAttributeValues=values,

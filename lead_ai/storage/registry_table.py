@@ -63,6 +63,7 @@ def series_from_item(item: Mapping[str, Any]) -> SeriesInfo:
         holidays=get_s(item, "holiday_calendar"),
         span=span,
         deleting="deleting_at" in item,
+        created_at=get_s(item, "created_at"),
     )
 
 

@@ -459,6 +459,7 @@ class SeriesWriter:
         names = {"#rec": "record", **_INDEX_NAMES}
         if series is None:
             condition = "attribute_not_exists(#rec)"  # a new series: nobody created it meanwhile
+            assignments.append("created_at = :u")
         else:
             # Unchanged since we read it (revision), same interval, and not being deleted.
             condition = (

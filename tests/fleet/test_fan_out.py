@@ -101,6 +101,27 @@ def test_a_message_for_a_revision_already_trained_is_skipped_even_without_its_id
     assert len(fleet.versions("old")) == 1
 
 
+def test_a_series_deleted_and_created_again_is_trained_by_the_next_run(
+    fleet: Fleet, canned_training: CannedTraining
+) -> None:
+    # Given a series trained at revision 1 by the daily run, then deleted (a team reloading its history)
+    fleet.ingest("team-x")
+    fleet.plan()
+    fleet.drain()
+    assert canned_training.calls == 1
+    status, payload = fleet.api.call("DeleteFunction", "delete-series.json", series_id="team-x")[:2]
+    assert status == 200, payload
+    # When its corrected history is sent (a new series: revision 1 again) and the next run plans it
+    fleet.ingest("team-x", seed=5)
+    assert fleet.plan()["queued"] == 1
+    totals = fleet.drain()
+    # Then it is trained, though the deleted series' revision 1 has an idempotency record (2 days)
+    assert canned_training.calls == 2 and (totals.succeeded, totals.failed) == (1, 0)
+    listed = fleet.all_series()["team-x"]
+    assert listed["current_version"] == "1.0.0" and listed["due"] is False, listed
+    assert fleet.api.forecast("team-x", 24)[0] == 200
+
+
 def test_a_poison_message_does_not_block_its_batch(fleet: Fleet, canned_training: CannedTraining) -> None:
     # Given two due series and a poison message between their messages
     fleet.ingest("good-a")
