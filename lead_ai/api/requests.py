@@ -61,16 +61,20 @@ def validate_version(raw: str | None) -> str:
 
 
 def parse_horizon(raw: str | None, max_horizon: int) -> int:
+    """The number of intervals asked for, before the series is known: a whole number from 1, at most
+    `max_horizon` (LEAD_AI_MAX_HORIZON in the shortest interval). The series' own limit, fewer at longer
+    intervals, is checked once its interval is known (service.serving.check_horizon)."""
+    rule = "a whole number of the series' intervals, at least 1"
     if raw is None or raw == "":
-        raise ValidationError(f"horizon is required: an integer from 1 to {max_horizon}", field="horizon")
-    if not re.fullmatch(r"\+?[0-9]{1,7}", raw.strip()):
-        raise ValidationError(
-            f"horizon must be an integer from 1 to {max_horizon}, got {raw[:20]!r}", field="horizon"
-        )
+        raise ValidationError(f"horizon is required: {rule}", field="horizon")
+    if not re.fullmatch(r"\+?[0-9]{1,7}", raw.strip()) or int(raw) < 1:
+        raise ValidationError(f"horizon must be {rule}, got {raw[:20]!r}", field="horizon")
     horizon = int(raw)
-    if not 1 <= horizon <= max_horizon:
+    if horizon > max_horizon:
         raise ValidationError(
-            f"horizon must be an integer from 1 to {max_horizon}, got {horizon}", field="horizon"
+            f"horizon must be at most {max_horizon} (LEAD_AI_MAX_HORIZON in the shortest interval; a series "
+            f"of longer intervals allows fewer), got {horizon}",
+            field="horizon",
         )
     return horizon
 

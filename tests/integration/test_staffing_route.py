@@ -88,6 +88,13 @@ def test_the_horizon_defaults_to_a_week_and_may_not_pass_it(api: Api, trained: d
     assert (status, error["field"]) == (400, "horizon") and "1 to 168" in error["message"]
     status, error = api.forecast(SERIES, 169)
     assert (status, error["field"]) == (400, "horizon")
+    # When the horizon is no whole number, or below 1, Then the 400 states that rule and no limit that
+    # is not this series' (it named the 15-minute limit, 672, before the series was read)
+    for raw in ("0", "abc", "-5"):
+        for route in ("forecast.json", "staffing.json"):
+            status, error, _ = api.call("PredictFunction", route, series_id=SERIES, query={"horizon": raw})
+            assert (status, error["field"]) == (400, "horizon"), error
+            assert "at least 1" in error["message"] and "672" not in error["message"], error
 
 
 @pytest.mark.parametrize(
