@@ -220,8 +220,9 @@ class ModelTracker:
         return versions, (get_s(items[limit - 1], "record") if more else None)
 
     def expired_versions(self, series_id: str, created_before: str) -> list[ModelVersion]:
-        """The series' rejected and failed versions created before `created_before` (ISO 8601): one query
-        of its version records."""
+        """The series' rejected, failed and verified versions created and last promoted before
+        `created_before` (ISO 8601), newest first: one query of its version records. Which of them may go
+        is the caller's rule (service.pruning): never the current one, nor the serving fallback."""
         items = guarded(
             "listing expired model versions",
             lambda: list(
@@ -229,33 +230,37 @@ class ModelTracker:
                     self._client,
                     TableName=self._table,
                     KeyConditionExpression="series_id = :id AND begins_with(#r, :prefix)",
-                    FilterExpression="#st IN (:rejected, :failed) AND created_at < :t",
+                    FilterExpression="#st IN (:rejected, :failed, :verified) AND created_at < :t AND "
+                    "(attribute_not_exists(promoted_at) OR promoted_at < :t)",
                     ExpressionAttributeNames={"#r": "record", "#st": "status"},
                     ExpressionAttributeValues={
                         ":id": s(series_id),
                         ":prefix": s(VERSION_PREFIX),
                         ":rejected": s(Status.REJECTED),
                         ":failed": s(Status.FAILED),
+                        ":verified": s(Status.VERIFIED),
                         ":t": s(created_before),
                     },
+                    ScanIndexForward=False,
                 )
             ),
         )
         return [version_from_item(item) for item in items]
 
     def delete_expired_version(self, version: ModelVersion, created_before: str) -> bool:
-        """Delete a rejected or failed version record that is still expired: not promoted since
-        `created_before` (a promotion racing the clean-up wins). False when it no longer qualifies."""
+        """Delete a version record that is still expired: not promoted since `created_before` (a
+        promotion or a rollback racing the clean-up wins). False when it no longer qualifies."""
         try:
             self._client.delete_item(
                 TableName=self._table,
                 Key=key(version.series_id, version_sort_key(parse_version(version.version))),
-                ConditionExpression="#st IN (:rejected, :failed) AND "
+                ConditionExpression="#st IN (:rejected, :failed, :verified) AND "
                 "(attribute_not_exists(promoted_at) OR promoted_at < :t)",
                 ExpressionAttributeNames={"#st": "status"},
                 ExpressionAttributeValues={
                     ":rejected": s(Status.REJECTED),
                     ":failed": s(Status.FAILED),
+                    ":verified": s(Status.VERIFIED),
                     ":t": s(created_before),
                 },
             )

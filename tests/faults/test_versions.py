@@ -149,13 +149,13 @@ def test_a_token_this_api_did_not_give_for_this_series_is_400_naming_next_token(
 # ------------------------------------------------------------------------------------ pruning
 
 
-def _backdate(api: Api, versions: list[str], days: int) -> None:
+def _backdate(api: Api, versions: list[str], days: int, promoted: tuple[str, ...] = ("1.0.0",)) -> None:
     when = (
         (datetime.now(UTC) - timedelta(days=days)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     )
     for version in versions:
         record = "VERSION#" + "{:06d}.{:06d}.{:06d}".format(*map(int, version.split(".")))
-        fields = {"created_at": when} | ({"promoted_at": when} if version == "1.0.0" else {})
+        fields = {"created_at": when} | ({"promoted_at": when} if version in promoted else {})
         plain_client("dynamodb").update_item(
             TableName=api.stack.names["RegistryTable"],
             Key={"series_id": {"S": SERIES}, "record": {"S": record}},
@@ -203,6 +203,38 @@ def test_a_training_prunes_the_series_expired_rejected_and_failed_versions_with_
     status, models = _models(fast_api)
     assert status == 200
     assert [v["version"] for v in models["versions"]] == ["1.5.0", "1.4.0", "1.3.0", "1.0.0"]
+
+
+def test_replaced_versions_past_retention_go_but_the_serving_fallback_stays(
+    fast_api: Api, small_history: Any, canned_training: CannedTraining
+) -> None:
+    # Given a series retrained four times, each version promoted over the one before (the daily schedule's
+    # way), the first three created and promoted 40 days ago
+    canned_training.mase = [0.9, 0.8, 0.7, 0.6, 0.5, 0.4]
+    fast_api.ingest(SERIES, *small_history)
+    for k in range(4):
+        if k:
+            add_hour(fast_api, small_history, k)
+        status, payload = _train(fast_api)
+        assert status == 201 and payload["current"] is True, payload
+    old = ["1.0.0", "1.1.0", "1.2.0"]
+    _backdate(fast_api, old, days=40, promoted=tuple(old))
+    before = assert_consistent(fast_api.stack.names, SERIES)
+    # When it is trained again (retention: 30 days)
+    add_hour(fast_api, small_history, 4)
+    status, payload = _train(fast_api)
+    assert status == 201 and payload["version"] == "1.4.0" and payload["current"] is True, payload
+    # Then the replaced versions past retention are gone with their objects (1.2.0 too: the newest
+    # verified version besides the current, serving's fallback, is 1.3.0, which is young)
+    after = assert_consistent(fast_api.stack.names, SERIES)
+    assert sorted(after.versions) == ["1.3.0", "1.4.0"]
+    assert len(after.objects) == len(before.objects) - 3 + 1
+    # And when the young versions are old too, the newest besides the current stays: serving's fallback
+    _backdate(fast_api, ["1.3.0", "1.4.0"], days=40, promoted=("1.3.0", "1.4.0"))
+    add_hour(fast_api, small_history, 5)
+    status, payload = _train(fast_api)
+    assert (status, payload["version"], payload["current"]) == (201, "1.5.0", True), payload
+    assert sorted(assert_consistent(fast_api.stack.names, SERIES).versions) == ["1.4.0", "1.5.0"]
 
 
 def test_a_queued_training_of_an_up_to_date_series_trains_nothing_and_clears_it(
