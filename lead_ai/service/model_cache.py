@@ -96,7 +96,8 @@ class ModelCache:
                 if isinstance(exc, ServiceUnavailableError):
                     raise  # its message says why (e.g. no verified model could be loaded)
                 raise ServiceUnavailableError(
-                    f"the model store is unavailable and nothing is cached for '{series_id}'; retry shortly"
+                    f"the model or observation store is unavailable and nothing is cached for '{series_id}'; "
+                    "retry shortly"
                 ) from exc
             logger.warning(
                 "serving from the warm cache: a dependency failed",

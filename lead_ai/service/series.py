@@ -64,14 +64,21 @@ def describe(deps: Dependencies, series_id: str) -> SeriesView:
 
 def _check_grid(settings: SeriesSettings) -> None:
     """The series' slots are on a UTC grid: its zone's local intervals must start on that grid."""
-    offset = misaligned_offset(settings.timezone, settings.interval_seconds, int(time.time()))
-    if offset is not None:
-        raise ValidationError(
-            f"timezone {settings.timezone} is UTC{offset_suffix(offset)}: its local "
-            f"{interval_name(settings.interval_seconds)} intervals do not start on the hour; use a "
-            "30min or 15min interval for this zone",
-            field="timezone",
-        )
+    now = int(time.time())
+    offset = misaligned_offset(settings.timezone, settings.interval_seconds, now)
+    if offset is None:
+        return
+    fits = [
+        interval_name(seconds)
+        for seconds in (1800, 900)
+        if seconds < settings.interval_seconds and misaligned_offset(settings.timezone, seconds, now) is None
+    ]
+    raise ValidationError(
+        f"timezone {settings.timezone} has the offset UTC{offset_suffix(offset)}: its local "
+        f"{interval_name(settings.interval_seconds)} intervals do not start where UTC's do; "
+        + (f"use a {' or a '.join(fits)} interval for this zone" if fits else "use another time zone"),
+        field="timezone",
+    )
 
 
 def save_settings(deps: Dependencies, series_id: str, change: SettingsChange) -> SeriesView:

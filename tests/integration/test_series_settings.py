@@ -87,6 +87,24 @@ def test_bad_settings_are_a_400_naming_the_field_and_nothing_is_stored(
     assert _get(api)[0] == 404
 
 
+@pytest.mark.parametrize(
+    ("interval", "zone", "advice"),
+    [
+        ("1h", "Asia/Kolkata", "use a 30min or a 15min interval"),  # +05:30
+        ("30min", "Asia/Kathmandu", "use a 15min interval"),  # +05:45
+        ("1h", "Asia/Kathmandu", "use a 15min interval"),
+    ],
+)
+def test_a_zone_off_the_intervals_grid_is_told_which_interval_fits(
+    api: Api, interval: str, zone: str, advice: str
+) -> None:
+    # When a zone whose local intervals do not start on UTC's is set with that interval
+    status, error = _put(api, {"interval": interval, "timezone": zone})
+    # Then the 400 names the zone's offset and an interval that fits it, never the one asked for
+    assert (status, error["field"]) == (400, "timezone"), error
+    assert advice in error["message"] and f"use a {interval} " not in error["message"], error
+
+
 def test_naive_timestamps_are_read_in_the_series_time_zone(api: Api) -> None:
     # Given a series in New York
     _put(api, {"timezone": "America/New_York"})
