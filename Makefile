@@ -12,7 +12,7 @@ export OMP_NUM_THREADS := 1
 export POWERTOOLS_METRICS_NAMESPACE ?= LeadAI
 
 .DEFAULT_GOAL := help
-.PHONY: serve openapi browser help venv demo test check test-faults unit integration e2e lint format typecheck bench bench-accuracy bench-accuracy-validation bench-interval-shape bench-pooled-validation bench-serving bench-fleet clean
+.PHONY: serve openapi browser help venv demo test check test-faults unit integration e2e lint format typecheck bench bench-accuracy bench-accuracy-validation bench-interval-shape bench-pooled-validation bench-serving bench-fleet bench-retraining clean
 
 help:
 	@echo "make demo            set up, start the local AWS stand-in, ingest, train, print a 24 h forecast"
@@ -29,6 +29,7 @@ help:
 	@echo "make bench-interval-shape  own models' 80 % interval per weekday/weekend hour, validation weeks (interval_shape_validation.json)"
 	@echo "make bench-pooled-validation  the pooled model served to young series, tuning split (pooled_validation.json)"
 	@echo "make bench-fleet      the daily fan-out on the local stack: planner reads, 200 series, throughput (fleet.json)"
+	@echo "make bench-retraining  14 days of daily retraining of bike and taxi: what each promotion rule serves (retraining.json)"
 	@echo "make build           sam build (needs python3.12; installs aws-sam-cli into .venv-tools)"
 	@echo "make validate        cfn-lint, sam validate --lint, checkov"
 
@@ -126,6 +127,10 @@ bench-serving: $(STAMP) tools
 # The daily fan-out against the local stack (planner, queue, local poller, worker): benchmarks/results/fleet.json.
 bench-fleet: $(STAMP)
 	$(PY) benchmarks/fleet.py
+
+# Which model a team is served as new days arrive, under each promotion rule: benchmarks/results/retraining.json.
+bench-retraining: $(STAMP)
+	$(PY) benchmarks/retraining.py
 
 clean:
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis build *.egg-info

@@ -375,6 +375,9 @@ STATUS_TEXT = {
 _ISO = {"type": "string", "format": "date-time", "example": "2026-11-24T09:00:00Z"}
 _INTERVAL = {"type": "string", "enum": ["15min", "30min", "1h", "1d"], "example": "1h"}
 _NULLABLE_ISO = {"type": "string", "format": "date-time", "nullable": True}
+# A 1d series' slot is a local date: stored, and given, as that date at 00:00Z (not the local midnight).
+_SPAN_TIME = {**_ISO, "description": "UTC; a 1d series' slot is its local date, given as that date at 00:00Z"}
+_SPAN_FIELDS = {"first": _SPAN_TIME, "last": _SPAN_TIME, "observations": {"type": "integer"}}
 _NULLABLE_INT = {"type": "integer", "nullable": True}
 
 
@@ -479,7 +482,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "interval": {"type": "string"},
             "span": _object(
                 ["first", "last", "observations"],
-                {"first": _ISO, "last": _ISO, "observations": {"type": "integer"}},
+                _SPAN_FIELDS,
             ),
             "revision": {"type": "integer", "description": "Grows with every ingest of the series"},
         },
@@ -578,7 +581,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "interval": {"type": "string"},
             "span": _object(
                 ["first", "last", "observations"],
-                {"first": _ISO, "last": _ISO, "observations": {"type": "integer"}},
+                _SPAN_FIELDS,
                 nullable=True,
             ),
             "revision": {"type": "integer"},
@@ -615,7 +618,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "removed": {"type": "integer", "description": "Observations removed"},
             "span": _object(
                 ["first", "last", "observations"],
-                {"first": _ISO, "last": _ISO, "observations": {"type": "integer"}},
+                _SPAN_FIELDS,
                 nullable=True,
             ),
             "revision": {"type": "integer"},
@@ -676,7 +679,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "holidays": {"type": "string"},
             "span": _object(
                 ["first", "last", "observations"],
-                {"first": _ISO, "last": _ISO, "observations": {"type": "integer"}},
+                _SPAN_FIELDS,
                 nullable=True,
             ),
             "revision": {"type": "integer"},
