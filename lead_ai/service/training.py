@@ -193,15 +193,17 @@ def trained_already(deps: Dependencies, series: SeriesInfo) -> TrainingOutcome |
     (interval, horizon, time zone, holiday calendar), promoted or rejected: training again would only make
     a copy of it (and a copy of a rejected one would be rejected the same way)."""
     newest, _ = deps.tracker.list_versions_page(series.series_id, 1)
-    if not newest or newest[0].status not in (Status.VERIFIED, Status.REJECTED):
+    if not newest:
         return None
     version = newest[0]
     if version.history_revision != series.revision or not _same_settings(deps, series, version.feature_spec):
         return None
     current = deps.tracker.current(series.series_id)
-    return TrainingOutcome(
-        version, current=current is not None and current.version == version.version, trained=False
-    )
+    is_current = current is not None and current.version == version.version
+    # Decided: served now, rejected, or served once and rolled back from. A verified version never
+    # promoted is one whose promotion failed (a DynamoDB fault): training again is how it gets served.
+    decided = is_current or version.status == Status.REJECTED or version.promoted_at is not None
+    return TrainingOutcome(version, current=is_current, trained=False) if decided else None
 
 
 def _same_settings(deps: Dependencies, series: SeriesInfo, spec: Mapping[str, Any]) -> bool:
