@@ -190,9 +190,9 @@ def _slots(raw_points: list[tuple[Any, Any]], interval: int, now: float, timezon
         slots[ts] = value
     if unclear:
         listed = "; ".join(f"{field}: {why}" for field, why in unclear[:5])
-        more = f" (and {len(unclear) - 5} more)" if len(unclear) > 5 else ""
+        more = f"; and {len(unclear) - 5} more" if len(unclear) > 5 else ""
         raise ValidationError(
-            f"{len(unclear)} local time(s) cannot be read in {timezone}{more}: {listed}", field=unclear[0][0]
+            f"{len(unclear)} local time(s) cannot be read in {timezone}: {listed}{more}", field=unclear[0][0]
         )
     return slots
 

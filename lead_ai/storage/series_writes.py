@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
+from lead_ai.domain.intervals import interval_name
 from lead_ai.domain.isotime import utc_now_iso
 from lead_ai.domain.series import SeriesInfo, SeriesSettings, Span
 from lead_ai.errors import IntervalMismatchError, SeriesDeletingError, ServiceUnavailableError
@@ -518,7 +519,8 @@ def _check_writable(series_id: str, series: SeriesInfo | None, interval_seconds:
         )
     if series.interval_seconds and series.interval_seconds != interval_seconds:
         raise IntervalMismatchError(
-            f"series '{series_id}' uses an interval of {series.interval_seconds} s, not {interval_seconds} s",
+            f"series '{series_id}' uses an interval of {interval_name(series.interval_seconds)}, not "
+            f"{interval_name(interval_seconds)}",
             field="interval",
         )
 

@@ -134,6 +134,13 @@ def test_the_interval_of_a_series_with_history_cannot_change(api: Api) -> None:
     # Then it is a 409 naming the interval, and the series keeps its grid
     assert (status, error["field"], error["error"]) == (409, "interval", "interval_mismatch")
     assert _get(api)[1]["interval"] == "1h"
+    # and an ingest that names another interval is a 409 in the API's own words for intervals
+    body = json.dumps(
+        {"interval": "15min", "observations": [{"timestamp": "2026-11-02T10:00:00Z", "value": 1}]}
+    )
+    status, error, _ = api.call("IngestFunction", "ingest-observations.json", series_id=SERIES, body=body)
+    assert (status, error["error"]) == (409, "interval_mismatch"), error
+    assert "an interval of 1h, not 15min" in error["message"], error
     # But a series without history may still change it
     _put(api, {"interval": "1h"}, series_id="empty")
     assert _put(api, {"interval": "15min"}, series_id="empty")[1]["interval"] == "15min"
