@@ -29,7 +29,7 @@ help:
 	@echo "make bench-interval-shape  own models' 80 % interval per weekday/weekend hour, validation weeks (interval_shape_validation.json)"
 	@echo "make bench-pooled-validation  the pooled model served to young series, tuning split (pooled_validation.json)"
 	@echo "make bench-fleet      the daily fan-out on the local stack: planner reads, 200 series, throughput (fleet.json)"
-	@echo "make bench-retraining  14 days of daily retraining of bike and taxi: what each promotion rule serves (retraining.json)"
+	@echo "make bench-retraining  28 days of daily retraining of bike and taxi: what each promotion rule serves (retraining.json)"
 	@echo "make build           sam build (needs python3.12; installs aws-sam-cli into .venv-tools)"
 	@echo "make validate        cfn-lint, sam validate --lint, checkov"
 

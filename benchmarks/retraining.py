@@ -1,6 +1,6 @@
 """The daily retraining, as served: which model does a team get each day, and how good is it?
 
-    python benchmarks/retraining.py [--days 14]        (make bench-retraining)
+    python benchmarks/retraining.py [--days 28]        (make bench-retraining)
 
 For bike and taxi (../shared/data, read by path), on the validation split only (the days before the test
 windows of benchmarks/accuracy.py, which are never scored here): a first model is trained on the history
@@ -134,7 +134,7 @@ def simulate(name: str, values: np.ndarray, start: int, days: int) -> dict[str, 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--days", type=int, default=14)
+    parser.add_argument("--days", type=int, default=28)
     args = parser.parse_args(argv)
     results: dict[str, Any] = {
         "split": "validation: the days before benchmarks/accuracy.py's validation and test windows"
