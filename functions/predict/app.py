@@ -10,7 +10,13 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lead_ai.api.pagination import encode_token, models_position, parse_limit, series_list_position
-from lead_ai.api.requests import parse_horizon, parse_level, validate_pool_id, validate_series_id
+from lead_ai.api.requests import (
+    parse_horizon,
+    parse_level,
+    reject_unknown_parameters,
+    validate_pool_id,
+    validate_series_id,
+)
 from lead_ai.api.responses import forecast_body, models_body, pool_models_body, series_list_body
 from lead_ai.api.router import create_app
 from lead_ai.api.series_responses import series_body
@@ -30,6 +36,7 @@ app = create_app()
 @app.get("/series/<series_id>/forecast")
 def get_forecast(series_id: str) -> dict[str, Any]:
     series_id = validate_series_id(series_id)
+    reject_unknown_parameters(app.current_event.query, ("horizon", "level"), "a forecast")
     # The limit is a duration (LEAD_AI_MAX_HORIZON): in intervals it depends on the series' interval, which
     # the service checks once it knows it; here, the most intervals any series could be allowed.
     horizon = parse_horizon(

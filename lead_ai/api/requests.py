@@ -60,6 +60,17 @@ def validate_version(raw: str | None) -> str:
     return raw
 
 
+def reject_unknown_parameters(query: Mapping[str, str], known: tuple[str, ...], takes: str) -> None:
+    """A 400 naming the first query parameter the route does not take (a misspelt `levle` would
+    otherwise be ignored, and the default served as if asked for)."""
+    unknown = sorted(name for name in query if name not in known)
+    if unknown:
+        raise ValidationError(
+            f"unknown query parameter(s): {', '.join(unknown)[:200]}; {takes} takes " + ", ".join(known),
+            field=unknown[0][:64],
+        )
+
+
 def parse_horizon(raw: str | None, max_horizon: int) -> int:
     """The number of intervals asked for, before the series is known: a whole number from 1, at most
     `max_horizon` (LEAD_AI_MAX_HORIZON in the shortest interval). The series' own limit, fewer at longer

@@ -9,7 +9,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from lead_ai.api.requests import parse_horizon, parse_interval
+from lead_ai.api.requests import parse_horizon, parse_interval, reject_unknown_parameters
 from lead_ai.domain.calendars import parse_calendar
 from lead_ai.domain.localtime import parse_timezone
 from lead_ai.errors import UnsupportedMediaTypeError, ValidationError
@@ -63,13 +63,7 @@ _STAFFING_PARAMETERS = ("horizon", *StaffingAssumptions._fields)
 def parse_staffing_query(query: Mapping[str, str], max_horizon: int) -> StaffingQuery:
     """`horizon` (intervals) and the staffing assumptions, each optional (StaffingAssumptions' defaults);
     a parameter that is not a number, or out of its range, is a 400 naming it."""
-    unknown = sorted(name for name in query if name not in _STAFFING_PARAMETERS)
-    if unknown:
-        raise ValidationError(
-            f"unknown query parameter(s): {', '.join(unknown)[:200]}; the plan takes "
-            + ", ".join(_STAFFING_PARAMETERS),
-            field=unknown[0][:64],
-        )
+    reject_unknown_parameters(query, _STAFFING_PARAMETERS, "the plan")
     raw_horizon = query.get("horizon")
     horizon = None if raw_horizon in (None, "") else parse_horizon(raw_horizon, max_horizon)
     values: dict[str, float] = {}

@@ -116,6 +116,20 @@ def test_every_parameter_out_of_range_is_a_400_naming_it(api: Api, name: str, va
     assert (status, error["error"], error["field"]) == (400, "invalid_request", name), error
 
 
+def test_a_forecast_refuses_a_query_parameter_it_does_not_take(api: Api, trained: dict[str, Any]) -> None:
+    # When a forecast is asked with a misspelt parameter (the level would silently be the default 0.8)
+    status, error, _ = api.call(
+        "PredictFunction", "forecast.json", series_id=SERIES, query={"horizon": "24", "levle": "0.95"}
+    )
+    # Then it is a 400 naming it and what the route takes, as the staffing plan's is
+    assert (status, error["field"]) == (400, "levle"), error
+    assert "a forecast takes horizon, level" in error["message"]
+    status, _, _ = api.call(
+        "PredictFunction", "forecast.json", series_id=SERIES, query={"horizon": "24", "level": "0.95"}
+    )
+    assert status == 200
+
+
 def test_a_series_without_a_model_has_no_plan(api: Api) -> None:
     status, error = _staffing(api, {"horizon": "24"}, series_id="untrained")
     assert status == 404, error

@@ -18,7 +18,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from lead_ai.api.requests import parse_horizon, parse_level, validate_series_id
+from lead_ai.api.requests import parse_horizon, parse_level, reject_unknown_parameters, validate_series_id
 from lead_ai.api.responses import forecast_body, models_body
 from lead_ai.domain.intervals import SHORTEST_INTERVAL
 from lead_ai.errors import LeadAIError, ServiceUnavailableError
@@ -35,6 +35,9 @@ app = APIGatewayRestResolver()
 @app.get("/series/<series_id>/forecast")
 def get_forecast(series_id: str) -> dict[str, Any]:
     series_id = validate_series_id(series_id)
+    reject_unknown_parameters(
+        app.current_event.query_string_parameters or {}, ("horizon", "level"), "a forecast"
+    )
     horizon = parse_horizon(
         app.current_event.get_query_string_value("horizon"),
         deps.settings.max_horizon_steps(SHORTEST_INTERVAL),
