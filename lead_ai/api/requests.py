@@ -11,7 +11,7 @@ import math
 import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from lead_ai.domain.intervals import DAY_SECONDS, interval_name, parse_series_interval
 from lead_ai.domain.localtime import (
@@ -144,9 +144,18 @@ def parse_observations(
     return ObservationBatch(points=sorted(slots.items()), interval_seconds=interval)
 
 
+class _Sent(NamedTuple):
+    """One observation as sent, and where it is in the body: `observations[3]` (JSON) or `line 5` (CSV),
+    the prefix of the field its errors name."""
+
+    timestamp: Any
+    value: Any
+    where: str
+
+
 def _raw_observations(
     body: str | None, content_type: str, max_bytes: int, max_observations: int
-) -> tuple[list[tuple[Any, Any]], object]:
+) -> tuple[list[_Sent], object]:
     """The (timestamp, value) pairs as sent, and the interval the body names (JSON only), within limits."""
     if body is None or body == "":
         raise ValidationError("the request body is empty: send observations as JSON or CSV", field="body")
@@ -172,14 +181,14 @@ def _raw_observations(
     return raw_points, interval_raw
 
 
-def _slots(raw_points: list[tuple[Any, Any]], interval: int, now: float, timezone: str) -> dict[int, float]:
+def _slots(raw_points: list[_Sent], interval: int, now: float, timezone: str) -> dict[int, float]:
     """Each observation's slot (epoch seconds on the interval's grid) and value. Local times the clocks
     skip or repeat are all named in one error; two different values for one slot are refused."""
     slots: dict[int, float] = {}
     unclear: list[tuple[str, str]] = []  # (field, why) of local times that are skipped or repeated
-    first_seen: dict[int, int] = {}
-    for index, (ts_raw, value_raw) in enumerate(raw_points):
-        field = f"observations[{index}].timestamp"
+    first_seen: dict[int, str] = {}
+    for ts_raw, value_raw, where in raw_points:
+        field = f"{where}.timestamp"
         try:
             ts = _timestamp(ts_raw, field, now, timezone, interval)
         except (NonexistentLocalTimeError, AmbiguousLocalTimeError) as exc:
@@ -189,15 +198,15 @@ def _slots(raw_points: list[tuple[Any, Any]], interval: int, now: float, timezon
             raise ValidationError(
                 f"timestamp {ts_raw!r} is not on the series' {interval_name(interval)} grid", field=field
             )
-        value = _value(value_raw, f"observations[{index}].value")
+        value = _value(value_raw, f"{where}.value")
         if ts in slots and slots[ts] != value:
             # Which one is right? Only the sender knows: nothing is stored, both are named.
             raise ValidationError(
-                f"observations[{first_seen[ts]}] and observations[{index}] have the same timestamp "
+                f"{first_seen[ts]} and {where} have the same timestamp "
                 f"{ts_raw!r} with different values; send one value per timestamp",
-                field=f"observations[{index}].timestamp",
+                field=field,
             )
-        first_seen.setdefault(ts, index)
+        first_seen.setdefault(ts, where)
         slots[ts] = value
     if unclear:
         listed = "; ".join(f"{field}: {why}" for field, why in unclear[:5])
@@ -208,54 +217,68 @@ def _slots(raw_points: list[tuple[Any, Any]], interval: int, now: float, timezon
     return slots
 
 
-def _json_observations(body: str) -> tuple[list[tuple[Any, Any]], object]:
+def _json_observations(body: str) -> tuple[list[_Sent], object]:
     try:
         data = json.loads(body, parse_constant=_reject_constant)
     except (ValueError, RecursionError) as exc:
         raise ValidationError(f"the body is not valid JSON: {str(exc)[:120]}", field="body") from exc
     if not isinstance(data, dict):
         raise ValidationError("the body must be a JSON object with an 'observations' list", field="body")
-    unknown = set(data) - _JSON_FIELDS
+    unknown = sorted(map(str, set(data) - _JSON_FIELDS))
     if unknown:
-        raise ValidationError(f"unknown field(s): {', '.join(sorted(map(str, unknown)))[:200]}", field="body")
+        raise ValidationError(
+            f"unknown field(s): {', '.join(unknown)[:200]}; the body takes observations and interval",
+            field=unknown[0][:64],
+        )
     observations = data.get("observations")
     if not isinstance(observations, list):
         raise ValidationError(
             "observations must be a list of {timestamp, value} objects", field="observations"
         )
-    points: list[tuple[Any, Any]] = []
+    points: list[_Sent] = []
     for index, item in enumerate(observations):
         if not isinstance(item, dict) or set(item) != _OBSERVATION_FIELDS:
             raise ValidationError(
                 "each observation must be an object with exactly 'timestamp' and 'value'",
                 field=f"observations[{index}]",
             )
-        points.append((item["timestamp"], item["value"]))
+        points.append(_Sent(item["timestamp"], item["value"], f"observations[{index}]"))
     return points, data.get("interval")
 
 
-def _csv_observations(body: str) -> list[tuple[Any, Any]]:
-    try:
-        rows = list(csv.reader(io.StringIO(body)))
-    except csv.Error as exc:  # e.g. a cell over the csv module's field size limit
-        raise ValidationError(f"the body is not valid CSV: {str(exc)[:120]}", field="body") from exc
-    if not rows or [cell.strip().lower() for cell in rows[0]] != ["timestamp", "value"]:
+def _csv_observations(body: str) -> list[_Sent]:
+    rows = _csv_rows(body)
+    if not rows or [cell.strip().lower() for cell in rows[0][1]] != ["timestamp", "value"]:
         raise ValidationError("CSV must start with the header 'timestamp,value'", field="body")
-    points: list[tuple[Any, Any]] = []
-    for line, row in enumerate(rows[1:], start=2):
+    points: list[_Sent] = []
+    for line, row in rows[1:]:
         if not row:
             continue
         if len(row) != 2:
             raise ValidationError(f"CSV line {line} must have 2 cells, has {len(row)}", field=f"line {line}")
-        points.append((row[0].strip(), _csv_number(row[1], line)))
+        points.append(_Sent(row[0].strip(), _csv_number(row[1]), f"line {line}"))
     return points
 
 
-def _csv_number(cell: str, line: int) -> object:
+def _csv_rows(body: str) -> list[tuple[int, list[str]]]:
+    """Each record with the line of the body it starts on (a quoted cell may span lines)."""
+    reader = csv.reader(io.StringIO(body))
+    rows: list[tuple[int, list[str]]] = []
+    first_line = 1
+    try:
+        for row in reader:
+            rows.append((first_line, row))
+            first_line = reader.line_num + 1  # line_num: the lines read so far
+    except csv.Error as exc:  # e.g. a cell over the csv module's field size limit
+        raise ValidationError(f"the body is not valid CSV: {str(exc)[:120]}", field="body") from exc
+    return rows
+
+
+def _csv_number(cell: str) -> object:
     try:
         return float(cell)
     except ValueError:
-        return cell  # reported by _value with the observation's index
+        return cell  # reported by _value, with the line
 
 
 def _reject_constant(name: str) -> None:
@@ -314,7 +337,7 @@ def _instant(moment: datetime, timezone: str, interval: int, raw: str, field: st
 
 def _value(raw: object, field: str) -> float:
     if isinstance(raw, bool) or not isinstance(raw, int | float):
-        raise ValidationError("value must be a number", field=field)
+        raise ValidationError(f"value must be a number, got {str(raw)[:40]!r}", field=field)
     if isinstance(raw, int) and abs(raw) > _MAX_VALUE:
         raise ValidationError(f"value must be a finite number from 0 to {_MAX_VALUE:g}", field=field)
     value = float(raw)

@@ -29,7 +29,7 @@ from lead_ai.domain.models import (
 )
 from lead_ai.domain.pools import is_pool_id
 from lead_ai.domain.versions import format_version, next_version, parse_version
-from lead_ai.errors import ModelNotFoundError, StorageError, VersionConflictError
+from lead_ai.errors import ModelNotFoundError, SeriesDeletingError, StorageError, VersionConflictError
 from lead_ai.monitoring.logger import logger
 from lead_ai.monitoring.metrics import AnalyticsService
 from lead_ai.storage.dynamo import (
@@ -45,6 +45,7 @@ from lead_ai.storage.dynamo import (
 )
 from lead_ai.storage.registry_table import (
     CURRENT,
+    SERIES,
     VERSION_PREFIX,
     artifact_from_item,
     key,
@@ -403,10 +404,25 @@ class ModelTracker:
                     },
                 }
             },
+            {
+                # Not while DELETE /series/{id} is under way: a promotion (a rollback, or a training that
+                # outlasted the delete's first steps) would serve a series the catalogue calls gone. A pool
+                # has no SERIES item, which passes.
+                "ConditionCheck": {
+                    "TableName": self._table,
+                    "Key": key(series_id, SERIES),
+                    "ConditionExpression": "attribute_not_exists(deleting_at)",
+                }
+            },
         ]
         try:
             self._client.transact_write_items(TransactItems=transaction)
         except Exception as exc:
+            if _failed_item(exc) == len(transaction) - 1:
+                raise SeriesDeletingError(
+                    f"series '{series_id}' is being deleted; repeat DELETE /series/{series_id} to finish it",
+                    field="series_id",
+                ) from exc
             if error_code(exc) == "TransactionCanceledException":
                 raise VersionConflictError(
                     f"could not promote {version.version}: the current model changed or the version is not verified",
@@ -452,3 +468,12 @@ def _window_attributes(window: WindowShape | None) -> dict[str, dict[str, str]]:
     if window is None:
         return {}  # serving reads the window after loading the model
     return {"window_slots": n(window.slots), "interval_seconds": n(window.interval_seconds)}
+
+
+def _failed_item(exc: Exception) -> int | None:
+    """Which item's condition cancelled a transaction (its index), if the answer says."""
+    if error_code(exc) != "TransactionCanceledException":
+        return None
+    reasons = getattr(exc, "response", {}).get("CancellationReasons") or []
+    failed = [i for i, reason in enumerate(reasons) if reason.get("Code") == "ConditionalCheckFailed"]
+    return failed[0] if len(failed) == 1 else None

@@ -265,3 +265,23 @@ def test_a_fault_half_way_is_a_503_and_the_same_delete_finishes_the_job(
     status, payload, _ = _delete_series(trained)
     assert status == 200, payload
     assert _stored(trained, SERIES) == {"registry": 0, "chunks": 0, "objects": 0}
+
+
+def test_a_rollback_while_a_delete_is_unfinished_is_409_and_serves_nothing(
+    trained: Api, faults: FaultInjector
+) -> None:
+    # Given a DELETE that stopped after marking the series and removing CURRENT (S3 failed listing its
+    # models), so its versions are still there
+    faults.inject("s3", "ListObjectVersions", "5xx")
+    assert _delete_series(trained)[0] == 503
+    faults.clear()
+    # When an earlier version is promoted (a rollback)
+    status, payload, _ = call(trained, "TrainFunction", "promote.json", series_id=SERIES, version="1.0.0")
+    # Then it is refused as for an ingest (it answered 200 and served the series again while GET said 404)
+    assert (status, payload["error"], payload["field"]) == (409, "series_deleting", "series_id"), payload
+    assert (
+        call(trained, "PredictFunction", "forecast.json", series_id=SERIES, query={"horizon": "3"})[0] == 404
+    )
+    # And the same DELETE again finishes the job
+    assert _delete_series(trained)[0] == 200
+    assert _stored(trained, SERIES) == {"registry": 0, "chunks": 0, "objects": 0}

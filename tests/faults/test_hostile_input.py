@@ -160,7 +160,7 @@ HOSTILE_BODIES = [
         _obs({"timestamp": GOOD_TS, "value": 1}, admin=True),
         "application/json",
         400,
-        "body",
+        "admin",
     ),
     (
         "unknown item field",
@@ -285,10 +285,14 @@ def test_one_timestamp_with_two_values_is_400_naming_both(api: Api, content_type
         body=body,
         content_type=content_type,
     )
-    # Then it is a 400 naming both observations and the timestamp, and nothing is stored
+    # Then it is a 400 naming both observations (by their place in the body: the CSV's lines, the header
+    # being line 1) and the timestamp, and nothing is stored
     payload = _assert_rejected(api, response, 400)
-    assert payload["field"] == "observations[2].timestamp"
-    assert "observations[0] and observations[2]" in payload["message"] and GOOD_TS in payload["message"]
+    first, second = (
+        ("observations[0]", "observations[2]") if content_type == "application/json" else ("line 2", "line 4")
+    )
+    assert payload["field"] == f"{second}.timestamp"
+    assert f"{first} and {second}" in payload["message"] and GOOD_TS in payload["message"]
 
 
 def test_one_timestamp_sent_twice_with_the_same_value_is_one_observation(api: Api) -> None:
@@ -322,3 +326,32 @@ def test_the_current_and_the_next_slot_are_accepted(api: Api) -> None:
     body = _obs(*[{"timestamp": _iso(t), "value": 1} for t in slots])
     response = _invoke(api, "IngestFunction", "ingest-observations.json", series_id="s1", body=body)
     assert response["statusCode"] == 200, response
+
+
+def test_a_csv_error_names_the_line_and_shows_what_was_sent(api: Api) -> None:
+    # Given a CSV whose third data line (line 4 of the file, the header being line 1) has no number
+    body = f"timestamp,value\n{GOOD_TS},1\n2026-11-24T13:00:00Z,2\n2026-11-24T14:00:00Z,lots\n"
+    # When it is ingested
+    response = _invoke(
+        api, "IngestFunction", "ingest-observations.json", series_id="s1", body=body, content_type="text/csv"
+    )
+    # Then the 400 names that line and quotes the cell, and nothing is stored
+    payload = _assert_rejected(api, response, 400)
+    assert payload["field"] == "line 4.value" and "'lots'" in payload["message"], payload
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        # blank lines are skipped, yet counted: the bad cell is on line 6 of the file
+        ("timestamp,value\n\n\n2026-11-02T00:00:00Z,3\n\n2026-11-02T01:00:00Z,abc\n", "line 6.value"),
+        # a quoted cell over lines 2-4: the row of 3 cells is line 5
+        ('timestamp,value\n2026-11-02T00:00:00Z,"3\n\n"\n2026-11-02T01:00:00Z,4,5\n', "line 5"),
+    ],
+    ids=["blank lines", "multi-line cell"],
+)
+def test_csv_lines_are_counted_as_the_file_has_them(api: Api, body: str, field: str) -> None:
+    response = _invoke(
+        api, "IngestFunction", "ingest-observations.json", series_id="s1", body=body, content_type="text/csv"
+    )
+    assert _assert_rejected(api, response, 400)["field"] == field
