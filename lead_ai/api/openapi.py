@@ -15,6 +15,8 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any, NamedTuple
 
+from lead_ai.domain.versions import VERSION_PATTERN
+
 TITLE = "lead_ai"
 API_VERSION = "1.0.0"
 MEDIA_JSON = "application/json"
@@ -70,7 +72,7 @@ POOL_ID = Parameter(
 VERSION = Parameter(
     "version",
     "path",
-    {"type": "string", "pattern": "^[0-9]{1,6}\\.[0-9]{1,6}\\.[0-9]{1,6}$"},
+    {"type": "string", "pattern": f"^{VERSION_PATTERN.pattern}$"},
     "A model version, MAJOR.MINOR.PATCH (see GET /series/{series_id}/models).",
     example="1.0.0",
 )

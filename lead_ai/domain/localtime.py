@@ -71,11 +71,16 @@ class ClockTable(NamedTuple):
 UTC_CLOCK = ClockTable(UTC_ZONE, np.array([_EARLY], dtype=np.int64), np.zeros(1, dtype=np.int64), 0, 0)
 
 
+# Files of the zone database that are no place's zone: the host's own (`localtime`), the fallback rules,
+# and the `posix/` and `right/` (leap-second) copies; ZoneInfo opens them where the host has them.
+_NOT_A_ZONE = re.compile(r"localtime|posixrules|Factory|(?:posix|right)/.*")
+
+
 def parse_timezone(name: object) -> str:
     """An IANA time zone name the zone database knows (e.g. 'America/New_York'); ValueError otherwise."""
     if isinstance(name, str) and name == UTC_ZONE:
         return name
-    if not isinstance(name, str) or not _ZONE_NAME.fullmatch(name):
+    if not isinstance(name, str) or not _ZONE_NAME.fullmatch(name) or _NOT_A_ZONE.fullmatch(name):
         raise ValueError(
             f"timezone must be an IANA time zone name such as 'America/New_York', got {name!r:.80}"
         )

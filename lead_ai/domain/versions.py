@@ -7,7 +7,8 @@ import re
 Version = tuple[int, int, int]
 
 FIRST_VERSION: Version = (1, 0, 0)
-VERSION_PATTERN = re.compile(r"[0-9]{1,6}\.[0-9]{1,6}\.[0-9]{1,6}")
+# No leading zeros (semver): 01.0.0 would name 1.0.0 by another spelling.
+VERSION_PATTERN = re.compile(r"(?:0|[1-9][0-9]{0,5})\.(?:0|[1-9][0-9]{0,5})\.(?:0|[1-9][0-9]{0,5})")
 
 
 def parse_version(text: str) -> Version:

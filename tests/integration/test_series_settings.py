@@ -65,6 +65,9 @@ def test_fields_left_out_keep_their_value(api: Api) -> None:
     [
         ({"timezone": "Europe/Berlinn"}, "timezone"),
         ({"timezone": "../../etc/passwd"}, "timezone"),
+        ({"timezone": "localtime"}, "timezone"),  # the host's zone: a file of the database, no place's zone
+        ({"timezone": "right/UTC"}, "timezone"),
+        ({"timezone": "Factory"}, "timezone"),
         ({"timezone": 5}, "timezone"),
         ({"holidays": "XX"}, "holidays"),
         ({"holidays": "DE-ZZ"}, "holidays"),
