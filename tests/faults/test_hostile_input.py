@@ -92,7 +92,9 @@ def test_bad_horizons_are_400_naming_horizon(api: Api, horizon: str | None) -> N
     assert _assert_rejected(api, response, 400)["field"] == "horizon"
 
 
-@pytest.mark.parametrize("version", ["1.0", "1.0.0.0", "x.y.z", "\uff11.0.0", "1.0.0%00", "-1.0.0", "01.0.0", "1.00.0"])
+@pytest.mark.parametrize(
+    "version", ["1.0", "1.0.0.0", "x.y.z", "\uff11.0.0", "1.0.0%00", "-1.0.0", "01.0.0", "1.00.0"]
+)
 def test_bad_versions_are_400_naming_version(api: Api, version: str) -> None:
     response = _invoke(api, "TrainFunction", "promote.json", series_id="s1", version=version)
     assert _assert_rejected(api, response, 400)["field"] == "version"
