@@ -156,7 +156,8 @@ class _Sent(NamedTuple):
 def _raw_observations(
     body: str | None, content_type: str, max_bytes: int, max_observations: int
 ) -> tuple[list[_Sent], object]:
-    """The (timestamp, value) pairs as sent, and the interval the body names (JSON only), within limits."""
+    """The observations as sent (with where each is in the body), and the interval the body names (JSON
+    only), within limits."""
     if body is None or body == "":
         raise ValidationError("the request body is empty: send observations as JSON or CSV", field="body")
     if len(body.encode("utf-8", "surrogatepass")) > max_bytes:
