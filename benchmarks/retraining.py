@@ -22,8 +22,6 @@ training a day per series serves both. Output: benchmarks/results/retraining.jso
 from __future__ import annotations
 
 import argparse
-import csv
-import gzip
 import json
 import os
 import platform
@@ -38,33 +36,28 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+# Run as a script: its own folder is first on sys.path (as pooled.py and interval_shape.py do).
+from accuracy import DATA, _read_hourly, rolling_origins  # noqa: E402
+
 from lead_ai.forecasting import scoring  # noqa: E402
 from lead_ai.forecasting.inference import OnnxForecaster  # noqa: E402
 from lead_ai.forecasting.training.backtest import Champion  # noqa: E402
 from lead_ai.forecasting.training.train import SeriesData, TrainingSettings, load_champion, train_forecaster  # noqa: E402
 
-DATA = Path(os.environ.get("LEAD_AI_DATA", "/work/shared/data"))
 RESULTS = ROOT / "benchmarks" / "results" / "retraining.json"
 HOUR = 3600
 HORIZONS = (24, 168)
 POLICIES = ("unseen_steps", "in_sample_champion", "first_model")
 SOURCES = {
-    "bike": ("bike_sharing/bike_hourly_regular.csv.gz", "cnt"),
-    "taxi": ("nyc_taxi/nyc_taxi_hourly.csv.gz", "y"),
+    "bike": (DATA / "bike_sharing" / "bike_hourly_regular.csv.gz", "cnt"),
+    "taxi": (DATA / "nyc_taxi" / "nyc_taxi_hourly.csv.gz", "y"),
 }
 
 
-def read_hourly(relative: str, column: str) -> tuple[np.ndarray, int]:
-    with gzip.open(DATA / relative, "rt") as f:
-        rows = list(csv.DictReader(f))
-    start = int(datetime.fromisoformat(rows[0]["ds"]).replace(tzinfo=UTC).timestamp())
-    return np.array([float(r[column]) for r in rows]), start
-
-
 def first_origin(n: int, days: int) -> int:
-    """Day 0: the last scored forecast (day `days`, 168 h) ends where accuracy.py's validation split
-    begins (28 + 28 days before the end): no test or validation-benchmark hour is scored here."""
-    return n - 2 * 672 - days * 24 - max(HORIZONS)
+    """Day 0: the last scored forecast (day `days`, 168 h) ends where accuracy.py's validation origins
+    begin: no hour of its validation or test windows is scored here."""
+    return rolling_origins(n, validation=True)[0] - days * 24 - max(HORIZONS)
 
 
 class Trained:
@@ -139,8 +132,8 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {
         "split": "validation: the days before benchmarks/accuracy.py's validation and test windows"
     }
-    for name, (relative, column) in SOURCES.items():
-        values, start = read_hourly(relative, column)
+    for name, (path, column) in SOURCES.items():
+        values, start = _read_hourly(path, column)
         results[name] = simulate(name, values, start, args.days)
     results["machine"] = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
