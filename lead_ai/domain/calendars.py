@@ -3,7 +3,7 @@ its subdivisions ("DE-BY", "US-CA"), ISO 3166 codes as the `holidays` library kn
 
 The API checks a code against `calendar_codes` (the library's table, generated), so a typo is a 400 at
 `PUT /series/{id}` and the API never imports the library; the dates themselves are computed at training
-(forecasting.training.holidays) and carried in the model.
+(forecasting.training.calendars) and carried in the model.
 """
 
 from __future__ import annotations

@@ -3,12 +3,12 @@ serving imports it).
 
 A `HolidayTable` is a market's holidays and quiet days (a working day most people take off, such as
 December 24 and 26..31) over a span of years. Training computes it with the `holidays` library
-(forecasting.training.holidays) and carries it in the model artifact; serving reads it from there, so the
+(forecasting.training.calendars) and carries it in the model artifact; serving reads it from there, so the
 prediction path never imports the library. `holiday_kind` says, per local timestamp, whether its day is a
 holiday, a quiet day or an ordinary one; the features use it for the target's day and to keep holidays
 out of what stands for an ordinary day. Past the table's span every day is ordinary: a model is retrained
 whenever its series gets new data, and the table reaches years beyond its training (see
-forecasting.training.holidays.FUTURE_YEARS).
+forecasting.training.calendars.FUTURE_YEARS).
 """
 
 from __future__ import annotations
