@@ -156,7 +156,7 @@ def _cards(overview: SeriesOverview) -> str:
     day = max(1, 86_400 // fc.interval_seconds)
     next_day = float(np.sum(fc.value[:day]))
     peak = int(np.argmax(fc.value))
-    plan = overview.staffing.plan
+    peak_agents = f" · {overview.staffing.plan[peak]['agents']} agents" if overview.staffing else ""
     metrics = overview.version.metrics if overview.version is not None else {}
     mase, naive = metrics.get("mase", math.nan), metrics.get("baseline_mase", math.nan)
     better = (1 - mase / naive) if naive and math.isfinite(naive) and math.isfinite(mase) else math.nan
@@ -171,7 +171,7 @@ def _cards(overview: SeriesOverview) -> str:
         (
             "Busiest interval",
             f"{_number(float(fc.value[peak]))} leads",
-            f"{escape(_when(overview, int(fc.timestamps[peak])))} · {plan[peak]['agents']} agents",
+            f"{escape(_when(overview, int(fc.timestamps[peak])))}{peak_agents}",
         ),
         (
             "Backtest MASE",
@@ -349,6 +349,8 @@ def _legend(level: float) -> str:
 
 def _staffing_section(overview: SeriesOverview, zone: str) -> str:
     plan = overview.staffing
+    if plan is None:  # a daily series: Erlang C plans intervals of at most an hour
+        return ""
     a = plan.assumptions
     fc = overview.forecast
     height = 200
@@ -413,9 +415,9 @@ def _data_tables(overview: SeriesOverview, zone: str) -> str:
         [escape(_when(overview, history.first_timestamp + i * step)), _number(v)]
         for i, v in enumerate(history.values.tolist())
     ]
-    plan = overview.staffing.plan
+    agents = [[str(row["agents"])] for row in overview.staffing.plan] if overview.staffing else None
     forecast_rows: list[list[Any]] = [
-        [escape(_when(overview, t)), _number(v), _number(lo), _number(hi), str(plan[i]["agents"])]
+        [escape(_when(overview, t)), _number(v), _number(lo), _number(hi), *(agents[i] if agents else [])]
         for i, (t, v, lo, hi) in enumerate(
             zip(fc.timestamps.tolist(), fc.value.tolist(), fc.lower.tolist(), fc.upper.tolist(), strict=True)
         )
@@ -430,7 +432,7 @@ def _data_tables(overview: SeriesOverview, zone: str) -> str:
                 "Leads",
                 f"Low ({(1 - fc.level) / 2:.0%})",
                 f"High ({(1 + fc.level) / 2:.0%})",
-                "Agents",
+                *(["Agents"] if agents else []),
             ],
             forecast_rows,
         )

@@ -304,7 +304,8 @@ OPERATIONS: tuple[Operation, ...] = (
         "getSeriesStaffing",
         "Reps to staff per interval",
         "The served forecast turned into reps per interval through Erlang C, in the series' local time, "
-        "with agent hours per local day.",
+        "with agent hours per local day. Staffing needs an interval of at most 1h: for a daily (`1d`) "
+        "series it is a 400 naming `interval` (its forecast per day is at /series/{series_id}/forecast).",
         (SERIES_ID, *STAFFING_PARAMETERS),
         (200, MEDIA_JSON, "Staffing"),
         (400, 404),
@@ -338,8 +339,8 @@ OPERATIONS: tuple[Operation, ...] = (
         "getDashboard",
         "The forecast page",
         "A self-contained HTML page: the last two weeks of observations, the forecast with its interval "
-        "band, the staffing plan, the model version and its backtest figures. No script, font or "
-        "stylesheet is loaded from anywhere (Content-Security-Policy: default-src 'none').",
+        "band, the staffing plan (none for a daily series), the model version and its backtest figures. "
+        "No script, font or stylesheet is loaded from anywhere (Content-Security-Policy: default-src 'none').",
         (SERIES_ID,),
         (200, "text/html", {"type": "string"}),
         (400, 404),

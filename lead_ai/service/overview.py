@@ -1,5 +1,6 @@
 """What the forecast page shows for a series: the last two weeks of observations, the forecast with its
-interval, the model version that made it (and its backtest figures), and the staffing plan.
+interval, the model version that made it (and its backtest figures), and the staffing plan (none for a
+daily series: GET /series/{id}/staffing refuses one).
 
 Days and clock times follow the time zone the served model was trained in (the series' own, PUT
 /series/{id}): the page's axes and the staffing plan's days follow the local clock, a day of 23 or 25
@@ -18,7 +19,7 @@ from lead_ai.domain.series import SeriesWindow
 from lead_ai.service.dependencies import Dependencies
 from lead_ai.service.planning import staffing_for_series
 from lead_ai.service.serving import Forecast, forecast, horizon_limit
-from lead_ai.service.staffing import StaffingAssumptions, StaffingPlan
+from lead_ai.service.staffing import StaffingAssumptions, StaffingPlan, plans_staffing
 
 HISTORY_DAYS = 14
 LEVEL = 0.8
@@ -29,7 +30,7 @@ class SeriesOverview(NamedTuple):
     history: SeriesWindow  # the last HISTORY_DAYS days on the series' grid (NaN: nobody reported)
     forecast: Forecast
     version: ModelVersion | None  # the record of the version that answered (None if it vanished meanwhile)
-    staffing: StaffingPlan
+    staffing: StaffingPlan | None  # None for a daily series: staffing is planned per interval of ≤ 1h
     zone: tzinfo
 
 
@@ -52,5 +53,9 @@ def series_overview(
     version = next(
         (v for v in deps.tracker.list_versions(registry_key) if v.version == result.model_version), None
     )
-    plan = staffing_for_series(deps, series_id, horizon, assumptions or StaffingAssumptions()).plan
+    plan = (
+        staffing_for_series(deps, series_id, horizon, assumptions or StaffingAssumptions()).plan
+        if plans_staffing(step)
+        else None
+    )
     return SeriesOverview(series_id, history, result, version, plan, ZoneInfo(result.timezone))

@@ -11,7 +11,12 @@ from lead_ai.domain.localtime import iso_dates, iso_local_array
 from lead_ai.forecasting.local_fit import LocalFit
 from lead_ai.service.dependencies import Dependencies
 from lead_ai.service.serving import check_horizon, horizon_limit
-from lead_ai.service.staffing import StaffingAssumptions, StaffingPlan, staffing_plan
+from lead_ai.service.staffing import (
+    StaffingAssumptions,
+    StaffingPlan,
+    check_staffing_interval,
+    staffing_plan,
+)
 
 
 class SeriesStaffing(NamedTuple):
@@ -29,10 +34,12 @@ class SeriesStaffing(NamedTuple):
 def staffing_for_series(
     deps: Dependencies, series_id: str, horizon: int | None, assumptions: StaffingAssumptions
 ) -> SeriesStaffing:
-    """The plan for the next `horizon` intervals (default: as far as the served model may forecast)."""
+    """The plan for the next `horizon` intervals (default: as far as the served model may forecast); a
+    series of intervals longer than an hour (a daily one) has none: a 400 naming `interval`."""
     state = deps.cache.state(series_id)
     forecaster = state.forecaster
     spec = forecaster.spec
+    check_staffing_interval(spec.interval_seconds)
     steps = horizon or horizon_limit(deps, spec.interval_seconds, forecaster.max_horizon)
     check_horizon(deps, steps, spec.interval_seconds, forecaster.max_horizon, state.version)
     arrays, planned = forecaster.predict_quantile(state.rows, steps, assumptions.quantile)

@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from lead_ai.domain.erlang import offered_traffic, required_agents_many
+from lead_ai.domain.intervals import interval_name
 from lead_ai.errors import ValidationError
 
 MAX_SECONDS = 86400
@@ -24,6 +25,10 @@ MAX_SECONDS = 86400
 # 15-minute intervals all at 100,000 Erlangs on the development machine. No queue puts 100,000 people
 # on the phones at once; a plan asking for more is a unit mistake (handle time in minutes, say).
 MAX_TRAFFIC = 100_000.0
+# Erlang C assumes leads arrive at a steady random rate through the interval: true enough within an hour,
+# not over a day (a daily series' leads come in office hours, so spreading them over 24 h under-staffs the
+# busy hours). A daily series has no staffing plan; its forecast is the daily one.
+MAX_STAFFING_INTERVAL = 3600
 
 # parameter: (low, high, low included, high included, the range in words for the error message)
 _RANGES: dict[str, tuple[float, float, bool, bool, str]] = {
@@ -81,6 +86,22 @@ def _check_traffic(
         f"keeps {traffic[busiest]:,.0f} reps busy at once; plans are made for at most {MAX_TRAFFIC:,.0f}",
         field="handle_seconds",
     )
+
+
+def plans_staffing(interval_seconds: int) -> bool:
+    """Whether a series of this interval gets a staffing plan (at most MAX_STAFFING_INTERVAL)."""
+    return interval_seconds <= MAX_STAFFING_INTERVAL
+
+
+def check_staffing_interval(interval_seconds: int) -> None:
+    """A 400 naming `interval` for a series whose intervals are too long to staff (a daily series)."""
+    if not plans_staffing(interval_seconds):
+        raise ValidationError(
+            f"staffing needs an interval of at most {interval_name(MAX_STAFFING_INTERVAL)} (Erlang C plans "
+            f"the leads of an interval as arriving evenly through it); this series' interval is "
+            f"{interval_name(interval_seconds)}: its forecast per day is at GET /series/{{series_id}}/forecast",
+            field="interval",
+        )
 
 
 def scheduled_agents(on_phones: int, shrinkage: float) -> int:

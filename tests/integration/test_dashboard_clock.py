@@ -76,3 +76,17 @@ def test_a_daily_series_page_shows_each_value_under_its_local_date(api: Api) -> 
     }
     # and the forecast starts on Tuesday 1 December
     assert "<tr><td>Tue 01 Dec</td>" in page
+
+
+def test_a_daily_series_page_has_no_staffing_plan(api: Api) -> None:
+    # Given a trained daily series (GET /series/{id}/staffing refuses one: a 400 naming its interval)
+    _send(api, "IngestFunction", "put-series.json", {"interval": "1d", "timezone": "America/New_York"})
+    observations = [{"timestamp": day, "value": v} for day, v in _daily_history().items()]
+    _send(api, "IngestFunction", "ingest-observations.json", {"observations": observations})
+    _send(api, "TrainFunction", "train.json")
+    # When its page is opened
+    status, page = _dashboard(api, SERIES)
+    # Then it is served, with the forecast and without a staffing section or agents column
+    assert status == 200, page[:300]
+    assert "<tr><td>Tue 01 Dec</td>" in page
+    assert "Staffing plan" not in page and "Agents" not in page and "agents" not in page

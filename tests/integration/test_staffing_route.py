@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from datetime import timedelta
 from typing import Any
 
+import numpy as np
 import pytest
 
-from tests.conftest import Api, lead_history
+from tests.conftest import HISTORY_END, Api, lead_history
 
 SERIES = "staffed"
 
@@ -133,3 +136,37 @@ def test_a_forecast_refuses_a_query_parameter_it_does_not_take(api: Api, trained
 def test_a_series_without_a_model_has_no_plan(api: Api) -> None:
     status, error = _staffing(api, {"horizon": "24"}, series_id="untrained")
     assert status == 404, error
+
+
+def test_a_daily_series_has_no_staffing_plan_and_the_refusal_names_its_interval(api: Api) -> None:
+    # Given a trained daily series (one value per date: Erlang C would spread each day's leads evenly
+    # over 24 hours, night included, and under-staff the office hours)
+    api.overrides["LEAD_AI_MIN_TRAINING_POINTS"] = "1000"
+    status, _, _ = api.call(
+        "IngestFunction", "put-series.json", series_id="daily", body=json.dumps({"interval": "1d"})
+    )
+    assert status == 200
+    days = [HISTORY_END.date() - timedelta(days=i) for i in range(149, -1, -1)]
+    counts = np.random.default_rng(5).poisson([200 if day.weekday() < 5 else 60 for day in days])
+    observations = [
+        {"timestamp": day.isoformat(), "value": float(n)} for day, n in zip(days, counts, strict=True)
+    ]
+    status, payload, _ = api.call(
+        "IngestFunction",
+        "ingest-observations.json",
+        series_id="daily",
+        body=json.dumps({"observations": observations}),
+    )
+    assert status == 200, payload
+    status, trained = api.train("daily")
+    assert status == 201, trained
+    # When its staffing plan is asked, with or without a horizon
+    for query in ({}, {"horizon": "7"}):
+        status, error = _staffing(api, query, series_id="daily")
+        # Then it is a 400 naming the series' interval and the rule, and where its forecast is
+        assert (status, error["error"], error["field"]) == (400, "invalid_request", "interval"), error
+        assert "at most 1h" in error["message"] and "1d" in error["message"], error
+        assert "/forecast" in error["message"], error
+    # And its forecast is served as before
+    status, forecast = api.forecast("daily", 7)
+    assert status == 200 and len(forecast["forecast"]) == 7, forecast
