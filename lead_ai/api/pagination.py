@@ -5,7 +5,8 @@ A token is URL-safe base64 of a small JSON object: the position the next page co
 scope it belongs to (the series whose versions are listed; "" for the series list). Clients pass back
 what they got; a token this API did not issue for this listing is a 400 naming `next_token`, and its
 text is never echoed. It carries no secret and grants nothing: a hand-made one can only start a listing
-elsewhere in the same list.
+elsewhere in the same list (a token scoped to a series or pool that does not exist answers its 404, as
+no token does: lead_ai.service.serving.list_models, lead_ai.service.pooling.list_pool_models).
 """
 
 from __future__ import annotations

@@ -126,9 +126,10 @@ def list_pool_models(
     deps: Dependencies, pool_id: str, limit: int = 50, after: str | None = None
 ) -> ModelList:
     """A page of a pool's versions, newest first (GET /pools/{pool_id}/models); a 404 when none was ever
-    trained for that group."""
+    trained for that group, whether a page token is given or not."""
     page = versions_page(deps, pool_id, limit, after)
-    if not page.versions and after is None:
+    # An empty page after a token: the end of the list, or a pool that never had a version.
+    if not page.versions and (after is None or not deps.tracker.list_versions_page(pool_id, 1)[0]):
         raise ModelNotFoundError(
             f"no pooled model has been trained for {parse_pool_id(pool_id).describe()}: the daily run trains "
             f"one when the group has a series with {POOL_MIN_DAYS} days of history and no model of its own, "

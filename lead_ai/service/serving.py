@@ -126,9 +126,10 @@ def forecast_rows(result: Forecast) -> list[dict[str, Any]]:
 
 
 def list_models(deps: Dependencies, series_id: str, limit: int = 50, after: str | None = None) -> ModelList:
-    """A page of the series' versions, newest first: `limit` of them, after the record `after`."""
+    """A page of the series' versions, newest first: `limit` of them, after the record `after`; a 404
+    when the series does not exist, whether a page token is given or not."""
     page = versions_page(deps, series_id, limit, after)
-    if not page.versions and after is None and deps.catalogue.get_series(series_id) is None:
+    if not page.versions and deps.catalogue.get_series(series_id) is None:
         raise SeriesNotFoundError(f"series '{series_id}' does not exist", field="series_id")
     return page
 

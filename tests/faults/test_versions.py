@@ -146,6 +146,46 @@ def test_a_token_this_api_did_not_give_for_this_series_is_400_naming_next_token(
         assert raw not in payload["message"]
 
 
+@pytest.mark.parametrize("with_token", [False, True])
+def test_a_series_that_does_not_exist_is_404_with_or_without_a_page_token(api: Api, with_token: bool) -> None:
+    # Given no series "ghost", and a well-formed token scoped to it (anyone can make one: it is opaque,
+    # not signed) or none
+    from lead_ai.api.pagination import encode_token
+
+    query = {"next_token": str(encode_token("VERSION#000001.000000.000000", scope="ghost"))}
+    # When its versions are listed
+    status, payload, _ = call(
+        api, "PredictFunction", "models.json", series_id="ghost", query=query if with_token else None
+    )
+    # Then both answers are the same 404 naming the series (a token gave an empty 200 page)
+    assert (status, payload["error"], payload["field"]) == (404, "series_not_found", "series_id"), payload
+
+
+@pytest.mark.parametrize("with_token", [False, True])
+def test_a_pool_never_trained_is_404_with_or_without_a_page_token(api: Api, with_token: bool) -> None:
+    # Given no pooled model ever trained for a group, and a well-formed token scoped to its pool, or none
+    from lead_ai.api.pagination import encode_token
+
+    pool_id = "pool:1h:UTC:none"
+    query = {"next_token": str(encode_token("VERSION#000001.000000.000000", scope=pool_id))}
+    # When the pool's versions are listed
+    status, payload, _ = call(
+        api, "PredictFunction", "pool-models.json", pool_id=pool_id, query=query if with_token else None
+    )
+    # Then both answers are the same 404 naming the pool (a token gave an empty 200 page)
+    assert (status, payload["error"], payload["field"]) == (404, "model_not_found", "pool_id"), payload
+
+
+def test_a_token_past_the_last_page_of_a_series_is_an_empty_page(five_versions: Api) -> None:
+    # Given a token after the oldest version of a series that exists (e.g. the versions were pruned)
+    from lead_ai.api.pagination import encode_token
+
+    token = str(encode_token("VERSION#000000.000000.000001", scope=SERIES))
+    # When the page after it is asked, Then it is an empty last page, not a 404
+    status, page = _models(five_versions, next_token=token)
+    assert (status, page["versions"], page["next_token"]) == (200, [], None), page
+
+
 # ------------------------------------------------------------------------------------ pruning
 
 
