@@ -319,7 +319,7 @@ def _instant(moment: datetime, timezone: str, interval: int, raw: str, field: st
     if moment.microsecond:
         raise ValidationError(f"timestamp {raw!r} has a fraction of a second", field=field)
     if interval >= DAY_SECONDS:
-        local = moment if moment.tzinfo is None else local_wall_time(int(moment.timestamp()), timezone)
+        local = moment if moment.tzinfo is None else _local_date_time(moment, timezone, raw, field)
         if local.time() != time(0):
             raise ValidationError(
                 f"timestamp {raw!r} is not a local midnight: a 1d series takes one value per local date",
@@ -334,6 +334,17 @@ def _instant(moment: datetime, timezone: str, interval: int, raw: str, field: st
         raise
     except ValueError as exc:
         raise ValidationError(f"timestamp {raw!r} is out of range", field=field) from exc
+
+
+def _local_date_time(moment: datetime, timezone: str, raw: str, field: str) -> datetime:
+    """The series' wall time of an instant with an offset (for a daily series' date)."""
+    try:
+        return local_wall_time(int(moment.timestamp()), timezone)
+    except ValueError as exc:  # its local date is before year 1 or after 9999
+        raise ValidationError(
+            f"timestamp {raw!r} is out of range: observations must lie between 1990-01-01 and now",
+            field=field,
+        ) from exc
 
 
 def _value(raw: object, field: str) -> float:
@@ -362,8 +373,7 @@ def parse_time_range(
             raise ValidationError("from must not be after to", field="from")
         # The first date that starts at or after `from`, the last that starts at or before `to`; each
         # stored as ingest keeps a date: at its midnight UTC.
-        first_date = first_day.date() + timedelta(days=0 if first_day.time() == time(0) else 1)
-        return _date_stamp(first_date), _date_stamp(last_day.date())
+        return _date_stamp(_first_date_from(first_day)), _date_stamp(last_day.date())
     first, last = _instant_seconds(start, timezone, "from"), _instant_seconds(end, timezone, "to")
     if first > last:
         raise ValidationError("from must not be after to", field="from")
@@ -400,7 +410,20 @@ def _wall_time(moment: datetime, timezone: str, field: str) -> datetime:
     if moment.tzinfo is None:
         return moment
     seconds = _instant_seconds(moment, timezone, field)
-    return local_wall_time(math.floor(seconds), timezone) + timedelta(microseconds=moment.microsecond)
+    try:
+        return local_wall_time(math.floor(seconds), timezone) + timedelta(microseconds=moment.microsecond)
+    except (ValueError, OverflowError) as exc:  # its local date is before year 1 or after 9999
+        raise ValidationError(f"{field} {moment.isoformat()!r} is out of range", field=field) from exc
+
+
+def _first_date_from(moment: datetime) -> date:
+    """The first local date that starts at or after a `from` wall time."""
+    if moment.time() == time(0):
+        return moment.date()
+    try:
+        return moment.date() + timedelta(days=1)
+    except OverflowError as exc:  # after the last day of year 9999: no date starts there
+        raise ValidationError(f"from {moment.isoformat()!r} is out of range", field="from") from exc
 
 
 def _date_stamp(day: date) -> int:

@@ -203,6 +203,33 @@ def test_a_daily_series_loses_the_local_dates_named(
     assert _stored_dates(fast_api, "daily-ny") == [day for day in days if day not in removed]
 
 
+@pytest.mark.parametrize(
+    ("start", "end", "field"),
+    [
+        ("9999-12-31T00:00:01", "9999-12-31T00:00:02", "from"),  # no date starts after it
+        ("2026-11-01", "9999-12-31T23:59:59-12:00", "to"),  # its local date is in year 10000
+        ("0001-01-01T00:00:00+14:00", "2026-11-01", "from"),  # its local date is in year 0
+    ],
+)
+def test_a_daily_range_past_the_calendar_is_400_naming_the_parameter(
+    fast_api: Api, start: str, end: str, field: str
+) -> None:
+    # Given a daily series with observations
+    body = json.dumps({"interval": "1d", "timezone": "America/New_York"})
+    assert call(fast_api, "IngestFunction", "put-series.json", series_id="daily-ny", body=body)[0] == 200
+    body = json.dumps({"observations": [{"timestamp": "2026-11-05", "value": 1.0}]})
+    assert (
+        call(fast_api, "IngestFunction", "ingest-observations.json", series_id="daily-ny", body=body)[0]
+        == 200
+    )
+    # When a range whose bound has no local date datetime can hold is deleted (a 500 internal_error)
+    status, payload, _ = _delete_range(fast_api, "daily-ny", start, end)
+    # Then it is a 400 naming that bound, and nothing is removed
+    assert (status, payload["field"]) == (400, field), payload
+    assert "out of range" in payload["message"], payload
+    assert _stored_dates(fast_api, "daily-ny") == ["2026-11-05"]
+
+
 def test_unknown_series_are_404(fast_api: Api) -> None:
     assert _delete_range(fast_api, "nobody", "2026-11-01T00:00:00Z", "2026-11-02T00:00:00Z")[0] == 404
     status, payload, _ = _delete_series(fast_api, "nobody")

@@ -321,6 +321,20 @@ def test_a_timestamp_more_than_one_interval_after_the_request_is_refused(
     assert f"one interval ({interval})" in payload["message"]
 
 
+@pytest.mark.parametrize(
+    "timestamp", ["9999-12-31T23:00:00-12:00", "0001-01-01T00:00:00+14:00", "9999-12-31T12:00:00-13:00"]
+)
+def test_a_daily_timestamp_whose_date_is_past_the_calendar_is_400(api: Api, timestamp: str) -> None:
+    # Given a daily observation stamped with an offset that puts its date in year 10000 or year 0 (its
+    # local date was read with datetime, which stops at 9999: a 500 internal_error)
+    body = _obs({"timestamp": timestamp, "value": 1}, interval="1d")
+    # When it is ingested, Then it is a 400 naming the field and the rule, and nothing is stored
+    response = _invoke(api, "IngestFunction", "ingest-observations.json", series_id="s1", body=body)
+    payload = _assert_rejected(api, response, 400)
+    assert payload["field"] == "observations[0].timestamp", payload
+    assert "between 1990-01-01 and now" in payload["message"], payload
+
+
 def test_the_current_and_the_next_slot_are_accepted(api: Api) -> None:
     # Given the slot now is in, and the next one (at most one interval after the request)
     now = time.time()
