@@ -220,7 +220,7 @@ def _slots(raw_points: list[_Sent], interval: int, now: float, timezone: str) ->
 
 def _json_observations(body: str) -> tuple[list[_Sent], object]:
     try:
-        data = json.loads(body, parse_constant=_reject_constant)
+        data = json.loads(body, parse_constant=_reject_constant, object_pairs_hook=unique_keys)
     except (ValueError, RecursionError) as exc:
         raise ValidationError(f"the body is not valid JSON: {str(exc)[:120]}", field="body") from exc
     if not isinstance(data, dict):
@@ -280,6 +280,23 @@ def _csv_number(cell: str) -> object:
         return float(cell)
     except ValueError:
         return cell  # reported by _value, with the line
+
+
+def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object, refused when it names a key twice: `json` would keep the last value and drop the
+    other unseen (a second "observations" list replaced the first)."""
+    data = dict(pairs)
+    if len(data) == len(pairs):
+        return data
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            raise ValidationError(
+                f"the key {key[:64]!r} appears more than once in one JSON object; send each field once",
+                field=key[:64],
+            )
+        seen.add(key)
+    return data  # not reached: a shorter dict means a repeated key
 
 
 def _reject_constant(name: str) -> None:

@@ -9,7 +9,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from lead_ai.api.requests import parse_horizon, parse_interval, reject_unknown_parameters
+from lead_ai.api.requests import parse_horizon, parse_interval, reject_unknown_parameters, unique_keys
 from lead_ai.domain.calendars import parse_calendar
 from lead_ai.domain.localtime import parse_timezone
 from lead_ai.errors import UnsupportedMediaTypeError, ValidationError
@@ -31,7 +31,7 @@ def parse_series_settings(body: str | None, content_type: str) -> SettingsChange
     if len(body) > _MAX_SETTINGS_BYTES:
         raise ValidationError(f"the body is over {_MAX_SETTINGS_BYTES} bytes", field="body")
     try:
-        data: Any = json.loads(body)
+        data: Any = json.loads(body, object_pairs_hook=unique_keys)
     except (ValueError, RecursionError) as exc:
         raise ValidationError(f"the body is not valid JSON: {str(exc)[:120]}", field="body") from exc
     if not isinstance(data, dict):

@@ -179,6 +179,21 @@ HOSTILE_BODIES = [
         "interval",
     ),
     ("no observations", _obs(), "application/json", 400, "observations"),
+    (  # json keeps the last of a repeated key: the first list was dropped unseen, with a 200
+        "observations twice",
+        '{"observations": [{"timestamp": "2026-11-24T11:00:00Z", "value": 1}], '
+        '"observations": [{"timestamp": "2026-11-24T12:00:00Z", "value": 2}]}',
+        "application/json",
+        400,
+        "observations",
+    ),
+    (
+        "value twice",
+        '{"observations": [{"timestamp": "' + GOOD_TS + '", "value": 1, "value": 5}]}',
+        "application/json",
+        400,
+        "value",
+    ),
     ("empty body", "", "application/json", 400, "body"),
     ("text/plain", _obs({"timestamp": GOOD_TS, "value": 1}), "text/plain", 415, "Content-Type"),
     ("form", "timestamp=1&value=2", "application/x-www-form-urlencoded", 415, "Content-Type"),

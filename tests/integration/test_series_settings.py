@@ -75,6 +75,7 @@ def test_fields_left_out_keep_their_value(api: Api) -> None:
         ({"interval": "2h"}, "interval"),
         ({"interval": "1h", "timezone": "Asia/Kolkata"}, "timezone"),  # +05:30: local hours start at :30
         ({"interval": "1h", "colour": "blue"}, "colour"),
+        ('{"timezone": "UTC", "timezone": "Europe/Berlin"}', "timezone"),  # a key twice: which one?
         ({}, "body"),
         ("[1, 2]", "body"),
         ("{not json", "body"),
