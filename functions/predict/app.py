@@ -9,7 +9,13 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from lead_ai.api.pagination import encode_token, models_position, parse_limit, series_list_position
+from lead_ai.api.pagination import (
+    LIST_PARAMETERS,
+    encode_token,
+    models_position,
+    parse_limit,
+    series_list_position,
+)
 from lead_ai.api.requests import (
     parse_horizon,
     parse_level,
@@ -52,6 +58,7 @@ def get_forecast(series_id: str) -> dict[str, Any]:
 @app.get("/series/<series_id>/models")
 def get_models(series_id: str) -> dict[str, Any]:
     series_id = validate_series_id(series_id)
+    reject_unknown_parameters(app.current_event.query, LIST_PARAMETERS, "a list of models")
     limit = parse_limit(app.current_event.get_query_string_value("limit"))
     after = models_position(app.current_event.get_query_string_value("next_token"), series_id)
     models = models_body(MLService(series_id, deps).list_models(limit, after))
@@ -62,6 +69,7 @@ def get_models(series_id: str) -> dict[str, Any]:
 @app.get("/pools/<pool_id>/models")
 def get_pool_models(pool_id: str) -> dict[str, Any]:
     pool_id = validate_pool_id(pool_id)
+    reject_unknown_parameters(app.current_event.query, LIST_PARAMETERS, "a list of models")
     limit = parse_limit(app.current_event.get_query_string_value("limit"))
     after = models_position(app.current_event.get_query_string_value("next_token"), pool_id)
     models = pool_models_body(list_pool_models(deps, pool_id, limit, after))
@@ -91,6 +99,7 @@ def get_dashboard(series_id: str) -> Any:
 @app.get("/series")
 def get_series_list() -> dict[str, Any]:
     event = app.current_event
+    reject_unknown_parameters(event.query, LIST_PARAMETERS, "the list of series")
     limit = parse_limit(event.get_query_string_value("limit"))
     after = series_list_position(event.get_query_string_value("next_token"))
     page = list_series(deps, limit, after)
@@ -114,7 +123,9 @@ def get_staffing(series_id: str) -> dict[str, Any]:
 
 @app.get("/series/<series_id>")
 def get_series(series_id: str) -> dict[str, Any]:
-    series = series_body(describe(deps, validate_series_id(series_id)))
+    series_id = validate_series_id(series_id)
+    reject_unknown_parameters(app.current_event.query, (), "a series")
+    series = series_body(describe(deps, series_id))
     metrics.add_metric(name="SeriesDescribed", unit=MetricUnit.Count, value=1)
     return series
 

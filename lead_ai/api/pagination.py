@@ -20,6 +20,7 @@ from collections.abc import Callable
 from lead_ai.domain.series import SERIES_ID_PATTERN
 from lead_ai.errors import ValidationError
 
+LIST_PARAMETERS = ("limit", "next_token")  # the query parameters a list takes
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
 _TOKEN_VERSION = 1

@@ -62,11 +62,13 @@ def validate_version(raw: str | None) -> str:
 
 def reject_unknown_parameters(query: Mapping[str, str], known: tuple[str, ...], takes: str) -> None:
     """A 400 naming the first query parameter the route does not take (a misspelt `levle` would
-    otherwise be ignored, and the default served as if asked for)."""
+    otherwise be ignored, and the default served as if asked for; a `page_token` would list the first page
+    again and again; a `dry_run` would delete for real)."""
     unknown = sorted(name for name in query if name not in known)
     if unknown:
         raise ValidationError(
-            f"unknown query parameter(s): {', '.join(unknown)[:200]}; {takes} takes " + ", ".join(known),
+            f"unknown query parameter(s): {', '.join(unknown)[:200]}; {takes} takes "
+            + (", ".join(known) or "no query parameters"),
             field=unknown[0][:64],
         )
 

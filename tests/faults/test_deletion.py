@@ -230,6 +230,29 @@ def test_a_daily_range_past_the_calendar_is_400_naming_the_parameter(
     assert _stored_dates(fast_api, "daily-ny") == ["2026-11-05"]
 
 
+def test_a_delete_with_a_parameter_it_does_not_take_deletes_nothing(
+    fast_api: Api, small_history: Any
+) -> None:
+    # Given a series with observations
+    assert fast_api.ingest(SERIES, *small_history)[0] == 200
+    before = _stored(fast_api, SERIES)
+    # When a range, then the series, is deleted with a parameter neither route takes (a dry run)
+    first, last = _iso(int(small_history[0][0])), _iso(int(small_history[0][-1]))
+    query = {"from": first, "to": last, "dry_run": "true"}
+    status, payload, _ = call(
+        fast_api, "DeleteFunction", "delete-observations.json", series_id=SERIES, query=query
+    )
+    assert (status, payload["field"]) == (400, "dry_run"), payload
+    assert "a range delete takes from, to" in payload["message"], payload
+    status, payload, _ = call(
+        fast_api, "DeleteFunction", "delete-series.json", series_id=SERIES, query={"dry_run": "true"}
+    )
+    assert (status, payload["field"]) == (400, "dry_run"), payload
+    assert "takes no query parameters" in payload["message"], payload
+    # Then nothing was deleted (both deleted everything before)
+    assert _stored(fast_api, SERIES) == before
+
+
 def test_unknown_series_are_404(fast_api: Api) -> None:
     assert _delete_range(fast_api, "nobody", "2026-11-01T00:00:00Z", "2026-11-02T00:00:00Z")[0] == 404
     status, payload, _ = _delete_series(fast_api, "nobody")

@@ -73,6 +73,41 @@ def test_bad_series_ids_are_400_naming_series_id(
 
 
 @pytest.mark.parametrize(
+    ("function", "event_file", "query"),
+    [
+        ("PredictFunction", "models.json", {"page_token": "eyJ2IjoxfQ"}),  # next_token misnamed
+        ("PredictFunction", "pool-models.json", {"limit": "2", "pageToken": "x"}),
+        ("PredictFunction", "series-list.json", {"limt": "2"}),
+        ("PredictFunction", "series.json", {"verbose": "1"}),
+        ("IngestFunction", "ingest-observations.json", {"interval": "15min"}),  # goes in the body
+        ("IngestFunction", "put-series.json", {"timezone": "Europe/Berlin"}),  # goes in the body
+        ("TrainFunction", "train.json", {"force": "true"}),
+        ("TrainFunction", "promote.json", {"force": "true"}),
+        ("TrainFunction", "promote-pool.json", {"force": "true"}),
+        ("DeleteFunction", "delete-observations.json", {"from": "2026-11-20", "to": "2026-11-21", "dry_run": "1"}),
+        ("DeleteFunction", "delete-series.json", {"dry_run": "1"}),
+    ],
+)  # fmt: skip
+def test_a_query_parameter_a_route_does_not_take_is_400_naming_it(
+    api: Api, function: str, event_file: str, query: dict[str, str]
+) -> None:
+    # Given a query parameter the route does not take (each was ignored: a misnamed page token listed
+    # the first page again and again, a dry run deleted for real), beside any it does take
+    unknown = next(name for name in query if name not in ("limit", "from", "to"))
+    body = _obs({"timestamp": GOOD_TS, "value": 1}) if function == "IngestFunction" else None
+    if event_file == "put-series.json":
+        body = json.dumps({"interval": "1h"})
+    # When the route is called, Then it is a 400 naming that parameter and what the route takes
+    response = _invoke(
+        api, function, event_file, series_id="s1", pool_id="pool:1h:UTC:none", version="1.0.0",
+        query=query, body=body,
+    )  # fmt: skip
+    payload = _assert_rejected(api, response, 400)
+    assert (payload["error"], payload["field"]) == ("invalid_request", unknown), payload
+    assert "takes" in payload["message"], payload
+
+
+@pytest.mark.parametrize(
     "path", ["/series/../x/observations", "/series/a/b/observations", "/series//observations"]
 )
 def test_paths_that_match_no_route_are_a_404_json(api: Api, path: str) -> None:
