@@ -284,7 +284,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "409; a new time zone or calendar makes the series due for training (its model's local day moved).",
         (SERIES_ID,),
         (200, MEDIA_JSON, "Series"),
-        (400, 409, 415),
+        (400, 409, 413, 415),
         Body({MEDIA_JSON: "SeriesSettingsRequest"}, "One or more of interval, timezone, holidays."),
     ),
     Operation(

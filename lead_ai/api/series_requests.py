@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 from lead_ai.api.requests import parse_horizon, parse_interval, reject_unknown_parameters, unique_keys
 from lead_ai.domain.calendars import parse_calendar
 from lead_ai.domain.localtime import parse_timezone
-from lead_ai.errors import UnsupportedMediaTypeError, ValidationError
+from lead_ai.errors import PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError
 from lead_ai.service.series import SettingsChange
 from lead_ai.service.staffing import StaffingAssumptions, validate_assumptions
 
@@ -28,8 +28,8 @@ def parse_series_settings(body: str | None, content_type: str) -> SettingsChange
         raise ValidationError(
             "the body must be a JSON object with one or more of: interval, timezone, holidays", field="body"
         )
-    if len(body) > _MAX_SETTINGS_BYTES:
-        raise ValidationError(f"the body is over {_MAX_SETTINGS_BYTES} bytes", field="body")
+    if len(body.encode("utf-8", "surrogatepass")) > _MAX_SETTINGS_BYTES:  # as ingest counts its limit
+        raise PayloadTooLargeError(f"the body is over the {_MAX_SETTINGS_BYTES}-byte limit", field="body")
     try:
         data: Any = json.loads(body, object_pairs_hook=unique_keys)
     except (ValueError, RecursionError) as exc:

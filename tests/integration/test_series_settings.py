@@ -92,6 +92,22 @@ def test_bad_settings_are_a_400_naming_the_field_and_nothing_is_stored(
 
 
 @pytest.mark.parametrize(
+    "body",
+    [
+        json.dumps({"timezone": "UTC", "pad": "x" * 5000}),
+        json.dumps({"timezone": "é" * 2100}, ensure_ascii=False),
+    ],
+    ids=["5000 characters", "4200 bytes in 2100 characters"],
+)
+def test_a_settings_body_over_its_limit_is_413_as_an_ingest_body_is(api: Api, body: str) -> None:
+    # When a PUT body is over the 4096-byte limit (counted in bytes: 2100 'é' are 4200 of them)
+    status, error = _put(api, body)
+    # Then it is the 413 an ingest body over its limit gets (it was a 400, and counted characters)
+    assert (status, error["error"], error["field"]) == (413, "payload_too_large", "body"), error
+    assert _get(api)[0] == 404
+
+
+@pytest.mark.parametrize(
     ("interval", "zone", "advice"),
     [
         ("1h", "Asia/Kolkata", "use a 30min or a 15min interval"),  # +05:30
