@@ -264,8 +264,9 @@ def _csv_observations(body: str) -> list[_Sent]:
 
 
 def _csv_rows(body: str) -> list[tuple[int, list[str]]]:
-    """Each record with the line of the body it starts on (a quoted cell may span lines)."""
-    reader = csv.reader(io.StringIO(body))
+    """Each record with the line of the body it starts on (a quoted cell may span lines). Lines end in
+    CRLF, LF or a lone CR (Excel for Mac's "CSV (Macintosh)"): newline="" lets the csv module read all three."""
+    reader = csv.reader(io.StringIO(body, newline=""))
     rows: list[tuple[int, list[str]]] = []
     first_line = 1
     try:

@@ -28,6 +28,26 @@ def test_a_csv_with_a_byte_order_mark_is_accepted(api: Api, base64_encoded: bool
     assert '"accepted":2' in response["body"]
 
 
+def test_a_csv_whose_lines_end_in_a_lone_carriage_return_is_accepted(api: Api) -> None:
+    # Given Excel for Mac's "CSV (Macintosh)": lines end in CR alone (it was a 400 quoting Python: "new-line
+    # character seen in unquoted field - do you need to open the file in universal-newline mode?")
+    body = CSV.replace("\r\n", "\r")
+    # When it is posted, Then both rows are stored
+    status, payload, _ = api.call(
+        "IngestFunction", "ingest-observations-csv.json", series_id="mac", body=body, content_type="text/csv"
+    )
+    assert (status, payload.get("accepted")) == (200, 2), payload
+    # And an error in such a file names its line as the file has them
+    status, payload, _ = api.call(
+        "IngestFunction",
+        "ingest-observations-csv.json",
+        series_id="mac",
+        body=body + "2026-11-02T02:00:00Z,lots\r",
+        content_type="text/csv",
+    )
+    assert (status, payload["field"]) == (400, "line 4.value"), payload
+
+
 def test_a_json_body_with_a_byte_order_mark_is_accepted(api: Api) -> None:
     body = '\ufeff{"observations": [{"timestamp": "2026-11-02T00:00:00Z", "value": 3}]}'
     status, payload, _ = api.call(
