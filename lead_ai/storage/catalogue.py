@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from lead_ai.domain.fleet import DueSeries
 from lead_ai.domain.isotime import utc_now_iso
 from lead_ai.domain.series import SeriesInfo, SeriesSettings, SeriesSummary
-from lead_ai.errors import StorageError, VersionConflictError
+from lead_ai.errors import SeriesDeletingError, StorageError, VersionConflictError
 from lead_ai.storage.dynamo import (
     get_n,
     get_s,
@@ -68,7 +68,8 @@ class SeriesCatalogue:
     ) -> SeriesInfo:
         """Store the series' settings if its revision is still `expected_revision` (None: the series does not
         exist yet); `retrain` bumps the revision so the schedule trains it with the new settings.
-        VersionConflictError when an ingest or another change moved the revision meanwhile."""
+        VersionConflictError when an ingest or another change moved the revision meanwhile;
+        SeriesDeletingError while DELETE /series/{id} is under way (its record is hidden from get_series)."""
         values = {
             ":i": n(settings.interval_seconds),
             ":tz": s(settings.timezone),
@@ -93,12 +94,18 @@ class SeriesCatalogue:
                 Key=key(series_id, SERIES),
                 UpdateExpression="SET interval_seconds = :i, time_zone = :tz, holiday_calendar = :h, "
                 "settings_updated_at = :u, revision = :next, #kind = :kind" + created + due,
-                ConditionExpression=condition,
+                ConditionExpression=f"({condition}) AND attribute_not_exists(deleting_at)",
                 ExpressionAttributeNames={"#kind": "kind"} | ({"#due": "due"} if due else {}),
                 ExpressionAttributeValues=values,
                 ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except Exception as exc:
+            if is_conditional_failure(exc) and "deleting_at" in getattr(exc, "response", {}).get("Item", {}):
+                raise SeriesDeletingError(
+                    f"series '{series_id}' is being deleted; repeat DELETE /series/{series_id} to finish it",
+                    field="series_id",
+                ) from exc
             if is_conditional_failure(exc):
                 raise VersionConflictError(
                     f"series '{series_id}' changed while its settings were saved; retry", field="series_id"

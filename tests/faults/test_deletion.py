@@ -335,3 +335,24 @@ def test_a_rollback_while_a_delete_is_unfinished_is_409_and_serves_nothing(
     # And the same DELETE again finishes the job
     assert _delete_series(trained)[0] == 200
     assert _stored(trained, SERIES) == {"registry": 0, "chunks": 0, "objects": 0}
+
+
+def test_settings_of_a_series_being_deleted_are_409_series_deleting(
+    fast_api: Api, small_history: Any
+) -> None:
+    # Given a DELETE that stopped after marking the series (the first step), so its record is still there
+    assert fast_api.ingest(SERIES, *small_history)[0] == 200
+    assert build_dependencies(settings_for(fast_api)).catalogue.begin_deletion(SERIES)
+    # When its settings are changed
+    body = json.dumps({"timezone": "Europe/Berlin"})
+    status, payload, _ = call(fast_api, "IngestFunction", "put-series.json", series_id=SERIES, body=body)
+    # Then it is refused as an ingest is, saying to finish the delete (it was a 409 conflict after five
+    # attempts, saying the series "kept changing" and to retry, which could never succeed)
+    assert (status, payload["error"], payload["field"]) == (409, "series_deleting", "series_id"), payload
+    assert f"repeat DELETE /series/{SERIES}" in payload["message"], payload
+    status, payload = fast_api.ingest(SERIES, small_history[0][-1:], small_history[1][-1:] + 1)
+    assert (status, payload["error"]) == (409, "series_deleting"), payload
+    # And the same DELETE again finishes the job, after which the id can be used afresh
+    assert _delete_series(fast_api)[0] == 200
+    status, payload, _ = call(fast_api, "IngestFunction", "put-series.json", series_id=SERIES, body=body)
+    assert (status, payload["timezone"]) == (200, "Europe/Berlin"), payload
