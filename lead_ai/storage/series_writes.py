@@ -127,6 +127,8 @@ class SeriesWriter:
                 changes.append(_Change(start, merged, None if old is None else old.rev))
             if not changes:  # every value was stored already: answer what is stored, as it is now
                 now = series if fresh else self.read_series(series_id)
+                # `known` (the catalogue's read) hides a series being deleted: not stored, as a change is not
+                _check_writable(series_id, now, interval_seconds)
                 return WriteResult(now.span if now else None, now.revision if now else 0, 0)
             changed = sum(_changed_slots(stored.get(c.start), c) for c in changes)
             if series is None:  # a new series: its span is exactly what this batch holds

@@ -337,7 +337,7 @@ def test_a_rollback_while_a_delete_is_unfinished_is_409_and_serves_nothing(
     assert _stored(trained, SERIES) == {"registry": 0, "chunks": 0, "objects": 0}
 
 
-def test_settings_of_a_series_being_deleted_are_409_series_deleting(
+def test_settings_and_ingests_of_a_series_being_deleted_are_409_series_deleting(
     fast_api: Api, small_history: Any
 ) -> None:
     # Given a DELETE that stopped after marking the series (the first step), so its record is still there
@@ -351,6 +351,10 @@ def test_settings_of_a_series_being_deleted_are_409_series_deleting(
     assert (status, payload["error"], payload["field"]) == (409, "series_deleting", "series_id"), payload
     assert f"repeat DELETE /series/{SERIES}" in payload["message"], payload
     status, payload = fast_api.ingest(SERIES, small_history[0][-1:], small_history[1][-1:] + 1)
+    assert (status, payload["error"]) == (409, "series_deleting"), payload
+    # And so is an ingest that re-sends values already stored (it answered 200 "accepted": 1, and the
+    # values went with the series once the DELETE was repeated)
+    status, payload = fast_api.ingest(SERIES, small_history[0][-1:], small_history[1][-1:])
     assert (status, payload["error"]) == (409, "series_deleting"), payload
     # And the same DELETE again finishes the job, after which the id can be used afresh
     assert _delete_series(fast_api)[0] == 200
