@@ -53,6 +53,8 @@ class CurrentModel(NamedTuple):
     # Copied from the version's feature spec at promotion, so serving can read the observations while
     # it loads the model; None on pointers written before it was recorded.
     window: WindowShape | None = None
+    # Made current by hand (POST …/models/{version}/promote, a rollback), not by a training's promotion
+    by_hand: bool = False
 
 
 class TrainingRecord(NamedTuple):

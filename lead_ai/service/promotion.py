@@ -6,7 +6,7 @@ import math
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from lead_ai.domain.models import ModelVersion, WindowShape
+from lead_ai.domain.models import CurrentModel, ModelVersion, WindowShape
 from lead_ai.errors import ModelNotFoundError, VersionConflictError
 from lead_ai.service.dependencies import Dependencies
 
@@ -146,7 +146,7 @@ def promote_if_better(
         champion = (
             tracker.get_version(series_id, current.version) if current else _pool_champion(deps, comparison)
         )
-        decision = decide(candidate, champion, comparison)
+        decision = _overruled_by_hand(current, comparison) or decide(candidate, champion, comparison)
         if not decision.promote:
             assert decision.reason is not None
             tracker.mark_rejected(series_id, candidate.version, decision.reason, candidate.metrics)
@@ -163,6 +163,25 @@ def promote_if_better(
         except VersionConflictError:
             continue  # another training moved CURRENT meanwhile: compare against the new champion
     raise VersionConflictError(f"could not promote {candidate.version}: the current model kept changing")
+
+
+def _overruled_by_hand(current: CurrentModel | None, comparison: Comparison | None) -> Decision | None:
+    """A rejection when CURRENT was moved by hand (a rollback) after the training read its champion: a
+    training that began before the user's choice does not undo it. None otherwise (also when the hand's
+    choice came first: it is the champion the candidate was scored against, and the contest is fair)."""
+    if current is None or not current.by_hand:
+        return None
+    if (
+        comparison is not None
+        and comparison.pool_id is None
+        and comparison.champion_version == current.version
+    ):
+        return None
+    return Decision(
+        False,
+        f"not promoted: {current.version} was made current by hand while this version trained; "
+        "promote this version by hand to serve it",
+    )
 
 
 def _pool_champion(deps: Dependencies, comparison: Comparison | None) -> ModelVersion | None:
@@ -196,6 +215,7 @@ def promote_version(deps: Dependencies, series_id: str, version: str) -> ModelVe
         target,
         expected_current=current.version if current else None,
         window=window_of(target),
+        by_hand=True,
     )
     return tracker.get_version(series_id, version)
 

@@ -313,7 +313,10 @@ class ModelTracker:
             return None
         slots, interval = get_n(item, "window_slots"), get_n(item, "interval_seconds")
         window = WindowShape(int(slots), int(interval)) if slots and interval else None
-        return CurrentModel(series_id, get_s(item, "version") or "", artifact_from_item(item), window)
+        by_hand = bool(item.get("by_hand", {}).get("BOOL", False))
+        return CurrentModel(
+            series_id, get_s(item, "version") or "", artifact_from_item(item), window, by_hand
+        )
 
     def current_versions(self, series_ids: list[str]) -> dict[str, str]:
         """The current version of each series that has one (GET /series): one BatchGetItem per 100 ids,
@@ -350,11 +353,13 @@ class ModelTracker:
         expected_current: str | None,
         window: WindowShape | None = None,
         reason: str | None = None,
+        by_hand: bool = False,
     ) -> None:
         """Move CURRENT to `version` if CURRENT is still `expected_current` and the version is verified.
 
         Raises VersionConflictError when either condition fails (someone else moved it first). A reason
-        (why it won without beating the champion on the same windows) is recorded on the version.
+        (why it won without beating the champion on the same windows) is recorded on the version. A move
+        made by hand (a rollback) is marked on CURRENT: a training that began before it does not undo it.
         """
         if version.artifact is None:
             raise VersionConflictError(f"version {version.version} has no verified artifact", field="version")
@@ -384,6 +389,7 @@ class ModelTracker:
                         "size_bytes": n(artifact.size),
                         "promoted_at": s(now),
                         **_window_attributes(window),
+                        **({"by_hand": {"BOOL": True}} if by_hand else {}),
                     },
                     **pointer_guard,
                 }

@@ -209,3 +209,42 @@ def test_s3_down_is_not_taken_for_a_missing_artifact(two_versions: Api, faults: 
     # Then it is a 503 to retry, not a fallback to an older version
     assert status == 503, payload
     assert int(headers["Retry-After"]) > 0
+
+
+def test_a_rollback_made_while_a_training_runs_is_not_undone_by_that_training(
+    two_versions: Api, canned_training: CannedTraining, small_history: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given 1.0.0 and 1.1.0 (current), and a training of new history that beats both (MASE 0.5)
+    import lead_ai.forecasting.training.train
+
+    add_hour(two_versions, small_history, 2)
+    canned_training.mase = [0.5]
+    rollbacks: list[int] = []
+
+    def fit_while_the_user_rolls_back(*args: Any, **kwargs: Any) -> Any:
+        # When the user rolls back to 1.0.0 while the training fits (it read 1.1.0 as its champion)
+        status, payload, _ = call(
+            two_versions, "TrainFunction", "promote.json", series_id=SERIES, version="1.0.0"
+        )
+        rollbacks.append(status)
+        assert (status, payload["current"]) == (200, True), payload
+        return canned_training(*args, **kwargs)
+
+    monkeypatch.setattr(lead_ai.forecasting.training.train, "train_forecaster", fit_while_the_user_rolls_back)
+    status, payload, _ = call(two_versions, "TrainFunction", "train.json", series_id=SERIES)
+    assert rollbacks == [200]
+    # Then the training registers its version, but does not make it current over the user's choice
+    assert (status, payload["version"], payload["current"]) == (201, "1.2.0", False), payload
+    assert payload["status"] == "rejected"
+    assert "1.0.0" in payload["reason"] and "by hand" in payload["reason"], payload["reason"]
+    # And 1.0.0 stays current and serves
+    assert consistent_current_version(two_versions.stack.names, SERIES) == "1.0.0"
+    forecast = call(
+        two_versions, "PredictFunction", "forecast.json", series_id=SERIES, query={"horizon": "3"}
+    )
+    assert forecast[1]["model_version"] == "1.0.0"
+    # And the user may still promote the new version by hand
+    status, payload, _ = call(
+        two_versions, "TrainFunction", "promote.json", series_id=SERIES, version="1.2.0"
+    )
+    assert (status, payload["current"]) == (200, True), payload
