@@ -245,6 +245,33 @@ def test_one_stray_point_years_earlier_does_not_reshape_training(fast_api: Api) 
     assert version["training"]["points"] == stamps.size
 
 
+@pytest.mark.parametrize("champion", [True, False], ids=["retraining", "first-training"])
+def test_weeks_missing_before_the_newest_hour_leave_no_model_scored_and_calibrated_on_nothing(
+    fast_api: Api, champion: bool
+) -> None:
+    # Given 40 days of history (and a model trained on them, or none yet)
+    stamps, values = lead_history(60, seed=5)
+    before = stamps <= stamps[-1] - 20 * 86400
+    assert fast_api.ingest(SERIES, stamps[before], values[before])[0] == 200
+    first = fast_api.train(SERIES)[1] if champion else None
+    # When the series resumes after a 20-day outage (no longer than the 28 days training cuts at) with
+    # one hour, and is trained: every backtest window but that hour lies in the outage
+    assert fast_api.ingest(SERIES, stamps[-1:], values[-1:])[0] == 200
+    status, payload = fast_api.train(SERIES)
+    # Then no version is made from a backtest of one actual (its intervals were calibrated on one
+    # residual: lower bound = forecast, the daily totals' interval zero wide); a 422 names the rule
+    assert (status, payload.get("field")) == (422, "observations"), payload
+    assert "1 observation" in payload["message"] and "backtest" in payload["message"], payload
+    # And a model trained on real windows keeps serving, with intervals that are not collapsed
+    status, forecast = fast_api.forecast(SERIES, 24)
+    if first is None:
+        assert status == 404, forecast
+        return
+    assert status == 200 and forecast["model_version"] == first["version"], forecast
+    assert all(r["lower"] < r["value"] < r["upper"] for r in forecast["forecast"])
+    assert all(d["lower"] < d["value"] < d["upper"] for d in forecast["daily"])
+
+
 def _ingest_daily(api: Api, series_id: str, days: int) -> None:
     first = int(HISTORY_END.timestamp()) // 86400 * 86400 - (days - 1) * 86400
     rng = np.random.default_rng(days)

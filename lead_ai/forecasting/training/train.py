@@ -27,13 +27,20 @@ from typing import Any
 
 import numpy as np
 
+from lead_ai.domain.isotime import iso_utc
 from lead_ai.domain.localtime import UTC_ZONE
 from lead_ai.errors import InsufficientHistoryError
 from lead_ai.forecasting.artifact_format import parse_metadata
 from lead_ai.forecasting.contiguous import recent_contiguous
 from lead_ai.forecasting.feature_spec import FeatureSpec, default_spec
 from lead_ai.forecasting.features import build_rows, prepare_window
-from lead_ai.forecasting.training.backtest import Champion, backtest_plan, origins_for, run_backtest
+from lead_ai.forecasting.training.backtest import (
+    Backtest,
+    Champion,
+    backtest_plan,
+    origins_for,
+    run_backtest,
+)
 from lead_ai.forecasting.training.calendars import holiday_table, local_clock
 from lead_ai.forecasting.training.daily import daily_calibration
 from lead_ai.forecasting.training.export import ExportParityError, check_parity, export_onnx, library_versions
@@ -51,6 +58,10 @@ __all__ = [
     "load_champion",
     "train_forecaster",
 ]
+
+# The fewest backtest actuals a model is judged and calibrated on (or half the backtest's slots, for a
+# short daily series): calibration.calibrate pools steps until each has 60 residuals.
+MIN_BACKTEST_ACTUALS = 60
 
 
 def train_forecaster(
@@ -86,6 +97,7 @@ def train_forecaster(
         champion = None  # another grid: nothing to compare on (the caller sees no champion_* metrics)
     backtest = run_backtest(series, spec, settings, plan, champion)
     assert backtest.origins is not None
+    require_scored_backtest(backtest, spec)
     daily, daily_coverage = daily_calibration(backtest.residuals, backtest.origins, spec, settings.level)
     calibration = backtest.calibration._replace(daily=daily)
 
@@ -100,6 +112,25 @@ def train_forecaster(
     metrics["parity_max_abs_error"] = parity
     metrics["training_rows"] = float(rows.X.shape[0])
     return training_result(onnx_bytes, spec, metrics, series)
+
+
+def require_scored_backtest(backtest: Backtest, spec: FeatureSpec) -> None:
+    """InsufficientHistoryError when the backtest's windows hold too few actuals to judge or calibrate a
+    model (weeks missing just before the newest observations, shorter than the gap training cuts at):
+    its MASE and coverage would describe an hour or two, and its intervals be one residual wide."""
+    assert backtest.origins is not None
+    scored = int(np.count_nonzero(~np.isnan(backtest.residuals)))
+    needed = min(MIN_BACKTEST_ACTUALS, backtest.residuals.size // 2)
+    if scored >= needed:
+        return
+    step = spec.interval_seconds
+    first, last = int(backtest.origins.min()) + step, int(backtest.origins.max()) + spec.max_horizon * step
+    raise InsufficientHistoryError(
+        f"the backtest windows ({iso_utc(first)} to {iso_utc(last)}) hold {scored} "
+        f"observation{'' if scored == 1 else 's'}; training needs at least {needed} there to score and "
+        "calibrate a model (most of the recent history is missing: train again once more has arrived)",
+        field="observations",
+    )
 
 
 def training_result(
