@@ -36,6 +36,7 @@ def export_onnx(
     from lead_ai.forecasting.training.naive import with_naive_blend
     from lead_ai.forecasting.training.onnx_trees import as_tree_ensembles
 
+    thresholds_for_float32(model)
     converted = convert_sklearn(
         model,
         initial_types=[("X", FloatTensorType([None, spec.n_features]))],
@@ -52,6 +53,27 @@ def export_onnx(
     onx.producer_name = "lead_ai"
     onx.graph.name = "lead_ai_forecaster"  # skl2onnx puts a random uuid here; keep the bytes reproducible
     return bytes(onx.SerializeToString())
+
+
+def thresholds_for_float32(model: Any) -> None:
+    """Round each split threshold of the model's gradient-boosted trees down to a float32, in place.
+
+    scikit-learn compares a row's value (a float32 here: every feature row is) with a float64 threshold,
+    the midpoint of two training values; the graph compares it with that threshold as a float32, which
+    rounds to the nearest and may land on the upper training value itself: rows holding it then take the
+    other branch (a parity failure, hence a failed training). The largest float32 not above the
+    threshold splits every float32 value exactly as the threshold does, so the scikit-learn model's
+    outputs do not change. (skl2onnx makes this adjustment for decision trees, not for these.)"""
+    members = getattr(model, "estimators_", None) or [model]  # a VotingRegressor blend, or one model
+    for member in members:
+        for predictors in getattr(member, "_predictors", []):
+            for predictor in predictors:
+                nodes = predictor.nodes
+                split = nodes["num_threshold"]
+                rounded = split.astype(np.float32)
+                above = rounded.astype(np.float64) > split
+                rounded[above] = np.nextafter(rounded[above], np.float32(-np.inf))
+                nodes["num_threshold"] = rounded.astype(np.float64)
 
 
 def run_onnx_rows(onnx_bytes: bytes, X: np.ndarray) -> tuple[np.ndarray, str]:
