@@ -118,16 +118,22 @@ class ModelCache:
                     field="series_id",
                 )
             pool_id, pointer = self._pool_of(series_id)
+        served_is_current = entry is not None and (entry.version, entry.sha256) == (
+            pointer.version,
+            pointer.artifact.sha256,
+        )
         unchanged = (
             entry is not None
             and entry.pool_id == pool_id
             and (
-                (entry.version, entry.sha256) == (pointer.version, pointer.artifact.sha256)
+                served_is_current
                 or entry.fallback_from == pointer.version  # still broken: keep serving the fallback
             )
         )
         if entry is not None and unchanged:
-            loaded = _Loaded(entry.forecaster.base, entry.version, entry.sha256, entry.fallback_from)
+            # A fallback made current (a rollback to the version served) is served as current now
+            fallback_from = None if served_is_current else entry.fallback_from
+            loaded = _Loaded(entry.forecaster.base, entry.version, entry.sha256, fallback_from)
             spec = loaded.forecaster.spec
             window = self._read_window(series_id, spec.window, spec.interval_seconds)
         else:

@@ -248,3 +248,25 @@ def test_a_rollback_made_while_a_training_runs_is_not_undone_by_that_training(
         two_versions, "TrainFunction", "promote.json", series_id=SERIES, version="1.2.0"
     )
     assert (status, payload["current"]) == (200, True), payload
+
+
+def test_promoting_the_fallback_version_by_hand_clears_fallback_from_version_in_a_warm_container(
+    two_versions: Api,
+) -> None:
+    # Given the current 1.1.0 corrupt, and a warm prediction container serving 1.0.0 in its place
+    _corrupt(two_versions, "1.1.0", "sha256 mismatch")
+    status, payload, _ = call(
+        two_versions, "PredictFunction", "forecast.json", series_id=SERIES, query={"horizon": "6"}
+    )
+    assert (status, payload["model_version"], payload["fallback_from_version"]) == (200, "1.0.0", "1.1.0")
+    # When the user rolls back to 1.0.0, the version being served
+    status, promoted, _ = call(
+        two_versions, "TrainFunction", "promote.json", series_id=SERIES, version="1.0.0"
+    )
+    assert (status, promoted["current"]) == (200, True), promoted
+    # Then the same container answers from 1.0.0 as the current model, not as a fallback from 1.1.0
+    status, payload, _ = call(
+        two_versions, "PredictFunction", "forecast.json", series_id=SERIES, query={"horizon": "6"}
+    )
+    assert status == 200 and payload["model_version"] == "1.0.0", payload
+    assert payload.get("fallback_from_version") is None, payload
