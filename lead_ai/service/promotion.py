@@ -143,6 +143,8 @@ def promote_if_better(
     tracker = deps.tracker
     for _ in range(_PROMOTION_ATTEMPTS):
         current = tracker.current(series_id)
+        if current is not None and current.version == candidate.version:
+            return tracker.get_version(series_id, candidate.version)  # promoted by hand meanwhile: served
         champion = (
             tracker.get_version(series_id, current.version) if current else _pool_champion(deps, comparison)
         )

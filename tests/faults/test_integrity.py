@@ -270,3 +270,30 @@ def test_promoting_the_fallback_version_by_hand_clears_fallback_from_version_in_
     )
     assert status == 200 and payload["model_version"] == "1.0.0", payload
     assert payload.get("fallback_from_version") is None, payload
+
+
+def test_a_training_whose_new_version_the_user_promoted_before_it_decided_leaves_it_current_and_verified(
+    two_versions: Api, canned_training: CannedTraining, small_history: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given 1.0.0 and 1.1.0 (current), and a training of new history whose version does worse (MASE 0.9)
+    import lead_ai.service.training
+
+    add_hour(two_versions, small_history, 2)
+    canned_training.mase = [0.9]
+    real_decision = lead_ai.service.training.promote_if_better
+
+    def user_promotes_it_first(deps: Any, series_id: str, candidate: ModelVersion, comparison: Any) -> Any:
+        # When the user promotes the new version by hand after it was registered, before training decides
+        status, payload, _ = call(
+            two_versions, "TrainFunction", "promote.json", series_id=SERIES, version=candidate.version
+        )
+        assert (status, payload["version"], payload["current"]) == (200, "1.2.0", True), payload
+        return real_decision(deps, series_id, candidate, comparison)
+
+    monkeypatch.setattr(lead_ai.service.training, "promote_if_better", user_promotes_it_first)
+    status, payload, _ = call(two_versions, "TrainFunction", "train.json", series_id=SERIES)
+    # Then the training answers the version as current and verified: not rejected while it is served
+    assert (status, payload["version"], payload["current"], payload["status"]) == (
+        201, "1.2.0", True, "verified",
+    ), payload  # fmt: skip
+    assert consistent_current_version(two_versions.stack.names, SERIES) == "1.2.0"
