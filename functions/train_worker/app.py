@@ -24,6 +24,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lead_ai import time_budget
 from lead_ai.domain.fleet import TrainingRequest, parse_training_request
+from lead_ai.domain.series import SeriesInfo
 from lead_ai.errors import ConfigurationError, ValidationError
 from lead_ai.monitoring import logger, metrics
 from lead_ai.service.ml_service import build_dependencies
@@ -32,6 +33,7 @@ from lead_ai.service.queued_training import (
     PoolAwaitingMembers,
     incarnation,
     note_failure,
+    read_series,
     recheck_pool_later,
     train_requested,
 )
@@ -63,8 +65,9 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
     persistence_store=persistence,
     key_prefix="train-revision",
 )
-def train_once(message: dict[str, Any]) -> dict[str, Any]:
-    return train_requested(deps, TrainingRequest(message["series_id"], message["revision"]))
+def train_once(message: dict[str, Any], series: SeriesInfo | None) -> dict[str, Any]:
+    # `series`, the message's one read of its SERIES item, is not part of the key (only `message` is).
+    return train_requested(deps, TrainingRequest(message["series_id"], message["revision"]), series)
 
 
 def record_handler(record: SQSRecord) -> dict[str, Any]:
@@ -87,7 +90,8 @@ def record_handler(record: SQSRecord) -> dict[str, Any]:
         metrics.add_metric(name="TrainingMessageRejected", unit=MetricUnit.Count, value=1)
         raise
     try:
-        outcome = train_once(message=request.to_dict() | {"created_at": incarnation(deps, request)})
+        series = read_series(deps, request)
+        outcome = train_once(message=request.to_dict() | {"created_at": incarnation(series)}, series=series)
     except PoolAwaitingMembers as waiting:
         # Raised through train_once, so (pool, day) is not recorded: the message sent again trains it.
         # (Should SQS refuse it, this raises and the message itself comes back.)

@@ -19,6 +19,7 @@ from typing import Any
 
 from lead_ai.domain.fleet import TrainingRequest
 from lead_ai.domain.pools import is_pool_id
+from lead_ai.domain.series import SeriesInfo
 from lead_ai.errors import InsufficientHistoryError, LeadAIError, ServiceUnavailableError
 from lead_ai.monitoring.logger import logger
 from lead_ai.service.dependencies import Dependencies
@@ -32,24 +33,33 @@ __all__ = [
     "PoolAwaitingMembers",
     "incarnation",
     "note_failure",
+    "read_series",
     "recheck_pool_later",
     "train_requested",
 ]
 
 
-def incarnation(deps: Dependencies, request: TrainingRequest) -> str:
+def read_series(deps: Dependencies, request: TrainingRequest) -> SeriesInfo | None:
+    """The message's series as the catalogue holds it: read once per message (one GetItem), for the
+    idempotency key (`incarnation`) and the training alike; None for a pool, or a series that no longer
+    exists."""
+    return None if is_pool_id(request.series_id) else deps.catalogue.get_series(request.series_id)
+
+
+def incarnation(series: SeriesInfo | None) -> str:
     """Which life of the series the message is for, as the worker's idempotency key holds it: when its
     SERIES item was created ("" for a pool, a series that no longer exists, or an item written before
     it was recorded). A series deleted and created again restarts its revisions at 1; without this its
     revision 1 found the deleted series' stored outcome for two days and was never trained."""
-    if is_pool_id(request.series_id):
-        return ""
-    series = deps.catalogue.get_series(request.series_id)
     return (series.created_at or "") if series is not None else ""
 
 
-def train_requested(deps: Dependencies, request: TrainingRequest) -> dict[str, Any]:
-    """Train the requested series unless its revision is trained already; the outcome as JSON data."""
+def train_requested(
+    deps: Dependencies, request: TrainingRequest, series: SeriesInfo | None
+) -> dict[str, Any]:
+    """Train the requested series unless its revision is trained already; the outcome as JSON data.
+
+    `series` is the message's `read_series` (None for a pool): the training does not read it again."""
     outcome: dict[str, Any] = request.to_dict()
     if is_pool_id(request.series_id):  # a pooled model, once a day (revision = the plan's day)
         try:
@@ -58,7 +68,6 @@ def train_requested(deps: Dependencies, request: TrainingRequest) -> dict[str, A
             # Its series have too little usable history today: tomorrow's plan queues it again.
             logger.info("pool skipped", extra={"pool_id": request.series_id, "reason": exc.message})
             return outcome | {"status": SKIPPED, "reason": exc.message}
-    series = deps.catalogue.get_series(request.series_id)
     if series is None:
         return outcome | {"status": SKIPPED, "reason": "the series does not exist"}
     if series.trained_revision is not None and series.trained_revision >= request.revision:
@@ -67,7 +76,7 @@ def train_requested(deps: Dependencies, request: TrainingRequest) -> dict[str, A
             "reason": f"revision {series.trained_revision} is trained already",
         }
     try:
-        trained = train_series(deps, request.series_id, deps.settings.min_training_points)
+        trained = train_series(deps, request.series_id, deps.settings.min_training_points, series)
     except InsufficientHistoryError as exc:
         # More history will bump the revision and the planner will send the series again.
         return outcome | {"status": SKIPPED, "reason": exc.message}

@@ -34,14 +34,17 @@ class TrainingOutcome(NamedTuple):
     trained: bool = True  # False: the history and settings had not changed; `version` is the current one
 
 
-def train_series(deps: Dependencies, series_id: str, min_points: int) -> TrainingOutcome:
+def train_series(
+    deps: Dependencies, series_id: str, min_points: int, known: SeriesInfo | None = None
+) -> TrainingOutcome:
     """Fit, export to ONNX, upload and verify, register; promote only if it beats the champion.
 
     `min_points` is a count of hours (LEAD_AI_MIN_TRAINING_POINTS): the same duration of history is
-    needed at every interval (domain.intervals.min_points_for_interval)."""
+    needed at every interval (domain.intervals.min_points_for_interval). `known`: the caller's read of
+    the series' SERIES item, if it made one (the training worker), so it is not read again."""
     from lead_ai.forecasting.training.train import SeriesData, train_forecaster
 
-    series = deps.catalogue.get_series(series_id)
+    series = known if known is not None else deps.catalogue.get_series(series_id)
     if series is None:
         raise SeriesNotFoundError(f"series '{series_id}' has no observations", field="series_id")
     unchanged = trained_already(deps, series)
