@@ -20,7 +20,12 @@ from typing import Any
 from lead_ai.domain.fleet import TrainingRequest
 from lead_ai.domain.pools import is_pool_id
 from lead_ai.domain.series import SeriesInfo
-from lead_ai.errors import InsufficientHistoryError, LeadAIError, ServiceUnavailableError
+from lead_ai.errors import (
+    InsufficientHistoryError,
+    LeadAIError,
+    SeriesDeletingError,
+    ServiceUnavailableError,
+)
 from lead_ai.monitoring.logger import logger
 from lead_ai.service.dependencies import Dependencies
 from lead_ai.service.pooling import SKIPPED, TRAINED, WAITING, PoolAwaitingMembers, train_pool
@@ -80,6 +85,9 @@ def train_requested(
     except InsufficientHistoryError as exc:
         # More history will bump the revision and the planner will send the series again.
         return outcome | {"status": SKIPPED, "reason": exc.message}
+    except SeriesDeletingError:
+        # DELETE /series/{id} came while the model was fitted: its promotion was refused, nothing is served.
+        return outcome | {"status": SKIPPED, "reason": "the series was deleted while it trained"}
     version = trained.version
     if not trained.trained:  # the current version was trained on this very history and settings
         return outcome | {"status": SKIPPED, "reason": f"unchanged since version {version.version}"}

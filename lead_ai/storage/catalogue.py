@@ -166,11 +166,12 @@ class SeriesCatalogue:
                 TableName=self._table,
                 Key=key(series_id, SERIES),
                 UpdateExpression=f"SET trained_revision = :r, trained_at = :now REMOVE {_FAILURE_ATTRIBUTES}",
-                ConditionExpression=newer_unknown,
+                # Never creates a SERIES item: the series may have been deleted while it trained.
+                ConditionExpression=f"attribute_exists(revision) AND {newer_unknown}",
                 ExpressionAttributeValues=values,
             )
         except Exception as exc:
-            if not is_conditional_failure(exc):  # a newer revision was recorded already: fine
+            if not is_conditional_failure(exc):  # a newer revision was recorded already, or it is gone: fine
                 raise storage_error("updating the series", exc) from exc
 
     def record_training_failure(self, series_id: str, revision: int, attempt: int, error: str) -> None:

@@ -411,13 +411,13 @@ class ModelTracker:
                 }
             },
             {
-                # Not while DELETE /series/{id} is under way: a promotion (a rollback, or a training that
-                # outlasted the delete's first steps) would serve a series the catalogue calls gone. A pool
-                # has no SERIES item, which passes.
+                # Not while DELETE /series/{id} is under way, nor once it is done: a promotion (a rollback,
+                # or a training that outlasted the delete) would serve a series the catalogue calls gone.
+                # A pool has no SERIES item, which passes.
                 "ConditionCheck": {
                     "TableName": self._table,
                     "Key": key(series_id, SERIES),
-                    "ConditionExpression": "attribute_not_exists(deleting_at)",
+                    **_series_alive(series_id),
                 }
             },
         ]
@@ -468,6 +468,16 @@ class ModelTracker:
         )
         items = response.get("Items", [])
         return dict(items[0]) if items else None
+
+
+def _series_alive(series_id: str) -> dict[str, Any]:
+    """The promotion's condition on the SERIES item: it exists and is not being deleted (a pool has none)."""
+    if is_pool_id(series_id):
+        return {"ConditionExpression": "attribute_not_exists(deleting_at)"}
+    return {
+        "ConditionExpression": "attribute_exists(#r) AND attribute_not_exists(deleting_at)",
+        "ExpressionAttributeNames": {"#r": "record"},
+    }
 
 
 def _window_attributes(window: WindowShape | None) -> dict[str, dict[str, str]]:

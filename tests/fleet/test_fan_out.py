@@ -122,6 +122,42 @@ def test_a_series_deleted_and_created_again_is_trained_by_the_next_run(
     assert fleet.api.forecast("team-x", 24)[0] == 200
 
 
+def test_a_series_deleted_while_its_queued_training_fits_stays_deleted(
+    fleet: Fleet, canned_training: CannedTraining, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import lead_ai.forecasting.training.train as train
+    from lead_ai.service.deletion import delete_series
+    from lead_ai.service.dependencies import build_dependencies
+    from tests.conftest import settings_for
+
+    # Given a due series queued by the daily run
+    fleet.ingest("team-gone")
+    assert fleet.plan()["queued"] == 1
+    # and a DELETE /series/team-gone that runs to its end while the worker fits the series' model
+    deletions: list[Any] = []
+
+    def fit_then_delete(*args: Any, **kwargs: Any) -> Any:
+        result = canned_training(*args, **kwargs)
+        deletions.append(
+            delete_series(build_dependencies(settings_for(fleet.api, "DeleteFunction")), "team-gone")
+        )
+        return result
+
+    monkeypatch.setattr(train, "train_forecaster", fit_then_delete)
+    # When the worker finishes that training
+    totals = fleet.drain()
+    # Then the series stays deleted: not listed, nothing served, no SERIES item left behind
+    assert len(deletions) == 1 and (totals.succeeded, totals.failed) == (1, 0)
+    assert "team-gone" not in fleet.all_series()
+    assert fleet.api.forecast("team-gone", 24)[0] == 404
+    # (the version it registered stays, unserved: DELETE /series/team-gone again removes it)
+    assert _registry_records(fleet, "team-gone") == {"VERSION#000001.000000.000000"}
+    # and its id can be used afresh: the next ingest creates a new series, due for its own first model
+    fleet.ingest("team-gone", seed=5)
+    listed = fleet.all_series()["team-gone"]
+    assert listed["revision"] == 1 and listed["due"] is True and listed["current_version"] is None, listed
+
+
 def test_a_poison_message_does_not_block_its_batch(fleet: Fleet, canned_training: CannedTraining) -> None:
     # Given two due series and a poison message between their messages
     fleet.ingest("good-a")
@@ -294,6 +330,19 @@ def test_records_built_by_the_poller_have_the_shape_of_a_lambda_sqs_event() -> N
 
 
 # ------------------------------------------------------------------------------------------ helpers
+
+
+def _registry_records(fleet: Fleet, series_id: str) -> set[str]:
+    """The sort keys of the registry items of `series_id` (SERIES, CURRENT, VERSION#…)."""
+    from lead_ai.storage.clients import client
+
+    items = client("dynamodb").query(
+        TableName=fleet.api.stack.names["RegistryTable"],
+        KeyConditionExpression="series_id = :id",
+        ExpressionAttributeValues={":id": {"S": series_id}},
+        ConsistentRead=True,
+    )["Items"]
+    return {item["record"]["S"] for item in items}
 
 
 def _container(fleet: Fleet, name: str) -> Any:

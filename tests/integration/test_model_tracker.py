@@ -8,7 +8,7 @@ import pytest
 
 from lead_ai.domain.fleet import DueSeries
 from lead_ai.domain.models import ArtifactRef, Status, TrainingRecord, WindowShape
-from lead_ai.errors import IntervalMismatchError, VersionConflictError
+from lead_ai.errors import IntervalMismatchError, SeriesDeletingError, VersionConflictError
 from lead_ai.forecasting.feature_spec import default_spec
 from lead_ai.service.promotion import window_of
 from lead_ai.storage.catalogue import SeriesCatalogue
@@ -36,6 +36,16 @@ def analytics() -> RecordingAnalytics:
 @pytest.fixture
 def tracker(stack: Any, aws: Any, analytics: RecordingAnalytics) -> ModelTracker:
     return ModelTracker(aws("dynamodb"), stack.names["RegistryTable"], analytics)
+
+
+@pytest.fixture
+def series_exist(stack: Any, aws: Any) -> None:
+    """Series 's' and 'q' exist (a SERIES item each): a promotion needs its series."""
+    for series_id in ("s", "q"):
+        aws("dynamodb").put_item(
+            TableName=stack.names["RegistryTable"],
+            Item={"series_id": {"S": series_id}, "record": {"S": "SERIES"}, "revision": {"N": "1"}},
+        )
 
 
 def _record(mase: float = 0.7) -> TrainingRecord:
@@ -76,7 +86,7 @@ def test_only_a_pending_version_can_be_verified(tracker: ModelTracker) -> None:
 
 
 def test_promote_is_conditional_on_the_expected_champion(
-    tracker: ModelTracker, analytics: RecordingAnalytics
+    tracker: ModelTracker, analytics: RecordingAnalytics, series_exist: None
 ) -> None:
     # Given two verified versions, the first current
     first = tracker.allocate_version("s", SPEC).version
@@ -92,6 +102,17 @@ def test_promote_is_conditional_on_the_expected_champion(
     current = tracker.current("s")
     assert current is not None and current.version == second
     assert [e[0] for e in analytics.events].count("ModelPromoted") == 2
+
+
+def test_a_series_without_its_series_item_is_never_promoted(tracker: ModelTracker) -> None:
+    # Given a verified version of a series whose SERIES item is gone (DELETE /series ran to its end)
+    version = tracker.allocate_version("s", SPEC).version
+    tracker.mark_verified("s", version, _artifact(version), _record())
+    # When it is promoted (a training that outlasted the deletion)
+    with pytest.raises(SeriesDeletingError):
+        tracker.promote("s", tracker.get_version("s", version), expected_current=None)
+    # Then nothing serves the deleted series
+    assert tracker.current("s") is None
 
 
 def test_a_pending_version_cannot_be_promoted(tracker: ModelTracker) -> None:
@@ -166,13 +187,27 @@ def test_a_training_failure_is_noted_on_an_existing_series_only(
     assert catalogue.list_series(10)[0][0].last_failure is None
 
 
+def test_a_training_recorded_after_its_series_was_deleted_creates_nothing(
+    catalogue: SeriesCatalogue, writer: SeriesWriter
+) -> None:
+    # Given a series deleted (its SERIES item gone) while a training of its revision 1 ran
+    writer.ingest("s", 3600, [(0, 1.0), (3600, 2.0)])
+    assert catalogue.begin_deletion("s") is True
+    catalogue.delete_series_record("s")
+    # When the training records its revision
+    catalogue.record_training_attempt("s", 1)
+    # Then no SERIES item is written for the id: a new series can start under it
+    assert catalogue.get_series("s") is None
+    assert writer.ingest("s", 3600, [(0, 5.0)]).revision == 1
+
+
 def test_a_series_keeps_its_interval(writer: SeriesWriter) -> None:
     writer.ingest("s", 3600, [(0, 1.0)])
     with pytest.raises(IntervalMismatchError, match="interval"):
         writer.ingest("s", 1800, [(1800, 1.0)])
 
 
-def test_current_carries_the_window_its_model_reads(tracker: ModelTracker) -> None:
+def test_current_carries_the_window_its_model_reads(tracker: ModelTracker, series_exist: None) -> None:
     # Given a verified version trained with a real feature spec of a 15-minute series
     spec = default_spec(900)
     version = tracker.allocate_version("q", spec.to_dict()).version
@@ -185,7 +220,9 @@ def test_current_carries_the_window_its_model_reads(tracker: ModelTracker) -> No
     assert current is not None and current.window == WindowShape(spec.window, 900)
 
 
-def test_a_pointer_to_a_version_without_a_readable_spec_has_no_window(tracker: ModelTracker) -> None:
+def test_a_pointer_to_a_version_without_a_readable_spec_has_no_window(
+    tracker: ModelTracker, series_exist: None
+) -> None:
     # Given a version whose recorded spec is not a FeatureSpec (as records written by older code may be)
     version = tracker.allocate_version("s", SPEC).version
     tracker.mark_verified("s", version, _artifact(version), _record())
