@@ -137,9 +137,16 @@ def _max_horizon(feature_spec: Mapping[str, Any]) -> int | None:
 
 
 def promote_if_better(
-    deps: Dependencies, series_id: str, candidate: ModelVersion, comparison: Comparison | None = None
+    deps: Dependencies,
+    series_id: str,
+    candidate: ModelVersion,
+    comparison: Comparison | None = None,
+    *,
+    series_created_at: str | None = None,
 ) -> ModelVersion:
-    """Promote the candidate if the policy allows it against the champion of the moment, else reject it."""
+    """Promote the candidate if the policy allows it against the champion of the moment, else reject it.
+
+    `series_created_at`: the SERIES item the candidate was trained from (registry.promote)."""
     tracker = deps.tracker
     for _ in range(_PROMOTION_ATTEMPTS):
         current = tracker.current(series_id)
@@ -160,6 +167,7 @@ def promote_if_better(
                 expected_current=current.version if current else None,
                 window=window_of(candidate),
                 reason=_joined(candidate.reason, decision.reason),
+                series_created_at=series_created_at,
             )
             return tracker.get_version(series_id, candidate.version)
         except VersionConflictError:

@@ -49,7 +49,7 @@ def train_series(
         raise SeriesNotFoundError(f"series '{series_id}' has no observations", field="series_id")
     unchanged = trained_already(deps, series)
     if unchanged is not None:
-        deps.catalogue.record_training_attempt(series_id, series.revision)  # not due for the planner
+        deps.catalogue.record_training_attempt(series_id, series.revision, series.created_at)  # not due
         return unchanged
     settings = _training_settings(deps, series, min_points)
     recent = _training_history(deps, series_id, series.interval_seconds, settings.max_gap_days)
@@ -74,10 +74,12 @@ def train_series(
         },
     )
     version = register(deps, series_id, result.onnx_bytes, training_record(result, series.revision))
-    outcome = promote_if_better(deps, series_id, version, comparison)
+    # Both conditioned on the SERIES item read above: a series deleted and created again meanwhile (its
+    # revisions restart at 1) is neither served this model nor taken off the DueIndex by it.
+    outcome = promote_if_better(deps, series_id, version, comparison, series_created_at=series.created_at)
     # Recorded only once the version is promoted or rejected: if promotion failed (a DynamoDB
     # fault), the series stays due and the next scheduled run trains it again.
-    deps.catalogue.record_training_attempt(series_id, series.revision)
+    deps.catalogue.record_training_attempt(series_id, series.revision, series.created_at)
     _prune_after_training(deps, series_id)
     return TrainingOutcome(outcome, current=outcome.promoted_at is not None)
 

@@ -139,21 +139,26 @@ class SeriesCatalogue:
             lambda: self._client.delete_item(TableName=self._table, Key=key(series_id, SERIES)),
         )
 
-    def record_training_attempt(self, series_id: str, revision: int) -> None:
+    def record_training_attempt(self, series_id: str, revision: int, created_at: str | None = None) -> None:
         """Remember the history revision a training used, so the planner skips unchanged series.
 
         The series stops being due only if no ingest came in since the training read its history: the
         condition `revision = :r` and the removal of `due` are one write, so an ingest racing the training
-        is never lost (it bumped the revision, the condition fails, the series stays due).
+        is never lost (it bumped the revision, the condition fails, the series stays due). `created_at`:
+        the SERIES item the training read (SeriesInfo.created_at), if known; nothing is recorded on a
+        series deleted and created again since, whose revisions restarted at 1.
         """
         values = {":r": n(revision), ":now": s(utc_now_iso())}
         newer_unknown = "(attribute_not_exists(trained_revision) OR trained_revision < :r)"
+        if created_at:
+            values[":c"] = s(created_at)
+        same_series = " AND created_at = :c" if created_at else ""
         try:
             self._client.update_item(
                 TableName=self._table,
                 Key=key(series_id, SERIES),
                 UpdateExpression=f"SET trained_revision = :r, trained_at = :now REMOVE #due, {_FAILURE_ATTRIBUTES}",
-                ConditionExpression=f"revision = :r AND {newer_unknown}",
+                ConditionExpression=f"revision = :r AND {newer_unknown}{same_series}",
                 ExpressionAttributeNames={"#due": "due"},
                 ExpressionAttributeValues=values,
             )
@@ -167,11 +172,11 @@ class SeriesCatalogue:
                 Key=key(series_id, SERIES),
                 UpdateExpression=f"SET trained_revision = :r, trained_at = :now REMOVE {_FAILURE_ATTRIBUTES}",
                 # Never creates a SERIES item: the series may have been deleted while it trained.
-                ConditionExpression=f"attribute_exists(revision) AND {newer_unknown}",
+                ConditionExpression=f"attribute_exists(revision) AND {newer_unknown}{same_series}",
                 ExpressionAttributeValues=values,
             )
         except Exception as exc:
-            if not is_conditional_failure(exc):  # a newer revision was recorded already, or it is gone: fine
+            if not is_conditional_failure(exc):  # a newer revision recorded already, or another series: fine
                 raise storage_error("updating the series", exc) from exc
 
     def record_training_failure(self, series_id: str, revision: int, attempt: int, error: str) -> None:

@@ -354,12 +354,16 @@ class ModelTracker:
         window: WindowShape | None = None,
         reason: str | None = None,
         by_hand: bool = False,
+        series_created_at: str | None = None,
     ) -> None:
         """Move CURRENT to `version` if CURRENT is still `expected_current` and the version is verified.
 
         Raises VersionConflictError when either condition fails (someone else moved it first). A reason
         (why it won without beating the champion on the same windows) is recorded on the version. A move
         made by hand (a rollback) is marked on CURRENT: a training that began before it does not undo it.
+        `series_created_at`: the SERIES item the version was trained from (SeriesInfo.created_at), if
+        known: a series deleted and created again since is not served the deleted one's model
+        (SeriesDeletingError, like a series being deleted).
         """
         if version.artifact is None:
             raise VersionConflictError(f"version {version.version} has no verified artifact", field="version")
@@ -417,7 +421,7 @@ class ModelTracker:
                 "ConditionCheck": {
                     "TableName": self._table,
                     "Key": key(series_id, SERIES),
-                    **_series_alive(series_id),
+                    **_series_alive(series_id, series_created_at),
                 }
             },
         ]
@@ -426,7 +430,10 @@ class ModelTracker:
         except Exception as exc:
             if _failed_item(exc) == len(transaction) - 1:
                 raise SeriesDeletingError(
-                    f"series '{series_id}' is being deleted; repeat DELETE /series/{series_id} to finish it",
+                    f"series '{series_id}' was deleted, or is being deleted, while this model was trained: "
+                    "it is not served"
+                    if series_created_at
+                    else f"series '{series_id}' is being deleted; repeat DELETE /series/{series_id} to finish it",
                     field="series_id",
                 ) from exc
             if error_code(exc) == "TransactionCanceledException":
@@ -470,14 +477,19 @@ class ModelTracker:
         return dict(items[0]) if items else None
 
 
-def _series_alive(series_id: str) -> dict[str, Any]:
-    """The promotion's condition on the SERIES item: it exists and is not being deleted (a pool has none)."""
+def _series_alive(series_id: str, created_at: str | None) -> dict[str, Any]:
+    """The promotion's condition on the SERIES item: it exists, is not being deleted and, if given, was
+    created at `created_at` (a pool has none)."""
     if is_pool_id(series_id):
         return {"ConditionExpression": "attribute_not_exists(deleting_at)"}
-    return {
+    guard: dict[str, Any] = {
         "ConditionExpression": "attribute_exists(#r) AND attribute_not_exists(deleting_at)",
         "ExpressionAttributeNames": {"#r": "record"},
     }
+    if created_at:
+        guard["ConditionExpression"] += " AND created_at = :created"
+        guard["ExpressionAttributeValues"] = {":created": s(created_at)}
+    return guard
 
 
 def _window_attributes(window: WindowShape | None) -> dict[str, dict[str, str]]:

@@ -158,6 +158,42 @@ def test_a_series_deleted_while_its_queued_training_fits_stays_deleted(
     assert listed["revision"] == 1 and listed["due"] is True and listed["current_version"] is None, listed
 
 
+def test_a_series_deleted_and_created_again_while_its_training_fits_is_trained_on_its_new_history(
+    fleet: Fleet, canned_training: CannedTraining, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import lead_ai.forecasting.training.train as train
+    from lead_ai.service.deletion import delete_series
+    from lead_ai.service.dependencies import build_dependencies
+    from tests.conftest import settings_for
+
+    # Given a due series queued by the daily run
+    fleet.ingest("team-reload")
+    assert fleet.plan()["queued"] == 1
+
+    # and, while the worker fits its model, the team deletes it and sends its corrected history
+    # (a new series under the same id, at revision 1 again)
+    def fit_then_reload(*args: Any, **kwargs: Any) -> Any:
+        result = canned_training(*args, **kwargs)
+        if canned_training.calls == 1:
+            delete_series(build_dependencies(settings_for(fleet.api, "DeleteFunction")), "team-reload")
+            fleet.ingest("team-reload", seed=5)
+        return result
+
+    monkeypatch.setattr(train, "train_forecaster", fit_then_reload)
+    # When the worker finishes that training
+    totals = fleet.drain()
+    # Then the model fitted on the deleted history does not serve the new series, which stays due
+    assert (totals.succeeded, totals.failed) == (1, 0)
+    listed = fleet.all_series()["team-reload"]
+    assert listed["current_version"] is None and listed["due"] is True, listed
+    # And the next run trains the new series on its own history
+    assert fleet.plan()["queued"] == 1
+    fleet.drain()
+    listed = fleet.all_series()["team-reload"]
+    assert listed["current_version"] is not None and listed["due"] is False, listed
+    assert canned_training.calls == 2
+
+
 def test_a_poison_message_does_not_block_its_batch(fleet: Fleet, canned_training: CannedTraining) -> None:
     # Given two due series and a poison message between their messages
     fleet.ingest("good-a")

@@ -201,6 +201,28 @@ def test_a_training_recorded_after_its_series_was_deleted_creates_nothing(
     assert writer.ingest("s", 3600, [(0, 5.0)]).revision == 1
 
 
+def test_a_training_of_a_deleted_series_leaves_the_series_created_again_due(
+    catalogue: SeriesCatalogue, writer: SeriesWriter
+) -> None:
+    # Given a training that read series 's' at revision 1, then 's' deleted and created again (revision 1)
+    writer.ingest("s", 3600, [(0, 1.0), (3600, 2.0)])
+    read = catalogue.get_series("s")
+    assert read is not None and read.created_at
+    assert catalogue.begin_deletion("s") is True
+    catalogue.delete_series_record("s")
+    writer.ingest("s", 3600, [(0, 5.0)])
+    again = catalogue.get_series("s")
+    assert again is not None and again.revision == 1 and again.created_at != read.created_at
+    # When the training records the revision it read, naming the SERIES item it read
+    catalogue.record_training_attempt("s", 1, read.created_at)
+    # Then the new series is still due: nothing was trained on its history
+    assert [s.series_id for s in catalogue.due_series()] == ["s"]
+    assert catalogue.list_series(10)[0][0].trained_revision is None
+    # And its own training, naming its own item, takes it off the DueIndex
+    catalogue.record_training_attempt("s", 1, again.created_at)
+    assert list(catalogue.due_series()) == []
+
+
 def test_a_series_keeps_its_interval(writer: SeriesWriter) -> None:
     writer.ingest("s", 3600, [(0, 1.0)])
     with pytest.raises(IntervalMismatchError, match="interval"):
