@@ -31,7 +31,7 @@ from lead_ai.service.ml_service import build_dependencies
 from lead_ai.service.queued_training import (
     TRAINED,
     PoolAwaitingMembers,
-    incarnation,
+    idempotency_key,
     note_failure,
     read_series,
     recheck_pool_later,
@@ -44,8 +44,9 @@ if not deps.settings.idempotency_table:
     raise ConfigurationError("LEAD_AI_IDEMPOTENCY_TABLE is required by the training worker")
 # One history revision of one series is trained once: a re-delivered message, or the same series queued
 # by two plans, finds the stored outcome (or, while the first is still training, fails and is re-delivered
-# after the visibility timeout, by when the outcome is stored). `created_at` tells a series deleted and
-# created again apart from the one before: its revisions start again at 1 (queued_training.incarnation).
+# after the visibility timeout, by when the outcome is stored). `revision` is the one the training reads,
+# and `created_at` tells a series deleted and created again apart from the one before: its revisions start
+# again at 1 (queued_training.idempotency_key).
 idempotency = IdempotencyConfig(
     event_key_jmespath="[series_id, revision, created_at]",
     raise_on_no_idempotency_key=True,
@@ -65,9 +66,12 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
     persistence_store=persistence,
     key_prefix="train-revision",
 )
-def train_once(message: dict[str, Any], series: SeriesInfo | None) -> dict[str, Any]:
-    # `series`, the message's one read of its SERIES item, is not part of the key (only `message` is).
-    return train_requested(deps, TrainingRequest(message["series_id"], message["revision"]), series)
+def train_once(
+    message: dict[str, Any], request: TrainingRequest, series: SeriesInfo | None
+) -> dict[str, Any]:
+    # Keyed on `message` only (queued_training.idempotency_key); `series` is the message's one read of
+    # its SERIES item.
+    return train_requested(deps, request, series)
 
 
 def record_handler(record: SQSRecord) -> dict[str, Any]:
@@ -91,7 +95,7 @@ def record_handler(record: SQSRecord) -> dict[str, Any]:
         raise
     try:
         series = read_series(deps, request)
-        outcome = train_once(message=request.to_dict() | {"created_at": incarnation(series)}, series=series)
+        outcome = train_once(message=idempotency_key(request, series), request=request, series=series)
     except PoolAwaitingMembers as waiting:
         # Raised through train_once, so (pool, day) is not recorded: the message sent again trains it.
         # (Should SQS refuse it, this raises and the message itself comes back.)

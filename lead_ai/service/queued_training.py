@@ -36,6 +36,7 @@ __all__ = [
     "TRAINED",
     "WAITING",
     "PoolAwaitingMembers",
+    "idempotency_key",
     "incarnation",
     "note_failure",
     "read_series",
@@ -57,6 +58,16 @@ def incarnation(series: SeriesInfo | None) -> str:
     it was recorded). A series deleted and created again restarts its revisions at 1; without this its
     revision 1 found the deleted series' stored outcome for two days and was never trained."""
     return (series.created_at or "") if series is not None else ""
+
+
+def idempotency_key(request: TrainingRequest, series: SeriesInfo | None) -> dict[str, Any]:
+    """What the worker's idempotency record is keyed on ([series_id, revision, created_at]): the history
+    revision the training reads, which is the series' (`series`, read once) when it is newer than the
+    message's, and the series' `incarnation`. Two plans, one before and one after an ingest, queue two
+    revisions of the series that both train its newest history: keyed on the message's revision, two
+    workers holding them at once both trained it."""
+    revision = max(request.revision, series.revision) if series is not None else request.revision
+    return {"series_id": request.series_id, "revision": revision, "created_at": incarnation(series)}
 
 
 def train_requested(

@@ -289,6 +289,45 @@ def test_duplicates_in_two_containers_at_once_train_once(
     assert fleet.all_series()["raced"]["last_failure"] is None
 
 
+def test_messages_of_two_plans_for_one_history_in_two_containers_at_once_train_it_once(
+    fleet: Fleet, canned_training: CannedTraining, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import lead_ai.forecasting.training.train
+
+    # Given a series queued at revision 1 by one plan, more history (revision 2), and a second plan
+    # (a manual run beside the daily one) that queued it at revision 2: both messages train revision 2
+    fleet.ingest("replanned")
+    fleet.ingest("replanned", days=10)
+    container_a, container_b = _container(fleet, "a"), _container(fleet, "b")
+    first = _sqs_event(fleet, message_body("replanned", 1))
+    second = _sqs_event(fleet, message_body("replanned", 2))
+    answers: dict[str, Any] = {}
+    started, release = threading.Event(), threading.Event()
+
+    def slow_training(*args: Any, **kwargs: Any) -> Any:
+        started.set()
+        release.wait(timeout=30)  # container A is mid-training while B gets the other plan's message
+        return canned_training.result
+
+    monkeypatch.setattr(lead_ai.forecasting.training.train, "train_forecaster", slow_training)
+    with _worker_environment(fleet):
+        thread = threading.Thread(target=lambda: answers.update(a=_invoke(container_a, first)))
+        thread.start()
+        assert started.wait(timeout=30)
+        # When container B receives the revision-2 message while A trains the revision-1 one
+        answers["b"] = _invoke(container_b, second)
+        release.set()
+        thread.join(timeout=60)
+        # and B gets it again once A is done
+        answers["b_again"] = _invoke(container_b, second)
+    # Then the history (revision 2) was trained once: B waited for A's outcome instead of training it too
+    assert answers["a"] == {"batchItemFailures": []}
+    assert answers["b"] == {"batchItemFailures": [{"itemIdentifier": second["Records"][0]["messageId"]}]}
+    assert answers["b_again"] == {"batchItemFailures": []}
+    assert len(fleet.versions("replanned")) == 1
+    assert fleet.all_series()["replanned"]["due"] is False
+
+
 def test_a_redelivered_scheduled_event_plans_once(
     fleet: Fleet, faults: FaultInjector, capsys: pytest.CaptureFixture[str]
 ) -> None:
