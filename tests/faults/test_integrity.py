@@ -282,13 +282,15 @@ def test_a_training_whose_new_version_the_user_promoted_before_it_decided_leaves
     canned_training.mase = [0.9]
     real_decision = lead_ai.service.training.promote_if_better
 
-    def user_promotes_it_first(deps: Any, series_id: str, candidate: ModelVersion, comparison: Any) -> Any:
+    def user_promotes_it_first(
+        deps: Any, series_id: str, candidate: ModelVersion, comparison: Any, **kwargs: Any
+    ) -> Any:
         # When the user promotes the new version by hand after it was registered, before training decides
         status, payload, _ = call(
             two_versions, "TrainFunction", "promote.json", series_id=SERIES, version=candidate.version
         )
         assert (status, payload["version"], payload["current"]) == (200, "1.2.0", True), payload
-        return real_decision(deps, series_id, candidate, comparison)
+        return real_decision(deps, series_id, candidate, comparison, **kwargs)
 
     monkeypatch.setattr(lead_ai.service.training, "promote_if_better", user_promotes_it_first)
     status, payload, _ = call(two_versions, "TrainFunction", "train.json", series_id=SERIES)
