@@ -18,8 +18,14 @@ from pathlib import Path
 
 import numpy as np
 
-from lead_ai.domain.intervals import parse_interval
-from lead_ai.service.staffing import StaffingAssumptions, staffing_plan, validate_assumptions
+from lead_ai.domain.intervals import interval_name, parse_interval
+from lead_ai.service.staffing import (
+    MAX_STAFFING_INTERVAL,
+    StaffingAssumptions,
+    plans_staffing,
+    staffing_plan,
+    validate_assumptions,
+)
 
 
 class StaffingInputError(ValueError):
@@ -51,6 +57,12 @@ def run_staffing_command(args: argparse.Namespace) -> int:
         )
         validate_assumptions(assumptions)
         interval = parse_interval(args.interval)
+        if not plans_staffing(interval):  # the API's rule (GET /series/{id}/staffing): a 400 naming interval
+            raise StaffingInputError(
+                f"--interval {args.interval}: staffing needs an interval of at most "
+                f"{interval_name(MAX_STAFFING_INTERVAL)} (Erlang C plans an interval's leads as arriving "
+                "evenly through it); plan a daily forecast's staff from an hourly one"
+            )
         with open(args.input, newline="", encoding="utf-8") as stream:
             rows = _series_rows(list(csv.DictReader(stream)), args.series)
         times = [row["timestamp"] for row in rows]

@@ -64,6 +64,7 @@ def test_a_plan_per_interval_and_agent_hours_per_local_day(forecast_csv: Path, t
         ("--service-level", "1", "service_level"),
         ("--shrinkage", "0.99", "shrinkage"),
         ("--max-occupancy", "1.5", "max_occupancy"),
+        ("--interval", "1d", "--interval"),  # as GET /series/{id}/staffing refuses a daily series
     ],
 )
 def test_a_bad_option_exits_2_naming_it_and_writes_nothing(
