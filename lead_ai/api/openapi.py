@@ -505,7 +505,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         {
             "series_id": {"type": "string"},
             "version": {"type": "string", "example": "1.0.0"},
-            "status": {"type": "string", "enum": ["pending", "verified", "rejected", "failed"]},
+            "status": {"type": "string", "enum": ["pending", "verified", "rejected", "failed", "pruning"]},
             "created_at": _ISO,
             "metrics": {
                 "type": "object",

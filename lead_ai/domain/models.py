@@ -11,6 +11,7 @@ class Status:
     VERIFIED = "verified"  # artifact in S3, sha256 checked; eligible for promotion
     REJECTED = "rejected"  # verified, but did not beat the champion or the baseline
     FAILED = "failed"  # training or upload failed after allocation; no artifact is referenced
+    PRUNING = "pruning"  # expired and being removed: its object is deleted first, then this record
 
 
 class ArtifactRef(NamedTuple):

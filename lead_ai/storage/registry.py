@@ -221,9 +221,11 @@ class ModelTracker:
         return versions, (get_s(items[limit - 1], "record") if more else None)
 
     def expired_versions(self, series_id: str, created_before: str) -> list[ModelVersion]:
-        """The series' rejected, failed and verified versions created and last promoted before
-        `created_before` (ISO 8601), newest first: one query of its version records. Which of them may go
-        is the caller's rule (service.pruning): never the current one, nor the serving fallback."""
+        """The series' versions created and last promoted before `created_before` (ISO 8601), newest
+        first, whatever their status (a pending one that old belongs to no training any more; a pruning
+        one is a pruning that could not delete its object): one query of its version records. Which of
+        them may go is the caller's rule (service.pruning): never the current one, nor the serving
+        fallback."""
         items = guarded(
             "listing expired model versions",
             lambda: list(
@@ -231,15 +233,12 @@ class ModelTracker:
                     self._client,
                     TableName=self._table,
                     KeyConditionExpression="series_id = :id AND begins_with(#r, :prefix)",
-                    FilterExpression="#st IN (:rejected, :failed, :verified) AND created_at < :t AND "
+                    FilterExpression="created_at < :t AND "
                     "(attribute_not_exists(promoted_at) OR promoted_at < :t)",
-                    ExpressionAttributeNames={"#r": "record", "#st": "status"},
+                    ExpressionAttributeNames={"#r": "record"},
                     ExpressionAttributeValues={
                         ":id": s(series_id),
                         ":prefix": s(VERSION_PREFIX),
-                        ":rejected": s(Status.REJECTED),
-                        ":failed": s(Status.FAILED),
-                        ":verified": s(Status.VERIFIED),
                         ":t": s(created_before),
                     },
                     ScanIndexForward=False,
@@ -248,28 +247,40 @@ class ModelTracker:
         )
         return [version_from_item(item) for item in items]
 
-    def delete_expired_version(self, version: ModelVersion, created_before: str) -> bool:
-        """Delete a version record that is still expired: not promoted since `created_before` (a
-        promotion or a rollback racing the clean-up wins). False when it no longer qualifies."""
+    def claim_expired_version(self, version: ModelVersion, created_before: str) -> bool:
+        """Mark a version that is still expired `pruning` (not promoted since `created_before`: a promotion
+        or a rollback racing the clean-up wins), so that nothing promotes or falls back to it while its
+        object is deleted. False when it no longer qualifies."""
         try:
-            self._client.delete_item(
+            self._client.update_item(
                 TableName=self._table,
                 Key=key(version.series_id, version_sort_key(parse_version(version.version))),
-                ConditionExpression="#st IN (:rejected, :failed, :verified) AND "
+                UpdateExpression="SET #st = :pruning, updated_at = :u",
+                ConditionExpression="attribute_exists(#st) AND "
                 "(attribute_not_exists(promoted_at) OR promoted_at < :t)",
                 ExpressionAttributeNames={"#st": "status"},
                 ExpressionAttributeValues={
-                    ":rejected": s(Status.REJECTED),
-                    ":failed": s(Status.FAILED),
-                    ":verified": s(Status.VERIFIED),
+                    ":pruning": s(Status.PRUNING),
                     ":t": s(created_before),
+                    ":u": s(utc_now_iso()),
                 },
             )
         except Exception as exc:
             if is_conditional_failure(exc):
                 return False
-            raise storage_error("deleting an expired model version", exc) from exc
+            raise storage_error("marking an expired model version", exc) from exc
         return True
+
+    def delete_pruned_version(self, version: ModelVersion) -> None:
+        """Delete the record of a version marked `pruning` whose object is gone."""
+        guarded(
+            "deleting an expired model version",
+            partial(
+                self._client.delete_item,
+                TableName=self._table,
+                Key=key(version.series_id, version_sort_key(parse_version(version.version))),
+            ),
+        )
 
     def delete_series_versions(self, series_id: str) -> int:
         """Delete every version record of the series (a series deletion), 100 per transaction."""

@@ -198,8 +198,9 @@ def assert_consistent(names: dict[str, str], series_id: str) -> Stored:
     referenced = set()
     for version, item in state.versions.items():
         if "sha256" in item:
-            # a record with an artifact is verified (or rejected after verification) and its object is intact
-            assert item["status"] in ("verified", "rejected"), (version, item["status"])
+            # a record with an artifact is verified (or rejected after verification, or being pruned) and its
+            # object is intact
+            assert item["status"] in ("verified", "rejected", "pruning"), (version, item["status"])
             data = s3.get_object(
                 Bucket=names["ArtifactBucket"], Key=item["s3_key"], VersionId=item["s3_version_id"]
             )["Body"].read()
@@ -220,6 +221,7 @@ def assert_consistent(names: dict[str, str], series_id: str) -> Stored:
         for name in ("s3_key", "s3_version_id", "sha256", "size_bytes"):
             assert state.current[name] == target[name], (name, state.current, target)
         assert "promoted_at" in target
+        assert target["status"] != "pruning", f"CURRENT names a version being pruned: {target['version']}"
     return state
 
 

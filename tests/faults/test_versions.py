@@ -277,6 +277,57 @@ def test_replaced_versions_past_retention_go_but_the_serving_fallback_stays(
     assert sorted(assert_consistent(fast_api.stack.names, SERIES).versions) == ["1.4.0", "1.5.0"]
 
 
+def test_a_pruned_version_whose_object_cannot_be_deleted_is_kept_pruning_and_goes_at_the_next_pruning(
+    fast_api: Api, small_history: Any, canned_training: CannedTraining, faults: FaultInjector
+) -> None:
+    # Given 1.0.0 (current), 1.1.0 (rejected) and 1.2.0 (pending: its training died before it decided),
+    # all created 40 days ago
+    canned_training.mase = [0.7, 0.9, 0.8, 0.8]
+    fast_api.ingest(SERIES, *small_history)
+    for k in range(2):
+        if k:
+            add_hour(fast_api, small_history, k)
+        assert _train(fast_api)[0] == 201
+    spec = assert_consistent(fast_api.stack.names, SERIES).versions["1.1.0"]["feature_spec"]
+    plain_client("dynamodb").put_item(
+        TableName=fast_api.stack.names["RegistryTable"],
+        Item={
+            "series_id": {"S": SERIES},
+            "record": {"S": "VERSION#000001.000002.000000"},
+            "version": {"S": "1.2.0"},
+            "status": {"S": "pending"},
+            "created_at": {"S": "2026-01-01T00:00:00.000Z"},
+            "feature_spec": {"S": spec},
+        },
+    )
+    _backdate(fast_api, ["1.0.0", "1.1.0", "1.2.0"], days=40)
+    rejected_object = assert_consistent(fast_api.stack.names, SERIES).versions["1.1.0"]["s3_key"]
+    # When the series is trained again while S3 refuses to delete objects
+    faults.inject("s3", "DeleteObject", "5xx")
+    add_hour(fast_api, small_history, 2)
+    assert _train(fast_api)[0] == 201
+    faults.clear()
+    # Then the old pending record is gone, and 1.1.0 is kept with its object, marked pruning: nothing
+    # serves it, and GET /models says so
+    state = assert_consistent(fast_api.stack.names, SERIES)
+    assert {v: i["status"] for v, i in state.versions.items()} == {
+        "1.0.0": "verified",
+        "1.1.0": "pruning",
+        "1.3.0": "rejected",
+    }
+    assert any(o["Key"] == rejected_object for o in state.objects)
+    status, models = _models(fast_api)
+    assert status == 200 and {v["version"]: v["status"] for v in models["versions"]}["1.1.0"] == "pruning"
+    # And a rollback to it is refused
+    assert call(fast_api, "TrainFunction", "promote.json", series_id=SERIES, version="1.1.0")[0] == 409
+    # And the next training deletes its object and its record
+    add_hour(fast_api, small_history, 3)
+    assert _train(fast_api)[0] == 201
+    state = assert_consistent(fast_api.stack.names, SERIES)
+    assert "1.1.0" not in state.versions
+    assert not any(o["Key"] == rejected_object for o in state.objects)
+
+
 def test_a_queued_training_of_an_up_to_date_series_trains_nothing_and_clears_it(
     fast_api: Api, small_history: Any, canned_training: CannedTraining
 ) -> None:
