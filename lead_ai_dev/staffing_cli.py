@@ -1,5 +1,5 @@
 """`lead-ai staffing`: the staffing plan of a forecast CSV (what `lead-ai forecast` writes), through the same
-Erlang C code as `GET /series/{id}/staffing` (lead_ai.service.staffing.staffing_plan).
+Erlang C code as `GET /series/{id}/staffing` (lead_ai.domain.staffing.staffing_plan).
 
 The forecast CSV holds the point forecast and one central interval (`--level` of the forecast run), i.e.
 three quantiles: (1 - level) / 2 (`lower`), 0.5 (`value`) and (1 + level) / 2 (`upper`). `--quantile`
@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from lead_ai.domain.intervals import interval_name, parse_interval
-from lead_ai.service.staffing import (
+from lead_ai.domain.staffing import (
     MAX_STAFFING_INTERVAL,
     StaffingAssumptions,
     plans_staffing,

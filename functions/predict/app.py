@@ -112,7 +112,7 @@ def get_staffing(series_id: str) -> dict[str, Any]:
     # Erlang C and the plan load with the first staffing request, never on the forecast route.
     from lead_ai.api.series_requests import parse_staffing_query
     from lead_ai.api.series_responses import staffing_body
-    from lead_ai.service.planning import staffing_for_series
+    from lead_ai.service.staffing import staffing_for_series
 
     series_id = validate_series_id(series_id)
     query = parse_staffing_query(app.current_event.query, deps.settings.max_horizon_steps(SHORTEST_INTERVAL))

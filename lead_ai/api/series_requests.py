@@ -12,9 +12,9 @@ from typing import Any, NamedTuple
 from lead_ai.api.requests import parse_horizon, parse_interval, reject_unknown_parameters, unique_keys
 from lead_ai.domain.calendars import parse_calendar
 from lead_ai.domain.localtime import parse_timezone
+from lead_ai.domain.staffing import StaffingAssumptions, validate_assumptions
 from lead_ai.errors import PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError
 from lead_ai.service.series import SettingsChange
-from lead_ai.service.staffing import StaffingAssumptions, validate_assumptions
 
 _SETTINGS_FIELDS = ("interval", "timezone", "holidays")
 _MAX_SETTINGS_BYTES = 4096

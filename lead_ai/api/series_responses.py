@@ -9,7 +9,7 @@ from lead_ai.domain.intervals import interval_name
 from lead_ai.service.series import SeriesView
 
 if TYPE_CHECKING:  # the staffing code loads with the staffing route only
-    from lead_ai.service.planning import SeriesStaffing
+    from lead_ai.service.staffing import SeriesStaffing
 
 
 def series_body(view: SeriesView) -> dict[str, Any]:

@@ -4,7 +4,7 @@ daily series: GET /series/{id}/staffing refuses one).
 
 Days and clock times follow the time zone the served model was trained in (the series' own, PUT
 /series/{id}): the page's axes and the staffing plan's days follow the local clock, a day of 23 or 25
-hours included. The staffing plan is the one GET /series/{id}/staffing answers (service.planning).
+hours included. The staffing plan is the one GET /series/{id}/staffing answers (service.staffing).
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ import numpy as np
 
 from lead_ai.domain.models import ModelVersion
 from lead_ai.domain.series import SeriesWindow
+from lead_ai.domain.staffing import StaffingAssumptions, StaffingPlan, plans_staffing
 from lead_ai.service.dependencies import Dependencies
-from lead_ai.service.planning import staffing_for_series
 from lead_ai.service.serving import Forecast, forecast, horizon_limit
-from lead_ai.service.staffing import StaffingAssumptions, StaffingPlan, plans_staffing
+from lead_ai.service.staffing import staffing_for_series
 
 HISTORY_DAYS = 14
 LEVEL = 0.8

@@ -153,6 +153,9 @@ def test_the_prediction_function_loads_neither_the_document_nor_the_page_at_init
     # Then the document was not built, and the handler imported neither the page nor the staffing code
     assert loaded["cache"] == 0
     modules = set(loaded["modules"])
-    assert {"lead_ai.api.dashboard", "lead_ai.service.overview", "lead_ai.service.staffing"}.isdisjoint(
-        modules
-    )
+    assert {
+        "lead_ai.api.dashboard",
+        "lead_ai.service.overview",
+        "lead_ai.service.staffing",
+        "lead_ai.domain.staffing",
+    }.isdisjoint(modules)

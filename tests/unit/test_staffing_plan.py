@@ -1,4 +1,4 @@
-"""The staffing plan built from a forecast (lead_ai.service.staffing): agents per interval after shrinkage,
+"""The staffing plan built from a forecast (lead_ai.domain.staffing): agents per interval after shrinkage,
 daily agent hours per local date, and the checks on the assumptions."""
 
 from __future__ import annotations
@@ -13,14 +13,14 @@ import numpy as np
 import pytest
 
 from lead_ai.domain.erlang import required_agents
-from lead_ai.errors import ValidationError
-from lead_ai.service.staffing import (
+from lead_ai.domain.staffing import (
     MAX_TRAFFIC,
     StaffingAssumptions,
     scheduled_agents,
     staffing_plan,
     validate_assumptions,
 )
+from lead_ai.errors import ValidationError
 
 DEFAULTS = StaffingAssumptions()
 
