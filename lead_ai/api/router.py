@@ -29,7 +29,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from lead_ai import time_budget
 from lead_ai.config import AwsCallLimits
-from lead_ai.errors import LeadAIError, ServiceUnavailableError
+from lead_ai.errors import LeadAIError, ServiceUnavailableError, ValidationError
 from lead_ai.monitoring.logger import logger
 from lead_ai.monitoring.metrics import metrics
 
@@ -59,6 +59,8 @@ class ApiRequest(NamedTuple):
     is_base64_encoded: bool
     resource: str | None = None  # the route template API Gateway matched, e.g. /series/{series_id}
     path_parameters: Mapping[str, str] = {}
+    # Query parameters given more than once (queryStringParameters keeps only the last of them)
+    repeated_query: tuple[str, ...] = ()
 
     @classmethod
     def from_event(cls, event: Mapping[str, Any]) -> ApiRequest:
@@ -73,6 +75,7 @@ class ApiRequest(NamedTuple):
             is_base64_encoded=bool(event.get("isBase64Encoded")),
             resource=resource if isinstance(resource, str) else None,
             path_parameters=parameters if isinstance(parameters, dict) else {},
+            repeated_query=_repeated(event.get("multiValueQueryStringParameters")),
         )
 
     def get_query_string_value(self, name: str, default: str | None = None) -> str | None:
@@ -175,6 +178,7 @@ class RestApp:
         if matched is not None:
             route, parameters = matched
             try:
+                _refuse_repeated_query(request)
                 result = route.handler(**parameters)
                 if isinstance(result, Response):
                     return _response(result.status, result.body, dict(result.headers), result.content_type)
@@ -189,6 +193,20 @@ class RestApp:
                     500, {"error": "internal_error", "message": "internal error; see the service logs"}
                 )
         return _json_answer(404, {"error": "not_found", "message": "no route matches this method and path"})
+
+
+def _repeated(multi: object) -> tuple[str, ...]:
+    if not isinstance(multi, dict):
+        return ()
+    return tuple(sorted(str(k) for k, v in multi.items() if isinstance(v, list) and len(v) > 1))
+
+
+def _refuse_repeated_query(request: ApiRequest) -> None:
+    """A 400 naming a query parameter given twice: which one was meant is not for us to guess (API
+    Gateway's queryStringParameters silently keeps the last)."""
+    if request.repeated_query:
+        name = request.repeated_query[0][:64]
+        raise ValidationError(f"query parameter {name} is given more than once; give it once", field=name)
 
 
 def create_app() -> RestApp:

@@ -34,6 +34,15 @@ def test_the_printed_key_ingests_trains_and_forecasts_over_http(trained: Served)
     assert all(row["lower"] <= row["value"] <= row["upper"] for row in forecast["forecast"])
 
 
+def test_a_query_parameter_given_twice_is_a_400_naming_it(trained: Served) -> None:
+    # Given a trained series behind `lead-ai serve`
+    # When a forecast is asked for with two horizons
+    status, answer = trained.json("GET", f"/series/{SERIES}/forecast?horizon=24&horizon=48")
+    # Then the caller is told which parameter is ambiguous (API Gateway's single-value map keeps the last)
+    assert status == 400, answer
+    assert answer["field"] == "horizon" and "more than once" in answer["message"]
+
+
 def test_without_the_key_every_route_answers_403(served: Served) -> None:
     # Given the server, and requests without the key or with a wrong one
     for key in (None, "not-the-key"):

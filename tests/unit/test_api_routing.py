@@ -185,3 +185,26 @@ def test_delete_routes_match_by_method() -> None:
 
     assert app.resolve(event("DELETE", "/series/a"), None)["statusCode"] == 200
     assert app.resolve(event("GET", "/series/a"), None)["statusCode"] == 404
+
+
+def test_a_query_parameter_given_twice_is_refused_naming_it_before_the_handler_runs() -> None:
+    # Given a route, and API Gateway's event for ?horizon=24&horizon=48&level=0.8
+    app, called = RestApp(), []
+
+    @app.get("/forecast")
+    def forecast() -> dict[str, Any]:
+        called.append(1)
+        return {}
+
+    request = event("GET", "/forecast") | {
+        "queryStringParameters": {"horizon": "48", "level": "0.8"},
+        "multiValueQueryStringParameters": {"horizon": ["24", "48"], "level": ["0.8"]},
+    }
+    # When it is resolved
+    answer = app.resolve(request, NO_CONTEXT)
+    # Then it is a 400 naming the repeated parameter, and the handler never ran
+    assert answer["statusCode"] == 400 and called == []
+    assert json.loads(answer["body"])["field"] == "horizon"
+    # And a parameter given once passes
+    single = request | {"multiValueQueryStringParameters": {"horizon": ["48"], "level": ["0.8"]}}
+    assert app.resolve(single, NO_CONTEXT)["statusCode"] == 200 and called == [1]
