@@ -93,7 +93,7 @@ def serving_pool(deps: Dependencies, series_id: str) -> tuple[str, CurrentModel]
     why there is none (too little history, or no pool for the series' group yet)."""
     info = deps.catalogue.get_series(series_id)
     if info is None:
-        raise SeriesNotFoundError(f"series '{series_id}' has no observations", field="series_id")
+        raise SeriesNotFoundError(f"series '{series_id}' does not exist", field="series_id")
     return pool_serving(deps, info)
 
 

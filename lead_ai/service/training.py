@@ -46,7 +46,7 @@ def train_series(
 
     series = known if known is not None else deps.catalogue.get_series(series_id)
     if series is None:
-        raise SeriesNotFoundError(f"series '{series_id}' has no observations", field="series_id")
+        raise SeriesNotFoundError(f"series '{series_id}' does not exist", field="series_id")
     unchanged = trained_already(deps, series)
     if unchanged is not None:
         deps.catalogue.record_training_attempt(series_id, series.revision, series.created_at)  # not due

@@ -129,6 +129,15 @@ def test_forecast_for_an_untrained_series_is_404(api: Api, history: Any) -> None
     assert payload["error"] == "model_not_found"
 
 
+def test_training_a_series_that_does_not_exist_is_404_saying_so(api: Api) -> None:
+    # Given no series 'ghost'
+    # When it is trained
+    status, payload, _ = api.call("TrainFunction", "train.json", series_id="ghost")
+    # Then the answer is the 404 every route gives for it
+    assert (status, payload["error"], payload["field"]) == (404, "series_not_found", "series_id")
+    assert payload["message"] == "series 'ghost' does not exist"
+
+
 def test_schedule_queues_changed_series_once_per_event_and_the_worker_trains_them(
     api: Api, history: Any
 ) -> None:
