@@ -244,9 +244,33 @@ def register(deps: Dependencies, series_id: str, onnx_bytes: bytes, record: Trai
         deps.artifacts.get_model(uploaded)  # read back: the bytes in S3 are the bytes we trained
         deps.tracker.mark_verified(series_id, allocated.version, uploaded, record)
     except Exception as exc:
+        written = _verified_after_all(deps, series_id, allocated.version, uploaded)
+        if written is not None:
+            return written
         _undo_registration(deps, series_id, allocated.version, uploaded, exc)
         raise
     return deps.tracker.get_version(series_id, allocated.version)
+
+
+def _verified_after_all(
+    deps: Dependencies, series_id: str, version: str, uploaded: ArtifactRef | None
+) -> ModelVersion | None:
+    """The version, if the verified mark was written although its call failed (a timeout after DynamoDB
+    committed it; the SDK's retry then fails its condition): undoing would delete the object of a record
+    that says verified. None when it was not written, or when that cannot be read either."""
+    if uploaded is None:
+        return None
+    try:
+        version_now = deps.tracker.get_version(series_id, version)
+    except Exception:
+        return None
+    if version_now.artifact is None or version_now.artifact.sha256 != uploaded.sha256:
+        return None
+    logger.warning(
+        "the verified mark was written although its call failed; the version stands",
+        extra={"series_id": series_id, "model_version": version},
+    )
+    return version_now
 
 
 def _undo_registration(

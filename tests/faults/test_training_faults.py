@@ -81,6 +81,31 @@ def test_a_fault_during_training_leaves_no_partial_version_and_answers_503(
     assert consistent_current_version(fast_api.stack.names, SERIES) == payload["version"]
 
 
+def test_a_verified_mark_written_although_its_call_failed_keeps_the_version_and_its_object(
+    fast_api: Api, small_history: Any, canned_training: CannedTraining, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lead_ai.errors import StorageError
+    from lead_ai.storage.registry import ModelTracker
+
+    real_mark_verified = ModelTracker.mark_verified
+
+    def written_then_lost(self: ModelTracker, *args: Any, **kwargs: Any) -> None:
+        real_mark_verified(self, *args, **kwargs)
+        raise StorageError("recording the verified version")  # the answer lost after the write
+
+    # Given a series with history, and a registry whose answer to the verified mark is lost after the
+    # write (a timeout once DynamoDB had committed it)
+    fast_api.ingest(SERIES, *small_history)
+    monkeypatch.setattr(ModelTracker, "mark_verified", written_then_lost)
+    # When it is trained
+    status, payload, _ = call(fast_api, "TrainFunction", "train.json", series_id=SERIES)
+    # Then the training goes on with the version it registered: current, its object kept (the undo
+    # would have deleted the object of a record that says verified)
+    assert (status, payload["version"], payload["current"]) == (201, "1.0.0", True), payload
+    state = assert_consistent(fast_api.stack.names, SERIES)
+    assert len(state.objects) == 1
+
+
 def test_a_failed_promotion_leaves_the_series_due_for_the_next_scheduled_training(
     fast_api: Api, small_history: Any, canned_training: CannedTraining, faults: FaultInjector
 ) -> None:
