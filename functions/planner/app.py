@@ -18,6 +18,7 @@ from lead_ai.errors import ConfigurationError, ValidationError
 from lead_ai.monitoring import logger, metrics
 from lead_ai.service.ml_service import build_dependencies
 from lead_ai.service.schedule import plan_training, sweep_orphan_artifacts
+from lead_ai.storage.clients import client
 
 deps = build_dependencies()
 _ = deps.training_queue  # the SQS client, at init (and a missing queue URL fails the cold start)
@@ -28,7 +29,11 @@ if not deps.settings.idempotency_table:
 # stored answer). Two different events (a manual run beside the schedule) both plan; the training
 # worker's own idempotency keeps that from training anything twice.
 idempotency = IdempotencyConfig(event_key_jmespath="id", expires_after_seconds=86_400)
-persistence = DynamoDBPersistenceLayer(table_name=deps.settings.idempotency_table)
+# Through the container's DynamoDB client: its timeouts, attempts and time-budget hooks, as every other AWS
+# call (Powertools' own client would wait up to 60 s per read and make ten attempts, past the function's timeout).
+persistence = DynamoDBPersistenceLayer(
+    table_name=deps.settings.idempotency_table, boto3_client=client("dynamodb")
+)
 
 
 @idempotent_function(

@@ -37,6 +37,7 @@ from lead_ai.service.queued_training import (
     recheck_pool_later,
     train_requested,
 )
+from lead_ai.storage.clients import client
 
 deps = build_dependencies()
 
@@ -52,7 +53,11 @@ idempotency = IdempotencyConfig(
     raise_on_no_idempotency_key=True,
     expires_after_seconds=2 * 86_400,
 )
-persistence = DynamoDBPersistenceLayer(table_name=deps.settings.idempotency_table)
+# Through the container's DynamoDB client: its timeouts, attempts and time-budget hooks, as every other AWS
+# call (Powertools' own client would wait up to 60 s per read and make ten attempts, past the function's timeout).
+persistence = DynamoDBPersistenceLayer(
+    table_name=deps.settings.idempotency_table, boto3_client=client("dynamodb")
+)
 # A whole batch that fails is reported item by item like a partial one (no exception): Lambda then
 # retries exactly those messages, as it does for a partial failure.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
