@@ -974,3 +974,166 @@ def test_handler_imports_from_its_bundle_alone(
     )
     # Then everything it needs at import time is in its own bundle
     assert result.returncode == 0, result.stderr[-4000:]
+
+
+# ----------------------------------------------------------------------------------- IAM: calls -> grants
+
+# moto does not enforce IAM: a call whose action a role lacks passes every other test here and is an outage
+# in AWS. So each function's AWS calls are listed below with the action IAM checks for them and the resource
+# they are made on, and the template must grant exactly these (what its roles grant beyond them is unused).
+# How IAM authorises the calls lead_ai makes: TransactWriteItems per item (Put -> PutItem, Update ->
+# UpdateItem, Delete -> DeleteItem, ConditionCheck -> ConditionCheckItem); GetObject with a VersionId needs
+# s3:GetObjectVersion, DeleteObject with one s3:DeleteObjectVersion, DeleteObjects the same per key;
+# ListObjectVersions needs s3:ListBucketVersions; SendMessageBatch needs sqs:SendMessage.
+_REG = json.dumps({"Fn::GetAtt": "RegistryTable.Arn"})
+_DUE_INDEX = json.dumps({"Fn::Sub": "${RegistryTable.Arn}/index/DueIndex"})
+_SERIES_INDEX = json.dumps({"Fn::Sub": "${RegistryTable.Arn}/index/SeriesIndex"})
+_OBS = json.dumps({"Fn::GetAtt": "ObservationsTable.Arn"})
+_IDEM = json.dumps({"Fn::GetAtt": "IdempotencyTable.Arn"})
+_MODELS = json.dumps({"Fn::Sub": "${ArtifactBucket.Arn}/models/*"})
+_BUCKET = json.dumps({"Fn::GetAtt": "ArtifactBucket.Arn"})
+_QUEUE = json.dumps({"Fn::GetAtt": "TrainingQueue.Arn"})
+_WORKER_LOGS = json.dumps({"Fn::GetAtt": "TrainWorkerLogGroup.Arn"})
+
+Call = tuple[str, str, str]  # (the client operation, the IAM action it needs, the resource)
+
+# Reading a model: GetObject of the recorded version (GetObject alone when none is recorded), and
+# s3:ListBucket so that a deleted object answers NoSuchKey (served from a fallback) rather than AccessDenied.
+_READ_MODEL: list[Call] = [
+    ("GetObject", "s3:GetObject", _MODELS),
+    ("GetObject", "s3:GetObjectVersion", _MODELS),
+    ("GetObject", "s3:ListBucket", _BUCKET),
+]
+# Training (on request, or from the queue): the series and its history; allocate, upload, read back, verify,
+# promote (a transaction: CURRENT put, version update, SERIES condition check), reject or fail a version;
+# record the revision; prune expired versions (mark, delete the object version, delete the record).
+_TRAIN: list[Call] = [
+    ("GetItem", "dynamodb:GetItem", _REG),
+    ("Query", "dynamodb:Query", _OBS),
+    ("Query", "dynamodb:Query", _REG),
+    ("PutItem", "dynamodb:PutItem", _REG),
+    ("UpdateItem", "dynamodb:UpdateItem", _REG),
+    ("DeleteItem", "dynamodb:DeleteItem", _REG),
+    ("TransactWriteItems", "dynamodb:PutItem", _REG),
+    ("TransactWriteItems", "dynamodb:UpdateItem", _REG),
+    ("TransactWriteItems", "dynamodb:ConditionCheckItem", _REG),
+    ("PutObject", "s3:PutObject", _MODELS),
+    *_READ_MODEL,
+    ("DeleteObject", "s3:DeleteObject", _MODELS),
+    ("DeleteObject", "s3:DeleteObjectVersion", _MODELS),
+]
+_IDEMPOTENCY: list[Call] = [
+    (operation, f"dynamodb:{operation}", _IDEM)
+    for operation in ("GetItem", "PutItem", "UpdateItem", "DeleteItem")
+]
+CALLS: dict[str, list[Call]] = {
+    # ingest: the series (GetItem), the touched chunks (BatchGetItem), one transaction of chunk puts and the
+    # SERIES update; PUT /series: one UpdateItem
+    "IngestFunction": [
+        ("GetItem", "dynamodb:GetItem", _REG),
+        ("UpdateItem", "dynamodb:UpdateItem", _REG),
+        ("BatchGetItem", "dynamodb:BatchGetItem", _OBS),
+        ("TransactWriteItems", "dynamodb:PutItem", _OBS),
+        ("TransactWriteItems", "dynamodb:UpdateItem", _REG),
+    ],
+    "TrainFunction": _TRAIN,
+    # forecasts, staffing, the page (CURRENT, versions, the window, the model); GET /series (SeriesIndex, then
+    # the CURRENT pointers of a page in one BatchGetItem)
+    "PredictFunction": [
+        ("GetItem", "dynamodb:GetItem", _REG),
+        ("Query", "dynamodb:Query", _REG),
+        ("BatchGetItem", "dynamodb:BatchGetItem", _REG),
+        ("Query", "dynamodb:Query", _SERIES_INDEX),
+        ("Query", "dynamodb:Query", _OBS),
+        *_READ_MODEL,
+    ],
+    # a range (the series, its chunks, one transaction of chunk puts/deletes and the SERIES update); a series
+    # (mark it, CURRENT, every object version, the version records, the chunks, the SERIES item)
+    "DeleteFunction": [
+        ("GetItem", "dynamodb:GetItem", _REG),
+        ("UpdateItem", "dynamodb:UpdateItem", _REG),
+        ("DeleteItem", "dynamodb:DeleteItem", _REG),
+        ("Query", "dynamodb:Query", _REG),
+        ("TransactWriteItems", "dynamodb:DeleteItem", _REG),
+        ("TransactWriteItems", "dynamodb:UpdateItem", _REG),
+        ("Query", "dynamodb:Query", _OBS),
+        ("TransactWriteItems", "dynamodb:PutItem", _OBS),
+        ("TransactWriteItems", "dynamodb:DeleteItem", _OBS),
+        ("ListObjectVersions", "s3:ListBucketVersions", _BUCKET),
+        ("DeleteObjects", "s3:DeleteObjectVersion", _MODELS),
+    ],
+    # the due series, the young ones' settings (which pools), the messages; the orphan sweep (list every
+    # object version, the versions of its series, delete the orphans); its idempotency record per event
+    "PlannerFunction": [
+        ("Query", "dynamodb:Query", _DUE_INDEX),
+        ("BatchGetItem", "dynamodb:BatchGetItem", _REG),
+        ("SendMessageBatch", "sqs:SendMessage", _QUEUE),
+        ("ListObjectVersions", "s3:ListBucketVersions", _BUCKET),
+        ("Query", "dynamodb:Query", _REG),
+        ("DeleteObject", "s3:DeleteObject", _MODELS),
+        ("DeleteObject", "s3:DeleteObjectVersion", _MODELS),
+        *_IDEMPOTENCY,
+    ],
+    # a series' training as TrainFunction's; a pool's also reads its group (SeriesIndex) and their CURRENT
+    # pointers (BatchGetItem), and sends its message again while it waits; a failure is noted (UpdateItem);
+    # Lambda's event source mapping receives and deletes with the worker's role; its own log group
+    "TrainWorkerFunction": [
+        *_TRAIN,
+        ("Query", "dynamodb:Query", _SERIES_INDEX),
+        ("BatchGetItem", "dynamodb:BatchGetItem", _REG),
+        ("SendMessageBatch", "sqs:SendMessage", _QUEUE),
+        *_IDEMPOTENCY,
+        ("(event source mapping)", "sqs:ReceiveMessage", _QUEUE),
+        ("(event source mapping)", "sqs:DeleteMessage", _QUEUE),
+        ("(event source mapping)", "sqs:GetQueueAttributes", _QUEUE),
+        ("(Lambda's log agent)", "logs:CreateLogStream", _WORKER_LOGS),
+        ("(Lambda's log agent)", "logs:PutLogEvents", _WORKER_LOGS),
+    ],
+}
+
+
+def _grants(resources: dict[str, Any], logical_id: str) -> set[tuple[str, str]]:
+    """(action, resource) pairs the function's role allows."""
+    return {
+        (action, json.dumps(resource))
+        for statement in _statements(resources[logical_id], resources)
+        if statement["Effect"] == "Allow"
+        for resource in (
+            statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        )
+        for action in _actions(statement)
+    }
+
+
+@pytest.mark.parametrize("logical_id", sorted(FUNCTIONS))
+def test_every_call_a_function_makes_is_granted(resources: dict[str, Any], logical_id: str) -> None:
+    # Given the calls the function's code makes, and what its role allows
+    granted = _grants(resources, logical_id)
+    # Then each call's action is allowed on the resource it is made on
+    missing = sorted(
+        {(op, action, res) for op, action, res in CALLS[logical_id] if (action, res) not in granted}
+    )
+    assert missing == [], f"{logical_id} would get AccessDenied in AWS for: {missing}"
+
+
+@pytest.mark.parametrize("logical_id", sorted(FUNCTIONS))
+def test_no_function_is_granted_what_its_calls_do_not_need(
+    resources: dict[str, Any], logical_id: str
+) -> None:
+    # Given the calls the function's code makes, and what its role allows
+    needed = {(action, res) for _, action, res in CALLS[logical_id]}
+    # Then the role allows nothing beyond them
+    assert sorted(_grants(resources, logical_id) - needed) == [], f"{logical_id}: unused grants"
+
+
+def test_the_call_table_names_every_operation_lead_ai_makes() -> None:
+    from tests.unit.test_aws_operations import referenced_operations
+
+    # Given every DynamoDB, S3 and SQS operation lead_ai's code names (the scan that guards the trimmed
+    # botocore), and the Powertools idempotency store's (the planner and the worker)
+    in_code = {op for service in ("dynamodb", "s3", "sqs") for op in referenced_operations(service)}
+    in_code |= {"GetItem", "PutItem", "UpdateItem", "DeleteItem"}
+    # Then each is in the table of some function: a new operation cannot reach AWS without its action
+    in_table = {op for calls in CALLS.values() for op, _, _ in calls}
+    assert sorted(in_code - in_table) == []
+    assert {"TransactWriteItems", "BatchGetItem", "ListObjectVersions", "SendMessageBatch"} <= in_code
