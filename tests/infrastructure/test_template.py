@@ -1137,3 +1137,29 @@ def test_the_call_table_names_every_operation_lead_ai_makes() -> None:
     in_table = {op for calls in CALLS.values() for op, _, _ in calls}
     assert sorted(in_code - in_table) == []
     assert {"TransactWriteItems", "BatchGetItem", "ListObjectVersions", "SendMessageBatch"} <= in_code
+
+
+@pytest.mark.parametrize("function", ["PlannerFunction", "TrainWorkerFunction"])
+def test_a_failed_invocation_of_the_daily_run_raises_an_alarm(
+    resources: dict[str, Any], function: str
+) -> None:
+    # Given the alarms of the template
+    alarms = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::CloudWatch::Alarm"]
+    # Then one fires when the function's invocation fails: a planner that fails every delivery queues
+    # nothing, so no message ever reaches the dead-letter queue and its alarm stays silent; a worker that
+    # times out, runs out of memory or cannot start fails whole batches (per-message failures are reported
+    # in batchItemFailures, not as errors)
+    errors = [
+        a
+        for a in alarms
+        if (a["Namespace"], a["MetricName"]) == ("AWS/Lambda", "Errors")
+        and a["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": function}}]
+    ]
+    assert len(errors) == 1, function
+    alarm = errors[0]
+    assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("GreaterThanThreshold", 0)
+    assert alarm["Statistic"] == "Sum" and alarm["EvaluationPeriods"] == 1
+    assert alarm["TreatMissingData"] == "notBreaching"
+    # and notifies the operator's topic, as the dead-letter alarm does
+    assert alarm["AlarmActions"]["Fn::If"][0] == "HasAlarmTopic"
+    assert alarm["AlarmActions"]["Fn::If"][1] == [{"Ref": "AlarmTopicArn"}]
