@@ -14,7 +14,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lead_ai import time_budget
-from lead_ai.errors import ConfigurationError, ValidationError
+from lead_ai.errors import ConfigurationError, LeadAIError, ValidationError
 from lead_ai.monitoring import logger, metrics
 from lead_ai.service.ml_service import build_dependencies
 from lead_ai.service.schedule import plan_training, sweep_orphan_artifacts
@@ -46,7 +46,19 @@ def run_plan(event: dict[str, Any]) -> dict[str, Any]:
     metrics.add_metric(name="SeriesTooShort", unit=MetricUnit.Count, value=len(plan.too_short))
     metrics.add_metric(name="TrainingsNotQueued", unit=MetricUnit.Count, value=len(plan.not_sent))
     # After the messages are out, so that the trainings start while the sweep runs.
-    return plan.summary() | {"orphan_artifacts_deleted": sweep_orphan_artifacts(deps)}
+    return plan.summary() | {"orphan_artifacts_deleted": _sweep()}
+
+
+def _sweep() -> int | None:
+    """The orphan sweep, a clean-up: its failure must not fail the plan, whose messages are out (Lambda would
+    retry the plan, queueing every due series again). None when it failed; the next day's sweep looks at
+    the same objects (its window is a week)."""
+    try:
+        return sweep_orphan_artifacts(deps)
+    except LeadAIError as exc:
+        logger.warning("the orphan sweep failed; the next plan sweeps again", extra={"error": exc.message})
+        metrics.add_metric(name="OrphanSweepFailed", unit=MetricUnit.Count, value=1)
+        return None
 
 
 def _is_scheduled_event(event: dict[str, Any]) -> bool:
