@@ -130,7 +130,14 @@ def _local(overview: SeriesOverview, ts: int) -> datetime:
 
 
 def _when(overview: SeriesOverview, ts: int) -> str:
-    return _local(overview, ts).strftime("%a %d %b" if _daily(overview) else "%a %d %b %H:%M")
+    local = _local(overview, ts)
+    if _daily(overview):
+        return local.strftime("%a %d %b")
+    label = local.strftime("%a %d %b %H:%M")
+    if local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset():  # the clocks show it twice
+        offset = local.strftime("%z")
+        label += f" (UTC{offset[:3]}:{offset[3:]})"
+    return label
 
 
 def _number(value: float, digits: int = 1) -> str:
