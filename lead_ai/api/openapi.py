@@ -697,6 +697,18 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                 "properties": {
                     "version": {"type": "string"},
                     "status": {"type": "string"},
+                    "promoted_at": {"type": "string", "nullable": True},
+                    "interval": {"type": "string", "description": "What the served model was trained with"},
+                    "timezone": {
+                        "type": "string",
+                        "description": "The zone the served model was trained in: its forecasts follow it until "
+                        "the series is retrained",
+                    },
+                    "holidays": {
+                        "type": "string",
+                        "description": "The calendar the served model was trained with",
+                    },
+                    "max_horizon": {"type": "integer", "nullable": True},
                     "model_scope": {"type": "string", "enum": ["series", "pool"]},
                     "pool_id": {"type": "string"},
                 },

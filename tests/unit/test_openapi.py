@@ -159,3 +159,19 @@ def test_the_prediction_function_loads_neither_the_document_nor_the_page_at_init
         "lead_ai.service.staffing",
         "lead_ai.domain.staffing",
     }.isdisjoint(modules)
+
+
+def test_the_series_contract_names_every_field_of_its_current_model() -> None:
+    # Given the answer of GET /series/{id} for a series with a model (tests/e2e checks the HTTP round trip)
+    from lead_ai.api.series_responses import series_body
+    from lead_ai.domain.models import ModelVersion
+    from lead_ai.domain.series import SeriesInfo, SeriesSettings
+    from lead_ai.service.series import SeriesView
+
+    spec = {"interval_seconds": 3600, "timezone": "America/New_York", "holidays": "US", "max_horizon": 168}
+    current = ModelVersion("acme", "1.0.0", "verified", "2026-12-01T00:00:00Z", spec, {}, {}, promoted_at="x")
+    view = SeriesView(SeriesInfo("acme", 3600, 1, 1), SeriesSettings(3600, "America/New_York", "US"), current)
+    model = series_body(view)["current_model"]
+    # Then the Series schema documents each of its fields
+    documented = document()["components"]["schemas"]["Series"]["properties"]["current_model"]["properties"]
+    assert set(model) <= set(documented), sorted(set(model) - set(documented))
