@@ -52,7 +52,13 @@ def _cmd_invoke(args: argparse.Namespace) -> int:
     from lead_ai_dev.local.template import Template
 
     template = _template(args)
-    event = json.loads(Path(args.event).read_text()) if args.event != "-" else json.load(sys.stdin)
+    try:
+        event = json.loads(Path(args.event).read_text()) if args.event != "-" else json.load(sys.stdin)
+    except ValueError as exc:
+        raise SystemExit(f"error: --event {args.event} is not JSON: {exc}") from None
+    if args.function not in Template(template).function_ids():
+        names = ", ".join(Template(template).function_ids())
+        raise SystemExit(f"error: {args.function} is not a function in {template.name}; functions: {names}")
     if os.environ.get("AWS_ENDPOINT_URL"):
         context = nullcontext(None)  # talk to the stack (or AWS) the environment points at
     else:
@@ -113,7 +119,10 @@ def _cmd_worker(args: argparse.Namespace) -> int:
         print("AWS_ENDPOINT_URL is not set: start `lead-ai stack` and export what it prints", file=sys.stderr)
         return 2
     template = Template(_template(args))
-    trigger = queue_trigger(template, args.function)
+    try:
+        trigger = queue_trigger(template, args.function)
+    except KeyError as exc:
+        raise SystemExit(f"error: {exc.args[0]}") from None
     if args.concurrency > 1:
         return _run_worker_processes(args, trigger.maximum_concurrency)
     poller = LocalPoller(
@@ -185,6 +194,28 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1 (a bad one is argparse's one-line usage error)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def port_number(text: str) -> int:
+    """An argparse type: a TCP port, 1 to 65535."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a port number, got {text!r}") from None
+    if not 1 <= value <= 65_535:
+        raise argparse.ArgumentTypeError(f"must be a port number from 1 to 65535, got {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lead-ai", description=__doc__)
     parser.add_argument(
@@ -205,7 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument(
         "--days",
-        type=int,
+        type=positive_int,
         default=90,
         help="days of hourly history of the main team (default 90; its sibling teams have 45, the new team 14)",
     )
@@ -225,7 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
     stack = commands.add_parser(
         "stack", help="run the local AWS stand-in (moto) with the template's bucket, tables and queues"
     )
-    stack.add_argument("--port", type=int, default=4566, help="default 4566")
+    stack.add_argument("--port", type=port_number, default=4566, help="default 4566")
     stack.set_defaults(run=_cmd_stack)
 
     worker = commands.add_parser(
@@ -234,7 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--function", help="the SQS-triggered function (default: the template's only one)")
     worker.add_argument(
         "--concurrency",
-        type=int,
+        type=positive_int,
         default=1,
         help="worker processes (capped at MaximumConcurrency; default 1)",
     )
@@ -253,7 +284,7 @@ def build_parser() -> argparse.ArgumentParser:
     worker.set_defaults(run=_cmd_worker)
 
     generate = commands.add_parser("generate", help="write synthetic hourly lead counts as CSV")
-    generate.add_argument("--days", type=int, default=90)
+    generate.add_argument("--days", type=positive_int, default=90)
     generate.add_argument("--seed", type=int, default=7)
     generate.add_argument("--output", "-o", default="-")
     generate.set_defaults(run=_cmd_generate)
@@ -278,7 +309,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.run(args))
+    try:
+        return int(args.run(args))
+    except OSError as exc:
+        if exc.filename is None:  # not a file the user named (a socket, …): a bug to show in full
+            raise
+        # A file that cannot be read or written (missing, a directory, no permission): one line, exit 1.
+        print(f"error: {exc.filename}: {exc.strerror}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -25,13 +25,14 @@ from lead_ai_dev.api_client import ApiClient, api_client, error_line, series_pat
 
 
 def add_serve(commands: Any) -> None:
+    from lead_ai_dev.cli import port_number
     from lead_ai_dev.local.serve import DEFAULT_PORT
 
     serve = commands.add_parser(
         "serve", help="the API on http://127.0.0.1 with an API key, like `sam local start-api` (no Docker)"
     )
     serve.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1 (this machine only)")
-    serve.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"default {DEFAULT_PORT}")
+    serve.add_argument("--port", type=port_number, default=DEFAULT_PORT, help=f"default {DEFAULT_PORT}")
     serve.add_argument("--quiet", action="store_true", help="hide the functions' INFO logs and metrics")
     serve.add_argument(
         "--env-vars",
