@@ -595,7 +595,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             },
             "model_scope": {
                 "type": "string",
-                "enum": ["series", "pool"],
+                "enum": ["series", "pool", None],  # OpenAPI 3.0: a nullable enum lists null itself
                 "nullable": True,
                 "description": "null: nothing answers it yet",
             },

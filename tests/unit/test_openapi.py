@@ -175,3 +175,25 @@ def test_the_series_contract_names_every_field_of_its_current_model() -> None:
     # Then the Series schema documents each of its fields
     documented = document()["components"]["schemas"]["Series"]["properties"]["current_model"]["properties"]
     assert set(model) <= set(documented), sorted(set(model) - set(documented))
+
+
+def test_a_series_nothing_answers_yet_conforms_to_the_series_list_contract() -> None:
+    # Given GET /series' entry for a series with no model and no pool (docs/fleet.md: model_scope null)
+    from openapi_schema_validator import OAS30Validator
+
+    entry = {
+        "series_id": "new-team",
+        "interval": "1h",
+        "span": {"first": "2026-11-24T09:00:00Z", "last": "2026-11-24T11:00:00Z", "observations": 3},
+        "revision": 1,
+        "current_version": None,
+        "model_scope": None,
+        "last_training": None,
+        "due": True,
+        "last_failure": None,
+    }
+    # Then the contract accepts it (an enum with nullable must list null itself)
+    doc = document()
+    schema = {**doc["components"]["schemas"]["SeriesSummary"], "components": doc["components"]}
+    errors = [e.message for e in OAS30Validator(schema).iter_errors(entry)]
+    assert errors == []
