@@ -206,6 +206,15 @@ def _label(x: float, y: float, text: str, anchor: str = "middle") -> str:
     return f'<text x="{x}" y="{y}" text-anchor="{anchor}" font-size="12" fill="{TEXT}">{text}</text>'
 
 
+DAY_LABEL_HALF_WIDTH = 36  # "Wed 30 Dec" in the 12-unit type is ~65 units wide
+
+
+def _day_label(x: float, y: float, text: str) -> str:
+    """A date under its tick; one too near the chart's right edge to be centred ends at it instead (a
+    centred label there was cut off: "Tue 08 D")."""
+    return _label(x, y, text, "end" if x + DAY_LABEL_HALF_WIDTH > WIDTH else "middle")
+
+
 class _Axes:
     """Maps (epoch seconds, value) to SVG coordinates inside the plot area."""
 
@@ -285,7 +294,7 @@ def _chart_figure(overview: SeriesOverview, zone: str) -> str:
         svg.append(f'<line x1="{x}" x2="{x}" y1="{axes.y1}" y2="{axes.y0}" stroke="{GRID}"/>')
         if i % every == 0:
             label = _local(overview, ts).strftime("%a %d %b")
-            svg.append(_label(x, axes.y0 + 18, label))
+            svg.append(_day_label(x, axes.y0 + 18, label))
     svg.append(f'<line x1="{axes.x0}" x2="{axes.x1}" y1="{axes.y0}" y2="{axes.y0}" stroke="#9aa5b1"/>')
     unit = f"Leads per {escape(interval_name(step))}"
     svg.append(
@@ -380,7 +389,7 @@ def _staffing_section(overview: SeriesOverview, zone: str) -> str:
         )
     for ts in _day_starts(overview, t0, int(fc.timestamps[-1])):
         label = _local(overview, ts).strftime("%a %d %b")
-        svg.append(_label(axes.x(ts), axes.y0 + 18, label))
+        svg.append(_day_label(axes.x(ts), axes.y0 + 18, label))
     svg.append(
         f'<text transform="translate(16 {(axes.y0 + axes.y1) / 2}) rotate(-90)" text-anchor="middle" '
         f'font-size="13" fill="{TEXT}">Agents</text>'
