@@ -401,10 +401,14 @@ def _staffing_section(overview: SeriesOverview, zone: str) -> str:
         + "".join(svg)
         + f"</svg><figcaption>Agents to schedule per interval ({escape(zone)}).</figcaption></figure>"
     )
+    hours_digits = 2 if fc.interval_seconds < 1800 else 1  # quarter hours: 20.25, not 20.2
     daily = _table(
         "Agent hours per day",
         ["Day", "Leads (forecast)", "Agent hours"],
-        [[escape(d["date"]), _number(d["leads"]), _number(d["agent_hours"], 1)] for d in plan.daily],
+        [
+            [escape(d["date"]), _number(d["leads"]), _number(d["agent_hours"], hours_digits)]
+            for d in plan.daily
+        ],
     )
     assumptions = (
         f"Erlang C with the default assumptions: {a['handle_seconds']:g} s per lead, "
