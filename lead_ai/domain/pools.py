@@ -25,6 +25,8 @@ import re
 from collections.abc import Sequence
 from typing import NamedTuple
 
+import numpy as np
+
 from lead_ai.domain.intervals import DAY_SECONDS, interval_name, parse_series_interval
 
 POOL_PREFIX = "pool"
@@ -78,6 +80,16 @@ def pool_min_points(interval_seconds: int) -> int:
 def old_enough_for_pool(observed_points: int, interval_seconds: int) -> bool:
     """Whether a series without a model of its own has the history its group's pool serves from."""
     return observed_points >= pool_min_points(interval_seconds)
+
+
+def thin_window_start(values: np.ndarray, first_timestamp: int, interval_seconds: int) -> int | None:
+    """When a serving window's observations span fewer than POOL_MIN_DAYS (its first observed slot is
+    less than 14 days before its last), that slot's time; None when they span enough."""
+    observed = np.flatnonzero(~np.isnan(values))
+    first = int(observed[0]) if observed.size else len(values)
+    if len(values) - first >= min(pool_min_points(interval_seconds), len(values)):
+        return None
+    return first_timestamp + first * interval_seconds
 
 
 class PoolSplit(NamedTuple):

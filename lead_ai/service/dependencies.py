@@ -74,7 +74,7 @@ class Dependencies:
         from functools import partial
 
         from lead_ai.service.model_cache import ModelCache
-        from lead_ai.service.pooling import serving_pool
+        from lead_ai.service.pooling import series_start, serving_pool
 
         return ModelCache(
             self.tracker,
@@ -83,6 +83,7 @@ class Dependencies:
             self.analytics,
             ttl_seconds=self.settings.registry_ttl_seconds,
             pool_of=partial(serving_pool, self),
+            series_start=partial(series_start, self),
         )
 
 

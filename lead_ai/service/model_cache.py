@@ -14,8 +14,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
+from lead_ai.domain.intervals import interval_name
+from lead_ai.domain.isotime import iso_utc
 from lead_ai.domain.models import CurrentModel, ModelVersion, Status, WindowShape
-from lead_ai.domain.pools import is_pool_id
+from lead_ai.domain.pools import POOL_MIN_DAYS, is_pool_id, pool_min_points, thin_window_start
 from lead_ai.domain.series import SeriesWindow
 from lead_ai.errors import (
     ArtifactUnavailableError,
@@ -64,6 +66,7 @@ class ModelCache:
         max_entries: int = 64,
         clock: Callable[[], float] = time.monotonic,
         pool_of: Callable[[str], tuple[str, CurrentModel]] | None = None,
+        series_start: Callable[[str], int | None] | None = None,
     ) -> None:
         self._tracker = tracker
         self._artifacts = artifacts
@@ -75,6 +78,9 @@ class ModelCache:
         # A series without a CURRENT pointer of its own: the pool serving it and the pool's pointer
         # (service.pooling.serving_pool), or ModelNotFoundError saying why none does.
         self._pool_of = pool_of
+        # The time of a series' first stored observation (its span), read only for a window that holds
+        # under POOL_MIN_DAYS: whether the series is young or resumed after a gap (_require_days_since_gap)
+        self._series_start = series_start
         # Pooled models loaded once per container, whichever series asked first (many series share one)
         self._pools: OrderedDict[tuple[str, str | None, str], OnnxForecaster] = OrderedDict()
         self._entries: OrderedDict[str, ServingState] = OrderedDict()
@@ -138,6 +144,7 @@ class ModelCache:
             window = self._read_window(series_id, spec.window, spec.interval_seconds)
         else:
             loaded, window = self._load_with_window(series_id, pointer, pool_id)
+        self._require_days_since_gap(series_id, window)
         forecaster = loaded.forecaster
         if pool_id is not None:
             # A pooled model is served as its backtest on this series' own last days chose
@@ -146,6 +153,25 @@ class ModelCache:
         rows = forecaster.origin_rows(window.values, window.last_timestamp)
         return ServingState(
             loaded.version, loaded.sha256, forecaster, window, rows, now, loaded.fallback_from, pool_id
+        )
+
+    def _require_days_since_gap(self, series_id: str, window: SeriesWindow) -> None:
+        """A 404 naming the rule for a series that resumed after a gap with less than POOL_MIN_DAYS of
+        history since: every weekly feature of its window would be missing (a model of its own or the
+        pool would forecast from a few hours), as for a series younger than that."""
+        since = thin_window_start(window.values, window.first_timestamp, window.interval_seconds)
+        if since is None or self._series_start is None:
+            return
+        start = self._series_start(series_id)
+        if start is None or start >= since:
+            return  # a series whose whole history is in the window: the model was made for it
+        observed = window.observed_points
+        raise ModelNotFoundError(
+            f"series '{series_id}' has {observed} observations since {iso_utc(since)}, after a gap in its "
+            f"history: forecasts resume once those span {POOL_MIN_DAYS} days ("
+            f"{pool_min_points(window.interval_seconds)} slots at {interval_name(window.interval_seconds)}), "
+            "as for a new series",
+            field="series_id",
         )
 
     def _load_with_window(

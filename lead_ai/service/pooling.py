@@ -97,6 +97,12 @@ def serving_pool(deps: Dependencies, series_id: str) -> tuple[str, CurrentModel]
     return pool_serving(deps, info)
 
 
+def series_start(deps: Dependencies, series_id: str) -> int | None:
+    """The time of the series' first stored observation; None when it has none or no longer exists."""
+    info = deps.catalogue.get_series(series_id)
+    return info.span.first_timestamp if info is not None and info.span is not None else None
+
+
 def pool_serving(deps: Dependencies, info: SeriesInfo) -> tuple[str, CurrentModel]:
     """serving_pool for a series whose registry item was read already."""
     series_id = info.series_id

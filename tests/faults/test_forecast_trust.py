@@ -272,6 +272,32 @@ def test_weeks_missing_before_the_newest_hour_leave_no_model_scored_and_calibrat
     assert all(d["lower"] < d["value"] < d["upper"] for d in forecast["daily"])
 
 
+def test_a_series_resuming_after_a_long_outage_is_not_forecast_from_a_window_of_a_few_hours(
+    fast_api: Api,
+) -> None:
+    # Given a series trained on 40 days, then silent for 37 days (longer than the 28-day feature window)
+    stamps, values = lead_history(80, seed=5)
+    before = stamps <= stamps[-1] - 40 * 86400
+    assert fast_api.ingest(SERIES, stamps[before], values[before])[0] == 200
+    first = fast_api.train(SERIES)[1]
+    assert first["current"] is True, first
+    # When it resumes with three hours: training reads only what followed the gap (a 422) ...
+    resumed = stamps > stamps[-1] - 3 * 3600
+    assert fast_api.ingest(SERIES, stamps[resumed], values[resumed])[0] == 200
+    assert fast_api.train(SERIES)[0] == 422
+    # Then the old model is not served from a window holding three hours (every same-slot feature
+    # missing: a flat forecast at twice the series' level): a 404 naming the rule, as for a new series
+    staffing = fast_api.call("PredictFunction", "staffing.json", series_id=SERIES, query={"horizon": "24"})
+    for status, payload in (fast_api.forecast(SERIES, 24), staffing[:2]):
+        assert (status, payload.get("field")) == (404, "series_id"), payload
+        assert "3 observations since" in payload["message"] and "14 days" in payload["message"], payload
+    # And once 14 days have arrived since the gap its model serves again
+    since = stamps > stamps[-1] - 14 * 86400
+    assert fast_api.ingest(SERIES, stamps[since], values[since])[0] == 200
+    status, forecast = fast_api.forecast(SERIES, 24)
+    assert status == 200 and forecast["model_version"] == first["version"], forecast
+
+
 def _ingest_daily(api: Api, series_id: str, days: int) -> None:
     first = int(HISTORY_END.timestamp()) // 86400 * 86400 - (days - 1) * 86400
     rng = np.random.default_rng(days)

@@ -15,7 +15,7 @@ import pytest
 
 from lead_ai.domain.pools import PoolKey, split_pool
 from lead_ai.service.pooling import plan_day
-from tests.conftest import lead_history
+from tests.conftest import HISTORY_END, lead_history
 from tests.fleet.conftest import Fleet, message_body, metric_values
 
 # A model of its own from 500 hours (~21 days); the pool serves from 14 days; 24-step forecasts.
@@ -174,6 +174,27 @@ def test_a_series_under_14_days_gets_a_404_naming_the_rule(pooled: Fleet) -> Non
     listed = pooled.all_series()
     assert listed["newer-team"]["current_version"] is None and listed["newer-team"]["model_scope"] is None
     assert listed["new-team"]["model_scope"] == "pool"
+
+
+def test_a_young_series_resuming_after_a_long_gap_is_not_fitted_on_a_few_hours(pooled: Fleet) -> None:
+    # Given the group's pool, and a young team that sent 14 days, then nothing for five weeks
+    pooled.plan()
+    pooled.drain()
+    stamps, values = lead_history(49, seed=6, end=HISTORY_END)
+    old = stamps < stamps[0] + 14 * 86400
+    assert pooled.api.ingest("resumed-team", stamps[old], values[old])[0] == 200
+    # When it resumes with three hours (its 339 observations are old enough for the pool)
+    assert pooled.api.ingest("resumed-team", stamps[-3:], values[-3:])[0] == 200
+    # Then the pool is not served from a window holding three hours (the fit would have no origin and
+    # serve the pool as exported): a 404 naming the rule, as for a team younger than 14 days
+    status, body = _forecast(pooled, "resumed-team")
+    assert (status, body.get("field")) == (404, "series_id"), body
+    assert "3 observations since" in body["message"] and "14 days" in body["message"], body
+    # And with 14 days since the gap the pool serves it, fitted on its own days
+    recent = stamps > stamps[-1] - 14 * 86400
+    assert pooled.api.ingest("resumed-team", stamps[recent], values[recent])[0] == 200
+    status, body = _forecast(pooled, "resumed-team")
+    assert status == 200 and body["model_scope"] == "pool" and body["pool_fit"]["origins"] == 7, body
 
 
 def test_once_it_has_enough_history_its_own_model_takes_over_when_it_beats_the_pool(pooled: Fleet) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from lead_ai.domain.fleet import TrainingRequest, parse_training_request
@@ -13,6 +14,7 @@ from lead_ai.domain.pools import (
     parse_pool_id,
     pool_min_points,
     split_pool,
+    thin_window_start,
 )
 from lead_ai.domain.series import SERIES_ID_PATTERN
 from lead_ai.storage.artifacts import model_key, series_of_key
@@ -55,6 +57,20 @@ def test_an_interval_that_is_no_series_interval_is_refused() -> None:
 
 def test_the_pool_serves_from_14_days_at_every_interval() -> None:
     assert [pool_min_points(s) for s in (900, 1800, 3600, 86400)] == [1344, 672, 336, 14]
+
+
+@pytest.mark.parametrize("interval", [900, 1800, 3600, 86400])
+def test_a_window_holding_under_14_days_of_observations_is_thin_at_every_interval(interval: int) -> None:
+    # Given four-week serving windows at each interval
+    slots, days = 28 * 86400 // interval, 86400 // interval
+    full = np.ones(slots)
+    resumed = np.where(np.arange(slots) >= slots - 13 * days, 1.0, np.nan)  # 13 days after a gap
+    gappy = np.where(np.arange(slots) % 2 == 0, 1.0, np.nan)  # every other slot reported
+    two_weeks = np.where(np.arange(slots) >= slots - 14 * days, 1.0, np.nan)
+    # Then only the one whose observations span under 14 days is thin, named by its first observed slot
+    assert thin_window_start(resumed, 0, interval) == (slots - 13 * days) * interval
+    for fine in (full, gappy, two_weeks):
+        assert thin_window_start(fine, 0, interval) is None
 
 
 def test_held_out_series_are_never_members_and_the_split_is_the_same_every_day() -> None:
