@@ -94,7 +94,10 @@ def train_requested(
     try:
         trained = train_series(deps, request.series_id, deps.settings.min_training_points, series)
     except InsufficientHistoryError as exc:
-        # More history will bump the revision and the planner will send the series again.
+        # Too little history since its last long gap, or in the backtest's windows (the planner counts the
+        # whole history): the revision is recorded so the series is not due, and queued, again every day
+        # for the same history. More history bumps the revision and the planner sends it again.
+        deps.catalogue.record_training_attempt(request.series_id, series.revision, series.created_at)
         return outcome | {"status": SKIPPED, "reason": exc.message}
     except SeriesDeletingError:
         # DELETE /series/{id} came while the model was fitted: its promotion was refused, nothing is served.

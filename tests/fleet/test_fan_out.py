@@ -19,7 +19,7 @@ import pytest
 from lead_ai_dev.local.invoke import LocalLambdaContext
 from lead_ai_dev.local.stack import patched_environ
 from lead_ai_dev.local.worker import lambda_record
-from tests.conftest import ROOT
+from tests.conftest import HISTORY_END, ROOT, lead_history
 from tests.faults.conftest import CannedTraining
 from tests.faults.support import FaultInjector
 from tests.fleet.conftest import FailingFor, Fleet, message_body, metric_values
@@ -367,6 +367,28 @@ def test_the_planner_leaves_series_too_short_for_their_own_model_due(
     listed = fleet.all_series()
     assert listed["established"]["due"] is False and listed["brand-new"]["due"] is True
     assert canned_training.calls == 1
+
+
+def test_a_series_resumed_after_a_long_outage_is_not_queued_again_until_new_data_arrive(
+    fleet: Fleet, canned_training: CannedTraining
+) -> None:
+    # Given a series with 9 days, then silent for five weeks, that resumed with three hours: its 219
+    # observations pass the planner's count (200), but training reads the three after the gap (a 422)
+    stamps, values = lead_history(50, seed=3, end=HISTORY_END)
+    old = stamps < stamps[0] + 9 * 86400
+    assert fleet.api.ingest("resumed", stamps[old], values[old])[0] == 200
+    assert fleet.api.ingest("resumed", stamps[-3:], values[-3:])[0] == 200
+    # When the schedule runs and the queue is drained
+    assert fleet.plan()["queued"] == 1
+    totals = fleet.drain()
+    # Then its training is skipped, and the revision it read is recorded: no longer due
+    assert totals.failed == 0 and canned_training.calls == 0
+    assert fleet.all_series()["resumed"]["due"] is False
+    # and the next day's plan does not send it again for the same history
+    assert fleet.plan()["queued"] == 0
+    # until new observations arrive
+    assert fleet.api.ingest("resumed", stamps[-4:-3], values[-4:-3])[0] == 200
+    assert fleet.plan()["queued"] == 1
 
 
 def test_the_sqs_event_in_events_is_what_the_worker_handles(
