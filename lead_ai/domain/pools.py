@@ -12,7 +12,8 @@ Who is in a pool (decided each time it trains, from the group's series):
   history; a series still served by the pool is never in it, so the comparison that lets its own model
   take over is made on windows the pool has never seen;
 - held out: a fixed share of the eligible series, the first by a hash of (pool id, series id), so the
-  same series give the same split every day (a series changes role only when the group changes); the
+  same series give the same split every day (a series changes role only when the group changes, or when
+  it has no young window since its last long gap: it is then a member, and the next series is held out); the
   pool's blend and intervals are chosen and calibrated on them only, on windows cut to the history a new
   team has (14 days up to the minimum);
 - members: the other eligible series (capped), whose history the pool is fitted on.
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -97,14 +98,17 @@ class PoolSplit(NamedTuple):
     held_out: list[str]
 
 
-def split_pool(pool_id: str, eligible: Sequence[str]) -> PoolSplit:
+def split_pool(pool_id: str, eligible: Sequence[str], cannot_calibrate: Collection[str] = ()) -> PoolSplit:
     """Held-out and member series of a pool, by a stable hash: the same series give the same split.
 
-    Every 4th series (POOL_HELD_OUT_SHARE, at least one, at most POOL_MAX_HELD_OUT) is held out; the
-    rest, up to POOL_MAX_MEMBERS, are members. Both lists are empty when there are too few series."""
+    Every 4th series (POOL_HELD_OUT_SHARE, at least one, at most POOL_MAX_HELD_OUT) is held out, the first
+    by the hash that are not in `cannot_calibrate` (too little history since a long gap to cut a young
+    window from: they stay members); the rest, up to POOL_MAX_MEMBERS, are members. Both lists are empty
+    when there are too few series, or none to hold out."""
     ranked = sorted(set(eligible), key=lambda sid: hashlib.sha256(f"{pool_id}|{sid}".encode()).hexdigest())
     held = min(POOL_MAX_HELD_OUT, max(1, round(len(ranked) * POOL_HELD_OUT_SHARE)))
-    members = ranked[held : held + POOL_MAX_MEMBERS]
-    if len(members) < POOL_MIN_MEMBERS:
+    held_out = [sid for sid in ranked if sid not in cannot_calibrate][:held]
+    members = [sid for sid in ranked if sid not in held_out][:POOL_MAX_MEMBERS]
+    if len(members) < POOL_MIN_MEMBERS or not held_out:
         return PoolSplit([], [])
-    return PoolSplit(sorted(members), sorted(ranked[:held]))
+    return PoolSplit(sorted(members), sorted(held_out))

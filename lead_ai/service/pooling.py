@@ -30,13 +30,14 @@ from lead_ai.domain.pools import (
     POOL_MIN_DAYS,
     POOL_MIN_MEMBERS,
     PoolKey,
+    PoolSplit,
     old_enough_for_pool,
     parse_pool_id,
     pool_min_points,
     split_pool,
 )
 from lead_ai.domain.series import SeriesInfo, SeriesSettings, SeriesSummary
-from lead_ai.errors import LeadAIError, ModelNotFoundError, SeriesNotFoundError
+from lead_ai.errors import InsufficientHistoryError, LeadAIError, ModelNotFoundError, SeriesNotFoundError
 from lead_ai.monitoring.logger import logger
 from lead_ai.service.dependencies import Dependencies
 from lead_ai.service.promotion import Comparison, promote_if_better
@@ -44,7 +45,7 @@ from lead_ai.service.serving import ModelList, versions_page
 
 if TYPE_CHECKING:
     from lead_ai.forecasting.training.backtest import Champion
-    from lead_ai.forecasting.training.settings import SeriesData
+    from lead_ai.forecasting.training.settings import SeriesData, TrainingSettings
 
 # What a queued training (a series' or a pool's) came to: the worker's metric and idempotency record
 TRAINED = "trained"
@@ -155,7 +156,13 @@ def train_pool(deps: Dependencies, pool_id: str, day: int) -> dict[str, Any]:
     key = parse_pool_id(pool_id)
     own = min_points_for_interval(deps.settings.min_training_points, key.interval_seconds)
     eligible, first_models = _group_series(deps, key, own)
-    split = split_pool(pool_id, eligible)
+    settings = TrainingSettings(
+        max_horizon=deps.settings.max_horizon_steps(key.interval_seconds),
+        min_points=own,
+        holidays=key.holidays,
+        timezone=key.timezone,
+    )
+    split, held_out = _split_with_held_out(deps, pool_id, eligible, settings)
     if not split.members:
         reason = (
             f"{len(eligible)} series of the group ({key.describe()}) have a model of their own; "
@@ -167,14 +174,7 @@ def train_pool(deps: Dependencies, pool_id: str, day: int) -> dict[str, Any]:
             )
         logger.info("pool skipped", extra={"pool_id": pool_id, "reason": reason})
         return outcome | {"status": SKIPPED, "reason": reason}
-    settings = TrainingSettings(
-        max_horizon=deps.settings.max_horizon_steps(key.interval_seconds),
-        min_points=own,
-        holidays=key.holidays,
-        timezone=key.timezone,
-    )
     members = _histories(deps, split.members, key.interval_seconds)
-    held_out = _histories(deps, split.held_out, key.interval_seconds)
     champion, comparison = _pool_champion(deps, pool_id)
     started = time.perf_counter()
     result = train_pool_forecaster(
@@ -222,6 +222,32 @@ def _group_series(deps: Dependencies, key: PoolKey, own_points: int) -> tuple[li
     eligible = [info.series_id for info in grown if info.series_id in current]
     first_models = [info.series_id for info in grown if info.series_id not in current and info.training_due]
     return eligible, first_models
+
+
+def _split_with_held_out(
+    deps: Dependencies, pool_id: str, eligible: list[str], settings: TrainingSettings
+) -> tuple[PoolSplit, list[SeriesData]]:
+    """The pool's split and its held-out series' histories. A series held out that cannot calibrate (it
+    resumed after a gap longer than 28 days: no young window since) is made a member, and the next by
+    the split's order is held out in its place; else one such series stopped its group's pool."""
+    from lead_ai.forecasting.training.pool import can_calibrate
+
+    interval = parse_pool_id(pool_id).interval_seconds
+    new_min = pool_min_points(interval)
+    cannot: set[str] = set()
+    while True:
+        split = split_pool(pool_id, eligible, cannot)
+        held_out = _histories(deps, split.held_out, interval)
+        usable = [s for s in held_out if can_calibrate(s, settings, new_min)]
+        if len(usable) == len(split.held_out):
+            break
+        cannot |= set(split.held_out) - {s.series_id for s in usable}
+    if cannot and not split.held_out:
+        raise InsufficientHistoryError(
+            f"no series of the pool has {new_min + settings.max_horizon} slots since its last gap of more than "
+            f"{settings.max_gap_days:g} days to calibrate the pool on"
+        )
+    return split, held_out
 
 
 def _histories(deps: Dependencies, series_ids: list[str], interval_seconds: int) -> list[SeriesData]:

@@ -9,6 +9,7 @@ series has enough history, its own model takes over when it beats the pool on th
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -244,6 +245,36 @@ def test_a_pool_its_series_cannot_calibrate_is_skipped_not_dead_lettered(fleet: 
     assert fleet.dead_letters() == []
     status, body = _forecast(fleet, "new-team")
     assert status == 404 and "no pooled model serves its group" in body["message"], body
+
+
+def test_a_held_out_series_that_resumed_after_an_outage_does_not_stop_its_groups_pool(
+    fleet: Fleet, replayed_training: dict[str, Any]
+) -> None:
+    # Given a group of four series with models of their own, the one the split holds out (the only one,
+    # of four) trained on 25 days that ended five weeks ago, and resumed with three hours
+    fleet.api.overrides.update(SETTINGS)
+    teams = TEAMS[:2] + TEAMS[3:4]  # with team-2 no paused-N would come first in the split's order
+    paused = next(
+        sid for i in range(50) if split_pool(POOL_ID, [*teams, sid := f"paused-{i}"]).held_out == [sid]
+    )
+    for team in teams:
+        fleet.ingest(team, days=30, seed=10 + TEAMS.index(team))
+    stamps, values = lead_history(25, seed=20, end=HISTORY_END - timedelta(days=36))
+    assert fleet.api.ingest(paused, stamps, values)[0] == 200
+    assert fleet.plan()["queued"] == 4 and fleet.drain().failed == 0
+    stamps, values = lead_history(1, seed=21)
+    assert fleet.api.ingest(paused, stamps[-3:], values[-3:])[0] == 200
+    fleet.ingest("new-team", days=14, seed=3)
+    # When the daily run trains the group's pool (its held-out windows need 14 days and a day of actuals)
+    assert fleet.plan()["pools"] == [POOL_ID]
+    assert fleet.drain().failed == 0
+    # Then the paused series is not the pool's only calibration series: the next one by the split's order
+    # is held out in its place, the pool is trained and serves the new team
+    status, models = _pool_models(fleet, POOL_ID)
+    assert status == 200 and [v["version"] for v in models["versions"]] == ["1.0.0"], models
+    assert models["versions"][0]["metrics"]["pool_held_out"] == 1
+    status, body = _forecast(fleet, "new-team")
+    assert status == 200 and body["model_scope"] == "pool", body
 
 
 def test_a_new_groups_pool_waits_for_its_first_models_and_serves_the_new_team_the_same_day(

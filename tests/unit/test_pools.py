@@ -86,6 +86,20 @@ def test_held_out_series_are_never_members_and_the_split_is_the_same_every_day()
     assert split_pool("pool:1h:Europe.Berlin:DE", series).held_out != split.held_out
 
 
+def test_a_series_that_cannot_calibrate_is_a_member_and_the_next_is_held_out_in_its_place() -> None:
+    # Given a group whose split holds out one series
+    series = ["a", "b", "c", "d", "e"]
+    split = split_pool("pool:1h:UTC:none", series)
+    (held,) = split.held_out
+    # When that one has no young window since its last long gap
+    moved = split_pool("pool:1h:UTC:none", series, cannot_calibrate={held})
+    # Then it is a member, another is held out, and the group still makes a pool
+    assert held in moved.members and moved.held_out and held not in moved.held_out
+    assert set(moved.members) | set(moved.held_out) == set(series)
+    # and with none that can calibrate there is no pool
+    assert split_pool("pool:1h:UTC:none", series, cannot_calibrate=series) == ([], [])
+
+
 def test_the_caps_and_the_minimum() -> None:
     assert split_pool("p", ["a", "b", "c"]) == ([], [])  # 1 held out leaves 2 members: no pool
     four = split_pool("p", ["a", "b", "c", "d"])

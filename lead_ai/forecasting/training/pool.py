@@ -101,6 +101,12 @@ def train_pool_forecaster(
     return training_result(onnx_bytes, spec, metrics, members)
 
 
+def can_calibrate(s: SeriesData, settings: TrainingSettings, new_min_points: int) -> bool:
+    """Whether a held-out series has a young window to calibrate on after its last long gap: the history
+    from which the pool serves, and a horizon of actuals after it (young_windows, at most its horizon)."""
+    return recent_part(s, settings).values.shape[0] >= new_min_points + settings.max_horizon
+
+
 def young_windows(
     held_out: Sequence[SeriesData],
     spec: FeatureSpec,
