@@ -19,7 +19,7 @@ import pytest
 from lead_ai.domain.fleet import TrainingRequest
 from lead_ai.storage.clients import client
 from lead_ai_dev.local.events import load_event
-from lead_ai_dev.local.worker import LocalPoller, WorkerTotals, queue_trigger
+from lead_ai_dev.local.worker import LocalPoller, WorkerTotals, lambda_record, queue_trigger
 from tests.conftest import ROOT, Api, lead_history
 from tests.faults.conftest import (  # noqa: F401  (fixtures, registered by being imported here)
     CannedTraining,
@@ -209,3 +209,13 @@ def failing_training(
 def message_body(series_id: str, revision: int) -> str:
     """A training message as the planner writes it."""
     return TrainingRequest(series_id, revision).to_json()
+
+
+def sqs_event(fleet: Fleet, body: str) -> dict[str, Any]:
+    """Send one message and receive it back as the one record of a Lambda SQS event (what the training
+    worker's handler gets), for tests that drive a worker container by hand."""
+    fleet.send(body)
+    message = client("sqs").receive_message(
+        QueueUrl=fleet.queue_url, MessageSystemAttributeNames=["All"], MaxNumberOfMessages=1
+    )["Messages"][0]
+    return {"Records": [lambda_record(message, "arn:aws:sqs:us-east-1:123456789012:training", "us-east-1")]}

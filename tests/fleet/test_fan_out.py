@@ -22,7 +22,7 @@ from lead_ai_dev.local.worker import lambda_record
 from tests.conftest import HISTORY_END, ROOT, lead_history
 from tests.faults.conftest import CannedTraining
 from tests.faults.support import FaultInjector
-from tests.fleet.conftest import FailingFor, Fleet, message_body, metric_values
+from tests.fleet.conftest import FailingFor, Fleet, message_body, metric_values, sqs_event
 
 MAX_RECEIVE = 3  # the template's TrainingMaxReceiveCount default
 
@@ -254,31 +254,11 @@ def test_a_failure_that_clears_is_retried_and_trained(
 def test_duplicates_in_two_containers_at_once_train_once(
     fleet: Fleet, canned_training: CannedTraining, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import lead_ai.forecasting.training.train
-
     # Given two warm worker containers (two imports of the handler module, as Lambda runs them)
     fleet.ingest("raced")
-    container_a, container_b = _container(fleet, "a"), _container(fleet, "b")
-    event = _sqs_event(fleet, message_body("raced", 1))
-    answers: dict[str, Any] = {}
-    started, release = threading.Event(), threading.Event()
-
-    def slow_training(*args: Any, **kwargs: Any) -> Any:
-        started.set()
-        release.wait(timeout=30)  # container A is mid-training while B gets the duplicate
-        return canned_training.result
-
-    monkeypatch.setattr(lead_ai.forecasting.training.train, "train_forecaster", slow_training)
-    with _worker_environment(fleet):
-        thread = threading.Thread(target=lambda: answers.update(a=_invoke(container_a, event)))
-        thread.start()
-        assert started.wait(timeout=30)
-        # When container B receives the same message while A trains it
-        answers["b"] = _invoke(container_b, event)
-        release.set()
-        thread.join(timeout=60)
-        # and B gets it again once A is done (SQS re-delivers what B reported failed)
-        answers["b_again"] = _invoke(container_b, event)
+    event = sqs_event(fleet, message_body("raced", 1))
+    # When container B receives the same message while A trains it, and again once A is done
+    answers = _while_a_trains(fleet, canned_training, monkeypatch, event, event)
     # Then A trained it, B first reported it failed (in progress), then succeeded with A's stored outcome
     message_id = event["Records"][0]["messageId"]
     assert answers["a"] == {"batchItemFailures": []}
@@ -292,40 +272,53 @@ def test_duplicates_in_two_containers_at_once_train_once(
 def test_messages_of_two_plans_for_one_history_in_two_containers_at_once_train_it_once(
     fleet: Fleet, canned_training: CannedTraining, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import lead_ai.forecasting.training.train
-
     # Given a series queued at revision 1 by one plan, more history (revision 2), and a second plan
     # (a manual run beside the daily one) that queued it at revision 2: both messages train revision 2
     fleet.ingest("replanned")
     fleet.ingest("replanned", days=10)
-    container_a, container_b = _container(fleet, "a"), _container(fleet, "b")
-    first = _sqs_event(fleet, message_body("replanned", 1))
-    second = _sqs_event(fleet, message_body("replanned", 2))
-    answers: dict[str, Any] = {}
-    started, release = threading.Event(), threading.Event()
-
-    def slow_training(*args: Any, **kwargs: Any) -> Any:
-        started.set()
-        release.wait(timeout=30)  # container A is mid-training while B gets the other plan's message
-        return canned_training.result
-
-    monkeypatch.setattr(lead_ai.forecasting.training.train, "train_forecaster", slow_training)
-    with _worker_environment(fleet):
-        thread = threading.Thread(target=lambda: answers.update(a=_invoke(container_a, first)))
-        thread.start()
-        assert started.wait(timeout=30)
-        # When container B receives the revision-2 message while A trains the revision-1 one
-        answers["b"] = _invoke(container_b, second)
-        release.set()
-        thread.join(timeout=60)
-        # and B gets it again once A is done
-        answers["b_again"] = _invoke(container_b, second)
+    first = sqs_event(fleet, message_body("replanned", 1))
+    second = sqs_event(fleet, message_body("replanned", 2))
+    # When container B receives the revision-2 message while A trains the revision-1 one, and again
+    # once A is done
+    answers = _while_a_trains(fleet, canned_training, monkeypatch, first, second)
     # Then the history (revision 2) was trained once: B waited for A's outcome instead of training it too
     assert answers["a"] == {"batchItemFailures": []}
     assert answers["b"] == {"batchItemFailures": [{"itemIdentifier": second["Records"][0]["messageId"]}]}
     assert answers["b_again"] == {"batchItemFailures": []}
     assert len(fleet.versions("replanned")) == 1
     assert fleet.all_series()["replanned"]["due"] is False
+
+
+def _while_a_trains(
+    fleet: Fleet,
+    canned_training: CannedTraining,
+    monkeypatch: pytest.MonkeyPatch,
+    event_a: dict[str, Any],
+    event_b: dict[str, Any],
+) -> dict[str, Any]:
+    """Two warm worker containers: A's answer to event_a, whose training is held until container B has
+    answered event_b ("b"); then B's answer to event_b once A is done ("b_again", SQS's re-delivery)."""
+    import lead_ai.forecasting.training.train
+
+    container_a, container_b = _container(fleet, "a"), _container(fleet, "b")
+    answers: dict[str, Any] = {}
+    started, release = threading.Event(), threading.Event()
+
+    def slow_training(*args: Any, **kwargs: Any) -> Any:
+        started.set()
+        release.wait(timeout=30)  # container A is mid-training while B gets its message
+        return canned_training.result
+
+    monkeypatch.setattr(lead_ai.forecasting.training.train, "train_forecaster", slow_training)
+    with _worker_environment(fleet):
+        thread = threading.Thread(target=lambda: answers.update(a=_invoke(container_a, event_a)))
+        thread.start()
+        assert started.wait(timeout=30)
+        answers["b"] = _invoke(container_b, event_b)
+        release.set()
+        thread.join(timeout=60)
+        answers["b_again"] = _invoke(container_b, event_b)
+    return answers
 
 
 def test_a_redelivered_scheduled_event_plans_once(
@@ -405,7 +398,7 @@ def test_the_sqs_event_in_events_is_what_the_worker_handles(
     assert canned_training.calls == 1
 
 
-def test_records_built_by_the_poller_have_the_shape_of_a_lambda_sqs_event() -> None:
+def test_records_built_by_the_poller_have_the_shape_of_a_lambdasqs_event() -> None:
     # Given the record of events/train-queue.json and one built from a ReceiveMessage answer
     sample = json.loads((ROOT / "events" / "train-queue.json").read_text())["Records"][0]
     message = {
@@ -464,16 +457,6 @@ def _worker_environment(fleet: Fleet) -> Any:
     template = fleet.api.template
     env = resolve_environment(template, template.function("TrainWorkerFunction")) | fleet.api.overrides
     return patched_environ(env)
-
-
-def _sqs_event(fleet: Fleet, body: str) -> dict[str, Any]:
-    fleet.send(body)
-    from lead_ai.storage.clients import client
-
-    message = client("sqs").receive_message(
-        QueueUrl=fleet.queue_url, MessageSystemAttributeNames=["All"], MaxNumberOfMessages=1
-    )["Messages"][0]
-    return {"Records": [lambda_record(message, "arn:aws:sqs:us-east-1:123456789012:training", "us-east-1")]}
 
 
 def _invoke(module: Any, event: dict[str, Any]) -> Any:

@@ -11,21 +11,9 @@ container's client (tests/faults/support.py): a call that bypasses it would not 
 
 from __future__ import annotations
 
-from typing import Any
-
-from lead_ai.storage.clients import client
-from lead_ai_dev.local.worker import lambda_record
 from tests.faults.conftest import CannedTraining
 from tests.faults.support import FaultInjector, body_contains
-from tests.fleet.conftest import Fleet, message_body
-
-
-def _sqs_event(fleet: Fleet, body: str) -> dict[str, Any]:
-    fleet.send(body)
-    message = client("sqs").receive_message(
-        QueueUrl=fleet.queue_url, MessageSystemAttributeNames=["All"], MaxNumberOfMessages=1
-    )["Messages"][0]
-    return {"Records": [lambda_record(message, "arn:aws:sqs:us-east-1:123456789012:training", "us-east-1")]}
+from tests.fleet.conftest import Fleet, message_body, sqs_event
 
 
 def test_a_timed_out_idempotency_write_fails_the_message_and_trains_nothing(
@@ -33,7 +21,7 @@ def test_a_timed_out_idempotency_write_fails_the_message_and_trains_nothing(
 ) -> None:
     # Given a due series' training message, and every write to the idempotency table timing out
     fleet.ingest("idem-worker")
-    event = _sqs_event(fleet, message_body("idem-worker", 1))
+    event = sqs_event(fleet, message_body("idem-worker", 1))
     table = fleet.api.stack.names["IdempotencyTable"]
     fault = faults.inject("dynamodb", "PutItem", "timeout", when=body_contains(table))
     # When the worker handles it
