@@ -12,7 +12,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from lead_ai.api.requests import parse_time_range, reject_unknown_parameters, validate_series_id
+from lead_ai.api.requests import parse_time_range, validate_series_id
 from lead_ai.api.responses import range_deletion_body, series_deletion_body
 from lead_ai.api.router import create_app
 from lead_ai.monitoring import logger, metrics
@@ -22,11 +22,10 @@ deps = build_dependencies()
 app = create_app()
 
 
-@app.delete("/series/<series_id>/observations")
+@app.delete("/series/<series_id>/observations", query=("from", "to"))
 def delete_observations(series_id: str) -> dict[str, Any]:
     service = MLService(validate_series_id(series_id), deps)
     event = app.current_event
-    reject_unknown_parameters(event.query, ("from", "to"), "a range delete")
     settings = service.settings()
     first, last = parse_time_range(
         event.get_query_string_value("from"),
@@ -42,7 +41,6 @@ def delete_observations(series_id: str) -> dict[str, Any]:
 @app.delete("/series/<series_id>")
 def delete_series(series_id: str) -> dict[str, Any]:
     series_id = validate_series_id(series_id)
-    reject_unknown_parameters(app.current_event.query, (), "a series deletion")
     outcome = series_deletion_body(MLService(series_id, deps).delete())
     metrics.add_metric(name="SeriesDeleted", unit=MetricUnit.Count, value=1)
     return outcome

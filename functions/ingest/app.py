@@ -12,7 +12,6 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from lead_ai.api.requests import (
     content_type_of,
     parse_observations,
-    reject_unknown_parameters,
     request_body,
     validate_series_id,
 )
@@ -33,7 +32,6 @@ app = create_app()
 def post_observations(series_id: str) -> tuple[dict[str, Any], int]:
     service = MLService(validate_series_id(series_id), deps)
     event = app.current_event
-    reject_unknown_parameters(event.query, (), "ingest")
     settings = service.settings()
     batch = parse_observations(
         request_body(event.body, bool(event.is_base64_encoded)),
@@ -51,7 +49,6 @@ def post_observations(series_id: str) -> tuple[dict[str, Any], int]:
 def put_series(series_id: str) -> dict[str, Any]:
     series_id = validate_series_id(series_id)
     event = app.current_event
-    reject_unknown_parameters(event.query, (), "the settings")
     change = parse_series_settings(
         request_body(event.body, bool(event.is_base64_encoded)), content_type_of(event.headers)
     )

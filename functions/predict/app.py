@@ -17,9 +17,9 @@ from lead_ai.api.pagination import (
     series_list_position,
 )
 from lead_ai.api.requests import (
+    STAFFING_QUERY,
     parse_horizon,
     parse_level,
-    reject_unknown_parameters,
     validate_pool_id,
     validate_series_id,
 )
@@ -39,10 +39,9 @@ deps = build_dependencies(serves_forecasts=True)
 app = create_app()
 
 
-@app.get("/series/<series_id>/forecast")
+@app.get("/series/<series_id>/forecast", query=("horizon", "level"))
 def get_forecast(series_id: str) -> dict[str, Any]:
     series_id = validate_series_id(series_id)
-    reject_unknown_parameters(app.current_event.query, ("horizon", "level"), "a forecast")
     # The limit is a duration (LEAD_AI_MAX_HORIZON): in intervals it depends on the series' interval, which
     # the service checks once it knows it; here, the most intervals any series could be allowed.
     horizon = parse_horizon(
@@ -55,10 +54,9 @@ def get_forecast(series_id: str) -> dict[str, Any]:
     return forecast
 
 
-@app.get("/series/<series_id>/models")
+@app.get("/series/<series_id>/models", query=LIST_PARAMETERS)
 def get_models(series_id: str) -> dict[str, Any]:
     series_id = validate_series_id(series_id)
-    reject_unknown_parameters(app.current_event.query, LIST_PARAMETERS, "a list of models")
     limit = parse_limit(app.current_event.get_query_string_value("limit"))
     after = models_position(app.current_event.get_query_string_value("next_token"), series_id)
     models = models_body(MLService(series_id, deps).list_models(limit, after))
@@ -66,10 +64,9 @@ def get_models(series_id: str) -> dict[str, Any]:
     return models
 
 
-@app.get("/pools/<pool_id>/models")
+@app.get("/pools/<pool_id>/models", query=LIST_PARAMETERS)
 def get_pool_models(pool_id: str) -> dict[str, Any]:
     pool_id = validate_pool_id(pool_id)
-    reject_unknown_parameters(app.current_event.query, LIST_PARAMETERS, "a list of models")
     limit = parse_limit(app.current_event.get_query_string_value("limit"))
     after = models_position(app.current_event.get_query_string_value("next_token"), pool_id)
     models = pool_models_body(list_pool_models(deps, pool_id, limit, after))
@@ -96,10 +93,9 @@ def get_dashboard(series_id: str) -> Any:
     return dashboard_response(overview)
 
 
-@app.get("/series")
+@app.get("/series", query=LIST_PARAMETERS)
 def get_series_list() -> dict[str, Any]:
     event = app.current_event
-    reject_unknown_parameters(event.query, LIST_PARAMETERS, "the list of series")
     limit = parse_limit(event.get_query_string_value("limit"))
     after = series_list_position(event.get_query_string_value("next_token"))
     page = list_series(deps, limit, after)
@@ -107,7 +103,7 @@ def get_series_list() -> dict[str, Any]:
     return series_list_body(page, encode_token(page.next_after))
 
 
-@app.get("/series/<series_id>/staffing")
+@app.get("/series/<series_id>/staffing", query=STAFFING_QUERY)
 def get_staffing(series_id: str) -> dict[str, Any]:
     # Erlang C and the plan load with the first staffing request, never on the forecast route.
     from lead_ai.api.series_requests import parse_staffing_query
@@ -124,7 +120,6 @@ def get_staffing(series_id: str) -> dict[str, Any]:
 @app.get("/series/<series_id>")
 def get_series(series_id: str) -> dict[str, Any]:
     series_id = validate_series_id(series_id)
-    reject_unknown_parameters(app.current_event.query, (), "a series")
     series = series_body(describe(deps, series_id))
     metrics.add_metric(name="SeriesDescribed", unit=MetricUnit.Count, value=1)
     return series

@@ -10,7 +10,6 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lead_ai.api.requests import (
-    reject_unknown_parameters,
     validate_pool_id,
     validate_series_id,
     validate_version,
@@ -28,7 +27,6 @@ app = create_app()
 @app.post("/series/<series_id>/train")
 def post_train(series_id: str) -> tuple[dict[str, Any], int]:
     series_id = validate_series_id(series_id)
-    reject_unknown_parameters(app.current_event.query, (), "a training")
     outcome = MLService(series_id, deps).train()
     if not outcome.trained:  # unchanged history and settings: the version trained on it, no new one
         metrics.add_metric(name="TrainingSkippedUnchanged", unit=MetricUnit.Count, value=1)
@@ -40,7 +38,6 @@ def post_train(series_id: str) -> tuple[dict[str, Any], int]:
 @app.post("/series/<series_id>/models/<version>/promote")
 def post_promote(series_id: str, version: str) -> dict[str, Any]:
     series_id, version = validate_series_id(series_id), validate_version(version)
-    reject_unknown_parameters(app.current_event.query, (), "a promotion")
     promoted = version_body(MLService(series_id, deps).promote(version), current=True)
     metrics.add_metric(name="ModelPromotedManually", unit=MetricUnit.Count, value=1)
     return promoted
@@ -49,7 +46,6 @@ def post_promote(series_id: str, version: str) -> dict[str, Any]:
 @app.post("/pools/<pool_id>/models/<version>/promote")
 def post_pool_promote(pool_id: str, version: str) -> dict[str, Any]:
     version, pool_id = validate_version(version), validate_pool_id(pool_id)
-    reject_unknown_parameters(app.current_event.query, (), "a promotion")
     promoted = version_body(promote_version(deps, pool_id, version), current=True)
     metrics.add_metric(name="PoolModelPromotedManually", unit=MetricUnit.Count, value=1)
     return promoted

@@ -9,12 +9,15 @@ resolver Powertools ships (AppSync, AppSync Events, Bedrock agents, VPC Lattice,
 route matching (a path segment per parameter, trailing slashes allowed) and the same response format
 (`statusCode`, compact JSON `body`, `multiValueHeaders`). Logging, metrics and idempotency stay Powertools.
 
-Two things it does that the resolver does not:
+Three things it does that the resolver does not:
 - it matches the route API Gateway matched (the event's `resource`, e.g. `/series/{series_id}/forecast`,
   with `pathParameters`) before the raw `path`: behind a custom domain's base path mapping the path is
   `/leads/series/acme/forecast` and would match nothing; events without a resource match on the path;
 - it starts each request's time budget (lead_ai/time_budget.py) from the Lambda context, capped by
-  LEAD_AI_API_TIME_BUDGET_SECONDS, so that every AWS call the request makes ends in time for an answer.
+  LEAD_AI_API_TIME_BUDGET_SECONDS, so that every AWS call the request makes ends in time for an answer;
+- each route declares the query parameters it takes (`@app.get(path, query=("horizon", "level"))`), and
+  any other, or one given twice, is a 400 naming it before the handler runs: a misspelt `levle` would
+  otherwise be ignored and the default served as if asked for, a `dry_run` would delete for real.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from typing import Any, NamedTuple
 from aws_lambda_powertools.metrics import MetricUnit
 
 from lead_ai import time_budget
+from lead_ai.api.requests import reject_unknown_parameters
 from lead_ai.config import AwsCallLimits
 from lead_ai.errors import LeadAIError, ServiceUnavailableError, ValidationError
 from lead_ai.monitoring.logger import logger
@@ -97,6 +101,7 @@ class _Route(NamedTuple):
     handler: RouteHandler
     resource: str  # the same route as API Gateway writes it: /series/{series_id}/forecast
     parameters: tuple[str, ...]
+    query: tuple[str, ...]  # the query parameters the route takes
 
     def match_resource(self, request: ApiRequest) -> dict[str, str] | None:
         """The parameters, when the request's matched resource is this route's and names them all."""
@@ -121,17 +126,17 @@ class RestApp:
             else time_budget_seconds
         )
 
-    def get(self, path: str) -> Callable[[RouteHandler], RouteHandler]:
-        return self._route("GET", path)
+    def get(self, path: str, query: tuple[str, ...] = ()) -> Callable[[RouteHandler], RouteHandler]:
+        return self._route("GET", path, query)
 
-    def post(self, path: str) -> Callable[[RouteHandler], RouteHandler]:
-        return self._route("POST", path)
+    def post(self, path: str, query: tuple[str, ...] = ()) -> Callable[[RouteHandler], RouteHandler]:
+        return self._route("POST", path, query)
 
-    def put(self, path: str) -> Callable[[RouteHandler], RouteHandler]:
-        return self._route("PUT", path)
+    def put(self, path: str, query: tuple[str, ...] = ()) -> Callable[[RouteHandler], RouteHandler]:
+        return self._route("PUT", path, query)
 
-    def delete(self, path: str) -> Callable[[RouteHandler], RouteHandler]:
-        return self._route("DELETE", path)
+    def delete(self, path: str, query: tuple[str, ...] = ()) -> Callable[[RouteHandler], RouteHandler]:
+        return self._route("DELETE", path, query)
 
     @property
     def current_event(self) -> ApiRequest:
@@ -149,14 +154,21 @@ class RestApp:
             self._current = None
             time_budget.end()
 
-    def _route(self, method: str, path: str) -> Callable[[RouteHandler], RouteHandler]:
+    @property
+    def routes(self) -> list[tuple[str, str, tuple[str, ...]]]:
+        """(method, resource as API Gateway writes it, query parameters taken) of every route."""
+        return [(route.method, route.resource, route.query) for route in self._routes]
+
+    def _route(
+        self, method: str, path: str, query: tuple[str, ...]
+    ) -> Callable[[RouteHandler], RouteHandler]:
         # Trailing slashes match too, as API Gateway and Powertools' REST resolver treat them.
         pattern = re.compile("^" + _PARAMETER.sub(lambda m: f"(?P<{m[1]}>{_SEGMENT})", path) + "/*$")
         resource = _PARAMETER.sub(lambda m: "{" + m[1] + "}", path).rstrip("/")
         parameters = tuple(_PARAMETER.findall(path))
 
         def register(handler: RouteHandler) -> RouteHandler:
-            self._routes.append(_Route(method, pattern, handler, resource, parameters))
+            self._routes.append(_Route(method, pattern, handler, resource, parameters, query))
             return handler
 
         return register
@@ -179,6 +191,7 @@ class RestApp:
             route, parameters = matched
             try:
                 _refuse_repeated_query(request)
+                reject_unknown_parameters(request.query, route.query, f"{route.method} {route.resource}")
                 result = route.handler(**parameters)
                 if isinstance(result, Response):
                     return _response(result.status, result.body, dict(result.headers), result.content_type)

@@ -9,7 +9,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from lead_ai.api.requests import parse_horizon, parse_interval, reject_unknown_parameters, unique_keys
+from lead_ai.api.requests import parse_horizon, parse_interval, unique_keys
 from lead_ai.domain.calendars import parse_calendar
 from lead_ai.domain.localtime import parse_timezone
 from lead_ai.domain.staffing import StaffingAssumptions, validate_assumptions
@@ -57,13 +57,9 @@ class StaffingQuery(NamedTuple):
     assumptions: StaffingAssumptions
 
 
-_STAFFING_PARAMETERS = ("horizon", *StaffingAssumptions._fields)
-
-
 def parse_staffing_query(query: Mapping[str, str], max_horizon: int) -> StaffingQuery:
     """`horizon` (intervals) and the staffing assumptions, each optional (StaffingAssumptions' defaults);
     a parameter that is not a number, or out of its range, is a 400 naming it."""
-    reject_unknown_parameters(query, _STAFFING_PARAMETERS, "the plan")
     raw_horizon = query.get("horizon")
     horizon = None if raw_horizon in (None, "") else parse_horizon(raw_horizon, max_horizon)
     values: dict[str, float] = {}

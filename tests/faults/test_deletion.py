@@ -243,7 +243,7 @@ def test_a_delete_with_a_parameter_it_does_not_take_deletes_nothing(
         fast_api, "DeleteFunction", "delete-observations.json", series_id=SERIES, query=query
     )
     assert (status, payload["field"]) == (400, "dry_run"), payload
-    assert "a range delete takes from, to" in payload["message"], payload
+    assert "DELETE /series/{series_id}/observations takes from, to" in payload["message"], payload
     status, payload, _ = call(
         fast_api, "DeleteFunction", "delete-series.json", series_id=SERIES, query={"dry_run": "true"}
     )

@@ -67,7 +67,9 @@ BAD_SERIES = ["..%2Fx", "a%2Fb", "x" * 300, "s\u00e9rie", "\u0661\u0662", "a b",
 def test_bad_series_ids_are_400_naming_series_id(
     api: Api, function: str, event_file: str, series_id: str
 ) -> None:
-    response = _invoke(api, function, event_file, series_id=series_id, query={"horizon": "3"})
+    # (with a valid query where the route takes one: a parameter a route does not take is refused first)
+    query = {"horizon": "3"} if event_file == "forecast.json" else {}
+    response = _invoke(api, function, event_file, series_id=series_id, query=query)
     payload = _assert_rejected(api, response, 400)
     assert payload["field"] == "series_id"
 

@@ -126,7 +126,7 @@ def test_a_forecast_refuses_a_query_parameter_it_does_not_take(api: Api, trained
     )
     # Then it is a 400 naming it and what the route takes, as the staffing plan's is
     assert (status, error["field"]) == (400, "levle"), error
-    assert "a forecast takes horizon, level" in error["message"]
+    assert "GET /series/{series_id}/forecast takes horizon, level" in error["message"]
     status, _, _ = api.call(
         "PredictFunction", "forecast.json", series_id=SERIES, query={"horizon": "24", "level": "0.95"}
     )

@@ -107,10 +107,10 @@ def test_errors_are_one_json_answer_per_exception_with_retry_after_on_5xx() -> N
 
 
 def test_a_handler_reads_the_request_it_is_answering() -> None:
-    # Given a route reading the query string and the body
+    # Given a route reading the query string (a parameter it declares) and the body
     app = RestApp()
 
-    @app.post("/echo/<name>")
+    @app.post("/echo/<name>", query=("level",))
     def echo(name: str) -> tuple[dict[str, Any], int]:
         request = app.current_event
         return {
@@ -128,6 +128,31 @@ def test_a_handler_reads_the_request_it_is_answering() -> None:
     assert json.loads(answer["body"]) == {"name": "x", "level": "0.9", "body": "{}"}
     with pytest.raises(RuntimeError, match="current_event"):
         _ = app.current_event
+
+
+def test_a_query_parameter_the_route_does_not_declare_is_400_before_the_handler_runs() -> None:
+    # Given a route that takes `level` only, and counts its calls
+    app, calls = RestApp(), []
+
+    @app.get("/echo/<name>", query=("level",))
+    def echo(name: str) -> dict[str, Any]:
+        calls.append(name)
+        return {}
+
+    # When it is called with a misspelt `levle` beside `level`
+    query = {"level": "0.9", "levle": "0.95"}
+    answer = app.resolve({**event("GET", "/echo/x"), "queryStringParameters": query}, None)
+    # Then it is a 400 naming the parameter and what this route takes, and the handler never ran
+    body = json.loads(answer["body"])
+    assert (answer["statusCode"], body["field"]) == (400, "levle"), body
+    assert "GET /echo/{name} takes level" in body["message"], body
+    assert calls == []
+    # And a route that declares none refuses any
+    app.post("/bare")(lambda: {})
+    bare = app.resolve({**event("POST", "/bare"), "queryStringParameters": {"x": "1"}}, None)
+    assert bare["statusCode"] == 400
+    assert "takes no query parameters" in json.loads(bare["body"])["message"]
+    assert app.routes == [("GET", "/echo/{name}", ("level",)), ("POST", "/bare", ())]
 
 
 @pytest.mark.parametrize("base_path", ["", "/leads", "/v2/leads", "/Prod"])
@@ -188,10 +213,10 @@ def test_delete_routes_match_by_method() -> None:
 
 
 def test_a_query_parameter_given_twice_is_refused_naming_it_before_the_handler_runs() -> None:
-    # Given a route, and API Gateway's event for ?horizon=24&horizon=48&level=0.8
+    # Given a route taking both, and API Gateway's event for ?horizon=24&horizon=48&level=0.8
     app, called = RestApp(), []
 
-    @app.get("/forecast")
+    @app.get("/forecast", query=("horizon", "level"))
     def forecast() -> dict[str, Any]:
         called.append(1)
         return {}

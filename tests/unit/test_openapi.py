@@ -10,6 +10,7 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 
 from openapi_spec_validator import validate
 
@@ -31,9 +32,9 @@ def template_routes() -> dict[Route, str]:
     }
 
 
-def app_routes() -> dict[Route, str]:
-    """`@app.get("/series/<series_id>/forecast")` and the like in every functions/*/app.py."""
-    found: dict[Route, str] = {}
+def _route_decorators() -> Iterator[tuple[Route, str, ast.Call]]:
+    """`@app.get("/series/<series_id>/forecast", query=(...))` and the like in every functions/*/app.py:
+    the route, where it is, and the decorator's call."""
     for path in sorted(ROOT.glob("functions/*/app.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
@@ -49,7 +50,26 @@ def app_routes() -> dict[Route, str]:
                 ):
                     route_path = re.sub(r"<(\w+)>", r"{\1}", decorator.args[0].value)
                     where = f"{path.relative_to(ROOT)}:{node.lineno} {node.name}"
-                    found[(decorator.func.attr.upper(), route_path)] = where
+                    yield (decorator.func.attr.upper(), route_path), where, decorator
+
+
+def app_routes() -> dict[Route, str]:
+    return {route: where for route, where, _ in _route_decorators()}
+
+
+def app_route_queries() -> dict[Route, tuple[str, ...]]:
+    """The `query=` each route declares: a tuple, or a name from lead_ai.api's request modules."""
+    import lead_ai.api.pagination
+    import lead_ai.api.requests
+
+    names = vars(lead_ai.api.pagination) | vars(lead_ai.api.requests)
+    found: dict[Route, tuple[str, ...]] = {}
+    for route, _, decorator in _route_decorators():
+        query = next((k.value for k in decorator.keywords if k.arg == "query"), None)
+        if query is None:
+            found[route] = ()
+        else:
+            found[route] = names[query.id] if isinstance(query, ast.Name) else ast.literal_eval(query)
     return found
 
 
@@ -92,6 +112,24 @@ def test_every_contract_is_routed_by_the_template_and_answered_by_an_app() -> No
         assert route in apps, f"{route} has a contract but no @app.{route[0].lower()} in functions/*/app.py"
     # and the template and the apps agree with each other
     assert set(template) == set(apps), set(template) ^ set(apps)
+
+
+def test_each_route_takes_exactly_the_query_parameters_its_contract_documents() -> None:
+    # Given the query parameters each route declares to the router (any other is a 400 there)
+    declared = app_route_queries()
+    # Then each is the set its contract documents: a documented one refused, or an undocumented one
+    # accepted, would be a contract the API does not keep
+    for operation in OPERATIONS:
+        documented = {p.name for p in operation.parameters if p.where == "query"}
+        route = (operation.method, operation.path)
+        assert set(declared[route]) == documented, (route, sorted(declared[route]), sorted(documented))
+
+
+def test_the_staffing_route_takes_horizon_and_every_staffing_assumption() -> None:
+    from lead_ai.api.requests import STAFFING_QUERY
+    from lead_ai.domain.staffing import StaffingAssumptions
+
+    assert ("horizon", *StaffingAssumptions._fields) == STAFFING_QUERY
 
 
 def test_docs_openapi_json_is_what_the_code_generates() -> None:
