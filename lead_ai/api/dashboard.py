@@ -164,10 +164,7 @@ def _cards(overview: SeriesOverview) -> str:
     next_day = float(np.sum(fc.value[:day]))
     peak = int(np.argmax(fc.value))
     peak_agents = f" · {overview.staffing.plan[peak]['agents']} agents" if overview.staffing else ""
-    metrics = overview.version.metrics if overview.version is not None else {}
-    mase, naive = metrics.get("mase", math.nan), metrics.get("baseline_mase", math.nan)
-    better = (1 - mase / naive) if naive and math.isfinite(naive) and math.isfinite(mase) else math.nan
-    coverage = metrics.get("coverage", math.nan)
+    coverage = (overview.version.metrics if overview.version is not None else {}).get("coverage", math.nan)
     hours = min(day, len(fc.value)) * fc.interval_seconds / 3600
     cards = [
         (
@@ -180,22 +177,44 @@ def _cards(overview: SeriesOverview) -> str:
             f"{_number(float(fc.value[peak]))} leads",
             f"{escape(_when(overview, int(fc.timestamps[peak])))}{peak_agents}",
         ),
-        (
-            "Backtest MASE",
-            _number(mase, 3),
-            f"seasonal naive {_number(naive, 3)}"
-            + (f" · {better:.0%} better" if math.isfinite(better) and better > 0 else ""),
-        ),
+        _accuracy_card(overview),
         (
             f"{fc.level:.0%} interval coverage",
             _number(coverage, 2),
-            f"in the backtest (target {fc.level:.2f})",
+            f"{'the pooled model on held-out series' if fc.pool_id else 'in the backtest'}"
+            f" (target {fc.level:.2f})",
         ),
     ]
     items = "".join(
         f'<div class="card"><span>{a}</span><b>{b}</b><span>{c}</span></div>' for a, b, c in cards
     )
     return f'<section class="cards" aria-label="Summary">{items}</section>'
+
+
+def _accuracy_card(overview: SeriesOverview) -> tuple[str, str, str]:
+    """The backtest of what serves this series. A young series served by its group's pool is judged on
+    its own last days (`pool_fit`, in leads per interval), not on the pool's held-out series: those are
+    other teams, and the page is about this one."""
+    fit = overview.forecast.pool_fit
+    if fit is not None and fit.origins > 0 and math.isfinite(fit.mae_served):
+        return (
+            f"Backtest MAE, its last {fit.origins} days",
+            _number(fit.mae_served, 2),
+            f"seasonal naive {_number(fit.mae_naive, 2)}" + _better(fit.mae_served, fit.mae_naive),
+        )
+    metrics = overview.version.metrics if overview.version is not None else {}
+    mase, naive = metrics.get("mase", math.nan), metrics.get("baseline_mase", math.nan)
+    where = " · the pooled model on held-out series" if overview.forecast.pool_id else ""
+    return (
+        "Backtest MASE",
+        _number(mase, 3),
+        f"seasonal naive {_number(naive, 3)}{_better(mase, naive)}{where}",
+    )
+
+
+def _better(error: float, naive: float) -> str:
+    better = (1 - error / naive) if naive and math.isfinite(naive) and math.isfinite(error) else math.nan
+    return f" · {better:.0%} better" if math.isfinite(better) and better > 0 else ""
 
 
 # ----------------------------------------------------------------------------------------- chart
