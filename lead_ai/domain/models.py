@@ -56,6 +56,9 @@ class CurrentModel(NamedTuple):
     window: WindowShape | None = None
     # Made current by hand (POST …/models/{version}/promote, a rollback), not by a training's promotion
     by_hand: bool = False
+    # A fresh id written by every move of the pointer: a version string comes back after A -> B -> A, this
+    # never does. None on pointers written before it was recorded.
+    promotion_id: str | None = None
 
 
 class TrainingRecord(NamedTuple):

@@ -17,11 +17,14 @@ class Comparison(NamedTuple):
     """Which champion the candidate's backtest scored on its own windows (training loads it from S3).
 
     unscored: why it could not be (its artifact could not be read or run), in words a user may see.
-    pool_id: the champion is the pooled model that serves the series until a model of its own wins."""
+    pool_id: the champion is the pooled model that serves the series until a model of its own wins.
+    champion_promotion_id: the promotion_id of the CURRENT pointer it was read from: tells the pointer
+    the training read from one a rollback wrote since, when both name the same version."""
 
     champion_version: str
     unscored: str | None = None
     pool_id: str | None = None
+    champion_promotion_id: str | None = None
 
     def names(self, champion: ModelVersion) -> bool:
         """Whether this comparison scored `champion` (the same version of the same registry key)."""
@@ -164,7 +167,7 @@ def promote_if_better(
             tracker.promote(
                 series_id,
                 candidate,
-                expected_current=current.version if current else None,
+                expected_current=current,
                 window=window_of(candidate),
                 reason=_joined(candidate.reason, decision.reason),
                 series_created_at=series_created_at,
@@ -178,13 +181,16 @@ def promote_if_better(
 def _overruled_by_hand(current: CurrentModel | None, comparison: Comparison | None) -> Decision | None:
     """A rejection when CURRENT was moved by hand (a rollback) after the training read its champion: a
     training that began before the user's choice does not undo it. None otherwise (also when the hand's
-    choice came first: it is the champion the candidate was scored against, and the contest is fair)."""
+    choice came first: it is the champion the candidate was scored against, and the contest is fair).
+    The pointer is told apart by its promotion_id: a rollback A -> B -> A made while the candidate trained
+    names the version it was scored against, but it is the user's choice, made after the training read A."""
     if current is None or not current.by_hand:
         return None
     if (
         comparison is not None
         and comparison.pool_id is None
         and comparison.champion_version == current.version
+        and comparison.champion_promotion_id == current.promotion_id
     ):
         return None
     return Decision(
@@ -223,7 +229,7 @@ def promote_version(deps: Dependencies, series_id: str, version: str) -> ModelVe
     tracker.promote(
         series_id,
         target,
-        expected_current=current.version if current else None,
+        expected_current=current,
         window=window_of(target),
         by_hand=True,
     )

@@ -182,14 +182,19 @@ def champion_of(
         return None, None
     try:
         champion = load_champion(deps.artifacts.get_model(current.artifact), trained_until)
-        return champion, Comparison(current.version, pool_id=pool_id)
+        return champion, Comparison(
+            current.version, pool_id=pool_id, champion_promotion_id=current.promotion_id
+        )
     except Exception as exc:  # S3 errors, a sha256 mismatch, bytes that are no lead_ai model
         logger.warning(
             "the current model could not be loaded to compare with",
             extra={"series_id": key, "model_version": current.version, "error": str(exc)},
         )
         return None, Comparison(
-            current.version, "its artifact could not be read to compare on the same windows", pool_id
+            current.version,
+            "its artifact could not be read to compare on the same windows",
+            pool_id,
+            current.promotion_id,
         )
 
 

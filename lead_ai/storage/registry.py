@@ -5,14 +5,16 @@ Records in the registry table (layout in storage.registry_table):
 - `CURRENT`                      the pointer to the version prediction serves (a copy of its artifact ref)
 
 Versions are allocated with conditional puts (two concurrent trainings can never share one), and the
-`CURRENT` pointer only moves with a transaction that checks both the expected previous version and
-that the new version's artifact was verified. Every change is published to the analytics service.
+`CURRENT` pointer only moves with a transaction that checks both the expected previous pointer (its
+`promotion_id`, fresh on every move) and that the new version's artifact was verified. Every change is
+published to the analytics service.
 """
 
 from __future__ import annotations
 
 import json
 import time
+import uuid
 from collections.abc import Mapping
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -326,7 +328,12 @@ class ModelTracker:
         window = WindowShape(int(slots), int(interval)) if slots and interval else None
         by_hand = bool(item.get("by_hand", {}).get("BOOL", False))
         return CurrentModel(
-            series_id, get_s(item, "version") or "", artifact_from_item(item), window, by_hand
+            series_id,
+            get_s(item, "version") or "",
+            artifact_from_item(item),
+            window,
+            by_hand,
+            get_s(item, "promotion_id"),
         )
 
     def current_versions(self, series_ids: list[str]) -> dict[str, str]:
@@ -361,15 +368,18 @@ class ModelTracker:
         series_id: str,
         version: ModelVersion,
         *,
-        expected_current: str | None,
+        expected_current: CurrentModel | None,
         window: WindowShape | None = None,
         reason: str | None = None,
         by_hand: bool = False,
         series_created_at: str | None = None,
     ) -> None:
-        """Move CURRENT to `version` if CURRENT is still `expected_current` and the version is verified.
+        """Move CURRENT to `version` if CURRENT is still the pointer `expected_current` the caller read
+        (None: there must be none) and the version is verified.
 
-        Raises VersionConflictError when either condition fails (someone else moved it first). A reason
+        Raises VersionConflictError when either condition fails (someone else moved it first). The pointer
+        is matched on its `promotion_id`, not its version: after a rollback A -> B -> A the version is A
+        again, but the user's A is not the A the caller read. A reason
         (why it won without beating the champion on the same windows) is recorded on the version. A move
         made by hand (a rollback) is marked on CURRENT: a training that began before it does not undo it.
         `series_created_at`: the SERIES item the version was trained from (SeriesInfo.created_at), if
@@ -380,17 +390,6 @@ class ModelTracker:
             raise VersionConflictError(f"version {version.version} has no verified artifact", field="version")
         artifact = version.artifact
         now = utc_now_iso()
-        pointer_guard: dict[str, Any]
-        if expected_current is None:
-            pointer_guard = {
-                "ConditionExpression": "attribute_not_exists(#r)",
-                "ExpressionAttributeNames": {"#r": "record"},
-            }
-        else:
-            pointer_guard = {
-                "ConditionExpression": "version = :expected",
-                "ExpressionAttributeValues": {":expected": s(expected_current)},
-            }
         transaction: list[Any] = [  # plain request dicts; the stubs' TypedDicts would only restate them
             {
                 "Put": {
@@ -403,10 +402,11 @@ class ModelTracker:
                         "sha256": s(artifact.sha256),
                         "size_bytes": n(artifact.size),
                         "promoted_at": s(now),
+                        "promotion_id": s(uuid.uuid4().hex),
                         **_window_attributes(window),
                         **({"by_hand": {"BOOL": True}} if by_hand else {}),
                     },
-                    **pointer_guard,
+                    **_pointer_guard(expected_current),
                 }
             },
             {
@@ -486,6 +486,26 @@ class ModelTracker:
         )
         items = response.get("Items", [])
         return dict(items[0]) if items else None
+
+
+def _pointer_guard(expected: CurrentModel | None) -> dict[str, Any]:
+    """The condition that CURRENT is still the pointer the caller read: none, the same `promotion_id`, or
+    (a pointer written before promotion ids were recorded, which no move since has replaced) the same
+    version."""
+    if expected is None:
+        return {
+            "ConditionExpression": "attribute_not_exists(#r)",
+            "ExpressionAttributeNames": {"#r": "record"},
+        }
+    if expected.promotion_id is not None:
+        return {
+            "ConditionExpression": "promotion_id = :expected",
+            "ExpressionAttributeValues": {":expected": s(expected.promotion_id)},
+        }
+    return {
+        "ConditionExpression": "attribute_not_exists(promotion_id) AND version = :expected",
+        "ExpressionAttributeValues": {":expected": s(expected.version)},
+    }
 
 
 def _series_alive(series_id: str, created_at: str | None) -> dict[str, Any]:

@@ -250,6 +250,68 @@ def test_a_rollback_made_while_a_training_runs_is_not_undone_by_that_training(
     assert (status, payload["current"]) == (200, True), payload
 
 
+@pytest.mark.parametrize("when", ["while it fits", "just before its promotion"])
+def test_a_rollback_away_and_back_while_a_training_runs_stands(
+    two_versions: Api,
+    canned_training: CannedTraining,
+    small_history: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    when: str,
+) -> None:
+    # Given 1.0.0 and 1.1.0 (current, promoted by a training), and a training of new history that beats
+    # both (MASE 0.5): it reads 1.1.0 as its champion
+    import lead_ai.forecasting.training.train
+    from lead_ai.storage.registry import ModelTracker
+
+    add_hour(two_versions, small_history, 2)
+    canned_training.mase = [0.5]
+    conflicts: list[str] = []
+
+    def roll_back_and_forth() -> None:
+        # When the user rolls back to 1.0.0, then forward to 1.1.0 again (A -> B -> A, by hand)
+        for version in ("1.0.0", "1.1.0"):
+            status, payload, _ = call(
+                two_versions, "TrainFunction", "promote.json", series_id=SERIES, version=version
+            )
+            assert (status, payload["current"]) == (200, True), payload
+
+    def fit_while_the_user_rolls_back(*args: Any, **kwargs: Any) -> Any:
+        roll_back_and_forth()
+        return canned_training(*args, **kwargs)
+
+    real_promote = ModelTracker.promote
+
+    def promote_after_the_rollbacks(self: ModelTracker, *args: Any, **kwargs: Any) -> None:
+        if kwargs.get("by_hand") or conflicts:
+            return real_promote(self, *args, **kwargs)
+        roll_back_and_forth()  # after the training read CURRENT (1.1.0) and decided to promote over it
+        try:
+            return real_promote(self, *args, **kwargs)
+        except VersionConflictError as exc:
+            conflicts.append(exc.message)
+            raise
+
+    if when == "while it fits":
+        monkeypatch.setattr(
+            lead_ai.forecasting.training.train, "train_forecaster", fit_while_the_user_rolls_back
+        )
+    else:
+        monkeypatch.setattr(ModelTracker, "promote", promote_after_the_rollbacks)
+    status, payload, _ = call(two_versions, "TrainFunction", "train.json", series_id=SERIES)
+    # Then the training's promotion over the 1.1.0 it read is refused (the pointer is not the one it read,
+    # though it names the same version), and its version is rejected, saying the hand chose 1.1.0
+    if when == "just before its promotion":
+        assert len(conflicts) == 1, conflicts
+    assert (status, payload["version"], payload["current"], payload["status"]) == (
+        201, "1.2.0", False, "rejected",
+    ), payload  # fmt: skip
+    assert "1.1.0" in payload["reason"] and "by hand" in payload["reason"], payload["reason"]
+    # And CURRENT is still the 1.1.0 the user made current by hand
+    assert consistent_current_version(two_versions.stack.names, SERIES) == "1.1.0"
+    current = build_dependencies(settings_for(two_versions)).tracker.current(SERIES)
+    assert current is not None and current.by_hand, current
+
+
 def test_promoting_the_fallback_version_by_hand_clears_fallback_from_version_in_a_warm_container(
     two_versions: Api,
 ) -> None:

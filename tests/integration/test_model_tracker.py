@@ -97,11 +97,57 @@ def test_promote_is_conditional_on_the_expected_champion(
     # When a promotion expects no current model (stale view), it is refused
     with pytest.raises(VersionConflictError):
         tracker.promote("s", tracker.get_version("s", second), expected_current=None)
-    # And with the right expectation it succeeds
-    tracker.promote("s", tracker.get_version("s", second), expected_current=first)
+    # And with the right expectation (the pointer as read) it succeeds
+    tracker.promote("s", tracker.get_version("s", second), expected_current=tracker.current("s"))
     current = tracker.current("s")
     assert current is not None and current.version == second
     assert [e[0] for e in analytics.events].count("ModelPromoted") == 2
+
+
+def _verified(tracker: ModelTracker, mase: float) -> Any:
+    version = tracker.allocate_version("s", SPEC).version
+    tracker.mark_verified("s", version, _artifact(version), _record(mase))
+    return tracker.get_version("s", version)
+
+
+def test_a_pointer_moved_away_and_back_is_not_the_pointer_read_before(
+    tracker: ModelTracker, series_exist: None
+) -> None:
+    # Given A current, read by a training, and versions B and C
+    a, b, c = (_verified(tracker, mase) for mase in (0.7, 0.6, 0.5))
+    tracker.promote("s", a, expected_current=None)
+    read_by_the_training = tracker.current("s")
+    # When CURRENT goes A -> B -> A by hand (a rollback and back)
+    tracker.promote("s", b, expected_current=tracker.current("s"), by_hand=True)
+    tracker.promote("s", a, expected_current=tracker.current("s"), by_hand=True)
+    # Then the training's promotion over the A it read is refused, and the hand's A stays
+    with pytest.raises(VersionConflictError):
+        tracker.promote("s", c, expected_current=read_by_the_training)
+    current = tracker.current("s")
+    assert current is not None and (current.version, current.by_hand) == (a.version, True)
+    assert read_by_the_training is not None and current.promotion_id != read_by_the_training.promotion_id
+
+
+def test_a_pointer_written_before_promotion_ids_is_matched_on_its_version_once(
+    tracker: ModelTracker, series_exist: None, stack: Any, aws: Any
+) -> None:
+    # Given A current on a pointer with no promotion_id (written before they were recorded)
+    a, b, c = (_verified(tracker, mase) for mase in (0.7, 0.6, 0.5))
+    tracker.promote("s", a, expected_current=None)
+    aws("dynamodb").update_item(
+        TableName=stack.names["RegistryTable"],
+        Key={"series_id": {"S": "s"}, "record": {"S": "CURRENT"}},
+        UpdateExpression="REMOVE promotion_id",
+    )
+    old = tracker.current("s")
+    assert old is not None and old.promotion_id is None
+    # When B is promoted over it, Then that succeeds and writes a promotion id
+    tracker.promote("s", b, expected_current=old)
+    moved = tracker.current("s")
+    assert moved is not None and moved.version == b.version and moved.promotion_id
+    # And the old read cannot be used again: the pointer it names is gone
+    with pytest.raises(VersionConflictError):
+        tracker.promote("s", c, expected_current=old)
 
 
 def test_a_series_without_its_series_item_is_never_promoted(tracker: ModelTracker) -> None:
