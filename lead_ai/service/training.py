@@ -73,9 +73,16 @@ def train_series(
             "metrics": result.metrics,
         },
     )
-    version = register(deps, series_id, result.onnx_bytes, training_record(result, series.revision))
-    # Both conditioned on the SERIES item read above: a series deleted and created again meanwhile (its
-    # revisions restart at 1) is neither served this model nor taken off the DueIndex by it.
+    # All three conditioned on the SERIES item read above: a series deleted (and perhaps created again)
+    # meanwhile (its revisions restart at 1) gets no version of this model, is not served it and is not
+    # taken off the DueIndex by it.
+    version = register(
+        deps,
+        series_id,
+        result.onnx_bytes,
+        training_record(result, series.revision),
+        series_created_at=series.created_at,
+    )
     outcome = promote_if_better(deps, series_id, version, comparison, series_created_at=series.created_at)
     # Recorded only once the version is promoted or rejected: if promotion failed (a DynamoDB
     # fault), the series stays due and the next scheduled run trains it again.
@@ -240,9 +247,19 @@ def training_record(result: TrainingResult, history_revision: int) -> TrainingRe
     )
 
 
-def register(deps: Dependencies, series_id: str, onnx_bytes: bytes, record: TrainingRecord) -> ModelVersion:
-    """Allocate a version, upload and verify its artifact, then mark it verified — or undo it all."""
-    allocated = deps.tracker.allocate_version(series_id, record.feature_spec)
+def register(
+    deps: Dependencies,
+    series_id: str,
+    onnx_bytes: bytes,
+    record: TrainingRecord,
+    *,
+    series_created_at: str | None = None,
+) -> ModelVersion:
+    """Allocate a version, upload and verify its artifact, then mark it verified — or undo it all.
+
+    `series_created_at`: the SERIES item the model was trained from: a series deleted (or deleted and
+    created again) since gets no version and no object (SeriesDeletingError, registry.allocate_version)."""
+    allocated = deps.tracker.allocate_version(series_id, record.feature_spec, series_created_at)
     uploaded: ArtifactRef | None = None
     try:
         uploaded = deps.artifacts.put_model(series_id, allocated.version, onnx_bytes)

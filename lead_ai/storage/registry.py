@@ -4,7 +4,8 @@ Records in the registry table (layout in storage.registry_table):
 - `VERSION#000001.000002.000000` one record per model version (sortable semantic version)
 - `CURRENT`                      the pointer to the version prediction serves (a copy of its artifact ref)
 
-Versions are allocated with conditional puts (two concurrent trainings can never share one), and the
+Versions are allocated with conditional puts (two concurrent trainings can never share one), each in one
+transaction with the check that the series is alive (not being deleted, nor deleted), and the
 `CURRENT` pointer only moves with a transaction that checks both the expected previous pointer (its
 `promotion_id`, fresh on every move) and that the new version's artifact was verified. Every change is
 published to the analytics service.
@@ -30,7 +31,7 @@ from lead_ai.domain.models import (
     headline,
 )
 from lead_ai.domain.pools import is_pool_id
-from lead_ai.domain.versions import format_version, next_version, parse_version
+from lead_ai.domain.versions import Version, format_version, next_version, parse_version
 from lead_ai.errors import ModelNotFoundError, SeriesDeletingError, StorageError, VersionConflictError
 from lead_ai.monitoring.logger import logger
 from lead_ai.monitoring.metrics import AnalyticsService
@@ -59,6 +60,7 @@ if TYPE_CHECKING:  # the stubs are a dev dependency: the layer never imports the
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
 _MAX_ALLOCATION_ATTEMPTS = 25
+_ALLOCATION_PUT, _ALLOCATION_SERIES_CHECK = 0, 1  # the items of an allocation's transaction
 _MAX_BATCH_ROUNDS = 5
 
 
@@ -70,8 +72,15 @@ class ModelTracker:
 
     # -- versions -------------------------------------------------------------------------------
 
-    def allocate_version(self, series_id: str, feature_spec: Mapping[str, Any]) -> ModelVersion:
-        """Claim the next free version with a conditional put; retry past versions others claimed."""
+    def allocate_version(
+        self, series_id: str, feature_spec: Mapping[str, Any], series_created_at: str | None = None
+    ) -> ModelVersion:
+        """Claim the next free version with a conditional put; retry past versions others claimed.
+
+        The put is one transaction with the check that the series is alive (`_series_alive`, as a promotion
+        checks it): a training that outlasted DELETE /series/{id} registers nothing behind it (it wrote a
+        pending record, then an S3 object, after the deletion had removed everything). SeriesDeletingError
+        then; a pool has no SERIES item and passes."""
         spec_json = json.dumps(feature_spec, sort_keys=True, separators=(",", ":"))
         for _ in range(_MAX_ALLOCATION_ATTEMPTS):
             latest = self._latest_version_item(series_id)
@@ -80,20 +89,20 @@ class ModelTracker:
             candidate = next_version(latest_version, spec_changed=spec_changed)
             created = utc_now_iso()
             try:
-                self._client.put_item(
-                    TableName=self._table,
-                    Item={
-                        **key(series_id, version_sort_key(candidate)),
-                        "version": s(format_version(candidate)),
-                        "status": s(Status.PENDING),
-                        "created_at": s(created),
-                        "feature_spec": s(spec_json),
-                    },
-                    ConditionExpression="attribute_not_exists(#r)",
-                    ExpressionAttributeNames={"#r": "record"},
+                self._client.transact_write_items(
+                    TransactItems=self._allocation(
+                        series_id, candidate, created, spec_json, series_created_at
+                    )
                 )
             except Exception as exc:
-                if is_conditional_failure(exc):
+                failed = _failed_items(exc)
+                if _ALLOCATION_SERIES_CHECK in failed:
+                    raise SeriesDeletingError(
+                        f"series '{series_id}' was deleted, or is being deleted, while this model was "
+                        "trained: no version is registered",
+                        field="series_id",
+                    ) from exc
+                if _ALLOCATION_PUT in failed:
                     continue  # another training claimed this version first: take the next one
                 raise storage_error("allocating a model version", exc) from exc
             version = format_version(candidate)
@@ -102,6 +111,39 @@ class ModelTracker:
         raise VersionConflictError(
             f"could not allocate a version for '{series_id}': too many concurrent trainings"
         )
+
+    def _allocation(
+        self,
+        series_id: str,
+        candidate: Version,
+        created: str,
+        spec_json: str,
+        series_created_at: str | None,
+    ) -> list[Any]:
+        """The allocation's transaction: the pending record if its version is free, and the series alive."""
+        return [  # plain request dicts; the stubs' TypedDicts would only restate them
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": {
+                        **key(series_id, version_sort_key(candidate)),
+                        "version": s(format_version(candidate)),
+                        "status": s(Status.PENDING),
+                        "created_at": s(created),
+                        "feature_spec": s(spec_json),
+                    },
+                    "ConditionExpression": "attribute_not_exists(#r)",
+                    "ExpressionAttributeNames": {"#r": "record"},
+                }
+            },
+            {
+                "ConditionCheck": {
+                    "TableName": self._table,
+                    "Key": key(series_id, SERIES),
+                    **_series_alive(series_id, series_created_at),
+                }
+            },
+        ]
 
     def mark_verified(
         self, series_id: str, version: str, artifact: ArtifactRef, record: TrainingRecord
@@ -530,9 +572,14 @@ def _window_attributes(window: WindowShape | None) -> dict[str, dict[str, str]]:
 
 
 def _failed_item(exc: Exception) -> int | None:
-    """Which item's condition cancelled a transaction (its index), if the answer says."""
+    """Which item's condition cancelled a transaction (its index), if the answer says it was one alone."""
+    failed = _failed_items(exc)
+    return next(iter(failed)) if len(failed) == 1 else None
+
+
+def _failed_items(exc: Exception) -> set[int]:
+    """The items whose conditions cancelled a transaction (their indexes); empty for any other error."""
     if error_code(exc) != "TransactionCanceledException":
-        return None
+        return set()
     reasons = getattr(exc, "response", {}).get("CancellationReasons") or []
-    failed = [i for i, reason in enumerate(reasons) if reason.get("Code") == "ConditionalCheckFailed"]
-    return failed[0] if len(failed) == 1 else None
+    return {i for i, reason in enumerate(reasons) if reason.get("Code") == "ConditionalCheckFailed"}

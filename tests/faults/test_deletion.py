@@ -337,6 +337,44 @@ def test_a_rollback_while_a_delete_is_unfinished_is_409_and_serves_nothing(
     assert _stored(trained, SERIES) == {"registry": 0, "chunks": 0, "objects": 0}
 
 
+@pytest.mark.parametrize("deletion", ["finished", "begun"])
+def test_a_training_that_outlasts_a_delete_leaves_nothing_behind(
+    trained: Api,
+    canned_training: CannedTraining,
+    small_history: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    deletion: str,
+) -> None:
+    import lead_ai.forecasting.training.train
+
+    # Given a training of new history, and a DELETE /series that begins while it fits (and finishes, or
+    # stops after marking the series)
+    add_hour(trained, small_history, 2)
+    before = _stored(trained, SERIES)
+
+    def fit_while_the_series_is_deleted(*args: Any, **kwargs: Any) -> Any:
+        if deletion == "finished":
+            assert _delete_series(trained)[0] == 200
+        else:
+            assert build_dependencies(settings_for(trained)).catalogue.begin_deletion(SERIES)
+        return canned_training(*args, **kwargs)
+
+    monkeypatch.setattr(
+        lead_ai.forecasting.training.train, "train_forecaster", fit_while_the_series_is_deleted
+    )
+    # When the training ends
+    status, payload, _ = call(trained, "TrainFunction", "train.json", series_id=SERIES)
+    # Then it is a 409 naming the series, and it registered no version and uploaded no object
+    assert (status, payload["error"], payload["field"]) == (409, "series_deleting", "series_id"), payload
+    if deletion == "finished":
+        assert _stored(trained, SERIES) == {"registry": 0, "chunks": 0, "objects": 0}
+    else:
+        assert _stored(trained, SERIES) == before  # the two versions and objects the DELETE will remove
+        # And the same DELETE again finishes the job: nothing of the series is left
+        assert _delete_series(trained)[0] == 200
+        assert _stored(trained, SERIES) == {"registry": 0, "chunks": 0, "objects": 0}
+
+
 def test_settings_and_ingests_of_a_series_being_deleted_are_409_series_deleting(
     fast_api: Api, small_history: Any
 ) -> None:

@@ -20,6 +20,9 @@ from tests.faults.support import FaultInjector, assert_consistent, body_contains
 pytestmark = pytest.mark.faults
 
 MARK_VERIFIED = body_contains('":verified"', '":pending"')
+# Two transactions: the allocation (a pending version put, the SERIES check) and the promotion (CURRENT)
+ALLOCATION = body_contains('"pending"', '"ConditionCheck"')
+PROMOTION = body_contains('"CURRENT"')
 
 
 def _assert_503(status: int, payload: Any, headers: dict[str, str]) -> None:
@@ -32,7 +35,7 @@ def _assert_503(status: int, payload: Any, headers: dict[str, str]) -> None:
 @pytest.mark.parametrize(
     ("step", "service", "operation", "kind", "when", "kept"),
     [
-        ("allocate the version", "dynamodb", "PutItem", "5xx", None, "nothing"),
+        ("allocate the version", "dynamodb", "TransactWriteItems", "5xx", ALLOCATION, "nothing"),
         ("upload", "s3", "PutObject", "throttle", None, "failed"),
         ("upload", "s3", "PutObject", "timeout", None, "failed"),
         ("verify read-back", "s3", "GetObject", "5xx", None, "failed"),
@@ -40,7 +43,7 @@ def _assert_503(status: int, payload: Any, headers: dict[str, str]) -> None:
         # DynamoDB down after the upload: neither verified nor failed can be written; the record stays
         # pending, with no artifact, and the uploaded object is removed.
         ("mark verified, registry down", "dynamodb", "UpdateItem", "5xx", body_contains('"#st"'), "pending"),
-        ("promote", "dynamodb", "TransactWriteItems", "timeout", None, "verified"),
+        ("promote", "dynamodb", "TransactWriteItems", "timeout", PROMOTION, "verified"),
     ],
     ids=lambda v: v if isinstance(v, str) else "",
 )
@@ -111,7 +114,7 @@ def test_a_failed_promotion_leaves_the_series_due_for_the_next_scheduled_trainin
 ) -> None:
     # Given a training whose promotion step failed (DynamoDB transaction throttled)
     fast_api.ingest(SERIES, *small_history)
-    faults.inject("dynamodb", "TransactWriteItems", "throttle")
+    faults.inject("dynamodb", "TransactWriteItems", "throttle", when=PROMOTION)
     status, _, _ = call(fast_api, "TrainFunction", "train.json", series_id=SERIES)
     faults.clear()
     assert status == 503

@@ -123,7 +123,10 @@ def test_a_series_deleted_and_created_again_is_trained_by_the_next_run(
 
 
 def test_a_series_deleted_while_its_queued_training_fits_stays_deleted(
-    fleet: Fleet, canned_training: CannedTraining, monkeypatch: pytest.MonkeyPatch
+    fleet: Fleet,
+    canned_training: CannedTraining,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     import lead_ai.forecasting.training.train as train
     from lead_ai.service.deletion import delete_series
@@ -145,13 +148,19 @@ def test_a_series_deleted_while_its_queued_training_fits_stays_deleted(
 
     monkeypatch.setattr(train, "train_forecaster", fit_then_delete)
     # When the worker finishes that training
+    capsys.readouterr()
     totals = fleet.drain()
-    # Then the series stays deleted: not listed, nothing served, no SERIES item left behind
+    # Then its message is done, skipped (not failed: there is nothing to retry)
     assert len(deletions) == 1 and (totals.succeeded, totals.failed) == (1, 0)
+    printed = capsys.readouterr().out
+    assert metric_values(printed, "QueuedTrainingSkipped") == [1.0]
+    assert metric_values(printed, "QueuedTrainingFailed") == []
+    # and the series stays deleted: not listed, nothing served, nothing of it left behind (the training
+    # registered a version and uploaded its object after the deletion had removed everything)
     assert "team-gone" not in fleet.all_series()
     assert fleet.api.forecast("team-gone", 24)[0] == 404
-    # (the version it registered stays, unserved: DELETE /series/team-gone again removes it)
-    assert _registry_records(fleet, "team-gone") == {"VERSION#000001.000000.000000"}
+    assert _registry_records(fleet, "team-gone") == set()
+    assert _model_objects(fleet, "team-gone") == 0
     # and its id can be used afresh: the next ingest creates a new series, due for its own first model
     fleet.ingest("team-gone", seed=5)
     listed = fleet.all_series()["team-gone"]
@@ -433,6 +442,16 @@ def _registry_records(fleet: Fleet, series_id: str) -> set[str]:
         ConsistentRead=True,
     )["Items"]
     return {item["record"]["S"] for item in items}
+
+
+def _model_objects(fleet: Fleet, series_id: str) -> int:
+    """Object versions and delete markers under the series' model prefix."""
+    from lead_ai.storage.clients import client
+
+    listing = client("s3").list_object_versions(
+        Bucket=fleet.api.stack.names["ArtifactBucket"], Prefix=f"models/{series_id}/"
+    )
+    return len(listing.get("Versions", [])) + len(listing.get("DeleteMarkers", []))
 
 
 def _container(fleet: Fleet, name: str) -> Any:

@@ -1004,14 +1004,14 @@ _READ_MODEL: list[Call] = [
     ("GetObject", "s3:GetObjectVersion", _MODELS),
     ("GetObject", "s3:ListBucket", _BUCKET),
 ]
-# Training (on request, or from the queue): the series and its history; allocate, upload, read back, verify,
-# promote (a transaction: CURRENT put, version update, SERIES condition check), reject or fail a version;
-# record the revision; prune expired versions (mark, delete the object version, delete the record).
+# Training (on request, or from the queue): the series and its history; allocate (a transaction: the version
+# put, SERIES condition check), upload, read back, verify, promote (a transaction: CURRENT put, version
+# update, SERIES condition check), reject or fail a version; record the revision; prune expired versions
+# (mark, delete the object version, delete the record).
 _TRAIN: list[Call] = [
     ("GetItem", "dynamodb:GetItem", _REG),
     ("Query", "dynamodb:Query", _OBS),
     ("Query", "dynamodb:Query", _REG),
-    ("PutItem", "dynamodb:PutItem", _REG),
     ("UpdateItem", "dynamodb:UpdateItem", _REG),
     ("DeleteItem", "dynamodb:DeleteItem", _REG),
     ("TransactWriteItems", "dynamodb:PutItem", _REG),

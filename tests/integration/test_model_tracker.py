@@ -64,17 +64,17 @@ def _artifact(version: str) -> ArtifactRef:
     return ArtifactRef(f"models/s/{version}/model.onnx", "v1", "ab" * 32, 123)
 
 
-def test_allocations_are_distinct_and_increasing(tracker: ModelTracker) -> None:
+def test_allocations_are_distinct_and_increasing(tracker: ModelTracker, series_exist: None) -> None:
     versions = [tracker.allocate_version("s", SPEC).version for _ in range(4)]
     assert versions == ["1.0.0", "1.1.0", "1.2.0", "1.3.0"]
 
 
-def test_a_changed_feature_spec_is_a_major_version(tracker: ModelTracker) -> None:
+def test_a_changed_feature_spec_is_a_major_version(tracker: ModelTracker, series_exist: None) -> None:
     tracker.allocate_version("s", SPEC)
     assert tracker.allocate_version("s", SPEC | {"lags": [1, 24]}).version == "2.0.0"
 
 
-def test_only_a_pending_version_can_be_verified(tracker: ModelTracker) -> None:
+def test_only_a_pending_version_can_be_verified(tracker: ModelTracker, series_exist: None) -> None:
     # Given a version marked failed
     version = tracker.allocate_version("s", SPEC).version
     tracker.mark_failed("s", version, "upload failed")
@@ -150,10 +150,13 @@ def test_a_pointer_written_before_promotion_ids_is_matched_on_its_version_once(
         tracker.promote("s", c, expected_current=old)
 
 
-def test_a_series_without_its_series_item_is_never_promoted(tracker: ModelTracker) -> None:
+def test_a_series_without_its_series_item_is_never_promoted(
+    tracker: ModelTracker, series_exist: None, stack: Any, aws: Any
+) -> None:
     # Given a verified version of a series whose SERIES item is gone (DELETE /series ran to its end)
     version = tracker.allocate_version("s", SPEC).version
     tracker.mark_verified("s", version, _artifact(version), _record())
+    _delete_series_item(stack, aws, "s")
     # When it is promoted (a training that outlasted the deletion)
     with pytest.raises(SeriesDeletingError):
         tracker.promote("s", tracker.get_version("s", version), expected_current=None)
@@ -161,7 +164,57 @@ def test_a_series_without_its_series_item_is_never_promoted(tracker: ModelTracke
     assert tracker.current("s") is None
 
 
-def test_a_pending_version_cannot_be_promoted(tracker: ModelTracker) -> None:
+def _delete_series_item(stack: Any, aws: Any, series_id: str) -> None:
+    aws("dynamodb").delete_item(
+        TableName=stack.names["RegistryTable"],
+        Key={"series_id": {"S": series_id}, "record": {"S": "SERIES"}},
+    )
+
+
+def _registry_records(stack: Any, aws: Any, series_id: str) -> set[str]:
+    items = aws("dynamodb").query(
+        TableName=stack.names["RegistryTable"],
+        KeyConditionExpression="series_id = :id",
+        ExpressionAttributeValues={":id": {"S": series_id}},
+        ConsistentRead=True,
+    )["Items"]
+    return {item["record"]["S"] for item in items}
+
+
+@pytest.mark.parametrize("state", ["being deleted", "deleted", "deleted and created again"])
+def test_a_series_being_deleted_or_gone_gets_no_version(
+    tracker: ModelTracker, catalogue: SeriesCatalogue, writer: SeriesWriter, stack: Any, aws: Any, state: str
+) -> None:
+    # Given a training that read series 's', then a DELETE /series/s that began (and perhaps finished,
+    # and the id was used afresh) while it fitted
+    writer.ingest("s", 3600, [(0, 1.0), (3600, 2.0)])
+    read = catalogue.get_series("s")
+    assert read is not None and read.created_at
+    assert catalogue.begin_deletion("s") is True
+    if state != "being deleted":
+        catalogue.delete_series_record("s")
+    if state == "deleted and created again":
+        writer.ingest("s", 3600, [(0, 5.0)])
+    # When the training allocates its version
+    with pytest.raises(SeriesDeletingError) as refused:
+        tracker.allocate_version("s", SPEC, read.created_at)
+    # Then it is refused naming the series, and no version record is left behind
+    assert refused.value.field == "series_id"
+    assert not {r for r in _registry_records(stack, aws, "s") if r.startswith("VERSION#")}
+
+
+def test_a_pool_has_no_series_item_and_gets_its_versions(tracker: ModelTracker, stack: Any, aws: Any) -> None:
+    # Given a pool (no SERIES item under its id)
+    pool = "pool:1h:UTC:none"
+    # When two versions are allocated, Then both are, in order
+    assert [tracker.allocate_version(pool, SPEC).version for _ in range(2)] == ["1.0.0", "1.1.0"]
+    assert _registry_records(stack, aws, pool) == {
+        "VERSION#000001.000000.000000",
+        "VERSION#000001.000001.000000",
+    }
+
+
+def test_a_pending_version_cannot_be_promoted(tracker: ModelTracker, series_exist: None) -> None:
     version = tracker.allocate_version("s", SPEC)
     with pytest.raises(VersionConflictError):
         tracker.promote("s", version, expected_current=None)

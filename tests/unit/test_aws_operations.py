@@ -53,7 +53,7 @@ def test_every_operation_lead_ai_calls_is_kept_in_the_layer() -> None:
 
 def test_the_scan_sees_the_calls_it_guards() -> None:
     # A scan that found nothing would pass the test above vacuously.
-    assert {"GetItem", "PutItem", "Query", "UpdateItem"} <= set(referenced_operations("dynamodb"))
+    assert {"GetItem", "TransactWriteItems", "Query", "UpdateItem"} <= set(referenced_operations("dynamodb"))
     assert {"GetObject", "PutObject", "ListObjectVersions"} <= set(referenced_operations("s3"))
 
 
