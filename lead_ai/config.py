@@ -83,6 +83,9 @@ class Settings(NamedTuple):
     # How long a pooled model's training waits for its group's first models before it looks again
     # (SQS DelaySeconds: at most 900)
     pool_recheck_seconds: int = 900
+    # The training worker starts a message's training only with this much of its invocation left; with
+    # less it sends the message again for another invocation (a timeout re-delivers the whole batch)
+    training_min_seconds_left: float = 90.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -106,6 +109,7 @@ class Settings(NamedTuple):
             pool_recheck_seconds=_at_most(
                 _positive_int(env, "LEAD_AI_POOL_RECHECK_SECONDS", 900), 900, "LEAD_AI_POOL_RECHECK_SECONDS"
             ),
+            training_min_seconds_left=_positive_float(env, "LEAD_AI_TRAINING_MIN_SECONDS_LEFT", 90.0),
         )
 
 

@@ -66,6 +66,14 @@ def finish_in_function_time(needed_seconds: float) -> bool:
     return True
 
 
+def function_seconds_left() -> float:
+    """Seconds the invocation has left before the function's own timeout (less the answer's margin), past
+    any API cap: whether long work (a training) can still finish. math.inf without a Lambda context."""
+    if _function_deadline is None:
+        return math.inf
+    return max(0.0, _function_deadline - time.monotonic())
+
+
 def remaining_seconds() -> float:
     """Seconds left in the budget (math.inf without one; never negative)."""
     if _deadline is None:

@@ -3,7 +3,8 @@
 Each message is handled on its own (Powertools BatchProcessor): the handler answers with the messages
 that failed (`batchItemFailures`, the event source has ReportBatchItemFailures), Lambda deletes the rest,
 and SQS re-delivers the failed ones after the queue's visibility timeout, until maxReceiveCount sends them
-to the dead-letter queue. A poison message therefore costs its own retries, never its neighbours'.
+to the dead-letter queue. A poison message therefore costs its own retries, never its neighbours'. A
+message the invocation has too little time left to train is sent again and reported done (deferred).
 """
 
 from __future__ import annotations
@@ -31,8 +32,10 @@ from lead_ai.service.ml_service import build_dependencies
 from lead_ai.service.queued_training import (
     TRAINED,
     PoolAwaitingMembers,
+    defer_for_lack_of_time,
     idempotency_key,
     note_failure,
+    out_of_time,
     read_series,
     recheck_pool_later,
     train_requested,
@@ -82,6 +85,12 @@ def train_once(
 def record_handler(record: SQSRecord) -> dict[str, Any]:
     # Each message's log lines carry its id: the id a dead-lettered message keeps.
     logger.set_correlation_id(record.message_id)
+    if out_of_time(deps):
+        # Not started, rather than cut off by the timeout with the rest of the batch (queued_training).
+        attributes = record.raw_event.get("messageAttributes") or {}
+        outcome = defer_for_lack_of_time(deps, record.message_id, record.body, attributes)
+        metrics.add_metric(name="QueuedTrainingDeferred", unit=MetricUnit.Count, value=1)
+        return outcome
     attempt = int(record.attributes.approximate_receive_count or 1)
     try:
         request = parse_training_request(record.body)

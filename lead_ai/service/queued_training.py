@@ -11,12 +11,20 @@ exists is "skipped" and its message deleted. Anything else raises: SQS re-delive
 visibility timeout, and after maxReceiveCount receives moves it to the dead-letter queue. A pool waiting
 for its group's first models (service.pooling.PoolAwaitingMembers) is neither: its message is sent again
 for later (recheck_pool_later), with nothing recorded, until the pool trains or its day is over.
+
+A message the invocation has too little time left to train (LEAD_AI_TRAINING_MIN_SECONDS_LEFT) is not
+started: it is sent again as it came, to be received at once by another invocation, and this one is done
+(`deferred`, `defer_for_lack_of_time`). A training cut off by the function's timeout would fail the whole
+invocation: every message of the batch re-delivered after the visibility timeout, each counting a
+receive towards the dead-letter queue.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from lead_ai import time_budget
 from lead_ai.domain.fleet import TrainingRequest
 from lead_ai.domain.pools import is_pool_id
 from lead_ai.domain.series import SeriesInfo
@@ -31,18 +39,49 @@ from lead_ai.service.dependencies import Dependencies
 from lead_ai.service.pooling import SKIPPED, TRAINED, WAITING, PoolAwaitingMembers, train_pool
 from lead_ai.service.training import train_series
 
+DEFERRED = "deferred"  # sent again for another invocation: too little time left in this one
+
 __all__ = [
+    "DEFERRED",
     "SKIPPED",
     "TRAINED",
     "WAITING",
     "PoolAwaitingMembers",
+    "defer_for_lack_of_time",
     "idempotency_key",
     "incarnation",
     "note_failure",
+    "out_of_time",
     "read_series",
     "recheck_pool_later",
     "train_requested",
 ]
+
+
+def out_of_time(deps: Dependencies) -> bool:
+    """Whether the invocation has too little time left to start a training (LEAD_AI_TRAINING_MIN_SECONDS_LEFT)."""
+    return time_budget.function_seconds_left() < deps.settings.training_min_seconds_left
+
+
+def defer_for_lack_of_time(
+    deps: Dependencies, message_id: str, body: str, event_attributes: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Send a message the invocation has no time to train again, as it came and with no delay; the outcome
+    as JSON data. The worker then reports it done, so this copy is deleted. Raises when SQS takes no
+    message: the worker then reports it failed, and this copy comes back after the visibility timeout."""
+    report = deps.training_queue.send_again(message_id, body, event_attributes)
+    if report.failed:
+        raise ServiceUnavailableError(f"the message could not be sent again ({report.failed[0][1]})")
+    seconds_left = round(time_budget.function_seconds_left(), 1)
+    logger.info(
+        "training deferred: too little time left in this invocation",
+        extra={
+            "message_id": message_id,
+            "seconds_left": seconds_left,
+            "min_seconds_left": deps.settings.training_min_seconds_left,
+        },
+    )
+    return {"status": DEFERRED, "seconds_left": seconds_left}
 
 
 def read_series(deps: Dependencies, request: TrainingRequest) -> SeriesInfo | None:

@@ -330,6 +330,53 @@ def _while_a_trains(
     return answers
 
 
+def test_a_batch_the_worker_has_no_time_left_to_train_is_sent_again_and_reported_done(
+    fleet: Fleet, canned_training: CannedTraining, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from lead_ai.storage.clients import client
+
+    # Given three due series whose messages arrive as one batch, one of them with message attributes
+    for name in ("late-a", "late-b", "late-c"):
+        fleet.ingest(name)
+    attributes = {
+        "origin": {"DataType": "String", "StringValue": "daily"},
+        "trace": {"DataType": "Binary", "BinaryValue": b"\x00\x01"},
+    }
+    sqs = client("sqs")
+    sqs.send_message(
+        QueueUrl=fleet.queue_url, MessageBody=message_body("late-a", 1), MessageAttributes=attributes
+    )
+    fleet.send(message_body("late-b", 1), message_body("late-c", 1))
+    batch = _receive_all(fleet)
+    assert len(batch) == 3
+    event = {
+        "Records": [
+            lambda_record(m, "arn:aws:sqs:us-east-1:123456789012:training", "us-east-1") for m in batch
+        ]
+    }
+    # When a worker gets the batch with 60 s of its invocation left (LEAD_AI_TRAINING_MIN_SECONDS_LEFT: 90)
+    container = _container(fleet, "late")
+    capsys.readouterr()
+    with _worker_environment(fleet):
+        answer = container.lambda_handler(
+            event, LocalLambdaContext(function_name="TrainWorkerFunction", timeout_seconds=60)
+        )
+    # Then none is trained and none is reported failed (Lambda deletes the three it received)
+    assert answer == {"batchItemFailures": []}
+    assert canned_training.calls == 0
+    # and the three messages are on the queue again as they came, to be received at once
+    again = _receive_all(fleet)
+    assert sorted(m["Body"] for m in again) == sorted(m["Body"] for m in batch)
+    resent = next(m for m in again if m["Body"] == message_body("late-a", 1))
+    assert resent["MessageAttributes"] == attributes
+    # and the worker said so: one QueuedTrainingDeferred per message, nothing failed or noted on the series
+    printed = capsys.readouterr().out
+    assert metric_values(printed, "QueuedTrainingDeferred") == [1.0, 1.0, 1.0]
+    assert metric_values(printed, "QueuedTrainingFailed") == []
+    listed = fleet.all_series()
+    assert all(listed[n]["due"] and listed[n]["last_failure"] is None for n in ("late-a", "late-b", "late-c"))
+
+
 def test_a_redelivered_scheduled_event_plans_once(
     fleet: Fleet, faults: FaultInjector, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -442,6 +489,26 @@ def _registry_records(fleet: Fleet, series_id: str) -> set[str]:
         ConsistentRead=True,
     )["Items"]
     return {item["record"]["S"] for item in items}
+
+
+def _receive_all(fleet: Fleet) -> list[dict[str, Any]]:
+    """Every visible message of the training queue, with its attributes (now in flight: not deleted)."""
+    from lead_ai.storage.clients import client
+
+    received: list[dict[str, Any]] = []
+    while (
+        messages := client("sqs")
+        .receive_message(
+            QueueUrl=fleet.queue_url,
+            MaxNumberOfMessages=10,
+            WaitTimeSeconds=0,
+            MessageSystemAttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        )
+        .get("Messages", [])
+    ):
+        received.extend(messages)
+    return received
 
 
 def _model_objects(fleet: Fleet, series_id: str) -> int:

@@ -91,6 +91,7 @@ SHARED_ENV = {
     "LEAD_AI_API_TIME_BUDGET_SECONDS": "24",
     "LEAD_AI_VERSION_RETENTION_DAYS": {"Ref": "VersionRetentionDays"},
     "LEAD_AI_POOL_RECHECK_SECONDS": "900",
+    "LEAD_AI_TRAINING_MIN_SECONDS_LEFT": "90",
 }
 API_GATEWAY_TIMEOUT_SECONDS = 29  # REST API integration timeout: API Gateway answers 504 after it
 
@@ -558,6 +559,21 @@ def test_the_worker_drains_the_training_queue_with_partial_failures_and_bounded_
     assert worker["Timeout"] >= props["BatchSize"] * 2 * 35
 
 
+def test_the_worker_starts_a_training_only_with_time_to_finish_it(template: dict[str, Any]) -> None:
+    from lead_ai.time_budget import ANSWER_MARGIN_SECONDS
+
+    # Given the time the worker keeps for a training (LEAD_AI_TRAINING_MIN_SECONDS_LEFT) and its timeout
+    env = _function_env(template, "TrainWorkerFunction")
+    guard = float(env["LEAD_AI_TRAINING_MIN_SECONDS_LEFT"])
+    timeout = template["Resources"]["TrainWorkerFunction"]["Properties"]["Timeout"]
+    # Then a training started with that much left ends before the timeout: ~20 s wall measured, ~35 s on
+    # one vCPU; allow twice that (docs/fleet.md, "Sizing")
+    assert guard >= 2 * 35
+    # and the first message of an invocation is always started: with a guard past the timeout every
+    # message would be sent around the queue for ever
+    assert guard + ANSWER_MARGIN_SECONDS < timeout, (guard, timeout)
+
+
 def test_the_training_queue_is_encrypted_and_redrives_to_a_dead_letter_queue(
     template: dict[str, Any], resources: dict[str, Any]
 ) -> None:
@@ -658,7 +674,8 @@ def test_the_worker_has_its_own_role_scoped_to_the_training_queue(resources: dic
     ]
     statements = list(_statements(resources["TrainWorkerFunction"], resources))
     # Then its SQS rights are what Lambda's poller needs, and sending (a pool waiting for its group's
-    # first models sends its message again), on the training queue only
+    # first models sends its message again; so does a message the invocation has no time left to train),
+    # on the training queue only
     sqs = [s for s in statements if any(a.startswith("sqs:") for a in _actions(s))]
     assert {a for s in sqs for a in _actions(s)} == {
         "sqs:ReceiveMessage",
@@ -1075,7 +1092,8 @@ CALLS: dict[str, list[Call]] = {
         *_IDEMPOTENCY,
     ],
     # a series' training as TrainFunction's; a pool's also reads its group (SeriesIndex) and their CURRENT
-    # pointers (BatchGetItem), and sends its message again while it waits; a failure is noted (UpdateItem);
+    # pointers (BatchGetItem), and sends its message again while it waits, as the worker sends a message it
+    # has no time left to train; a failure is noted (UpdateItem);
     # Lambda's event source mapping receives and deletes with the worker's role; its own log group
     "TrainWorkerFunction": [
         *_TRAIN,

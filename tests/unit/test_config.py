@@ -75,6 +75,7 @@ def test_aws_call_limits_are_read_from_the_environment() -> None:
         "LEAD_AI_API_TIME_BUDGET_SECONDS": "10",
         "LEAD_AI_VERSION_RETENTION_DAYS": "7",
         "LEAD_AI_POOL_RECHECK_SECONDS": "60",
+        "LEAD_AI_TRAINING_MIN_SECONDS_LEFT": "120",
     }
     settings = Settings.from_env(env)
     assert settings.aws_calls == AwsCallLimits(0.5, 2.0, 4, 10.0)
@@ -82,6 +83,8 @@ def test_aws_call_limits_are_read_from_the_environment() -> None:
     assert settings.version_retention_days == 7
     assert settings.pool_recheck_seconds == 60 and Settings.from_env(REQUIRED).pool_recheck_seconds == 900
     assert Settings.from_env(REQUIRED).aws_calls == AwsCallLimits()
+    assert settings.training_min_seconds_left == 120.0
+    assert Settings.from_env(REQUIRED).training_min_seconds_left == 90.0
 
 
 @pytest.mark.parametrize(
@@ -96,6 +99,8 @@ def test_aws_call_limits_are_read_from_the_environment() -> None:
         ("LEAD_AI_VERSION_RETENTION_DAYS", "0"),
         ("LEAD_AI_POOL_RECHECK_SECONDS", "0"),
         ("LEAD_AI_POOL_RECHECK_SECONDS", "901"),  # past SQS's longest DelaySeconds
+        ("LEAD_AI_TRAINING_MIN_SECONDS_LEFT", "0"),
+        ("LEAD_AI_TRAINING_MIN_SECONDS_LEFT", "soon"),
     ],
 )
 def test_a_budget_that_cannot_work_fails_at_cold_start_naming_the_variable(name: str, value: str) -> None:
