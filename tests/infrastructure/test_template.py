@@ -1181,3 +1181,35 @@ def test_a_failed_invocation_of_the_daily_run_raises_an_alarm(
     # and notifies the operator's topic, as the dead-letter alarm does
     assert alarm["AlarmActions"]["Fn::If"][0] == "HasAlarmTopic"
     assert alarm["AlarmActions"]["Fn::If"][1] == [{"Ref": "AlarmTopicArn"}]
+
+
+def test_a_5xx_answer_of_the_api_raises_an_alarm(resources: dict[str, Any]) -> None:
+    # Given the alarms of the template, and the REST API: with no Name of its own, SAM names it after the
+    # stack (its OpenAPI info.title), which is the ApiName dimension API Gateway publishes metrics under
+    alarms = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::CloudWatch::Alarm"]
+    api = resources["LeadAiApi"]["Properties"]
+    assert "Name" not in api and api["StageName"] == "v1"
+    # Then one fires on the first 5xx the API's stage answers in five minutes
+    server_errors = [a for a in alarms if (a["Namespace"], a["MetricName"]) == ("AWS/ApiGateway", "5XXError")]
+    assert len(server_errors) == 1
+    alarm = server_errors[0]
+    assert alarm["Dimensions"] == [
+        {"Name": "ApiName", "Value": {"Ref": "AWS::StackName"}},
+        {"Name": "Stage", "Value": {"Ref": "LeadAiApi.Stage"}},
+    ]
+    assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("GreaterThanThreshold", 0)
+    assert alarm["Statistic"] == "Sum" and alarm["Period"] == 300 and alarm["EvaluationPeriods"] == 1
+    assert alarm["TreatMissingData"] == "notBreaching"  # no requests publish nothing: that is fine
+    # and notifies the operator's topic, as the other alarms do
+    assert alarm["AlarmActions"]["Fn::If"][0] == "HasAlarmTopic"
+    assert alarm["AlarmActions"]["Fn::If"][1] == [{"Ref": "AlarmTopicArn"}]
+
+
+def test_every_alarm_is_explained_in_the_operations_guide(resources: dict[str, Any]) -> None:
+    # Given the "Alarms" section of docs/operations.md
+    text = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
+    section = text.split("\n## Alarms\n", 1)[1].split("\n## ", 1)[0]
+    # Then it names every alarm of the template, and no alarm the template does not have
+    in_template = {name for name, r in resources.items() if r["Type"] == "AWS::CloudWatch::Alarm"}
+    in_docs = set(re.findall(r"`(\w+Alarm)`", section))
+    assert in_docs == in_template
