@@ -65,3 +65,6 @@ class DueSeries(NamedTuple):
     interval_seconds: int
     revision: int
     observed_points: int
+    # Its own model lost to its group's pool at its last training: the pool serves it (the DueIndex's
+    # POOL_SERVED partition), so its new data call for the pool's training too.
+    pool_served: bool = False

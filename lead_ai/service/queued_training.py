@@ -135,8 +135,12 @@ def train_requested(
     except InsufficientHistoryError as exc:
         # Too little history since its last long gap, or in the backtest's windows (the planner counts the
         # whole history): the revision is recorded so the series is not due, and queued, again every day
-        # for the same history. More history bumps the revision and the planner sends it again.
-        deps.catalogue.record_training_attempt(request.series_id, series.revision, series.created_at)
+        # for the same history. More history bumps the revision and the planner sends it again. Without a
+        # model of its own it is its pool's to serve: marked so, its new data re-train the pool.
+        served = deps.tracker.current(request.series_id) is None
+        deps.catalogue.record_training_attempt(
+            request.series_id, series.revision, series.created_at, pool_served=served
+        )
         return outcome | {"status": SKIPPED, "reason": exc.message}
     except SeriesDeletingError:
         # DELETE /series/{id} came while the model was fitted: its promotion was refused, nothing is served.

@@ -86,9 +86,27 @@ def train_series(
     outcome = promote_if_better(deps, series_id, version, comparison, series_created_at=series.created_at)
     # Recorded only once the version is promoted or rejected: if promotion failed (a DynamoDB
     # fault), the series stays due and the next scheduled run trains it again.
-    deps.catalogue.record_training_attempt(series_id, series.revision, series.created_at)
+    deps.catalogue.record_training_attempt(
+        series_id,
+        series.revision,
+        series.created_at,
+        pool_served=served_by_pool(deps, series_id, outcome, comparison),
+    )
     _prune_after_training(deps, series_id)
     return TrainingOutcome(outcome, current=outcome.promoted_at is not None)
+
+
+def served_by_pool(
+    deps: Dependencies, series_id: str, outcome: ModelVersion, comparison: Comparison | None
+) -> bool:
+    """Whether its group's pool serves the series after this training: its own model lost to the pool.
+    The catalogue keeps it as the `pool_served` mark, so that the planner re-trains the pool as the
+    series' data change, even when the group has no young series left."""
+    if outcome.promoted_at is not None or comparison is None or comparison.pool_id is None:
+        return False
+    # Lost to the pool; unless a version was promoted by hand while it trained (the only other way to
+    # be rejected without a model of its own), the series still has no CURRENT: one read, only here.
+    return deps.tracker.current(series_id) is None
 
 
 def _prune_after_training(deps: Dependencies, series_id: str) -> None:

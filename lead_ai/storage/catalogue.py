@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from lead_ai.domain.fleet import DueSeries
 from lead_ai.domain.isotime import utc_now_iso
@@ -33,6 +33,7 @@ from lead_ai.storage.registry_table import (
     DUE,
     DUE_INDEX,
     KIND,
+    POOL_SERVED,
     SERIES,
     SERIES_INDEX,
     key,
@@ -85,8 +86,11 @@ class SeriesCatalogue:
             condition = "revision = :expected"
             values[":expected"] = n(expected_revision)
             values[":next"] = n(expected_revision + (1 if retrain else 0))
-        # Listed in the SeriesIndex from its creation; a retrain is due like an ingest's (the DueIndex).
-        due = ", #due = :due" if retrain and expected_revision is not None else ""
+        # Listed in the SeriesIndex from its creation; a retrain is due like an ingest's (the DueIndex, in
+        # the partition of its pool_served mark, as series_writes sets it).
+        due = (
+            ", #due = if_not_exists(#pool_served, :due)" if retrain and expected_revision is not None else ""
+        )
         values |= {":kind": s(KIND)} | ({":due": s(DUE)} if due else {})
         try:
             response = self._client.update_item(
@@ -95,7 +99,8 @@ class SeriesCatalogue:
                 UpdateExpression="SET interval_seconds = :i, time_zone = :tz, holiday_calendar = :h, "
                 "settings_updated_at = :u, revision = :next, #kind = :kind" + created + due,
                 ConditionExpression=f"({condition}) AND attribute_not_exists(deleting_at)",
-                ExpressionAttributeNames={"#kind": "kind"} | ({"#due": "due"} if due else {}),
+                ExpressionAttributeNames={"#kind": "kind"}
+                | ({"#due": "due", "#pool_served": "pool_served"} if due else {}),
                 ExpressionAttributeValues=values,
                 ReturnValues="ALL_NEW",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
@@ -139,45 +144,71 @@ class SeriesCatalogue:
             lambda: self._client.delete_item(TableName=self._table, Key=key(series_id, SERIES)),
         )
 
-    def record_training_attempt(self, series_id: str, revision: int, created_at: str | None = None) -> None:
+    def record_training_attempt(
+        self, series_id: str, revision: int, created_at: str | None = None, *, pool_served: bool | None = None
+    ) -> None:
         """Remember the history revision a training used, so the planner skips unchanged series.
 
         The series stops being due only if no ingest came in since the training read its history: the
         condition `revision = :r` and the removal of `due` are one write, so an ingest racing the training
         is never lost (it bumped the revision, the condition fails, the series stays due). `created_at`:
         the SERIES item the training read (SeriesInfo.created_at), if known; nothing is recorded on a
-        series deleted and created again since, whose revisions restarted at 1.
+        series deleted and created again since, whose revisions restarted at 1. `pool_served`: whether
+        its group's pool serves the series after this training (its own model lost to the pool), kept as
+        the `pool_served` mark that the next change copies into `due`; None leaves the mark as it is.
         """
         values = {":r": n(revision), ":now": s(utc_now_iso())}
-        newer_unknown = "(attribute_not_exists(trained_revision) OR trained_revision < :r)"
         if created_at:
             values[":c"] = s(created_at)
-        same_series = " AND created_at = :c" if created_at else ""
-        try:
-            self._client.update_item(
-                TableName=self._table,
-                Key=key(series_id, SERIES),
-                UpdateExpression=f"SET trained_revision = :r, trained_at = :now REMOVE #due, {_FAILURE_ATTRIBUTES}",
-                ConditionExpression=f"revision = :r AND {newer_unknown}{same_series}",
-                ExpressionAttributeNames={"#due": "due"},
-                ExpressionAttributeValues=values,
-            )
+        condition = "(attribute_not_exists(trained_revision) OR trained_revision < :r)" + (
+            " AND created_at = :c" if created_at else ""
+        )
+        mark = _MarkClauses.of(pool_served, values)
+        if self._update_series_if(
+            series_id,
+            f"SET trained_revision = :r, trained_at = :now{mark.set} REMOVE #due, {_FAILURE_ATTRIBUTES}{mark.remove}",
+            f"revision = :r AND {condition}",
+            values,
+            {"#due": "due"} | mark.names,
+        ):
             return
+        # Newer history arrived meanwhile: the training is recorded, the series stays due.
+        moved, names = "", mark.names
+        if pool_served is not None:
+            # In the partition of the new mark (an ingest during the training copied the old one); a
+            # series being deleted has no `due` and gets none back.
+            values[":partition"] = s(POOL_SERVED if pool_served else DUE)
+            moved, names = ", #due = :partition", names | {"#due": "due"}
+            condition += " AND attribute_exists(#due)"
+        self._update_series_if(
+            series_id,
+            f"SET trained_revision = :r, trained_at = :now{mark.set}{moved} REMOVE {_FAILURE_ATTRIBUTES}{mark.remove}",
+            # Never creates a SERIES item: the series may have been deleted while it trained.
+            f"attribute_exists(revision) AND {condition}",
+            values,
+            names,
+        )  # False: a newer revision recorded already, or another series: fine
+
+    def _update_series_if(
+        self, series_id: str, update: str, condition: str, values: dict[str, Any], names: dict[str, str]
+    ) -> bool:
+        """One conditional update of the series' SERIES item; False when its condition failed."""
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": key(series_id, SERIES),
+            "UpdateExpression": update,
+            "ConditionExpression": condition,
+            "ExpressionAttributeValues": values,
+        }
+        if names:  # DynamoDB refuses an empty map
+            request["ExpressionAttributeNames"] = names
+        try:
+            self._client.update_item(**request)
         except Exception as exc:
-            if not is_conditional_failure(exc):
-                raise storage_error("updating the series", exc) from exc
-        try:  # newer history arrived meanwhile: record the training, the series stays due
-            self._client.update_item(
-                TableName=self._table,
-                Key=key(series_id, SERIES),
-                UpdateExpression=f"SET trained_revision = :r, trained_at = :now REMOVE {_FAILURE_ATTRIBUTES}",
-                # Never creates a SERIES item: the series may have been deleted while it trained.
-                ConditionExpression=f"attribute_exists(revision) AND {newer_unknown}{same_series}",
-                ExpressionAttributeValues=values,
-            )
-        except Exception as exc:
-            if not is_conditional_failure(exc):  # a newer revision recorded already, or another series: fine
-                raise storage_error("updating the series", exc) from exc
+            if is_conditional_failure(exc):
+                return False
+            raise storage_error("updating the series", exc) from exc
+        return True
 
     def record_training_failure(self, series_id: str, revision: int, attempt: int, error: str) -> None:
         """Note a failed queued training (GET /series shows it); the series stays due. Never creates a series."""
@@ -199,15 +230,20 @@ class SeriesCatalogue:
                 raise storage_error("updating the series", exc) from exc
 
     def due_series(self) -> Iterator[DueSeries]:
-        """The series whose history changed since their last training: a Query of the sparse DueIndex,
-        which holds the due series and nothing else (items read = series due, whatever the table holds)."""
+        """The series whose history changed since their last training: one Query per partition of the
+        sparse DueIndex (`DUE`, then `POOL_SERVED`: those its pool served at their last training), which
+        holds the due series and nothing else (items read = series due, whatever the table holds)."""
+        for partition in (DUE, POOL_SERVED):
+            yield from self._due_in(partition)
+
+    def _due_in(self, partition: str) -> Iterator[DueSeries]:
         items = paginate_query(
             self._client,
             TableName=self._table,
             IndexName=DUE_INDEX,
             KeyConditionExpression="#due = :due",
             ExpressionAttributeNames={"#due": "due"},
-            ExpressionAttributeValues={":due": s(DUE)},
+            ExpressionAttributeValues={":due": s(partition)},
         )
         for item in guarded("listing due series", lambda: list(items)):
             yield DueSeries(
@@ -215,6 +251,7 @@ class SeriesCatalogue:
                 interval_seconds=int(get_n(item, "interval_seconds", 0) or 0),
                 revision=int(get_n(item, "revision", 0) or 0),
                 observed_points=int(get_n(item, "observation_count", 0) or 0),
+                pool_served=partition == POOL_SERVED,
             )
 
     def series_of(self, series_ids: list[str]) -> dict[str, SeriesInfo]:
@@ -279,3 +316,23 @@ class SeriesCatalogue:
         # More follow if the extra item came back, or if DynamoDB stopped early at its 1 MB page size.
         more = len(items) > limit or bool(page.get("LastEvaluatedKey"))
         return summaries, summaries[-1].series_id if more and summaries else None
+
+
+class _MarkClauses(NamedTuple):
+    """The `pool_served` mark's part of a training's update: ", …" clauses to append to SET and REMOVE."""
+
+    set: str = ""
+    remove: str = ""
+
+    @classmethod
+    def of(cls, pool_served: bool | None, values: dict[str, Any]) -> _MarkClauses:
+        if pool_served is None:  # left as it is
+            return cls()
+        if not pool_served:
+            return cls(remove=", #pool_served")
+        values[":pool_served"] = s(POOL_SERVED)
+        return cls(set=", #pool_served = :pool_served")
+
+    @property
+    def names(self) -> dict[str, str]:
+        return {"#pool_served": "pool_served"} if self.set or self.remove else {}

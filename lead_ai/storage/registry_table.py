@@ -7,7 +7,10 @@
 Two sparse global secondary indexes hold SERIES items only (template.yaml declares the same names):
 - `DueIndex`    (`due`, `series_id`): `due` exists only while the series' revision is ahead of its trained
                 revision (set at ingest, removed when a training records that revision), so the daily
-                planner reads the due series and nothing else;
+                planner reads the due series and nothing else. Two partitions: `DUE`, and `POOL_SERVED`
+                for a series whose own model lost to its group's pool at its last training (its
+                `pool_served` mark, which a change copies into `due`): the planner re-trains the pool
+                of those too, not only of the young series;
 - `SeriesIndex` (`kind`, `series_id`): `kind` = "SERIES" on every SERIES item, so GET /series pages
                 through the series without reading a VERSION# or CURRENT item.
 
@@ -32,6 +35,8 @@ VERSION_PREFIX = "VERSION#"
 DUE_INDEX = "DueIndex"
 SERIES_INDEX = "SeriesIndex"
 DUE = "DUE"  # the value of `due` (its presence is what counts)
+# The value of `pool_served` and the DueIndex partition of a due series its group's pool serves.
+POOL_SERVED = "POOL_SERVED"
 KIND = "SERIES"  # the value of `kind`
 
 

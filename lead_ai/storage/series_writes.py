@@ -484,7 +484,7 @@ class SeriesWriter:
         }
 
 
-_INDEX_NAMES = {"#due": "due", "#kind": "kind"}
+_INDEX_NAMES = {"#due": "due", "#kind": "kind", "#pool_served": "pool_served"}
 
 
 def _changed_series(values: dict[str, Any], defaults: SeriesSettings | None) -> list[str]:
@@ -492,7 +492,9 @@ def _changed_series(values: dict[str, Any], defaults: SeriesSettings | None) -> 
     sparse DueIndex the planner reads), listed (the SeriesIndex), and keeps the zone and calendar its
     naive timestamps were read in."""
     values |= {":due": s(DUE), ":kind": s(KIND)}
-    assignments = ["#due = :due", "#kind = :kind"]
+    # A series its pool serves (the mark its last training left) is due in the POOL_SERVED partition:
+    # the planner then re-trains that pool as well, whether or not the group has young series.
+    assignments = ["#due = if_not_exists(#pool_served, :due)", "#kind = :kind"]
     if defaults is not None:
         values |= {":tz": s(defaults.timezone), ":h": s(defaults.holidays)}
         assignments += [

@@ -53,10 +53,11 @@ def test_the_planner_reads_the_due_series_only_however_many_items_the_registry_h
         _add_series(fleet, f"s-{i:02d}", due=i % 7 == 0)
     # When the planner runs
     read_small, calls, plan = _planner_reads(fleet)
-    # Then it read exactly the 6 due series' index items, with one Query and no Scan
+    # Then it read exactly the 6 due series' index items, with one Query per partition of the DueIndex
+    # (`DUE`, and `POOL_SERVED`, empty here) and no Scan
     assert plan["queued"] == 6
     assert read_small == 6
-    assert calls == {"Query": 1}
+    assert calls == {"Query": 2}
     # Given 4 more versions for every series and 40 more series that are not due (280 more items)
     for i in range(40):
         _add_versions(fleet, f"s-{i:02d}", range(2, 6))
@@ -66,4 +67,4 @@ def test_the_planner_reads_the_due_series_only_however_many_items_the_registry_h
     # Then it read just as many items: the due series, and nothing for the versions or the other series
     assert plan["queued"] == 6
     assert read_large == read_small == 6
-    assert calls == {"Query": 1}
+    assert calls == {"Query": 2}

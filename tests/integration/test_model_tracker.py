@@ -7,13 +7,17 @@ from typing import Any
 import pytest
 
 from lead_ai.domain.fleet import DueSeries
-from lead_ai.domain.models import ArtifactRef, Status, TrainingRecord, WindowShape
+from lead_ai.domain.models import ArtifactRef, ModelVersion, Status, TrainingRecord, WindowShape
+from lead_ai.domain.series import SeriesSettings
 from lead_ai.errors import IntervalMismatchError, SeriesDeletingError, VersionConflictError
 from lead_ai.forecasting.feature_spec import default_spec
-from lead_ai.service.promotion import window_of
+from lead_ai.service.dependencies import Dependencies
+from lead_ai.service.promotion import Comparison, promote_if_better, promote_version, window_of
+from lead_ai.service.training import served_by_pool
 from lead_ai.storage.catalogue import SeriesCatalogue
 from lead_ai.storage.registry import ModelTracker
 from lead_ai.storage.series_writes import SeriesWriter
+from tests.conftest import Api, settings_for
 
 SPEC = {"interval_seconds": 3600, "lags": [1, 2, 3]}
 
@@ -353,3 +357,141 @@ def test_a_pointer_to_a_version_without_a_readable_spec_has_no_window(
     # Then the pointer names no window (serving reads it after loading the model)
     current = tracker.current("s")
     assert current is not None and current.window is None
+
+
+def _due(catalogue: SeriesCatalogue) -> list[tuple[str, int, bool]]:
+    """(series, revision, pool-served) of every due series, as the planner reads them."""
+    return [(d.series_id, d.revision, d.pool_served) for d in catalogue.due_series()]
+
+
+def test_a_series_its_pool_serves_is_due_in_the_pool_served_partition(
+    catalogue: SeriesCatalogue, writer: SeriesWriter
+) -> None:
+    # Given a series whose training found its own model losing to its group's pool, and one whose own won
+    writer.ingest("s", 3600, [(0, 1.0), (3600, 2.0)])
+    writer.ingest("t", 3600, [(0, 1.0), (3600, 2.0)])
+    catalogue.record_training_attempt("s", 1, pool_served=True)
+    catalogue.record_training_attempt("t", 1, pool_served=False)
+    assert _due(catalogue) == []
+    # When new observations arrive, Then the pool-served one is due apart (read with its own Query)
+    writer.ingest("s", 3600, [(7200, 3.0)])
+    writer.ingest("t", 3600, [(7200, 3.0)])
+    assert _due(catalogue) == [("t", 2, False), ("s", 2, True)]
+    assert list(catalogue.due_series())[1] == DueSeries("s", 3600, 2, 3, pool_served=True)
+    # And the other changes that call for a training put it there too: a range delete, new settings
+    catalogue.record_training_attempt("s", 2, pool_served=True)
+    assert writer.delete_range("s", 0, 0) is not None
+    assert _due(catalogue) == [("t", 2, False), ("s", 3, True)]
+    catalogue.record_training_attempt("s", 3, pool_served=True)
+    catalogue.save_settings(
+        "s", SeriesSettings(3600, "Europe/Berlin", "DE"), expected_revision=3, retrain=True
+    )
+    assert _due(catalogue) == [("t", 2, False), ("s", 4, True)]
+
+
+def test_the_mark_goes_when_its_own_model_wins_and_stays_when_a_training_says_nothing_of_the_pool(
+    catalogue: SeriesCatalogue, writer: SeriesWriter
+) -> None:
+    # Given a pool-served series
+    writer.ingest("s", 3600, [(0, 1.0)])
+    catalogue.record_training_attempt("s", 1, pool_served=True)
+    # When a training that did not compare with the pool records a revision (an unchanged history)
+    writer.ingest("s", 3600, [(3600, 2.0)])
+    catalogue.record_training_attempt("s", 2)
+    # Then the mark stays: its next observations are the pool's business still
+    writer.ingest("s", 3600, [(7200, 3.0)])
+    assert _due(catalogue) == [("s", 3, True)]
+    # When a training finds its own model beating the pool
+    catalogue.record_training_attempt("s", 3, pool_served=False)
+    # Then its next observations make it due as any series
+    writer.ingest("s", 3600, [(10800, 4.0)])
+    assert _due(catalogue) == [("s", 4, False)]
+
+
+def test_an_ingest_during_the_training_that_marks_a_series_leaves_it_due_under_its_new_mark(
+    catalogue: SeriesCatalogue, writer: SeriesWriter
+) -> None:
+    # Given a training of revision 1, and an ingest while it trained (revision 2, due as any series)
+    writer.ingest("s", 3600, [(0, 1.0)])
+    writer.ingest("s", 3600, [(3600, 2.0)])
+    # When the training records that its own model lost to the pool
+    catalogue.record_training_attempt("s", 1, pool_served=True)
+    # Then the series stays due for revision 2, in the pool-served partition
+    assert _due(catalogue) == [("s", 2, True)]
+    # And when the next training finds its own model winning while another ingest comes in
+    writer.ingest("s", 3600, [(7200, 3.0)])
+    catalogue.record_training_attempt("s", 2, pool_served=False)
+    # Then it is due for revision 3 as any series
+    assert _due(catalogue) == [("s", 3, False)]
+
+
+def test_a_training_that_marks_a_series_being_deleted_does_not_make_it_due(
+    catalogue: SeriesCatalogue, writer: SeriesWriter
+) -> None:
+    # Given a series at revision 2 whose deletion began while a training of revision 1 ran
+    writer.ingest("s", 3600, [(0, 1.0)])
+    writer.ingest("s", 3600, [(3600, 2.0)])
+    assert catalogue.begin_deletion("s") is True
+    # When the training records that the pool serves it
+    catalogue.record_training_attempt("s", 1, pool_served=True)
+    # Then the planner does not see it
+    assert _due(catalogue) == []
+
+
+POOL = "pool:1h:UTC:none"
+
+
+@pytest.fixture
+def deps(api: Api, analytics: RecordingAnalytics) -> Dependencies:
+    return Dependencies(settings_for(api), analytics)
+
+
+def _verified(tracker: ModelTracker, series_id: str, metrics: dict[str, float] | None = None) -> ModelVersion:
+    version = tracker.allocate_version(series_id, SPEC).version
+    record = _record()
+    scored = record._replace(metrics={**record.metrics, **(metrics or {})})
+    tracker.mark_verified(series_id, version, _artifact(version), scored)
+    return tracker.get_version(series_id, version)
+
+
+def _contest(deps: Dependencies, challenger_mase: float) -> tuple[ModelVersion, bool]:
+    """A training of series 's' scored against the pool's current version: its outcome, and whether the
+    pool serves the series after it."""
+    pool = deps.tracker.current(POOL)
+    assert pool is not None
+    comparison = Comparison(pool.version, pool_id=POOL)
+    candidate = _verified(deps.tracker, "s", {"challenger_mase": challenger_mase, "champion_mase": 0.8})
+    outcome = promote_if_better(deps, "s", candidate, comparison)
+    return outcome, served_by_pool(deps, "s", outcome, comparison)
+
+
+def test_a_training_says_the_pool_serves_its_series_only_when_its_own_model_lost_to_it(
+    deps: Dependencies, series_exist: None
+) -> None:
+    # Given a series without a model of its own, served by its group's pool
+    pool_version = _verified(deps.tracker, POOL)
+    deps.tracker.promote(POOL, pool_version, expected_current=None)
+    # When its own model loses to the pool on the same windows
+    outcome, served = _contest(deps, challenger_mase=0.9)
+    # Then it is rejected, and the pool serves the series
+    assert outcome.status == Status.REJECTED and served is True
+    # When the next one beats the pool
+    outcome, served = _contest(deps, challenger_mase=0.7)
+    # Then it is the series' own model, and the pool no longer serves it
+    assert outcome.promoted_at is not None and served is False
+
+
+def test_a_model_made_current_by_hand_during_a_training_against_the_pool_is_what_serves(
+    deps: Dependencies, series_exist: None
+) -> None:
+    # Given a series served by its pool, and a version of its own promoted by hand while a training that
+    # read the pool as its champion ran
+    pool_version = _verified(deps.tracker, POOL)
+    deps.tracker.promote(POOL, pool_version, expected_current=None)
+    by_hand = _verified(deps.tracker, "s")
+    promote_version(deps, "s", by_hand.version)
+    # When that training's model beats the pool
+    outcome, served = _contest(deps, challenger_mase=0.7)
+    # Then the hand's choice stands (the candidate is rejected) and the series' own model serves it
+    assert outcome.status == Status.REJECTED and "by hand" in (outcome.reason or "")
+    assert served is False
