@@ -1,7 +1,8 @@
 """Pooled models (domain.pools): which pools the daily plan trains, training one, and which one serves a series.
 
 - The planner queues one training per pool that has a young series to serve (a due series with at least
-  POOL_MIN_DAYS of history and fewer observations than a model of its own needs): message
+  POOL_MIN_DAYS of history and fewer observations than a model of its own needs), or a grown series whose
+  own model lost to it and that has new data (the DueIndex's POOL_SERVED partition): message
   `{series_id: <pool id>, revision: <day number>}`, so a pool is trained at most once a day.
 - The worker trains it (train_pool): the group's series from the SeriesIndex, their CURRENT pointers
   (BatchGetItem), the split into members and held-out series (domain.pools.split_pool), their newest
@@ -76,13 +77,17 @@ def plan_day(now: float | None = None) -> int:
     return int((time.time() if now is None else now) // DAY_SECONDS)
 
 
-def pools_to_train(deps: Dependencies, too_short: list[DueSeries], day: int) -> list[TrainingRequest]:
-    """One training per pool that serves a young series: one BatchGetItem of the young series' SERIES
-    items (their zone and calendar; the DueIndex holds their interval and count only)."""
+def pools_to_train(
+    deps: Dependencies, too_short: list[DueSeries], pool_served: list[DueSeries], day: int
+) -> list[TrainingRequest]:
+    """One training per pool that serves a due series: a young one, or a grown one whose own model lost to
+    it (`pool_served`). One BatchGetItem of their SERIES items (their zone and calendar; the DueIndex
+    holds their interval and count only)."""
     young = [s.series_id for s in too_short if old_enough_for_pool(s.observed_points, s.interval_seconds)]
-    if not young:
+    served = young + [s.series_id for s in pool_served]
+    if not served:
         return []
-    infos = deps.catalogue.series_of(young)
+    infos = deps.catalogue.series_of(served)
     return [
         TrainingRequest(pool_id, day)
         for pool_id in sorted({pool_key_of(deps, i).pool_id for i in infos.values()})

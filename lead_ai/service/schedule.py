@@ -9,7 +9,10 @@ by the next day's plan.
 
 Series too young for a model of their own (fewer observations than LEAD_AI_MIN_TRAINING_POINTS hours of
 history) stay due and are served by the pooled model of their group (interval, zone, calendar): the plan
-queues that pool's training with them (service.pooling), at most once a day.
+queues that pool's training with them (service.pooling), at most once a day. So does a grown series
+whose own model lost to the pool at its last training (the DueIndex's POOL_SERVED partition) when it has
+new data; it is queued for its own training as well, as any grown series with new data: that training
+is how its own model takes over once it beats the pool, and what takes it off the DueIndex.
 """
 
 from __future__ import annotations
@@ -36,12 +39,14 @@ class Plan(NamedTuple):
     queued: list[TrainingRequest]
     too_short: list[DueSeries]  # due, but with fewer observations than a model of their own needs
     not_sent: list[tuple[str, str]]  # (series_id, reason): SQS refused them; they stay due for tomorrow
-    pools: list[TrainingRequest]  # the pooled models queued for the young series (service.pooling)
+    pools: list[TrainingRequest]  # the pooled models queued for the series they serve (service.pooling)
+    pool_served: list[DueSeries]  # due grown series their pool served at their last training
 
     def summary(self) -> dict[str, object]:
         return {
             "queued": len(self.queued),
             "too_short": [s.series_id for s in self.too_short],
+            "pool_served": [s.series_id for s in self.pool_served],
             "pools": [p.series_id for p in self.pools],
             "not_sent": [{"series_id": sid, "reason": why} for sid, why in self.not_sent],
         }
@@ -49,16 +54,19 @@ class Plan(NamedTuple):
 
 def plan_training(deps: Dependencies, day: int | None = None) -> Plan:
     """Send one training message per due series that has enough history for a model of its own, and one
-    per pooled model that serves a due series too short for one (service.pooling), once a day."""
+    per pooled model that serves a due series (too short for a model of its own, or whose own model lost
+    to the pool: service.pooling), once a day."""
     hours = deps.settings.min_training_points  # hours of history: the same duration at every interval
-    queued: list[TrainingRequest] = []
+    grown: list[DueSeries] = []
     too_short: list[DueSeries] = []
     for series in deps.catalogue.due_series():
         if series.observed_points < min_points_for_interval(hours, series.interval_seconds or 3600):
             too_short.append(series)
         else:
-            queued.append(TrainingRequest(series.series_id, series.revision))
-    pools = pools_to_train(deps, too_short, plan_day() if day is None else day)
+            grown.append(series)
+    queued = [TrainingRequest(s.series_id, s.revision) for s in grown]
+    pool_served = [s for s in grown if s.pool_served]
+    pools = pools_to_train(deps, too_short, pool_served, plan_day() if day is None else day)
     report = deps.training_queue.send([*queued, *pools])
     not_sent = {sid for sid, _ in report.failed}
     plan = Plan(
@@ -66,12 +74,14 @@ def plan_training(deps: Dependencies, day: int | None = None) -> Plan:
         too_short,
         report.failed,
         [p for p in pools if p.series_id not in not_sent],
+        pool_served,
     )
     logger.info(
         "training planned",
         extra={
             "queued": len(plan.queued),
             "too_short": len(too_short),
+            "pool_served": len(pool_served),
             "pools": len(plan.pools),
             "not_sent": len(report.failed),
         },

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from lead_ai.domain.pools import PoolKey
 from lead_ai_dev.local.invoke import LocalLambdaContext
 from lead_ai_dev.local.stack import patched_environ
 from lead_ai_dev.local.worker import lambda_record
@@ -435,9 +436,12 @@ def test_a_series_resumed_after_a_long_outage_is_not_queued_again_until_new_data
     assert fleet.all_series()["resumed"]["due"] is False
     # and the next day's plan does not send it again for the same history
     assert fleet.plan()["queued"] == 0
-    # until new observations arrive
+    # until new observations arrive; with no model of its own its group's pool is what serves it, so
+    # the plan queues that pool beside it (as for a series whose own model lost to the pool)
     assert fleet.api.ingest("resumed", stamps[-4:-3], values[-4:-3])[0] == 200
-    assert fleet.plan()["queued"] == 1
+    plan = fleet.plan()
+    assert plan["queued"] == 1 and plan["pool_served"] == ["resumed"], plan
+    assert plan["pools"] == [PoolKey(3600, "UTC", "none").pool_id]
 
 
 def test_the_sqs_event_in_events_is_what_the_worker_handles(
