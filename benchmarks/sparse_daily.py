@@ -23,8 +23,9 @@ before the validation period (its backtest lies inside that history). It then fo
 an origin at 07:00 on each of the next ORIGINS days (the history up to the origin as the window, the
 model unchanged: production would retrain daily), and each forecast's local days are scored against the
 actual totals: bias (sum of forecast days / sum of actual days - 1), MAE (also over the mean actual day)
-and coverage of the 80 % daily interval; over all days, and apart for full weekdays, full weekend days
-and the partial first and last days. Output: benchmarks/results/sparse_daily_validation.json.
+and coverage of the 80 % daily interval; over all days, and apart for full weekdays, full weekend days,
+the partial first day (08:00 to midnight) and the partial last one (midnight to 07:00).
+Output: benchmarks/results/sparse_daily_validation.json.
 """
 
 from __future__ import annotations
@@ -66,6 +67,7 @@ DATASETS = {
     "taxi": (DATA / "nyc_taxi" / "nyc_taxi_hourly.csv.gz", "y"),
 }
 VARIANTS = ("served", "candidate")
+KINDS = ("weekday", "weekend", "first", "last")  # full weekdays, full weekend days, the partial first / last
 
 
 def thinned(values: np.ndarray, per_day: float, seed: int) -> np.ndarray:
@@ -134,7 +136,7 @@ def scored_days(model: OnnxForecaster, values: np.ndarray, start: int, origin: i
     weekend = (days[starts] + 3) % 7 >= 5  # 1970-01-01 was a Thursday
     out: dict[str, np.ndarray] = {
         "actual": np.add.reduceat(values[origin : origin + HORIZON], starts),
-        "kind": np.where(counts != 24, "partial", np.where(weekend, "weekend", "weekday")),
+        "kind": day_kinds(counts, weekend),
     }
     daily = model.calibration.daily
     assert daily is not None, "every model trained on this much history has a daily table"
@@ -145,6 +147,14 @@ def scored_days(model: OnnxForecaster, values: np.ndarray, start: int, origin: i
     candidate = median_candidate(np.add.reduceat(value, starts), counts, rows.scale, daily)
     out["candidate_value"], out["candidate_lower"], out["candidate_upper"] = candidate
     return out
+
+
+def day_kinds(counts: np.ndarray, weekend: np.ndarray) -> np.ndarray:
+    """Each local day of a forecast: "first" / "last" when partial (the origin's day from 08:00, the last
+    day's night to 07:00), else "weekday" or "weekend"."""
+    full = np.where(weekend, "weekend", "weekday")
+    partial = np.where(np.arange(counts.size) == 0, "first", "last")
+    return np.where(counts != 24, partial, full)
 
 
 def summary(days: dict[str, np.ndarray], variant: str, mask: np.ndarray) -> dict[str, float]:
@@ -169,7 +179,7 @@ def case(name: str, values: np.ndarray, start: int, cut: int) -> dict[str, Any]:
     days = {k: np.concatenate([d[k] for d in per_origin]) for k in per_origin[0]}
     span = values[cut : cut + 24 * (ORIGINS - 1) + HORIZON]
     groups = {"all": np.ones(days["actual"].size, dtype=bool)}
-    groups |= {kind: days["kind"] == kind for kind in ("weekday", "weekend", "partial")}
+    groups |= {kind: days["kind"] == kind for kind in KINDS}
     return {
         "leads_per_day": round(float(span.sum() / (span.size / 24)), 2),
         "hours_with_no_lead": round(float(np.mean(span == 0)), 3),
@@ -221,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
     for key, (values, start, cut) in cases(args.only):
         report[key] = row = case(key, values, start, cut)
         print(f"{key}: {row['leads_per_day']}/day", flush=True)
-        for group in ("all", "weekday", "weekend", "partial"):
+        for group in ("all", *KINDS):
             print(
                 f"   {group:8s} served {row[group]['served']}  candidate {row[group]['candidate']}",
                 flush=True,
