@@ -108,7 +108,7 @@ def test_promote_is_conditional_on_the_expected_champion(
     assert [e[0] for e in analytics.events].count("ModelPromoted") == 2
 
 
-def _verified(tracker: ModelTracker, mase: float) -> Any:
+def _verified_at(tracker: ModelTracker, mase: float) -> Any:
     version = tracker.allocate_version("s", SPEC).version
     tracker.mark_verified("s", version, _artifact(version), _record(mase))
     return tracker.get_version("s", version)
@@ -118,7 +118,7 @@ def test_a_pointer_moved_away_and_back_is_not_the_pointer_read_before(
     tracker: ModelTracker, series_exist: None
 ) -> None:
     # Given A current, read by a training, and versions B and C
-    a, b, c = (_verified(tracker, mase) for mase in (0.7, 0.6, 0.5))
+    a, b, c = (_verified_at(tracker, mase) for mase in (0.7, 0.6, 0.5))
     tracker.promote("s", a, expected_current=None)
     read_by_the_training = tracker.current("s")
     # When CURRENT goes A -> B -> A by hand (a rollback and back)
@@ -136,7 +136,7 @@ def test_a_pointer_written_before_promotion_ids_is_matched_on_its_version_once(
     tracker: ModelTracker, series_exist: None, stack: Any, aws: Any
 ) -> None:
     # Given A current on a pointer with no promotion_id (written before they were recorded)
-    a, b, c = (_verified(tracker, mase) for mase in (0.7, 0.6, 0.5))
+    a, b, c = (_verified_at(tracker, mase) for mase in (0.7, 0.6, 0.5))
     tracker.promote("s", a, expected_current=None)
     aws("dynamodb").update_item(
         TableName=stack.names["RegistryTable"],
