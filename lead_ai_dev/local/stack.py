@@ -17,6 +17,7 @@ from typing import Any
 from lead_ai_dev.local.template import Template
 
 LOCAL_PREFIX = "lead-ai-local-"
+RESET_TIMEOUT_SECONDS = 30  # see LocalStack.reset
 LOCAL_ACCOUNT = "123456789012"  # moto's default account: its queue URLs and ARNs carry it
 _FAKE_CREDENTIALS = {
     # moto accepts any credentials; these keep boto3 from looking for real ones.
@@ -94,9 +95,12 @@ class LocalStack:
         """Empty every service (moto keeps state across server instances in one process)."""
         import urllib.request
 
+        # Not 5 s: the reset re-creates every service's backend in the server's thread, which shares this
+        # process (and a 2-core machine) with the tests, other pytest-xdist workers and their trainings; 5 s
+        # timed out a fan-out test's set-up under that load. 30 s: room under load; a hung server still fails.
         urllib.request.urlopen(
             urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST"),
-            timeout=5,
+            timeout=RESET_TIMEOUT_SECONDS,
         )
 
     def create_resources(self) -> dict[str, str]:
