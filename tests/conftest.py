@@ -43,9 +43,9 @@ def lead_history(days: int, *, seed: int = 7, end: datetime = HISTORY_END) -> tu
 
 
 # Test runs want fresh reads on every request (the TTL only saves reads in production) and quiet logs.
-# moto answers a transaction by deep-copying each table it touches (once per transaction on the stand-in:
-# lead_ai_dev/local/stack.py, snapshot_tables_once; moto alone copies it once per item): on a loaded 2-core
-# machine a big batch can take longer than the template's 4 s read timeout, which DynamoDB never does.
+# moto alone answers a transaction by deep-copying each table it touches once per item (the stand-in copies
+# only the touched items: lead_ai_dev/local/moto_patches.py); on a loaded 2-core machine a big batch could
+# take longer than the template's 4 s read timeout, which DynamoDB never does.
 # Tests read with 10 s (the clients are shared by the functions and the fixtures: both get it).
 SLOW_STAND_IN = {"LEAD_AI_AWS_READ_TIMEOUT_SECONDS": "10"}
 TEST_OVERRIDES = {

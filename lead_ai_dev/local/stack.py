@@ -3,17 +3,15 @@ global secondary indexes) and queues (with their redrive policy to the dead-lett
 
 from __future__ import annotations
 
-import copy
-import functools
 import json
 import os
 import socket
-import threading
 from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from lead_ai_dev.local.moto_patches import patch_moto
 from lead_ai_dev.local.template import Template
 
 LOCAL_PREFIX = "lead-ai-local-"
@@ -78,7 +76,7 @@ class LocalStack:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access-log line per AWS call otherwise
         # moto binds in its own thread and never signals a failure: on a busy port start() would wait forever.
         ensure_port_free("127.0.0.1", self.port, "another lead-ai stack?")
-        isolate_dynamodb_requests()
+        patch_moto()  # DynamoDB's isolation, and fast enough for the tests (moto_patches)
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         self._server.start()
         return self
@@ -129,90 +127,6 @@ class LocalStack:
         )
         self.names = names
         return names
-
-
-_DYNAMODB_OPERATIONS = (
-    "get_item",
-    "put_item",
-    "update_item",
-    "delete_item",
-    "query",
-    "scan",
-    "transact_write_items",
-)
-
-
-def isolate_dynamodb_requests() -> None:
-    """Give moto's DynamoDB the isolation DynamoDB has: one request at a time.
-
-    moto serves requests on several threads and its DynamoDB takes no lock: a transaction snapshots each
-    table it touches (a deep copy, which fails when another request changes the table meanwhile) and, when
-    one of its conditions fails, puts the snapshot back, erasing whatever other requests wrote in the
-    meantime. DynamoDB serializes a transaction with the writes to its items; without this, concurrent
-    optimistic writers (tests/faults/test_races.py) lose each other's committed writes on the stand-in.
-
-    moto also snapshots a table once per item of the transaction that touches it (a 25-item ingest into a
-    table of thousands of chunks copied it 25 times): within a transaction each table is copied once
-    (snapshot_tables_once), which restores the same state on a failure.
-    """
-    from moto.dynamodb.models import DynamoDBBackend
-
-    if getattr(DynamoDBBackend, "_lead_ai_isolated", False):
-        return
-    snapshot_tables_once()
-    lock = threading.RLock()  # re-entrant: a transaction calls put_item/update_item itself
-    for name in _DYNAMODB_OPERATIONS:
-        original = getattr(DynamoDBBackend, name)
-
-        def one_at_a_time(self: Any, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
-            with lock:
-                return _original(self, *args, **kwargs)
-
-        setattr(DynamoDBBackend, name, functools.wraps(original)(one_at_a_time))
-    DynamoDBBackend._lead_ai_isolated = True  # type: ignore[attr-defined]
-
-
-class _TableSnapshots:
-    """What moto.dynamodb.models sees as its `copy` module: `copy` itself, except that inside a transaction
-    (`memo` set) a table's deep copy is taken once and handed out again for the transaction's other items.
-
-    moto takes its snapshots of the touched tables before it writes any item, so every copy it asked for
-    was of the same, unchanged table: one copy is the state it would have restored. Other deep copies (an
-    item's, in update_item) are made as before. Only ever used under isolate_dynamodb_requests' lock."""
-
-    def __init__(self) -> None:
-        self.memo: dict[int, Any] | None = None
-
-    def deepcopy(self, value: Any, memo: dict[int, Any] | None = None) -> Any:
-        from moto.dynamodb.models.table import Table
-
-        if self.memo is None or not isinstance(value, Table):
-            return copy.deepcopy(value, memo)
-        if id(value) not in self.memo:
-            self.memo[id(value)] = copy.deepcopy(value)
-        return self.memo[id(value)]
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(copy, name)
-
-
-def snapshot_tables_once() -> None:
-    """moto's TransactWriteItems with one snapshot per touched table instead of one per item (all or
-    nothing as before: a failed transaction puts back the table as it was before its first item)."""
-    import moto.dynamodb.models as models
-
-    snapshots = _TableSnapshots()
-    models.copy = snapshots  # type: ignore[assignment]
-    original = models.DynamoDBBackend.transact_write_items
-
-    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
-        snapshots.memo = {}
-        try:
-            original(self, transact_items)
-        finally:
-            snapshots.memo = None
-
-    models.DynamoDBBackend.transact_write_items = functools.wraps(original)(transact_write_items)  # type: ignore[method-assign]
 
 
 def _create_bucket(s3: Any, name: str, resource: dict[str, Any]) -> str:

@@ -1,5 +1,5 @@
-"""The local stand-in's TransactWriteItems (lead_ai_dev/local/stack.py): all or nothing, as DynamoDB's, with
-each touched table snapshotted once per transaction instead of once per item."""
+"""The local stand-in's TransactWriteItems (lead_ai_dev/local/moto_patches.py): all or nothing, as DynamoDB's,
+putting back the items a failed one touched instead of deep-copying every table it touches once per item."""
 
 from __future__ import annotations
 
@@ -21,18 +21,31 @@ def _record(series_id: str, record: str, value: int) -> dict[str, Any]:
     return {"series_id": {"S": series_id}, "record": {"S": record}, "v": {"N": str(value)}}
 
 
-def _all(aws: Callable[[str], Any], table: str) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = aws("dynamodb").scan(TableName=table, ConsistentRead=True)["Items"]
-    return sorted(items, key=repr)
+def _token(token_id: str, value: int) -> dict[str, Any]:
+    return {"id": {"S": token_id}, "v": {"N": str(value)}}
 
 
 @pytest.fixture
-def tables(stack: LocalStack, aws: Callable[[str], Any]) -> tuple[str, str]:
-    """The observations and registry tables, each holding one item a transaction may change."""
-    observations, registry = stack.names["ObservationsTable"], stack.names["RegistryTable"]
-    aws("dynamodb").put_item(TableName=observations, Item=_chunk("kept", 0, 1))
-    aws("dynamodb").put_item(TableName=registry, Item=_record("kept", "SERIES", 1))
-    return observations, registry
+def tables(stack: LocalStack, aws: Callable[[str], Any]) -> dict[str, str]:
+    """The observations, registry and idempotency tables (the last with a hash key only), holding the
+    items a transaction may change or delete."""
+    names = {
+        name: stack.names[f"{name.title()}Table"] for name in ("observations", "registry", "idempotency")
+    }
+    put = aws("dynamodb").put_item
+    put(TableName=names["observations"], Item=_chunk("kept", 0, 1))
+    put(TableName=names["observations"], Item=_chunk("doomed", 0, 1))
+    put(TableName=names["registry"], Item=_record("kept", "SERIES", 1))
+    put(TableName=names["idempotency"], Item=_token("kept", 1))
+    return names
+
+
+def _everything(aws: Callable[[str], Any], tables: dict[str, str]) -> dict[str, list[dict[str, Any]]]:
+    scan = aws("dynamodb").scan
+    return {
+        name: sorted(scan(TableName=table, ConsistentRead=True)["Items"], key=repr)
+        for name, table in tables.items()
+    }
 
 
 @pytest.fixture
@@ -52,8 +65,10 @@ def table_copies(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     yield copied
 
 
-def _writes(observations: str, registry: str, n: int) -> list[dict[str, Any]]:
-    """n new chunks, an update of the existing chunk, and a new registry item: one transaction's items."""
+def _writes(tables: dict[str, str], n: int) -> list[dict[str, Any]]:
+    """One transaction's items in three tables: n new chunks, an update of an existing chunk, the delete
+    of another, a new registry item, an update of an existing token and a new one."""
+    observations, registry, idempotency = tables["observations"], tables["registry"], tables["idempotency"]
     return [
         *({"Put": {"TableName": observations, "Item": _chunk("new", ts, ts)}} for ts in range(1, n + 1)),
         {
@@ -64,20 +79,29 @@ def _writes(observations: str, registry: str, n: int) -> list[dict[str, Any]]:
                 "ExpressionAttributeValues": {":v": {"N": "2"}},
             }
         },
+        {"Delete": {"TableName": observations, "Key": {"series_id": {"S": "doomed"}, "ts": {"N": "0"}}}},
         {"Put": {"TableName": registry, "Item": _record("new", "SERIES", 1)}},
+        {
+            "Update": {
+                "TableName": idempotency,
+                "Key": {"id": {"S": "kept"}},
+                "UpdateExpression": "SET v = :v",
+                "ExpressionAttributeValues": {":v": {"N": "2"}},
+            }
+        },
+        {"Put": {"TableName": idempotency, "Item": _token("new", 1)}},
     ]
 
 
 def test_a_transaction_whose_condition_fails_writes_nothing_in_any_table(
-    tables: tuple[str, str], aws: Callable[[str], Any], table_copies: list[str]
+    tables: dict[str, str], aws: Callable[[str], Any], table_copies: list[str]
 ) -> None:
-    observations, registry = tables
-    before = (_all(aws, observations), _all(aws, registry))
-    # Given a transaction of new items in two tables and an update of an existing one, whose last item's
-    # condition fails (after the others were applied on the stand-in's tables)
+    before = _everything(aws, tables)
+    # Given a transaction of new, updated and deleted items in three tables, whose last item's condition
+    # fails (after the others were applied to the stand-in's tables)
     failing = {
         "ConditionCheck": {
-            "TableName": registry,
+            "TableName": tables["registry"],
             "Key": {"series_id": {"S": "kept"}, "record": {"S": "SERIES"}},
             "ConditionExpression": "v = :v",
             "ExpressionAttributeValues": {":v": {"N": "99"}},
@@ -85,46 +109,61 @@ def test_a_transaction_whose_condition_fails_writes_nothing_in_any_table(
     }
     # When it is sent
     with pytest.raises(ClientError) as raised:
-        aws("dynamodb").transact_write_items(TransactItems=[*_writes(observations, registry, 8), failing])
-    # Then it is cancelled naming the failed condition, and neither table holds any of its writes
+        aws("dynamodb").transact_write_items(TransactItems=[*_writes(tables, 8), failing])
+    # Then it is cancelled naming the failed condition, and no table holds any of its writes: the updated
+    # items have their old values, the deleted one is back, the new ones are not there
     error = raised.value.response
     assert error["Error"]["Code"] == "TransactionCanceledException"
-    assert [r["Code"] for r in error["CancellationReasons"]] == ["None"] * 10 + ["ConditionalCheckFailed"]
-    assert (_all(aws, observations), _all(aws, registry)) == before
-    # And each table was copied once for it, not once per item
-    assert sorted(table_copies) == sorted([observations, registry])
+    assert [r["Code"] for r in error["CancellationReasons"]] == ["None"] * 13 + ["ConditionalCheckFailed"]
+    assert _everything(aws, tables) == before
+    # And no table was deep-copied for it (moto alone copies each one once per item it touches)
+    assert table_copies == []
 
 
 def test_a_transaction_that_succeeds_writes_every_item(
-    tables: tuple[str, str], aws: Callable[[str], Any], table_copies: list[str]
+    tables: dict[str, str], aws: Callable[[str], Any], table_copies: list[str]
 ) -> None:
-    observations, registry = tables
-    # When a transaction of new items in two tables and an update of an existing one succeeds
-    aws("dynamodb").transact_write_items(TransactItems=_writes(observations, registry, 8))
-    # Then every item is written
-    assert _all(aws, observations) == sorted(
-        [_chunk("kept", 0, 2), *(_chunk("new", ts, ts) for ts in range(1, 9))], key=repr
-    )
-    assert _all(aws, registry) == sorted(
-        [_record("kept", "SERIES", 1), _record("new", "SERIES", 1)], key=repr
-    )
-    assert sorted(table_copies) == sorted([observations, registry])
-    # And the next transaction takes its own copies: a later failure puts back the state after this one
+    # When a transaction of new, updated and deleted items in three tables succeeds
+    aws("dynamodb").transact_write_items(TransactItems=_writes(tables, 8))
+    # Then every item is written, and the deleted one is gone
+    after = _everything(aws, tables)
+    assert after == {
+        "observations": sorted(
+            [_chunk("kept", 0, 2), *(_chunk("new", ts, ts) for ts in range(1, 9))], key=repr
+        ),
+        "registry": sorted([_record("kept", "SERIES", 1), _record("new", "SERIES", 1)], key=repr),
+        "idempotency": sorted([_token("kept", 2), _token("new", 1)], key=repr),
+    }
+    # And a later transaction that fails on a duplicate put leaves the state this one wrote
     with pytest.raises(ClientError):
         aws("dynamodb").transact_write_items(
             TransactItems=[
-                {"Put": {"TableName": observations, "Item": _chunk("later", 1, 1)}},
+                {"Put": {"TableName": tables["observations"], "Item": _chunk("later", 1, 1)}},
+                {"Delete": {"TableName": tables["idempotency"], "Key": {"id": {"S": "new"}}}},
                 {
                     "Put": {
-                        "TableName": registry,
+                        "TableName": tables["registry"],
                         "Item": _record("new", "SERIES", 2),
                         "ConditionExpression": "attribute_not_exists(series_id)",
                     }
                 },
             ]
         )
-    assert len(_all(aws, observations)) == 9
-    assert _all(aws, registry) == sorted(
-        [_record("kept", "SERIES", 1), _record("new", "SERIES", 1)], key=repr
-    )
-    assert len(table_copies) == 4
+    assert _everything(aws, tables) == after
+    assert table_copies == []
+
+
+def test_a_transaction_naming_one_item_twice_is_refused_and_writes_nothing(
+    tables: dict[str, str], aws: Callable[[str], Any]
+) -> None:
+    before = _everything(aws, tables)
+    # When a transaction updates an item and then puts the same item (DynamoDB refuses it whole)
+    twice = [
+        *_writes(tables, 2),
+        {"Put": {"TableName": tables["observations"], "Item": _chunk("kept", 0, 3)}},
+    ]
+    with pytest.raises(ClientError) as raised:
+        aws("dynamodb").transact_write_items(TransactItems=twice)
+    # Then it is a validation error, and nothing of it is written
+    assert raised.value.response["Error"]["Code"] == "ValidationException"
+    assert _everything(aws, tables) == before
