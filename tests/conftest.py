@@ -6,9 +6,13 @@ client can escape the stand-in.
 
 from __future__ import annotations
 
+import copy
+import hashlib
 import json
 import os
-from collections.abc import Callable, Iterator
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -172,3 +176,91 @@ def aws(stack: LocalStack) -> Callable[[str], Any]:
     from lead_ai.storage.clients import client
 
     return client
+
+
+# Each distinct training input's real result, for the session (see replayed_training)
+_TRAINED: dict[str, Any] = {}
+_TRAINING_LOCKS: dict[str, threading.RLock] = {}
+_LOCKS_LOCK = threading.Lock()
+
+
+@pytest.fixture
+def replayed_training() -> Iterator[dict[str, Any]]:
+    """Real trainings, each distinct input fitted once a session (replaying_trainings), for a test."""
+    with replaying_trainings():
+        yield _TRAINED
+
+
+@contextmanager
+def replaying_trainings() -> Iterator[None]:
+    """Real trainings, each distinct input fitted once a session (per pytest-xdist worker): a training
+    given the same series (ids, values, first timestamp, interval) and settings, with no champion, gets
+    the result the first one got; so does a pooled model's (members, held-out series, settings).
+
+    For tests whose subject is not the fit: several set up the same trained series or the same group's
+    pool on each fresh stack, and fitting the same histories again costs seconds a time and produces the
+    same model (a fit is deterministic). Everything around the fit (the handlers, the worker, the
+    registry, S3, the promotion, serving through onnxruntime) runs as it does without it. A training with
+    a champion is always real (what it is scored against differs). Concurrent trainings of one input wait
+    for the one real fit. A context manager, so that module- and session-scoped fixtures can use it."""
+    import lead_ai.forecasting.training.pool as pool
+    import lead_ai.forecasting.training.train as train
+
+    real_series, real_pool = train.train_forecaster, pool.train_pool_forecaster
+
+    def series_model(series: Sequence[Any], settings: Any = None, champion: Any = None) -> Any:
+        if champion is not None:
+            return real_series(series, settings, champion)
+        return _replayed(_training_key("series", settings, series), lambda: real_series(series, settings))
+
+    def pooled_model(
+        members: Sequence[Any],
+        held_out: Sequence[Any],
+        settings: Any,
+        *,
+        new_min_points: int,
+        history_days: float = 56.0,
+        champion: Any = None,
+    ) -> Any:
+        def fit(champion: Any = None) -> Any:
+            return real_pool(
+                members,
+                held_out,
+                settings,
+                new_min_points=new_min_points,
+                history_days=history_days,
+                champion=champion,
+            )
+
+        if champion is not None:
+            return fit(champion)
+        key = _training_key(f"pool|{new_min_points}|{history_days}", settings, members, held_out)
+        return _replayed(key, fit)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(train, "train_forecaster", series_model)
+        patch.setattr(pool, "train_pool_forecaster", pooled_model)
+        yield
+
+
+def _replayed(key: str, fit: Callable[[], Any]) -> Any:
+    """The stored result of `key`, fitted (once, whatever the threads asking) when there is none; a copy,
+    so that nothing a test does to it reaches the next one."""
+    with _LOCKS_LOCK:
+        lock = _TRAINING_LOCKS.setdefault(key, threading.RLock())  # re-entrant: see trained_result
+    with lock:
+        if key not in _TRAINED:
+            _TRAINED[key] = fit()
+    return copy.deepcopy(_TRAINED[key])
+
+
+def _training_key(kind: str, settings: Any, *groups: Sequence[Any]) -> str:
+    digest = hashlib.sha256(f"{kind}|{settings!r}".encode())
+    for group in groups:
+        digest.update(b"/")
+        for s in group:
+            digest.update(
+                f"{s.series_id}|{s.first_timestamp}|{s.interval_seconds}|{s.values.dtype}|".encode()
+            )
+            digest.update(s.values.tobytes())
+    return digest.hexdigest()

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from tests.conftest import Api, lead_history
+from tests.conftest import Api, lead_history, replaying_trainings
 from tests.faults.support import FaultInjector
 
 SERIES = "acme-faults"
@@ -58,14 +58,16 @@ def fast_api(api: Api) -> Api:
 
 @pytest.fixture(scope="session")
 def trained_result(small_history: tuple[np.ndarray, np.ndarray]) -> Any:
-    """One real training (scikit-learn -> ONNX, parity-checked) of the small history."""
-    from lead_ai.forecasting.training.train import SeriesData, TrainingSettings, train_forecaster
+    """One real training (scikit-learn -> ONNX, parity-checked) of the small history: the one the training
+    handler makes of it under FAST, so that tests replaying trainings (replaying_trainings) share it."""
+    import lead_ai.forecasting.training.train as train
 
     stamps, values = small_history
-    return train_forecaster(
-        [SeriesData(SERIES, values.astype(float), int(stamps[0]), 3600)],
-        TrainingSettings(max_horizon=24, min_points=200),
-    )
+    with replaying_trainings():
+        return train.train_forecaster(
+            [train.SeriesData(SERIES, values.astype(float), int(stamps[0]), 3600)],
+            train.TrainingSettings(max_horizon=24, min_points=200),
+        )
 
 
 class CannedTraining:

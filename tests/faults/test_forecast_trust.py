@@ -107,9 +107,10 @@ def test_zero_constant_and_sparse_series_are_served_never_rejected_for_want_of_a
 
 
 def test_raising_the_max_horizon_after_training_is_a_400_then_the_retrained_version_wins(
-    fast_api: Api,
+    fast_api: Api, replayed_training: dict[str, Any]
 ) -> None:
-    # Given a model trained with LEAD_AI_MAX_HORIZON=24
+    # Given a model trained with LEAD_AI_MAX_HORIZON=24 (the fault suite's model of this history, fitted
+    # once a session; the retraining, scored against it, is real)
     stamps, values = lead_history(20, seed=3)
     first, _ = _trained_and_served(fast_api, stamps, values)
     # When the service's limit is raised to 48 (new containers read it)
@@ -181,8 +182,11 @@ def test_a_day_of_new_data_is_served_not_judged_by_a_champion_recalling_its_own_
     assert fast_api.forecast(SERIES, 24)[1]["model_version"] == second["version"] != first["version"]
 
 
-def test_a_new_time_zone_on_the_same_history_is_served_from_the_next_training(fast_api: Api) -> None:
-    # Given a model trained in UTC
+def test_a_new_time_zone_on_the_same_history_is_served_from_the_next_training(
+    fast_api: Api, replayed_training: dict[str, Any]
+) -> None:
+    # Given a model trained in UTC (the fault suite's model of this history, fitted once a session; the
+    # retraining in New York time, with its champion, is real)
     stamps, values = lead_history(20, seed=3)
     _trained_and_served(fast_api, stamps, values)
     # When the team moves the series to New York and it is retrained

@@ -38,12 +38,16 @@ def _run_together(count: int, work: Any) -> list[Any]:
 
 
 def test_eight_concurrent_trainings_get_distinct_versions_and_one_consistent_current(
-    fast_api: Api, small_history: Any
+    fast_api: Api, small_history: Any, replayed_training: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given a series with 20 days of history
     assert fast_api.ingest(SERIES, *small_history)[0] == 200
     settings = settings_for(fast_api)
-    # When 8 containers train it at the same moment (real trainings)
+    # When 8 containers train it at the same moment: the real model of that history (fitted once a
+    # session), each fit returning only once all 8 are fitting, as 8 real fits overlap (so every
+    # container read the series and its champion before any registered); the race is in what follows,
+    # the upload, registration and promotion, which each container runs for itself, all 8 at once
+    _fits_overlap(8, monkeypatch)
     outcomes = _run_together(8, lambda _: MLService(SERIES, build_dependencies(settings)).train())
     # Then each either registered a version or was cleanly refused with a conflict: nothing else
     errors = [o for o in outcomes if isinstance(o, Exception)]
@@ -63,6 +67,19 @@ def test_eight_concurrent_trainings_get_distinct_versions_and_one_consistent_cur
     assert mase[state.current["version"]] == min(mase.values())
     # And exactly one answer said "current" for identical data (the others lost on MASE, none promoted twice)
     assert sum(1 for o in registered if o.current) == 1
+
+
+def _fits_overlap(count: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The current train_forecaster, each call waiting until `count` calls are in it."""
+    import lead_ai.forecasting.training.train as train
+
+    fit, barrier = train.train_forecaster, threading.Barrier(count, timeout=120)
+
+    def overlapping(*args: Any, **kwargs: Any) -> Any:
+        barrier.wait()
+        return fit(*args, **kwargs)
+
+    monkeypatch.setattr(train, "train_forecaster", overlapping)
 
 
 def test_concurrent_overlapping_ingests_lose_no_slot(fast_api: Api, small_history: Any) -> None:

@@ -7,7 +7,6 @@ tests are about the plumbing around it (messages, retries, idempotency, the dead
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 import uuid
 from collections.abc import Callable
@@ -137,42 +136,6 @@ class Fleet:
 @pytest.fixture
 def fleet(fast_api: Api) -> Fleet:  # noqa: F811
     return Fleet(fast_api)
-
-
-# Each distinct training input's real result, for the session (see replayed_training)
-_TRAINED: dict[str, Any] = {}
-
-
-@pytest.fixture
-def replayed_training(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-    """Real trainings, each distinct input fitted once a session: a training given the same series (ids,
-    values, first timestamp, interval) and settings, with no champion, gets the result the first one got.
-
-    Several pooled-model tests set up the same five established teams through the daily run; fitting
-    the same histories again would cost 30 s a test and produce the same models. Everything around the
-    fit (the worker, the registry, S3, the pool's training, serving) runs as it does without it."""
-    import lead_ai.forecasting.training.train as train
-
-    real = train.train_forecaster
-
-    def replayed(series: Any, settings: Any = None, champion: Any = None) -> Any:
-        if champion is not None:
-            return real(series, settings, champion)
-        key = _training_key(series, settings)
-        if key not in _TRAINED:
-            _TRAINED[key] = real(series, settings)
-        return _TRAINED[key]
-
-    monkeypatch.setattr(train, "train_forecaster", replayed)
-    return _TRAINED
-
-
-def _training_key(series: Any, settings: Any) -> str:
-    digest = hashlib.sha256(repr(settings).encode())
-    for s in series:
-        digest.update(f"{s.series_id}|{s.first_timestamp}|{s.interval_seconds}|".encode())
-        digest.update(s.values.tobytes())
-    return digest.hexdigest()
 
 
 class FailingFor:

@@ -27,7 +27,8 @@ def history() -> tuple[Any, Any]:
 
 
 @pytest.fixture
-def trained(api: Api, history: tuple[Any, Any]) -> dict[str, Any]:
+def trained(api: Api, history: tuple[Any, Any], replayed_training: dict[str, Any]) -> dict[str, Any]:
+    """The series trained (fitted once a session: test_trained_series.py trains the same history)."""
     return api.ingest_and_train(SERIES, *history)
 
 
@@ -139,11 +140,12 @@ def test_training_a_series_that_does_not_exist_is_404_saying_so(api: Api) -> Non
 
 
 def test_schedule_queues_changed_series_once_per_event_and_the_worker_trains_them(
-    api: Api, history: Any
+    api: Api, history: Any, replayed_training: dict[str, Any]
 ) -> None:
     from lead_ai_dev.local.worker import LocalPoller, queue_trigger
 
-    # Given two series with history, one of them already trained on all of it
+    # Given two series with history, one of them already trained on all of it (the planner and the worker
+    # are the subject: each history is fitted once a session, replayed_training)
     api.ingest(SERIES, *history)
     api.ingest("other-series", *history)
     api.train("other-series")

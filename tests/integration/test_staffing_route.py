@@ -20,7 +20,8 @@ def history() -> tuple[Any, Any]:
 
 
 @pytest.fixture
-def trained(api: Api, history: tuple[Any, Any]) -> dict[str, Any]:
+def trained(api: Api, history: tuple[Any, Any], replayed_training: dict[str, Any]) -> dict[str, Any]:
+    """The series trained on each test's fresh stack (fitted once a session: replayed_training)."""
     return api.ingest_and_train(SERIES, *history)
 
 

@@ -14,7 +14,7 @@ import pytest
 from lead_ai_dev.local import invoke as local_invoke
 from lead_ai_dev.local.stack import LocalStack
 from lead_ai_dev.local.template import Template
-from tests.conftest import TEST_OVERRIDES, Api, lead_history, settings_for
+from tests.conftest import TEST_OVERRIDES, Api, lead_history, replaying_trainings, settings_for
 
 SERIES = "acme-inbound"
 
@@ -35,7 +35,8 @@ def api(template: Template, moto_server: LocalStack) -> Iterator[Api]:
 
 @pytest.fixture(scope="module")
 def trained(api: Api, history: tuple[Any, Any]) -> dict[str, Any]:
-    return api.ingest_and_train(SERIES, *history)
+    with replaying_trainings():  # test_handlers.py trains the same history: fitted once a session
+        return api.ingest_and_train(SERIES, *history)
 
 
 @pytest.fixture
