@@ -23,7 +23,9 @@ LAST_DAY = date(2026, 11, 30)  # a Monday
 
 
 @pytest.fixture
-def api(template: Template, moto_server: LocalStack) -> Iterator[Api]:
+def api(template: Template, moto_server: LocalStack, replayed_training: dict[str, Any]) -> Iterator[Api]:
+    """An empty stack; both tests train the same daily history (the page is their subject: it is fitted
+    once a session, replayed_training)."""
     moto_server.reset()
     moto_server.create_resources()
     local_invoke.forget_loaded_handlers()
