@@ -60,6 +60,17 @@ TEST_OVERRIDES = {
 }
 
 
+@pytest.hookimpl(optionalhook=True, tryfirst=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`--dist loadfile` (make test): xdist's, with the slowest files first and the files that share a
+    costly session fixture on one worker (tests/scheduling.py)."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from tests.scheduling import FileScheduling
+
+    return FileScheduling(config, log)
+
+
 @pytest.fixture(scope="session")
 def template() -> Template:
     return Template(ROOT / "template.yaml")
