@@ -35,6 +35,7 @@ from lead_ai_dev.local.template import Template
 
 _SQS_MAX_RECEIVE = 10  # ReceiveMessage returns ten messages at most
 _DEFAULT_BATCH_SIZE = 10  # Lambda's default for an SQS event
+IDLE_PAUSE_SECONDS = 0.1  # between empty receives without long polling (wait_seconds=0): see LocalPoller.run
 
 
 @dataclass(frozen=True)
@@ -222,6 +223,10 @@ class LocalPoller:
                     on_batch(result)
             elif until_empty and self.is_empty():
                 break
+            elif self.wait_seconds == 0:
+                # Nothing visible, some in flight or delayed (a retry, a pool waiting for its members):
+                # a short pause, not a loop of ReceiveMessage calls that keeps a core and the stack busy
+                time.sleep(IDLE_PAUSE_SECONDS)
         return totals
 
     def is_empty(self, readings: int = 3, pause_seconds: float = 0.1) -> bool:

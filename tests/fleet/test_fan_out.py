@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import threading
+import time
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -19,7 +20,7 @@ import pytest
 from lead_ai.domain.pools import PoolKey
 from lead_ai_dev.local.invoke import LocalLambdaContext
 from lead_ai_dev.local.stack import patched_environ
-from lead_ai_dev.local.worker import lambda_record
+from lead_ai_dev.local.worker import IDLE_PAUSE_SECONDS, lambda_record
 from tests.conftest import HISTORY_END, ROOT, lead_history
 from tests.faults.conftest import CannedTraining
 from tests.faults.support import FaultInjector
@@ -231,6 +232,8 @@ def test_a_failing_training_is_retried_then_dead_lettered_after_max_receive_coun
     while (result := poller.poll_once()) is not None or not poller.is_empty():
         if result is not None:
             results.append(result)
+        else:  # the message is in flight until its retry: wait as the poller does, not in a busy loop
+            time.sleep(IDLE_PAUSE_SECONDS)
     # Then it was delivered exactly maxReceiveCount times, each time failing, and then moved to the DLQ
     assert [(r.received, r.failed) for r in results] == [(1, 1)] * MAX_RECEIVE
     assert training.calls["flaky"] == MAX_RECEIVE
