@@ -67,6 +67,7 @@ class LocalStack:
         self._server: Any = None
         self.names: dict[str, str] = {}  # logical id -> physical name, once resources exist
         self.queue_urls: dict[str, str] = {}  # logical id -> URL, for the template's queues
+        self._clients: dict[str, Any] = {}  # service -> boto3 client on this stack (_client)
 
     def start(self) -> LocalStack:
         import logging
@@ -103,24 +104,16 @@ class LocalStack:
 
     def create_resources(self) -> dict[str, str]:
         """Create the template's buckets, tables and queues; returns logical id -> physical name."""
-        import boto3
-
-        kwargs: dict[str, Any] = {
-            "endpoint_url": self.endpoint,
-            "region_name": _FAKE_CREDENTIALS["AWS_DEFAULT_REGION"],
-            "aws_access_key_id": "testing",
-            "aws_secret_access_key": "testing",
-        }
-        s3 = boto3.client("s3", **kwargs)
-        dynamodb = boto3.client("dynamodb", **kwargs)
-        sqs = boto3.client("sqs", **kwargs)
+        s3, dynamodb, sqs = (self._client(service) for service in ("s3", "dynamodb", "sqs"))
         names: dict[str, str] = {}
+        buckets = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
         for logical_id, resource in self.template.resources_of_type("AWS::S3::Bucket").items():
-            names[logical_id] = _create_bucket(s3, physical_name(logical_id, "AWS::S3::Bucket"), resource)
+            name = physical_name(logical_id, "AWS::S3::Bucket")
+            names[logical_id] = _create_bucket(s3, name, resource, exists=name in buckets)
+        tables = set(dynamodb.list_tables().get("TableNames", []))
         for logical_id, resource in self.template.resources_of_type("AWS::DynamoDB::Table").items():
-            names[logical_id] = _create_table(
-                dynamodb, physical_name(logical_id, "AWS::DynamoDB::Table"), resource
-            )
+            name = physical_name(logical_id, "AWS::DynamoDB::Table")
+            names[logical_id] = name if name in tables else _create_table(dynamodb, name, resource)
         self.queue_urls = _create_queues(sqs, self.template)
         names.update(
             {logical_id: physical_name(logical_id, "AWS::SQS::Queue") for logical_id in self.queue_urls}
@@ -128,10 +121,26 @@ class LocalStack:
         self.names = names
         return names
 
+    def _client(self, service: str) -> Any:
+        """A boto3 client on this stack, made once (the tests create the resources again for each test:
+        a new client each time was a third of that)."""
+        if service not in self._clients:
+            import boto3
 
-def _create_bucket(s3: Any, name: str, resource: dict[str, Any]) -> str:
+            make: Any = boto3.client  # a service named at run time: no per-service overload of the stubs
+            self._clients[service] = make(
+                service,
+                endpoint_url=self.endpoint,
+                region_name=_FAKE_CREDENTIALS["AWS_DEFAULT_REGION"],
+                aws_access_key_id="testing",
+                aws_secret_access_key="testing",
+            )
+        return self._clients[service]
+
+
+def _create_bucket(s3: Any, name: str, resource: dict[str, Any], *, exists: bool) -> str:
     props = resource.get("Properties", {})
-    if name not in {b["Name"] for b in s3.list_buckets().get("Buckets", [])}:
+    if not exists:
         s3.create_bucket(Bucket=name)
     if props.get("VersioningConfiguration", {}).get("Status") == "Enabled":
         s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
@@ -140,8 +149,6 @@ def _create_bucket(s3: Any, name: str, resource: dict[str, Any]) -> str:
 
 def _create_table(dynamodb: Any, name: str, resource: dict[str, Any]) -> str:
     props = resource.get("Properties", {})
-    if name in dynamodb.list_tables().get("TableNames", []):
-        return name
     indexes = [
         {"IndexName": i["IndexName"], "KeySchema": i["KeySchema"], "Projection": i["Projection"]}
         for i in props.get("GlobalSecondaryIndexes", [])
