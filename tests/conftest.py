@@ -205,8 +205,8 @@ def replayed_training() -> Iterator[dict[str, Any]]:
 @contextmanager
 def replaying_trainings() -> Iterator[None]:
     """Real trainings, each distinct input fitted once a session (per pytest-xdist worker): a training
-    given the same series (ids, values, first timestamp, interval) and settings, with no champion, gets
-    the result the first one got; so does a pooled model's (members, held-out series, settings).
+    given the same series (values, first timestamp, interval) and settings, with no champion, gets the
+    result the first one got; so does a pooled model's (members, held-out series by name, settings).
 
     For tests whose subject is not the fit: several set up the same trained series or the same group's
     pool on each fresh stack, and fitting the same histories again costs seconds a time and produces the
@@ -222,7 +222,8 @@ def replaying_trainings() -> Iterator[None]:
     def series_model(series: Sequence[Any], settings: Any = None, champion: Any = None) -> Any:
         if champion is not None:
             return real_series(series, settings, champion)
-        return _replayed(_training_key("series", settings, series), lambda: real_series(series, settings))
+        key = _training_key("series", settings, series, named=False)
+        return _replayed(key, lambda: real_series(series, settings))
 
     def pooled_model(
         members: Sequence[Any],
@@ -265,13 +266,15 @@ def _replayed(key: str, fit: Callable[[], Any]) -> Any:
     return copy.deepcopy(_TRAINED[key])
 
 
-def _training_key(kind: str, settings: Any, *groups: Sequence[Any]) -> str:
+def _training_key(kind: str, settings: Any, *groups: Sequence[Any], named: bool = True) -> str:
+    """What a fit reads of its input: the settings and each series' grid and values, and its name when
+    `named` (a pool's members and held-out series; a single series' model does not depend on its name:
+    two series of the same values train to the same bytes)."""
     digest = hashlib.sha256(f"{kind}|{settings!r}".encode())
     for group in groups:
         digest.update(b"/")
         for s in group:
-            digest.update(
-                f"{s.series_id}|{s.first_timestamp}|{s.interval_seconds}|{s.values.dtype}|".encode()
-            )
+            name = s.series_id if named else ""
+            digest.update(f"{name}|{s.first_timestamp}|{s.interval_seconds}|{s.values.dtype}|".encode())
             digest.update(s.values.tobytes())
     return digest.hexdigest()
