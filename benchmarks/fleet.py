@@ -139,17 +139,21 @@ def measure_sizing() -> dict[str, Any]:
 
 
 def measure_planner(stack: Any, plans: list[SeriesPlan], versions_per_series: int) -> dict[str, Any]:
-    """PlannerFunction on `plans`, every one due, each with `versions_per_series` versions."""
+    """PlannerFunction on `plans`, every one due, each with `versions_per_series` versions; one established
+    series in 20 is pool-served (its versions lost to its pool: no CURRENT, due in the POOL_SERVED
+    partition), so both of the DueIndex's partitions are read."""
     from lead_ai.storage.clients import client
     from lead_ai.storage.dynamo import n, s
     from lead_ai.storage.observations import CHUNK_SLOTS
-    from lead_ai.storage.registry_table import CURRENT, key
+    from lead_ai.storage.registry_table import CURRENT, POOL_SERVED, SERIES, key
     from lead_ai.storage.series_writes import MAX_CHUNKS_PER_WRITE, SeriesWriter
     from lead_ai_dev.local.invoke import invoke
     from lead_ai_dev.local.reads import counting_reads
 
     dynamodb = client("dynamodb")
     table = stack.names["RegistryTable"]
+    established = [plan.series_id for plan in plans if not plan.brand_new]
+    pool_served = set(established[::20])
     writer = SeriesWriter(dynamodb, stack.names["ObservationsTable"], table)
     group = MAX_CHUNKS_PER_WRITE * CHUNK_SLOTS  # the most slots one write may hold
     for plan in plans:
@@ -163,9 +167,16 @@ def measure_planner(stack: Any, plans: list[SeriesPlan], versions_per_series: in
             record = f"VERSION#{major:06d}.000000.000000"
             item = {**key(plan.series_id, record), "version": s(f"{major}.0.0"), "size_bytes": n(1)}
             dynamodb.put_item(TableName=table, Item=item)
-        if versions_per_series:
+        if versions_per_series and plan.series_id not in pool_served:
             item = {**key(plan.series_id, CURRENT), "version": s(f"{versions_per_series}.0.0")}
             dynamodb.put_item(TableName=table, Item=item)
+        if plan.series_id in pool_served:  # as its last training left it: its own model lost to the pool
+            dynamodb.update_item(
+                TableName=table,
+                Key=key(plan.series_id, SERIES),
+                UpdateExpression="SET pool_served = :p, due = :p",
+                ExpressionAttributeValues={":p": s(POOL_SERVED)},
+            )
     total_items = dynamodb.scan(TableName=table, Select="COUNT")["ScannedCount"]
     with counting_reads(dynamodb, table) as reads:
         started = time.perf_counter()
@@ -181,6 +192,7 @@ def measure_planner(stack: Any, plans: list[SeriesPlan], versions_per_series: in
         "calls_by_operation": dict(reads.calls),
         "queued": outcome["queued"],
         "too_short": len(outcome["too_short"]),
+        "pool_served": len(outcome["pool_served"]),
         # What the former planner (a Scan filtered on SERIES items) read: every item of the table.
         "former_full_scan_items_read": total_items,
     }
@@ -210,6 +222,7 @@ def run_fan_out(stack: Any, plans: list[SeriesPlan], canned: Any) -> dict[str, A
                     "seconds": round(time.perf_counter() - t0, 3),
                     "queued": outcome["queued"],
                     "too_short": len(outcome["too_short"]),
+                    "pool_served": len(outcome["pool_served"]),
                     "items_read": reads.total,
                 }
             )
