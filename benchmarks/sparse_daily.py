@@ -1,15 +1,18 @@
-"""Daily totals of sparse series: what is served (the sum of the hours) against a candidate fix (each day
-the daily calibration table's median), on VALIDATION windows only.
+"""Daily totals of sparse series: what is served (the sum of a day's hours moved by the median daily error
+per unit of the day's usual volume) beside what was served before 2026-12-03 (the sum alone) and a
+rejected candidate (the daily table's median per step), on VALIDATION windows only.
 
 Run:  OMP_NUM_THREADS=1 python benchmarks/sparse_daily.py          (make bench-sparse-daily)
 
 Why: a model blended with the absolute loss forecasts each hour's median. On a series of a few leads a
-day most hours' median is 0, so the sum of a day's hours (the forecast's `daily` value and the staffing
-plan's daily leads) falls far below the day's total. The candidate serves each day as the sum plus the
-daily table's median residual (Calibration.daily, row k for the k-th local day of the forecast) times the
-window's level times the day's steps: the day's median by the table its interval comes from. It is
-computed here (`median_candidate`), not served: on these windows it moves the bias where the weeks are
-flat, and misplaces it where days differ in volume (docs/accuracy.md, "Daily totals of sparse series").
+day most hours' median is 0, so the sum of a day's hours falls far below the day's total. "candidate"
+(`median_candidate`) adds the daily table's median residual (row k for the k-th local day) times the
+window's level times the day's steps: every day the same correction per hour, which misplaces it where
+days differ in volume. "served" (TrainingSettings.daily_per_usual, calibration.daily_totals) adds the
+backtest's median daily error per unit of usual volume times the day's usual volume
+(forecasting.usual_volume): a quiet day gets a quiet day's share. Each series is trained twice, with
+and without it ("steps"); the hourly forecasts are the same (docs/accuracy.md, "Daily totals of sparse
+series").
 
 Protocol: bike (cnt) and NYC taxi, hourly, each file's wall-clock hours read as the local clock (zone
 UTC, the US calendar), as benchmarks/interval_shape.py reads them. Sparse series are the real ones
@@ -50,6 +53,7 @@ from accuracy import DATA, _read_hourly  # noqa: E402
 
 from lead_ai.forecasting.calibration import Calibration, daily_totals  # noqa: E402
 from lead_ai.forecasting.inference import OnnxForecaster  # noqa: E402
+from lead_ai.forecasting.usual_volume import usual_volume  # noqa: E402
 
 LEVEL = 0.8
 HORIZON = 168
@@ -66,7 +70,10 @@ DATASETS = {
     "bike": (DATA / "bike_sharing" / "bike_hourly_regular.csv.gz", "cnt"),
     "taxi": (DATA / "nyc_taxi" / "nyc_taxi_hourly.csv.gz", "y"),
 }
-VARIANTS = ("served", "candidate")
+# "steps": what was served before 2026-12-03 (the sum of the hours); "candidate": the daily table's median
+# added per step (rejected: docs/accuracy.md); "served": the sum moved by the median error per unit of the
+# day's usual volume (TrainingSettings.daily_per_usual), what GET /forecast answers now.
+VARIANTS = ("steps", "candidate", "served")
 KINDS = ("weekday", "weekend", "first", "last")  # full weekdays, full weekend days, the partial first / last
 
 
@@ -100,11 +107,14 @@ def synthetic_series(kind: str) -> tuple[np.ndarray, int, int]:
     return values, int(stamps[0]), cut
 
 
-def train_model(name: str, values: np.ndarray, start: int) -> tuple[OnnxForecaster, dict[str, float]]:
+def train_model(
+    name: str, values: np.ndarray, start: int, daily_per_usual: bool = True
+) -> tuple[OnnxForecaster, dict[str, float]]:
     """A model with production settings on `values` (the history before the validation period)."""
     from lead_ai.forecasting.training.train import SeriesData, TrainingSettings, train_forecaster
 
-    result = train_forecaster([SeriesData(name, values, start)], TrainingSettings(holidays="US"))
+    settings = TrainingSettings(holidays="US", daily_per_usual=daily_per_usual)
+    result = train_forecaster([SeriesData(name, values, start)], settings)
     return OnnxForecaster.from_bytes(result.onnx_bytes), result.metrics
 
 
@@ -123,9 +133,11 @@ def median_candidate(
     return value, lower, np.maximum(sums + hi[k] * width, value)
 
 
-def scored_days(model: OnnxForecaster, values: np.ndarray, start: int, origin: int) -> dict[str, np.ndarray]:
+def scored_days(
+    model: OnnxForecaster, before: OnnxForecaster, values: np.ndarray, start: int, origin: int
+) -> dict[str, np.ndarray]:
     """One forecast from `origin` (values[:origin] observed): per local day, the actual total, the kind
-    of day, and each variant's value and bounds."""
+    of day, and each variant's value and bounds (`before`: the same model with a daily table per step)."""
     last = start + 3600 * (origin - 1)
     rows = model.origin_rows(values[:origin], last, HORIZON)
     value = model.predict_rows(rows, HORIZON, LEVEL).value
@@ -138,12 +150,15 @@ def scored_days(model: OnnxForecaster, values: np.ndarray, start: int, origin: i
         "actual": np.add.reduceat(values[origin : origin + HORIZON], starts),
         "kind": day_kinds(counts, weekend),
     }
-    daily = model.calibration.daily
+    daily = before.calibration.daily
     assert daily is not None, "every model trained on this much history has a daily table"
-    served = daily_totals(value, days, rows.scale, daily, LEVEL)  # what GET /forecast answers
-    out["served_value"] = np.array([d["value"] for d in served], dtype=np.float64)
-    out["served_lower"] = np.array([d["lower"] for d in served], dtype=np.float64)
-    out["served_upper"] = np.array([d["upper"] for d in served], dtype=np.float64)
+    usual = usual_volume(rows.X[:HORIZON], model.spec)
+    for variant, calibration in (("served", model.calibration), ("steps", before.calibration)):
+        totals = daily_totals(
+            value, days, rows.scale, calibration, LEVEL, usual
+        )  # what GET /forecast answers
+        for key in ("value", "lower", "upper"):
+            out[f"{variant}_{key}"] = np.array([d[key] for d in totals], dtype=np.float64)
     candidate = median_candidate(np.add.reduceat(value, starts), counts, rows.scale, daily)
     out["candidate_value"], out["candidate_lower"], out["candidate_upper"] = candidate
     return out
@@ -175,7 +190,8 @@ def case(name: str, values: np.ndarray, start: int, cut: int) -> dict[str, Any]:
     began = time.perf_counter()
     model, metrics = train_model(name, values[:cut], start)
     trained_s = time.perf_counter() - began
-    per_origin = [scored_days(model, values, start, cut + 24 * j) for j in range(ORIGINS)]
+    before, _ = train_model(name, values[:cut], start, daily_per_usual=False)
+    per_origin = [scored_days(model, before, values, start, cut + 24 * j) for j in range(ORIGINS)]
     days = {k: np.concatenate([d[k] for d in per_origin]) for k in per_origin[0]}
     span = values[cut : cut + 24 * (ORIGINS - 1) + HORIZON]
     groups = {"all": np.ones(days["actual"].size, dtype=bool)}
@@ -233,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{key}: {row['leads_per_day']}/day", flush=True)
         for group in ("all", *KINDS):
             print(
-                f"   {group:8s} served {row[group]['served']}  candidate {row[group]['candidate']}",
+                f"   {group:8s} " + "  ".join(f"{v} {row[group][v]}" for v in VARIANTS),
                 flush=True,
             )
     report["seconds"] = round(time.perf_counter() - began, 1)

@@ -645,7 +645,12 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         ["date", "value", "lower", "upper"],
         {
             "date": {"type": "string", "format": "date", "description": "A local calendar day"},
-            "value": {"type": "number"},
+            "value": {
+                "type": "number",
+                "description": "The day's expected leads: the sum of its intervals, moved by the backtest's "
+                "median daily error per unit of the day's usual volume (not the sum of hourly medians, "
+                "which is 0 on a sparse series)",
+            },
             "lower": {"type": "number"},
             "upper": {"type": "number"},
         },
@@ -743,7 +748,11 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                     ["date", "leads", "agent_hours"],
                     {
                         "date": {"type": "string"},
-                        "leads": {"type": "number"},
+                        "leads": {
+                            "type": "number",
+                            "description": "The sum of the day's planned intervals' leads (what is staffed); "
+                            "the forecast's daily value is the day's expected total",
+                        },
                         "agent_hours": {"type": "number"},
                     },
                 ),

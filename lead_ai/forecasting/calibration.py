@@ -49,6 +49,10 @@ class Calibration(NamedTuple):
     # day) or 7 x season_day (one per slot of the week); None: the same at every slot (older models,
     # pools, daily series)
     slot_factors: np.ndarray | None = None
+    # Per row of the daily table, the median of the backtest days' total error per unit of the day's
+    # usual volume (forecasting.usual_volume): what a day's value adds to the sum of its steps. None on
+    # models trained before 2026-12-03: a day's value is the sum of its steps.
+    daily_median: np.ndarray | None = None
 
     def spread(self, slots: np.ndarray) -> np.ndarray:
         """Each row's factor on its offsets, by the local slot of the week it forecasts
@@ -68,6 +72,8 @@ class Calibration(NamedTuple):
             data["slot_factors"] = [float(f) for f in self.slot_factors]
         if self.daily is not None:
             data["daily"] = self.daily.to_dict()
+        if self.daily_median is not None:
+            data["daily_median_per_usual"] = [float(m) for m in self.daily_median]
         return data
 
     @classmethod
@@ -88,7 +94,14 @@ class Calibration(NamedTuple):
                 raise ValueError(
                     "calibration slot_factors must be positive and finite, one per slot of the day or week"
                 )
-        return cls(levels, np.maximum.accumulate(quantiles, axis=1), daily, factors)
+        median = None
+        if data.get("daily_median_per_usual") is not None:
+            median = np.asarray(data["daily_median_per_usual"], dtype=np.float64)
+            if median.ndim != 1 or not median.size or not np.all(np.isfinite(median)):
+                raise ValueError(
+                    "calibration daily_median_per_usual must be finite, one per day of the table"
+                )
+        return cls(levels, np.maximum.accumulate(quantiles, axis=1), daily, factors, median)
 
     def scaled(self, factor: float | np.ndarray) -> Calibration:
         """The quantiles times `factor` > 0 (one per step, or one for all): intervals that much wider or
@@ -100,7 +113,13 @@ class Calibration(NamedTuple):
         if self.daily is not None:
             days = self.daily.quantiles.shape[0]
             daily = self.daily.scaled(np.where(np.arange(days) == 0, by_step[0], by_step[-1]))
-        return Calibration(self.quantile_levels, self.quantiles * by_step[:, None], daily, self.slot_factors)
+        return Calibration(
+            self.quantile_levels,
+            self.quantiles * by_step[:, None],
+            daily,
+            self.slot_factors,
+            self.daily_median,
+        )
 
     def offsets(self, horizon: int, level: float) -> tuple[np.ndarray, np.ndarray]:
         """Scaled lower and upper offsets for steps 1..horizon at a central interval `level`."""
@@ -288,27 +307,42 @@ def interval_bounds(
 
 
 def daily_totals(
-    value: np.ndarray, days: np.ndarray, scale: float, daily: Calibration | None, level: float
+    value: np.ndarray,
+    days: np.ndarray,
+    scale: float,
+    calibration: Calibration,
+    level: float,
+    usual: np.ndarray | None = None,
 ) -> list[dict[str, Any]]:
-    """Per local date of the forecast (`days`: each step's local date as days since 1970-01-01): the total
-    of its steps and, with a daily calibration, its own interval (the backtest's daily residuals, not the
-    sum of the steps' bounds, which would be far too wide: errors of neighbouring hours partly cancel).
-    The first and the last date may be partial days."""
+    """Per local date of the forecast (`days`: each step's local date as days since 1970-01-01): its
+    total and, with a daily table, its own interval (the backtest's daily residuals, not the sum of the
+    steps' bounds, which would be far too wide: errors of neighbouring hours partly cancel).
+
+    The total is the sum of the day's steps moved by the backtest's median daily error per unit of usual
+    volume times the day's (`calibration.daily_median`; `usual`, each step's: forecasting.usual_volume):
+    a day's median, which on a sparse series is not the sum of its hours' medians (0). The interval stays
+    the daily table's around the sum, widened to hold the total. The first and the last date may be
+    partial."""
     day = np.asarray(days, dtype=np.int64)
     if day.size == 0:
         return []
     starts = np.concatenate([[0], np.flatnonzero(day[1:] != day[:-1]) + 1])
-    totals = np.add.reduceat(np.asarray(value, dtype=np.float64), starts)
+    sums = np.add.reduceat(np.asarray(value, dtype=np.float64), starts)
     counts = np.diff(np.concatenate([starts, [day.size]]))
     dates = np.datetime_as_string(day[starts].astype("datetime64[D]"), unit="D").tolist()
+    totals = sums
+    if calibration.daily_median is not None and usual is not None:
+        k = np.minimum(np.arange(len(dates)), calibration.daily_median.size - 1)
+        volume = np.add.reduceat(np.asarray(usual, dtype=np.float64)[: day.size], starts)
+        totals = np.maximum(sums + calibration.daily_median[k] * volume * scale, 0.0)
     lower: list[float | None] = [None] * len(dates)
     upper: list[float | None] = [None] * len(dates)
-    if daily is not None:
-        lo, hi = daily.offsets(daily.quantiles.shape[0], level)
+    if calibration.daily is not None:
+        lo, hi = calibration.daily.offsets(calibration.daily.quantiles.shape[0], level)
         k = np.minimum(np.arange(len(dates)), lo.size - 1)
         width = scale * counts
-        lower = np.round(np.minimum(np.maximum(totals + lo[k] * width, 0.0), totals), 3).tolist()
-        upper = np.round(np.maximum(totals + hi[k] * width, totals), 3).tolist()
+        lower = np.round(np.minimum(np.maximum(sums + lo[k] * width, 0.0), totals), 3).tolist()
+        upper = np.round(np.maximum(sums + hi[k] * width, totals), 3).tolist()
     return [
         {"date": d, "value": v, "lower": lo_, "upper": hi_}
         for d, v, lo_, hi_ in zip(dates, np.round(totals, 3).tolist(), lower, upper, strict=True)

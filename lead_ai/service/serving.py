@@ -13,6 +13,7 @@ from lead_ai.domain.models import ModelVersion
 from lead_ai.errors import SeriesNotFoundError, ValidationError
 from lead_ai.forecasting.calibration import daily_totals
 from lead_ai.forecasting.local_fit import LocalFit
+from lead_ai.forecasting.usual_volume import usual_volume
 from lead_ai.service.dependencies import Dependencies
 
 
@@ -60,7 +61,8 @@ def forecast(deps: Dependencies, series_id: str, horizon: int, level: float = 0.
     wall, offsets = spec.wall_clock(stamps)
     texts = iso_local_array(wall, offsets)
     calibration = state.forecaster.calibration
-    daily = daily_totals(arrays.value, wall[1:] // DAY_SECONDS, state.rows.scale, calibration.daily, level)
+    usual = usual_volume(state.rows.X[:horizon], spec)
+    daily = daily_totals(arrays.value, wall[1:] // DAY_SECONDS, state.rows.scale, calibration, level, usual)
     return Forecast(
         series_id,
         state.version,

@@ -32,6 +32,7 @@ from lead_ai.forecasting.seasonal_naive import blend_rows
 from lead_ai.forecasting.training.fit import fit_each, predict_sklearn
 from lead_ai.forecasting.training.rows import training_rows
 from lead_ai.forecasting.training.settings import BLEND_WEIGHTS, SeriesData, TrainingSettings
+from lead_ai.forecasting.usual_volume import usual_volume
 
 
 class Champion(NamedTuple):
@@ -59,6 +60,7 @@ class Backtest:
     weights: dict[str, float] = field(default_factory=dict)  # loss -> weight within the model (those > 0)
     weight_naive: float = 0.0  # share of the seasonal naive in what is served
     origins: np.ndarray | None = None  # (n_cases,) epoch seconds of each case's origin
+    usual: np.ndarray | None = None  # (n_cases, H) each step's scaled usual volume (forecasting.usual_volume)
 
 
 class _Cases(NamedTuple):
@@ -184,6 +186,7 @@ def evaluate(
     result.weights = {loss: w for loss, w in weights.items() if w > 0}
     result.weight_naive = weight_naive
     result.origins = np.asarray(cases.stamps, dtype=np.int64)
+    result.usual = usual_volume(X, spec).reshape(n, H)
     if len(raw) > 1:
         result.metrics["backtest_mase_squared_error"] = model_only[1.0][0]
         result.metrics["backtest_mase_absolute_error"] = model_only[0.0][0]

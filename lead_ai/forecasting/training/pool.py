@@ -26,7 +26,7 @@ from lead_ai.forecasting.training.backtest import (
     backtest_stride,
     evaluate,
 )
-from lead_ai.forecasting.training.daily import daily_calibration
+from lead_ai.forecasting.training.daily import daily_table
 from lead_ai.forecasting.training.export import export_onnx
 from lead_ai.forecasting.training.fit import blend_of, fit_each
 from lead_ai.forecasting.training.rows import final_rows
@@ -84,8 +84,7 @@ def train_pool_forecaster(
     # (forecasting.local_fit); with more held-out series, one width per step
     backtest = evaluate(fitted, young, cases, spec, replace(settings, week_shrink=None), champion)
     assert backtest.origins is not None
-    daily, daily_coverage = daily_calibration(backtest.residuals, backtest.origins, spec, settings.level)
-    calibration = backtest.calibration._replace(daily=daily)
+    daily_coverage, calibration = daily_table(backtest, spec, settings)
     model = blend_of(fitted, backtest.weights)  # the models just scored: no refit
     onnx_bytes = export_onnx(model, spec, calibration, settings, backtest.weight_naive)
     parity = verify_parity(model, onnx_bytes, members, rows.X, spec, settings, backtest.weight_naive)

@@ -67,6 +67,11 @@ class TrainingSettings:
     # the week")
     week_shrink: float | None = SLOT_SHRINK
     slot_cross_fit: bool = True
+    # A served day's value is the sum of its steps moved by the backtest's median daily error per unit of
+    # the day's usual volume (training.daily, forecasting.usual_volume); False: the sum alone, which is 0
+    # on a sparse series whose hours' medians are 0. Chosen on `make bench-sparse-daily`'s validation
+    # windows (docs/accuracy.md, "Daily totals of sparse series")
+    daily_per_usual: bool = True
     seed: int = 0
     max_rows: int = 200_000  # training rows (origin, step) sampled over all series
     # ... and at most this many from one series: the cost of a per-series training (issue 12). Chosen on

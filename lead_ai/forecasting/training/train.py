@@ -42,7 +42,7 @@ from lead_ai.forecasting.training.backtest import (
     run_backtest,
 )
 from lead_ai.forecasting.training.calendars import holiday_table, local_clock
-from lead_ai.forecasting.training.daily import daily_calibration
+from lead_ai.forecasting.training.daily import daily_table
 from lead_ai.forecasting.training.export import ExportParityError, check_parity, export_onnx, library_versions
 from lead_ai.forecasting.training.fit import final_model
 from lead_ai.forecasting.training.rows import final_rows
@@ -98,8 +98,7 @@ def train_forecaster(
     backtest = run_backtest(series, spec, settings, plan, champion)
     assert backtest.origins is not None
     require_scored_backtest(backtest, spec)
-    daily, daily_coverage = daily_calibration(backtest.residuals, backtest.origins, spec, settings.level)
-    calibration = backtest.calibration._replace(daily=daily)
+    daily_coverage, calibration = daily_table(backtest, spec, settings)
 
     rows = final_rows(series, spec, settings)
     model = final_model(rows, settings, backtest.weights)
