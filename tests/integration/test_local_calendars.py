@@ -130,11 +130,13 @@ def test_settings_to_training_to_artifact_to_a_forecast_across_a_clock_change(
         assert len(set(hours)) == 24 and len(set(day)) == 25  # one hour twice, with two offsets
     else:
         assert len(set(hours)) == 23  # one hour skipped
-    # And the daily totals are local days: the change day adds its 23 or 25 hours, inside its own interval
+    # And the daily totals are local days: the change day is its 23 or 25 hours' sum, moved by the
+    # backtest's median daily error per unit of usual volume (a few % on this dense series; the
+    # arithmetic and the local grouping are unit-tested in test_daily_totals), inside its own interval
     assert forecast["timezone"] == market.zone
     total = next(d for d in forecast["daily"] if d["date"] == market.change_day)
     values = [row["value"] for row in forecast["forecast"] if row["timestamp"].startswith(market.change_day)]
-    assert total["value"] == pytest.approx(sum(values), abs=0.01)
+    assert total["value"] == pytest.approx(sum(values), rel=0.15)
     assert total["lower"] <= total["value"] <= total["upper"]
     assert 0.0 <= version["metrics"]["daily_coverage"] <= 1.0
 
