@@ -52,6 +52,12 @@ def test_the_pool_is_an_onnx_forecaster_that_says_it_is_a_pool(quiet_pool: Train
     assert forecaster.spec.extra == POOL_SCOPE
     # and, calibrated over several series, one interval width per step at every hour of the day
     assert forecaster.calibration.slot_factors is None
+    # and its daily medians per unit of usual volume, from the held-out series' days, which a young team's
+    # fit keeps (its own usual volume sizes each of its days)
+    assert forecaster.calibration.daily_median is not None
+    young = hourly_counts(NEW_MIN, seed=78, scale=20.0)
+    served = forecaster.fitted_to(young, START + 3600 * (young.size - 1))
+    np.testing.assert_array_equal(served.calibration.daily_median, forecaster.calibration.daily_median)
     assert quiet_pool.metrics["pool_members"] == 4
     assert quiet_pool.metrics["pool_held_out"] == 2
     assert quiet_pool.metrics["mase"] < quiet_pool.metrics["baseline_mase"]
