@@ -126,7 +126,7 @@ def median_candidate(
     rows = daily.quantiles.shape[0]
     k = np.minimum(np.arange(sums.size), rows - 1)
     width = scale * counts
-    median = np.array([np.interp(0.5, daily.quantile_levels, row) for row in daily.quantiles])
+    median = daily.medians()
     lo, hi = daily.offsets(rows, LEVEL)
     value = np.maximum(sums + median[k] * width, 0.0)
     lower = np.minimum(np.maximum(sums + lo[k] * width, 0.0), value)

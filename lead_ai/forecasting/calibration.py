@@ -133,6 +133,10 @@ class Calibration(NamedTuple):
         table = self.quantiles[:horizon]
         return _interp_columns(table, levels, q_lo), _interp_columns(table, levels, q_hi)
 
+    def medians(self) -> np.ndarray:
+        """Each row's median residual (interpolated in the table, as the offsets are)."""
+        return _interp_columns(self.quantiles, self.quantile_levels, 0.5)
+
     def quantile_offsets(self, horizon: int, quantile: float) -> np.ndarray:
         """Scaled offsets of the forecast quantile `quantile` for steps 1..horizon; zeros for 0.5 (the
         point forecast is the plan's median, whatever the median residual was)."""

@@ -74,5 +74,4 @@ def daily_table(
 
 def daily_medians(by_day: np.ndarray) -> np.ndarray:
     """Each day of the horizon's median residual, its rows pooled as the daily table pools them."""
-    table = calibrate(by_day, min_count=30)
-    return np.array([np.interp(0.5, table.quantile_levels, row) for row in table.quantiles])
+    return calibrate(by_day, min_count=30).medians()
