@@ -1,6 +1,7 @@
 """Daily totals of sparse series: what is served (the sum of a day's hours moved by the median daily error
-per unit of the day's usual volume) beside what was served before 2026-12-03 (the sum alone) and a
-rejected candidate (the daily table's median per step), on VALIDATION windows only.
+per unit of the day's usual volume, its interval per root of that volume) beside what was served before
+(the sum alone; then the moved sum with an interval as wide on every full day) and a rejected candidate
+(the daily table's median per step), on VALIDATION windows only.
 
 Run:  OMP_NUM_THREADS=1 python benchmarks/sparse_daily.py          (make bench-sparse-daily)
 
@@ -10,9 +11,11 @@ day most hours' median is 0, so the sum of a day's hours falls far below the day
 window's level times the day's steps: every day the same correction per hour, which misplaces it where
 days differ in volume. "served" (TrainingSettings.daily_per_usual, calibration.daily_totals) adds the
 backtest's median daily error per unit of usual volume times the day's usual volume
-(forecasting.usual_volume): a quiet day gets a quiet day's share. Each series is trained twice, with
-and without it ("steps"); the hourly forecasts are the same (docs/accuracy.md, "Daily totals of sparse
-series").
+(forecasting.usual_volume): a quiet day gets a quiet day's share. Its interval is the daily table's
+offsets times the root of the day's usual volume (TrainingSettings.daily_per_root_usual); "per_step" is
+the same value with the interval of before, the offsets times the day's count of steps. Each series is
+trained twice, with and without the root ("steps", "candidate" and "per_step" read the second model);
+the hourly forecasts are the same (docs/accuracy.md, "Daily totals of sparse series").
 
 Protocol: bike (cnt) and NYC taxi, hourly, each file's wall-clock hours read as the local clock (zone
 UTC, the US calendar), as benchmarks/interval_shape.py reads them. Sparse series are the real ones
@@ -25,9 +28,10 @@ model per series, production settings (TrainingSettings, the US calendar), is tr
 before the validation period (its backtest lies inside that history). It then forecasts 168 hours from
 an origin at 07:00 on each of the next ORIGINS days (the history up to the origin as the window, the
 model unchanged: production would retrain daily), and each forecast's local days are scored against the
-actual totals: bias (sum of forecast days / sum of actual days - 1), MAE (also over the mean actual day)
-and coverage of the 80 % daily interval; over all days, and apart for full weekdays, full weekend days,
-the partial first day (08:00 to midnight) and the partial last one (midnight to 07:00).
+actual totals: bias (sum of forecast days / sum of actual days - 1), MAE (also over the mean actual day),
+coverage of the 80 % daily interval, its mean width and its interval score (width + 10 x the miss,
+Winkler's at 80 %), both over the mean actual day; over all days, and apart for full weekdays, full
+weekend days, the partial first day (08:00 to midnight) and the partial last one (midnight to 07:00).
 Output: benchmarks/results/sparse_daily_validation.json.
 """
 
@@ -71,9 +75,11 @@ DATASETS = {
     "taxi": (DATA / "nyc_taxi" / "nyc_taxi_hourly.csv.gz", "y"),
 }
 # "steps": what was served before 2026-12-03 (the sum of the hours); "candidate": the daily table's median
-# added per step (rejected: docs/accuracy.md); "served": the sum moved by the median error per unit of the
-# day's usual volume (TrainingSettings.daily_per_usual), what GET /forecast answers now.
-VARIANTS = ("steps", "candidate", "served")
+# added per step (rejected: docs/accuracy.md); "per_step": the sum moved by the median error per unit of the
+# day's usual volume (TrainingSettings.daily_per_usual), its interval as wide on every full day (served
+# until the second session of 2026-12-03); "served": the same value, its interval per root of the day's
+# usual volume (TrainingSettings.daily_per_root_usual), what GET /forecast answers now.
+VARIANTS = ("steps", "candidate", "per_step", "served")
 KINDS = ("weekday", "weekend", "first", "last")  # full weekdays, full weekend days, the partial first / last
 
 
@@ -108,12 +114,12 @@ def synthetic_series(kind: str) -> tuple[np.ndarray, int, int]:
 
 
 def train_model(
-    name: str, values: np.ndarray, start: int, daily_per_usual: bool = True
+    name: str, values: np.ndarray, start: int, daily_per_root_usual: bool = True
 ) -> tuple[OnnxForecaster, dict[str, float]]:
     """A model with production settings on `values` (the history before the validation period)."""
     from lead_ai.forecasting.training.train import SeriesData, TrainingSettings, train_forecaster
 
-    settings = TrainingSettings(holidays="US", daily_per_usual=daily_per_usual)
+    settings = TrainingSettings(holidays="US", daily_per_root_usual=daily_per_root_usual)
     result = train_forecaster([SeriesData(name, values, start)], settings)
     return OnnxForecaster.from_bytes(result.onnx_bytes), result.metrics
 
@@ -153,10 +159,13 @@ def scored_days(
     daily = before.calibration.daily
     assert daily is not None, "every model trained on this much history has a daily table"
     usual = usual_volume(rows.X[:HORIZON], model.spec)
-    for variant, calibration in (("served", model.calibration), ("steps", before.calibration)):
-        totals = daily_totals(
-            value, days, rows.scale, calibration, LEVEL, usual
-        )  # what GET /forecast answers
+    variants = {
+        "served": (model.calibration, usual),  # what GET /forecast answers
+        "per_step": (before.calibration, usual),
+        "steps": (before.calibration, None),
+    }
+    for variant, (calibration, volume) in variants.items():
+        totals = daily_totals(value, days, rows.scale, calibration, LEVEL, volume)
         for key in ("value", "lower", "upper"):
             out[f"{variant}_{key}"] = np.array([d[key] for d in totals], dtype=np.float64)
     candidate = median_candidate(np.add.reduceat(value, starts), counts, rows.scale, daily)
@@ -173,15 +182,21 @@ def day_kinds(counts: np.ndarray, weekend: np.ndarray) -> np.ndarray:
 
 
 def summary(days: dict[str, np.ndarray], variant: str, mask: np.ndarray) -> dict[str, float]:
-    """Bias, MAE (and over the mean actual day) and 80 % coverage of one variant's days in `mask`."""
+    """Bias, MAE (and over the mean actual day), 80 % coverage, and the interval's width and score over
+    the mean actual day, of one variant's days in `mask`."""
     actual, value = days["actual"][mask], days[f"{variant}_value"][mask]
     lower, upper = days[f"{variant}_lower"][mask], days[f"{variant}_upper"][mask]
     mae = float(np.mean(np.abs(value - actual)))
+    mean_day = float(actual.mean())
+    miss = np.maximum(lower - actual, 0.0) + np.maximum(actual - upper, 0.0)
+    score = (upper - lower) + 2.0 / (1.0 - LEVEL) * miss
     return {
         "bias": round(float(value.sum() / actual.sum() - 1.0), 4),
         "mae": round(mae, 3),
-        "relative_mae": round(mae / float(actual.mean()), 4),
+        "relative_mae": round(mae / mean_day, 4),
         "coverage": round(float(np.mean((actual >= lower) & (actual <= upper))), 4),
+        "relative_width": round(float(np.mean(upper - lower)) / mean_day, 4),
+        "relative_interval_score": round(float(np.mean(score)) / mean_day, 4),
     }
 
 
@@ -190,7 +205,7 @@ def case(name: str, values: np.ndarray, start: int, cut: int) -> dict[str, Any]:
     began = time.perf_counter()
     model, metrics = train_model(name, values[:cut], start)
     trained_s = time.perf_counter() - began
-    before, _ = train_model(name, values[:cut], start, daily_per_usual=False)
+    before, _ = train_model(name, values[:cut], start, daily_per_root_usual=False)
     per_origin = [scored_days(model, before, values, start, cut + 24 * j) for j in range(ORIGINS)]
     days = {k: np.concatenate([d[k] for d in per_origin]) for k in per_origin[0]}
     span = values[cut : cut + 24 * (ORIGINS - 1) + HORIZON]

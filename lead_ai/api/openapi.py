@@ -651,7 +651,11 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                 "median daily error per unit of the day's usual volume (not the sum of hourly medians, "
                 "which is 0 on a sparse series)",
             },
-            "lower": {"type": "number"},
+            "lower": {
+                "type": "number",
+                "description": "The day's interval at `level`, from the backtest's daily errors, as wide as "
+                "the root of the day's usual volume says (a quiet day's narrower than a busy one's)",
+            },
             "upper": {"type": "number"},
         },
     ),

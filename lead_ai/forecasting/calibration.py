@@ -53,6 +53,11 @@ class Calibration(NamedTuple):
     # usual volume (forecasting.usual_volume): what a day's value adds to the sum of its steps. None on
     # models trained before 2026-12-03: a day's value is the sum of its steps.
     daily_median: np.ndarray | None = None
+    # The daily table's residuals are a day's total error over the root of its usual volume (its steps'
+    # forecasting.usual_volume summed): a quiet weekend's interval narrower than a busy weekday's, and a
+    # partial first day nearly as wide as the whole day whose leads it holds. False (models trained
+    # before 2026-12-03's second session, and pools): over the day's count of steps, every full day alike.
+    daily_per_root_usual: bool = False
 
     def spread(self, slots: np.ndarray) -> np.ndarray:
         """Each row's factor on its offsets, by the local slot of the week it forecasts
@@ -74,6 +79,8 @@ class Calibration(NamedTuple):
             data["daily"] = self.daily.to_dict()
         if self.daily_median is not None:
             data["daily_median_per_usual"] = [float(m) for m in self.daily_median]
+        if self.daily_per_root_usual:
+            data["daily_per_root_usual"] = True
         return data
 
     @classmethod
@@ -101,7 +108,10 @@ class Calibration(NamedTuple):
                 raise ValueError(
                     "calibration daily_median_per_usual must be finite, one per day of the table"
                 )
-        return cls(levels, np.maximum.accumulate(quantiles, axis=1), daily, factors, median)
+        per_root_usual = data.get("daily_per_root_usual", False)
+        if not isinstance(per_root_usual, bool):
+            raise ValueError("calibration daily_per_root_usual must be true or false")
+        return cls(levels, np.maximum.accumulate(quantiles, axis=1), daily, factors, median, per_root_usual)
 
     def scaled(self, factor: float | np.ndarray) -> Calibration:
         """The quantiles times `factor` > 0 (one per step, or one for all): intervals that much wider or
@@ -113,13 +123,7 @@ class Calibration(NamedTuple):
         if self.daily is not None:
             days = self.daily.quantiles.shape[0]
             daily = self.daily.scaled(np.where(np.arange(days) == 0, by_step[0], by_step[-1]))
-        return Calibration(
-            self.quantile_levels,
-            self.quantiles * by_step[:, None],
-            daily,
-            self.slot_factors,
-            self.daily_median,
-        )
+        return self._replace(quantiles=self.quantiles * by_step[:, None], daily=daily)
 
     def offsets(self, horizon: int, level: float) -> tuple[np.ndarray, np.ndarray]:
         """Scaled lower and upper offsets for steps 1..horizon at a central interval `level`."""
@@ -325,8 +329,9 @@ def daily_totals(
     The total is the sum of the day's steps moved by the backtest's median daily error per unit of usual
     volume times the day's (`calibration.daily_median`; `usual`, each step's: forecasting.usual_volume):
     a day's median, which on a sparse series is not the sum of its hours' medians (0). The interval stays
-    the daily table's around the sum, widened to hold the total. The first and the last date may be
-    partial."""
+    the daily table's around the sum, widened to hold the total; its offsets are scaled by the root of the
+    day's usual volume when the table was calibrated so (`daily_per_root_usual`), else by its count of
+    steps. The first and the last date may be partial."""
     day = np.asarray(days, dtype=np.int64)
     if day.size == 0:
         return []
@@ -334,17 +339,25 @@ def daily_totals(
     sums = np.add.reduceat(np.asarray(value, dtype=np.float64), starts)
     counts = np.diff(np.concatenate([starts, [day.size]]))
     dates = np.datetime_as_string(day[starts].astype("datetime64[D]"), unit="D").tolist()
+    volume = (
+        None if usual is None else np.add.reduceat(np.asarray(usual, dtype=np.float64)[: day.size], starts)
+    )
     totals = sums
-    if calibration.daily_median is not None and usual is not None:
+    if calibration.daily_median is not None and volume is not None:
         k = np.minimum(np.arange(len(dates)), calibration.daily_median.size - 1)
-        volume = np.add.reduceat(np.asarray(usual, dtype=np.float64)[: day.size], starts)
         totals = np.maximum(sums + calibration.daily_median[k] * volume * scale, 0.0)
     lower: list[float | None] = [None] * len(dates)
     upper: list[float | None] = [None] * len(dates)
     if calibration.daily is not None:
         lo, hi = calibration.daily.offsets(calibration.daily.quantiles.shape[0], level)
         k = np.minimum(np.arange(len(dates)), lo.size - 1)
-        width = scale * counts
+        if calibration.daily_per_root_usual and volume is None:
+            raise ValueError(
+                "this daily table is per root of the usual volume: pass each step's usual volume"
+            )
+        width = scale * (
+            np.sqrt(volume) if calibration.daily_per_root_usual and volume is not None else counts
+        )
         lower = np.round(np.minimum(np.maximum(sums + lo[k] * width, 0.0), totals), 3).tolist()
         upper = np.round(np.maximum(sums + hi[k] * width, totals), 3).tolist()
     return [

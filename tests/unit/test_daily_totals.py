@@ -125,6 +125,59 @@ def test_totals_add_each_local_day_and_their_interval_comes_from_the_daily_table
     }
 
 
+def test_a_days_interval_is_as_wide_as_the_root_of_its_usual_volume_says() -> None:
+    # Given a daily table of -0.5 .. +0.5 per root of usual volume, and two full days whose steps usually
+    # hold 24 x 1 (a busy weekday: 24 leads' worth, scaled) and 24 x 0.25 (a quiet weekend day: 6)
+    levels = np.asarray(QUANTILE_LEVELS)
+    table = Calibration(levels, np.tile(np.interp(levels, [0.1, 0.9], [-0.5, 0.5]), (2, 1)))
+    calibration = Calibration(levels, np.zeros((48, levels.size)), daily=table, daily_per_root_usual=True)
+    value = np.full(48, 2.0)
+    usual = np.concatenate([np.ones(24), np.full(24, 0.25)])
+    nov_2 = (datetime(2026, 11, 2) - datetime(1970, 1, 1)).days
+    days = np.array([nov_2] * 24 + [nov_2 + 1] * 24)
+    # When the totals are made with a scale of 4
+    totals = daily_totals(value, days, 4.0, calibration, 0.8, usual)
+    # Then each day's bounds are +- 0.5 x scale x the root of its usual volume: 48 +- 2 x 24**0.5 on the
+    # weekday and 48 +- 2 x 6**0.5 on the quiet day, half as wide
+    weekday, quiet = ((t["lower"], t["upper"]) for t in totals)
+    assert weekday == pytest.approx((48 - 2 * 24**0.5, 48 + 2 * 24**0.5), abs=1e-3)
+    assert quiet == pytest.approx((48 - 2 * 6**0.5, 48 + 2 * 6**0.5), abs=1e-3)
+    # And a table calibrated per step (older models, pools) keeps the count of steps: both days 48 +- 48
+    per_step = daily_totals(value, days, 4.0, calibration._replace(daily_per_root_usual=False), 0.8, usual)
+    assert [(t["lower"], t["upper"]) for t in per_step] == [(0.0, 96.0), (0.0, 96.0)]
+    # And such a table without the steps' usual volume is a caller's mistake, not a silent count
+    with pytest.raises(ValueError, match="usual volume"):
+        daily_totals(value, days, 4.0, calibration, 0.8)
+
+
+def test_the_daily_table_per_root_usual_travels_in_the_metadata_and_old_metadata_reads_per_step() -> None:
+    # Given a calibration whose daily table is per root of usual volume
+    calibration = _with_median(median=0.0, half_width=0.2)._replace(daily_per_root_usual=True)
+    # When it is written to the model's metadata and read back, and scaled as a young team's fit does
+    data = calibration.to_dict()
+    # Then it is still per root of usual volume, and metadata without the key (older models) per step
+    assert Calibration.from_dict(data).daily_per_root_usual is True
+    assert Calibration.from_dict(data).scaled(2.0).daily_per_root_usual is True
+    del data["daily_per_root_usual"]
+    assert Calibration.from_dict(data).daily_per_root_usual is False
+    # And a value that is not a boolean is refused
+    with pytest.raises(ValueError, match="daily_per_root_usual"):
+        Calibration.from_dict(data | {"daily_per_root_usual": "yes"})
+
+
+def test_per_root_of_usual_volume_a_days_residual_is_its_total_error_over_that_root() -> None:
+    # Given one UTC case of 48 hourly steps with a total error of 6 on each day, the first day usually
+    # holding 24 x 1 (scaled) and the second 24 x 0.25
+    spec = FeatureSpec()
+    origin = int(datetime(2026, 11, 2, 23, tzinfo=UTC).timestamp())
+    residuals = np.full((1, 48), 0.25)
+    usual = np.concatenate([np.ones(24), np.full(24, 0.25)])[None, :]
+    # When they are grouped by local day per root of usual volume
+    by_root = daily_residuals(residuals, np.array([origin]), spec, usual, root=True)
+    # Then each day's residual is 6 over the root of its usual volume: 6 / 24**0.5 and 6 / 6**0.5
+    np.testing.assert_allclose(by_root, [[6 / 24**0.5, 6 / 6**0.5]])
+
+
 @pytest.mark.slow
 def test_training_calibrates_daily_totals_and_reports_their_coverage() -> None:
     # Given ten weeks of hourly counts in New York, trained for a week ahead
@@ -189,4 +242,34 @@ def test_a_sparse_series_daily_totals_are_its_usual_days_not_the_zero_sum_of_its
     weekdays, weekend_days = totals[:5], totals[5:7]
     assert all(2.5 <= t["value"] <= 8.0 for t in weekdays), weekdays
     assert all(0.3 <= t["value"] <= 3.5 for t in weekend_days), weekend_days
+    assert all(t["lower"] <= t["value"] <= t["upper"] for t in totals)
+
+
+@pytest.mark.slow
+def test_a_quiet_weekends_daily_interval_is_narrower_than_a_busy_weekdays() -> None:
+    # Given ten weeks of a team that gets ~100 leads a weekday and ~10 a weekend day, in office hours
+    rng = np.random.default_rng(11)
+    start = int(datetime(2026, 8, 3, tzinfo=UTC).timestamp())  # a Monday
+    hours = np.arange(24 * 70)
+    office = ((hours % 24 >= 8) & (hours % 24 < 18)).astype(float)
+    weekend = (hours // 24) % 7 >= 5
+    values = rng.poisson(office * np.where(weekend, 1.0, 10.0)).astype(np.float64)
+    settings = TrainingSettings(
+        max_horizon=168, min_points=600, backtest_origins=8, max_rows=8000, max_iter=40
+    )
+    forecaster = OnnxForecaster.from_bytes(
+        train_forecaster([SeriesData("s", values, start)], settings).onnx_bytes
+    )
+    # When a week is forecast from the last hour (a Sunday night)
+    last = start + 3600 * (values.size - 1)
+    rows = forecaster.origin_rows(values, last)
+    arrays = forecaster.predict_rows(rows, 168, 0.8)
+    wall = forecaster.spec.wall_clock(last + 3600 * np.arange(1, 169))[0]
+    usual = usual_volume(rows.X, forecaster.spec)
+    totals = daily_totals(arrays.value, wall // 86400, rows.scale, forecaster.calibration, 0.8, usual)
+    # Then the weekend days' intervals are far narrower than the weekdays' (a count's noise grows with
+    # its root: about a third as wide here), where a table per step gives every full day one width
+    width = [t["upper"] - t["lower"] for t in totals]
+    assert forecaster.calibration.daily_per_root_usual
+    assert max(width[5:7]) < 0.6 * min(width[:5]), totals
     assert all(t["lower"] <= t["value"] <= t["upper"] for t in totals)

@@ -58,6 +58,8 @@ def test_the_pool_is_an_onnx_forecaster_that_says_it_is_a_pool(quiet_pool: Train
     young = hourly_counts(NEW_MIN, seed=78, scale=20.0)
     served = forecaster.fitted_to(young, START + 3600 * (young.size - 1))
     np.testing.assert_array_equal(served.calibration.daily_median, forecaster.calibration.daily_median)
+    # and a daily table per step: the root of the usual volume was chosen on teams' own models only
+    assert not forecaster.calibration.daily_per_root_usual
     assert quiet_pool.metrics["pool_members"] == 4
     assert quiet_pool.metrics["pool_held_out"] == 2
     assert quiet_pool.metrics["mase"] < quiet_pool.metrics["baseline_mase"]

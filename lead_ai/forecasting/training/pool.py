@@ -84,7 +84,8 @@ def train_pool_forecaster(
     # (forecasting.local_fit); with more held-out series, one width per step
     backtest = evaluate(fitted, young, cases, spec, replace(settings, week_shrink=None), champion)
     assert backtest.origins is not None
-    daily_coverage, calibration = daily_table(backtest, spec, settings)
+    # A day's interval per step: the root of the usual volume was chosen on teams' own models only
+    daily_coverage, calibration = daily_table(backtest, spec, replace(settings, daily_per_root_usual=False))
     model = blend_of(fitted, backtest.weights)  # the models just scored: no refit
     onnx_bytes = export_onnx(model, spec, calibration, settings, backtest.weight_naive)
     parity = verify_parity(model, onnx_bytes, members, rows.X, spec, settings, backtest.weight_naive)

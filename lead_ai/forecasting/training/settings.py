@@ -72,6 +72,10 @@ class TrainingSettings:
     # on a sparse series whose hours' medians are 0. Chosen on `make bench-sparse-daily`'s validation
     # windows (docs/accuracy.md, "Daily totals of sparse series")
     daily_per_usual: bool = True
+    # A day's interval is as wide as the root of its usual volume says (training.daily): a quiet weekend's
+    # narrower than a busy weekday's; False: as wide as its count of steps, every full day alike. Chosen
+    # on `make bench-sparse-daily`'s validation windows (docs/accuracy.md); pools keep False
+    daily_per_root_usual: bool = True
     seed: int = 0
     max_rows: int = 200_000  # training rows (origin, step) sampled over all series
     # ... and at most this many from one series: the cost of a per-series training (issue 12). Chosen on
