@@ -4,6 +4,7 @@ sums (lead_ai.forecasting.training.daily, calibration.daily_totals)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 import pytest
@@ -214,29 +215,38 @@ def test_training_calibrates_daily_totals_and_reports_their_coverage() -> None:
         assert total["upper"] - total["lower"] < float(np.sum(arrays.upper[steps] - arrays.lower[steps]))
 
 
-@pytest.mark.slow
-def test_a_sparse_series_daily_totals_are_its_usual_days_not_the_zero_sum_of_its_hours() -> None:
-    # Given ten weeks of a team that gets ~5 leads a weekday and ~1.5 a weekend day, hourly (most hours 0)
-    rng = np.random.default_rng(7)
+def _office_team_week(
+    weekday_rate: float, weekend_rate: float, seed: int
+) -> tuple[Calibration, list[dict[str, Any]]]:
+    """Ten weeks of Poisson leads per office hour (08:00-18:00 UTC, from a Monday) at the weekday and
+    weekend rates, a model trained on them, and the daily totals of the week forecast from the last hour
+    (a Sunday night): (the model's calibration, the seven days)."""
+    rng = np.random.default_rng(seed)
     start = int(datetime(2026, 8, 3, tzinfo=UTC).timestamp())  # a Monday
     hours = np.arange(24 * 70)
     office = ((hours % 24 >= 8) & (hours % 24 < 18)).astype(float)
     weekend = (hours // 24) % 7 >= 5
-    rate = office * np.where(weekend, 0.15, 0.5)
-    values = rng.poisson(rate).astype(np.float64)
+    values = rng.poisson(office * np.where(weekend, weekend_rate, weekday_rate)).astype(np.float64)
     settings = TrainingSettings(
         max_horizon=168, min_points=600, backtest_origins=8, max_rows=8000, max_iter=40
     )
     forecaster = OnnxForecaster.from_bytes(
         train_forecaster([SeriesData("s", values, start)], settings).onnx_bytes
     )
-    # When a week is forecast from the last hour (a Sunday night)
     last = start + 3600 * (values.size - 1)
     rows = forecaster.origin_rows(values, last)
     arrays = forecaster.predict_rows(rows, 168, 0.8)
     wall = forecaster.spec.wall_clock(last + 3600 * np.arange(1, 169))[0]
     usual = usual_volume(rows.X, forecaster.spec)
-    totals = daily_totals(arrays.value, wall // 86400, rows.scale, forecaster.calibration, 0.8, usual)
+    calibration = forecaster.calibration
+    return calibration, daily_totals(arrays.value, wall // 86400, rows.scale, calibration, 0.8, usual)
+
+
+@pytest.mark.slow
+def test_a_sparse_series_daily_totals_are_its_usual_days_not_the_zero_sum_of_its_hours() -> None:
+    # Given ten weeks of a team that gets ~5 leads a weekday and ~1.5 a weekend day, hourly (most hours 0)
+    # When a week is forecast from the last hour (a Sunday night)
+    _, totals = _office_team_week(weekday_rate=0.5, weekend_rate=0.15, seed=7)
     # Then the weekdays are forecast near their ~5 leads and the weekend near its ~1.5, inside their
     # bounds, whatever the hours' medians sum to
     weekdays, weekend_days = totals[:5], totals[5:7]
@@ -248,28 +258,11 @@ def test_a_sparse_series_daily_totals_are_its_usual_days_not_the_zero_sum_of_its
 @pytest.mark.slow
 def test_a_quiet_weekends_daily_interval_is_narrower_than_a_busy_weekdays() -> None:
     # Given ten weeks of a team that gets ~100 leads a weekday and ~10 a weekend day, in office hours
-    rng = np.random.default_rng(11)
-    start = int(datetime(2026, 8, 3, tzinfo=UTC).timestamp())  # a Monday
-    hours = np.arange(24 * 70)
-    office = ((hours % 24 >= 8) & (hours % 24 < 18)).astype(float)
-    weekend = (hours // 24) % 7 >= 5
-    values = rng.poisson(office * np.where(weekend, 1.0, 10.0)).astype(np.float64)
-    settings = TrainingSettings(
-        max_horizon=168, min_points=600, backtest_origins=8, max_rows=8000, max_iter=40
-    )
-    forecaster = OnnxForecaster.from_bytes(
-        train_forecaster([SeriesData("s", values, start)], settings).onnx_bytes
-    )
     # When a week is forecast from the last hour (a Sunday night)
-    last = start + 3600 * (values.size - 1)
-    rows = forecaster.origin_rows(values, last)
-    arrays = forecaster.predict_rows(rows, 168, 0.8)
-    wall = forecaster.spec.wall_clock(last + 3600 * np.arange(1, 169))[0]
-    usual = usual_volume(rows.X, forecaster.spec)
-    totals = daily_totals(arrays.value, wall // 86400, rows.scale, forecaster.calibration, 0.8, usual)
+    calibration, totals = _office_team_week(weekday_rate=10.0, weekend_rate=1.0, seed=11)
     # Then the weekend days' intervals are far narrower than the weekdays' (a count's noise grows with
     # its root: about a third as wide here), where a table per step gives every full day one width
     width = [t["upper"] - t["lower"] for t in totals]
-    assert forecaster.calibration.daily_per_root_usual
+    assert calibration.daily_per_root_usual
     assert max(width[5:7]) < 0.6 * min(width[:5]), totals
     assert all(t["lower"] <= t["value"] <= t["upper"] for t in totals)
