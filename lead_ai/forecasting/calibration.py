@@ -351,13 +351,14 @@ def daily_totals(
     if calibration.daily is not None:
         lo, hi = calibration.daily.offsets(calibration.daily.quantiles.shape[0], level)
         k = np.minimum(np.arange(len(dates)), lo.size - 1)
-        if calibration.daily_per_root_usual and volume is None:
-            raise ValueError(
-                "this daily table is per root of the usual volume: pass each step's usual volume"
-            )
-        width = scale * (
-            np.sqrt(volume) if calibration.daily_per_root_usual and volume is not None else counts
-        )
+        divisor = counts
+        if calibration.daily_per_root_usual:
+            if volume is None:
+                raise ValueError(
+                    "this daily table is per root of the usual volume: pass each step's usual volume"
+                )
+            divisor = np.sqrt(volume)
+        width = scale * divisor
         lower = np.round(np.minimum(np.maximum(sums + lo[k] * width, 0.0), totals), 3).tolist()
         upper = np.round(np.maximum(sums + hi[k] * width, totals), 3).tolist()
     return [
