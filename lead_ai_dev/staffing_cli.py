@@ -22,6 +22,8 @@ from lead_ai.domain.intervals import interval_name, parse_interval
 from lead_ai.domain.staffing import (
     MAX_STAFFING_INTERVAL,
     StaffingAssumptions,
+    minutes_of_week,
+    opening_hours,
     plans_staffing,
     staffing_plan,
     validate_assumptions,
@@ -47,6 +49,14 @@ def add_staffing_arguments(parser: argparse.ArgumentParser) -> None:
             "--" + name.replace("_", "-"), type=float, default=getattr(defaults, name), dest=name,
             help=f"default {getattr(defaults, name):g}",
         )  # fmt: skip
+    parser.add_argument(
+        "--open-hours", default=None, dest="open_hours",
+        help="when reps answer, on the timestamps' own clock: HH:MM-HH:MM (default all day)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--open-days", default=None, dest="open_days",
+        help="the days the opening hours apply: mon-fri, or days and ranges comma separated (default all)",
+    )  # fmt: skip
 
 
 def run_staffing_command(args: argparse.Namespace) -> int:
@@ -56,7 +66,9 @@ def run_staffing_command(args: argparse.Namespace) -> int:
             **{name: getattr(args, name) for name in StaffingAssumptions._fields}
         )
         validate_assumptions(assumptions)
+        opening = opening_hours(args.open_hours, args.open_days)
         interval = parse_interval(args.interval)
+        opening.check_grid(interval)
         if not plans_staffing(interval):  # the API's rule (GET /series/{id}/staffing): a 400 naming interval
             raise StaffingInputError(
                 f"--interval {args.interval}: staffing needs an interval of at most "
@@ -68,7 +80,10 @@ def run_staffing_command(args: argparse.Namespace) -> int:
         times = [row["timestamp"] for row in rows]
         leads = np.array([float(row["value"]) for row in rows])
         planned = _planned(rows, assumptions.quantile, float(args.level))
-        plan = staffing_plan(times, leads, planned, [_date(t) for t in times], interval, assumptions)
+        minutes = minutes_of_week([_wall_seconds(t) for t in times])
+        plan = staffing_plan(
+            times, leads, planned, [_date(t) for t in times], interval, assumptions, opening, minutes
+        )
     except FileNotFoundError as exc:
         print(f"error: cannot read {exc.filename}: no such file", file=sys.stderr)
         return 2
@@ -83,7 +98,10 @@ def run_staffing_command(args: argparse.Namespace) -> int:
             f"{day['date']}  {day['leads']:>9.1f} leads  {day['agent_hours']:>7.1f} agent hours",
             file=sys.stderr,
         )
-    print(json.dumps({"assumptions": plan.assumptions}), file=sys.stderr)
+    print(
+        json.dumps({"assumptions": plan.assumptions, "leads_after_closing": plan.leads_after_closing}),
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -114,6 +132,16 @@ def _planned(rows: list[dict[str, str]], quantile: float, level: float) -> np.nd
             f"{', '.join(f'{q:g}' for q in sorted(columns))}; forecast again with --level {abs(2 * quantile - 1):g}"
         )
     return np.array([float(row[column]) for row in rows])
+
+
+def _wall_seconds(timestamp: str) -> int:
+    """The timestamp's own wall-clock time (its offset's local time; UTC for epoch seconds and Z) as
+    seconds since 1970-01-01 00:00 on that clock."""
+    text = timestamp.strip()
+    if text.lstrip("-").isdigit():
+        return int(text)
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return int(moment.replace(tzinfo=UTC).timestamp())
 
 
 def _date(timestamp: str) -> str:

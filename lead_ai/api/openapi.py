@@ -150,6 +150,23 @@ STAFFING_PARAMETERS = (
         "The forecast quantile to plan for: 0.5 the point forecast, 0.9 a busy interval.",
         0.5,
     ),
+    _staffing_parameter(
+        "open_hours",
+        {
+            "type": "string",
+            "pattern": "^[0-2][0-9]:[0-5][0-9]-[0-2][0-9]:[0-5][0-9]$",
+            "default": "00:00-24:00",
+        },
+        "When reps answer leads, on the series' clock (HH:MM-HH:MM, the close excluded, 24:00 for midnight, on "
+        "the series' grid). A closed interval gets no reps; its leads wait for the next open one.",
+        "08:00-18:00",
+    ),
+    _staffing_parameter(
+        "open_days",
+        {"type": "string", "default": "mon-sun"},
+        "The days the opening hours apply, on the series' clock: days (mon … sun) or ranges, comma separated.",
+        "mon-fri",
+    ),
 )
 LEVEL = Parameter(
     "level",
@@ -725,11 +742,26 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         },
     ),
     "StaffingInterval": _object(
-        ["timestamp", "leads", "leads_planned", "agents", "service_level", "occupancy"],
+        [
+            "timestamp",
+            "leads",
+            "leads_planned",
+            "open",
+            "leads_carried_in",
+            "agents",
+            "service_level",
+            "occupancy",
+        ],
         {
             "timestamp": _ISO,
             "leads": {"type": "number", "description": "The point forecast"},
             "leads_planned": {"type": "number", "description": "The forecast at the planned quantile"},
+            "open": {"type": "boolean", "description": "Whether reps answer leads in this interval"},
+            "leads_carried_in": {
+                "type": "number",
+                "description": "Expected leads (the point forecast) of the closed intervals just before "
+                "this open one, planned here on top of its own",
+            },
             "agents": {"type": "integer", "description": "Reps to schedule (shrinkage included)"},
             "service_level": {"type": "number", "description": "What the reps on the phones achieve"},
             "occupancy": {"type": "number"},
@@ -760,6 +792,11 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                         "agent_hours": {"type": "number"},
                     },
                 ),
+            },
+            "leads_after_closing": {
+                "type": "number",
+                "description": "Expected leads of the closed intervals that end the plan: no interval of it "
+                "answers them",
             },
             "fallback_from_version": {"type": "string"},
         },

@@ -37,6 +37,8 @@ STAFFING_QUERY = (
     "shrinkage",
     "max_occupancy",
     "quantile",
+    "open_hours",
+    "open_days",
 )
 
 _EARLIEST = int(datetime(1990, 1, 1, tzinfo=UTC).timestamp())

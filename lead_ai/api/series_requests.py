@@ -12,7 +12,13 @@ from typing import Any, NamedTuple
 from lead_ai.api.requests import parse_horizon, parse_interval, unique_keys
 from lead_ai.domain.calendars import parse_calendar
 from lead_ai.domain.localtime import parse_timezone
-from lead_ai.domain.staffing import StaffingAssumptions, validate_assumptions
+from lead_ai.domain.staffing import (
+    ALWAYS_OPEN,
+    OpeningHours,
+    StaffingAssumptions,
+    opening_hours,
+    validate_assumptions,
+)
 from lead_ai.errors import PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError
 from lead_ai.service.series import SettingsChange
 
@@ -55,11 +61,13 @@ def parse_series_settings(body: str | None, content_type: str) -> SettingsChange
 class StaffingQuery(NamedTuple):
     horizon: int | None  # None: as far as the served model may forecast
     assumptions: StaffingAssumptions
+    opening: OpeningHours = ALWAYS_OPEN
 
 
 def parse_staffing_query(query: Mapping[str, str], max_horizon: int) -> StaffingQuery:
-    """`horizon` (intervals) and the staffing assumptions, each optional (StaffingAssumptions' defaults);
-    a parameter that is not a number, or out of its range, is a 400 naming it."""
+    """`horizon` (intervals), the staffing assumptions and the opening hours (`open_hours`, `open_days`),
+    each optional (StaffingAssumptions' defaults; open all the time); a parameter that is not a number or
+    a valid time, or out of its range, is a 400 naming it."""
     raw_horizon = query.get("horizon")
     horizon = None if raw_horizon in (None, "") else parse_horizon(raw_horizon, max_horizon)
     values: dict[str, float] = {}
@@ -79,7 +87,14 @@ def parse_staffing_query(query: Mapping[str, str], max_horizon: int) -> Staffing
     except ValueError as exc:
         name = str(exc).split(" ", 1)[0]
         raise ValidationError(str(exc), field=name) from exc
-    return StaffingQuery(horizon, assumptions)
+    return StaffingQuery(horizon, assumptions, _opening(query))
+
+
+def _opening(query: Mapping[str, str]) -> OpeningHours:
+    try:
+        return opening_hours(query.get("open_hours"), query.get("open_days"))
+    except ValueError as exc:
+        raise ValidationError(str(exc), field=str(exc).split(" ", 1)[0]) from exc
 
 
 _NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")

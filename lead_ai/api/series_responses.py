@@ -54,6 +54,7 @@ def staffing_body(answer: SeriesStaffing) -> dict[str, Any]:
         "assumptions": answer.plan.assumptions,
         "plan": answer.plan.plan,
         "daily": answer.plan.daily,
+        "leads_after_closing": answer.plan.leads_after_closing,
     }
     if answer.fallback_from is not None:
         body["fallback_from_version"] = answer.fallback_from

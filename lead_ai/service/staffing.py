@@ -9,11 +9,15 @@ import numpy as np
 
 from lead_ai.domain.localtime import iso_dates, iso_local_array
 from lead_ai.domain.staffing import (
+    ALWAYS_OPEN,
+    OpeningHours,
     StaffingAssumptions,
     StaffingPlan,
     check_staffing_interval,
+    minutes_of_week,
     staffing_plan,
 )
+from lead_ai.errors import ValidationError
 from lead_ai.forecasting.local_fit import LocalFit
 from lead_ai.service.dependencies import Dependencies
 from lead_ai.service.serving import check_horizon, horizon_limit
@@ -32,14 +36,23 @@ class SeriesStaffing(NamedTuple):
 
 
 def staffing_for_series(
-    deps: Dependencies, series_id: str, horizon: int | None, assumptions: StaffingAssumptions
+    deps: Dependencies,
+    series_id: str,
+    horizon: int | None,
+    assumptions: StaffingAssumptions,
+    opening: OpeningHours = ALWAYS_OPEN,
 ) -> SeriesStaffing:
-    """The plan for the next `horizon` intervals (default: as far as the served model may forecast); a
-    series of intervals longer than an hour (a daily one) has none: a 400 naming `interval`."""
+    """The plan for the next `horizon` intervals (default: as far as the served model may forecast), open
+    when `opening` says on the series' local clock; a series of intervals longer than an hour (a daily
+    one) has none: a 400 naming `interval`, as opening hours off its grid name `open_hours`."""
     state = deps.cache.state(series_id)
     forecaster = state.forecaster
     spec = forecaster.spec
     check_staffing_interval(spec.interval_seconds)
+    try:
+        opening.check_grid(spec.interval_seconds)
+    except ValueError as exc:
+        raise ValidationError(str(exc), field="open_hours") from exc
     steps = horizon or horizon_limit(deps, spec.interval_seconds, forecaster.max_horizon)
     check_horizon(deps, steps, spec.interval_seconds, forecaster.max_horizon, state.version)
     arrays, planned = forecaster.predict_quantile(state.rows, steps, assumptions.quantile)
@@ -47,7 +60,14 @@ def staffing_for_series(
     wall, offsets = spec.wall_clock(stamps)
     times = iso_local_array(wall, offsets)
     plan = staffing_plan(
-        times[1:], arrays.value, planned, iso_dates(wall[1:]), spec.interval_seconds, assumptions
+        times[1:],
+        arrays.value,
+        planned,
+        iso_dates(wall[1:]),
+        spec.interval_seconds,
+        assumptions,
+        opening,
+        minutes_of_week(wall[1:]),
     )
     return SeriesStaffing(
         series_id,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -41,7 +41,9 @@ def test_a_plan_for_a_trained_series(api: Api, trained: dict[str, Any]) -> None:
     assert body["assumptions"] == {
         "handle_seconds": 300.0, "answer_within_seconds": 300.0, "service_level": 0.8,
         "shrinkage": 0.3, "max_occupancy": 0.85, "quantile": 0.5,
+        "open_hours": "00:00-24:00", "open_days": "mon,tue,wed,thu,fri,sat,sun",
     }  # fmt: skip
+    assert body["leads_after_closing"] == 0.0
     plan = body["plan"]
     # And one row per hour, planned on the point forecast (quantile 0.5), the same as GET /forecast
     assert len(plan) == 48
@@ -101,6 +103,47 @@ def test_the_horizon_defaults_to_a_week_and_may_not_pass_it(api: Api, trained: d
             assert "at least 1" in error["message"] and "672" not in error["message"], error
 
 
+def test_opening_hours_staff_the_open_intervals_and_carry_the_closed_ones_leads_into_the_next(
+    api: Api, trained: dict[str, Any]
+) -> None:
+    # When a week is planned for a team that answers leads 08:00-18:00 on weekdays (its clock: UTC)
+    status, body = _staffing(api, {"open_hours": "08:00-18:00", "open_days": "mon-fri"})
+    assert status == 200, body
+    plan = body["plan"]
+    # Then exactly the weekday hours from 08:00 to 17:00 are open, and only they are staffed
+    for row in plan:
+        local = datetime.fromisoformat(row["timestamp"])
+        assert row["open"] == (local.weekday() < 5 and 8 <= local.hour < 18), row
+        if not row["open"]:
+            assert (row["agents"], row["leads_carried_in"]) == (0, 0.0), row
+    # And each open hour after closed ones plans their expected leads on top of its own; none is lost
+    waiting = 0.0
+    for row in plan:
+        if row["open"]:
+            assert row["leads_carried_in"] == pytest.approx(waiting, abs=0.01), row
+            waiting = 0.0
+        else:
+            waiting += row["leads"]
+    assert body["leads_after_closing"] == pytest.approx(waiting, abs=0.01)
+    # And an opening hour that plans the night's leads staffs at least as many as planning its own would
+    _, always = _staffing(api, {})
+    for own, shut in zip(always["plan"], plan, strict=True):
+        if shut["open"]:
+            assert shut["agents"] >= own["agents"], (own, shut)
+    # And the plan says what it assumed
+    assert (body["assumptions"]["open_hours"], body["assumptions"]["open_days"]) == (
+        "08:00-18:00", "mon,tue,wed,thu,fri",
+    )  # fmt: skip
+
+
+def test_opening_hours_off_the_series_grid_are_a_400_naming_them(api: Api, trained: dict[str, Any]) -> None:
+    # When an hourly team's opening hours start on the half hour
+    status, error = _staffing(api, {"open_hours": "08:30-18:00"})
+    # Then it is a 400 naming open_hours and the series' grid
+    assert (status, error["field"]) == (400, "open_hours"), error
+    assert "1h" in error["message"], error
+
+
 @pytest.mark.parametrize(
     ("name", "value"),
     [
@@ -111,6 +154,9 @@ def test_the_horizon_defaults_to_a_week_and_may_not_pass_it(api: Api, trained: d
         ("max_occupancy", "1.01"), ("max_occupancy", "0.05"), ("max_occupancy", "1e-300"),
         ("quantile", "0.01"), ("quantile", "0.99"), ("quantile", "median"),
         ("horizon", "0"), ("horizon", "-3"), ("horizon", "abc"), ("horizon", "100000"), ("colour", "blue"),
+        ("open_hours", "18:00-08:00"), ("open_hours", "8-18"), ("open_hours", "08:00-24:30"),
+        ("open_hours", "08:60-18:00"), ("open_days", "mon-funday"), ("open_days", "weekdays"),
+        ("open_days", "mon-tue-wed"),
     ],
 )  # fmt: skip
 def test_every_parameter_out_of_range_is_a_400_naming_it(api: Api, name: str, value: str) -> None:

@@ -125,11 +125,12 @@ def test_each_route_takes_exactly_the_query_parameters_its_contract_documents() 
         assert set(declared[route]) == documented, (route, sorted(declared[route]), sorted(documented))
 
 
-def test_the_staffing_route_takes_horizon_and_every_staffing_assumption() -> None:
+def test_the_staffing_route_takes_horizon_every_staffing_assumption_and_the_opening_hours() -> None:
     from lead_ai.api.requests import STAFFING_QUERY
-    from lead_ai.domain.staffing import StaffingAssumptions
+    from lead_ai.domain.staffing import OpeningHours, StaffingAssumptions
 
-    assert ("horizon", *StaffingAssumptions._fields) == STAFFING_QUERY
+    opening = tuple(OpeningHours().describe())
+    assert ("horizon", *StaffingAssumptions._fields, *opening) == STAFFING_QUERY
 
 
 def test_docs_openapi_json_is_what_the_code_generates() -> None:

@@ -56,6 +56,21 @@ def test_a_plan_per_interval_and_agent_hours_per_local_day(forecast_csv: Path, t
     assert float(days[1]["agent_hours"]) == sum(agents[1:])
 
 
+def test_opening_hours_follow_each_timestamps_own_clock_and_carry_closed_hours_leads(
+    forecast_csv: Path, tmp_path: Path
+) -> None:
+    # When the forecast is planned for a team open 00:00-02:00 (its clock, across the clocks going back)
+    out = tmp_path / "plan.csv"
+    command = ["staffing", "--input", str(forecast_csv), "--output", str(out), "--open-hours", "00:00-02:00"]
+    assert main(command) == 0
+    rows = _read(out)
+    # Then 23:00 is closed and its 4 leads are planned at midnight; both 01:00 (EDT, then EST) are open;
+    # 02:00 is closed, and nothing comes after it
+    assert [r["open"] for r in rows] == ["False", "True", "True", "True", "False"]
+    assert [float(r["leads_carried_in"]) for r in rows] == [0.0, 4.0, 0.0, 0.0, 0.0]
+    assert [int(r["agents"]) for r in rows][::4] == [0, 0]
+
+
 @pytest.mark.parametrize(
     ("option", "value", "named"),
     [
@@ -65,6 +80,9 @@ def test_a_plan_per_interval_and_agent_hours_per_local_day(forecast_csv: Path, t
         ("--shrinkage", "0.99", "shrinkage"),
         ("--max-occupancy", "1.5", "max_occupancy"),
         ("--interval", "1d", "--interval"),  # as GET /series/{id}/staffing refuses a daily series
+        ("--open-hours", "18:00-08:00", "open_hours"),
+        ("--open-hours", "08:30-18:00", "open_hours"),  # off the hourly grid
+        ("--open-days", "weekdays", "open_days"),
     ],
 )
 def test_a_bad_option_exits_2_naming_it_and_writes_nothing(

@@ -15,7 +15,11 @@ import pytest
 from lead_ai.domain.erlang import required_agents
 from lead_ai.domain.staffing import (
     MAX_TRAFFIC,
+    OpeningHours,
     StaffingAssumptions,
+    carried_leads,
+    minutes_of_week,
+    opening_hours,
     scheduled_agents,
     staffing_plan,
     validate_assumptions,
@@ -46,6 +50,8 @@ def test_classic_example_schedules_twenty_agents() -> None:
             "timestamp": "2024-01-01T09:00:00Z",
             "leads": 100.0,
             "leads_planned": 100.0,
+            "open": True,
+            "leads_carried_in": 0.0,
             "agents": 20,
             "service_level": 0.888,
             "occupancy": 0.714,
@@ -59,6 +65,8 @@ def test_classic_example_schedules_twenty_agents() -> None:
         "shrinkage": 0.3,
         "max_occupancy": 0.85,
         "quantile": 0.5,
+        "open_hours": "00:00-24:00",
+        "open_days": "mon,tue,wed,thu,fri,sat,sun",
     }
 
 
@@ -249,3 +257,93 @@ def test_traffic_beyond_any_queue_is_a_400_naming_the_handle_time() -> None:
     at_limit = [MAX_TRAFFIC / 24]
     plan = staffing_plan(["a"], at_limit, at_limit, ["d"], 3600, assumptions).plan
     assert plan[0]["agents"] > MAX_TRAFFIC
+
+
+def _wall(moment: datetime) -> int:
+    """A local wall-clock time as seconds since 1970-01-01 00:00 on the same clock."""
+    return int(moment.replace(tzinfo=UTC).timestamp())
+
+
+def test_opening_hours_read_hours_and_days_as_the_request_writes_them() -> None:
+    # Given opening hours as a sales manager writes them
+    # When they are read
+    weekdays = opening_hours("08:00-18:00", "mon-fri")
+    over_the_weekend = opening_hours("20:00-24:00", "fri-mon,wed")
+    # Then they are minutes of the day (the close excluded, 24:00 for midnight) and days from Monday
+    assert weekdays == OpeningHours(480, 1080, (0, 1, 2, 3, 4))
+    assert over_the_weekend == OpeningHours(1200, 1440, (0, 2, 4, 5, 6))
+    assert over_the_weekend.describe() == {"open_hours": "20:00-24:00", "open_days": "mon,wed,fri,sat,sun"}
+    # And nothing given is open all the time
+    assert opening_hours(None, "").always and not weekdays.always
+
+
+@pytest.mark.parametrize(
+    ("hours", "days", "field"),
+    [
+        ("18:00-08:00", None, "open_hours"), ("08:00-08:00", None, "open_hours"), ("8:00-18:00", None, "open_hours"),
+        ("08:00-24:01", None, "open_hours"), ("25:00-26:00", None, "open_hours"), ("08:00", None, "open_hours"),
+        (None, "mon-", "open_days"), (None, "monday", "open_days"), (None, "mon-wed-fri", "open_days"),
+    ],
+)  # fmt: skip
+def test_opening_hours_out_of_their_rules_name_the_parameter(hours: str, days: str, field: str) -> None:
+    with pytest.raises(ValueError, match=f"^{field} must be"):
+        opening_hours(hours, days)
+
+
+def test_a_minute_of_the_week_counts_from_monday_midnight_on_the_local_clock() -> None:
+    # Given local wall-clock times of Monday 2026-11-30 08:00 and Sunday 2026-12-06 23:15
+    walls = [_wall(datetime(2026, 11, 30, 8)), _wall(datetime(2026, 12, 6, 23, 15))]
+    # Then they are minutes 480 and 6 days + 23:15 of the week
+    assert minutes_of_week(walls).tolist() == [480, 6 * 1440 + 23 * 60 + 15]
+    # And 08:00-18:00 on weekdays holds the first and not the second
+    assert OpeningHours(480, 1080, (0, 1, 2, 3, 4)).is_open(minutes_of_week(walls)).tolist() == [True, False]
+
+
+def test_a_closed_intervals_leads_wait_for_the_next_open_one_and_the_last_ones_are_reported() -> None:
+    # Given expected leads over seven intervals: closed, open, closed, closed, open, open, closed
+    leads = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0])
+    is_open = np.array([False, True, False, False, True, True, False])
+    # When they are carried
+    carried, after = carried_leads(leads, is_open)
+    # Then the first open interval after closed ones takes theirs; the others take none
+    assert carried.tolist() == [0.0, 1.0, 0.0, 0.0, 7.0, 0.0, 0.0]
+    # And the closed interval that ends the plan is left to report, so no lead is lost
+    assert after == 7.0
+    assert carried.sum() + leads[is_open].sum() + after == leads.sum()
+
+
+def test_a_plan_with_opening_hours_staffs_only_open_intervals_and_plans_the_night_in_the_morning() -> None:
+    # Given 10 leads expected at 07:00 (closed) and at 08:00 (open) on a Monday, 08:00-18:00 weekdays,
+    # planned at a busier 14 each
+    times = ["2026-11-30T07:00:00-05:00", "2026-11-30T08:00:00-05:00"]
+    walls = [_wall(datetime(2026, 11, 30, 7)), _wall(datetime(2026, 11, 30, 8))]
+    opening = opening_hours("08:00-18:00", "mon-fri")
+    day = ["2026-11-30"] * 2
+    # When planned, and planned open all the time
+    plan = staffing_plan(
+        times, [10.0, 10.0], [14.0, 14.0], day, 3600, DEFAULTS, opening, minutes_of_week(walls)
+    )
+    always = staffing_plan(times, [10.0, 10.0], [14.0, 14.0], day, 3600, DEFAULTS)
+    # Then 07:00 has no one (its leads wait: none answered in time) and 08:00 plans its own 14 and the
+    # 10 expected at 07:00 (the night's expected leads are carried, not its busy-hour quantile)
+    closed, opened = plan.plan
+    assert (closed["open"], closed["agents"], closed["service_level"]) == (False, 0, 0.0)
+    assert (opened["open"], opened["leads_carried_in"], opened["leads_planned"]) == (True, 10.0, 14.0)
+    twenty_four = staffing_plan(times[1:], [24.0], [24.0], day[:1], 3600, DEFAULTS)
+    assert opened["agents"] == twenty_four.plan[0]["agents"] > always.plan[1]["agents"]
+    # And the day counts its leads as forecast, its agent hours as staffed
+    assert plan.daily == [{"date": "2026-11-30", "leads": 20.0, "agent_hours": float(opened["agents"])}]
+    assert plan.leads_after_closing == 0.0 and plan.assumptions["open_days"] == "mon,tue,wed,thu,fri"
+    # And opening hours without each interval's local minute are a caller's mistake
+    with pytest.raises(ValueError, match="local_minutes"):
+        staffing_plan(times, [10.0, 10.0], [14.0, 14.0], day, 3600, DEFAULTS, opening)
+
+
+def test_opening_hours_must_fall_on_the_series_grid() -> None:
+    # Given 08:15-18:00
+    opening = opening_hours("08:15-18:00", None)
+    # Then a 15-minute series may open then, an hourly or half-hourly one may not, and the error names it
+    opening.check_grid(900)
+    for interval in (1800, 3600):
+        with pytest.raises(ValueError, match=r"^open_hours 08:15 falls inside"):
+            opening.check_grid(interval)
