@@ -19,11 +19,10 @@ from pathlib import Path
 import numpy as np
 
 from lead_ai.domain.intervals import interval_name, parse_interval
+from lead_ai.domain.opening_hours import minutes_of_week, opening_hours
 from lead_ai.domain.staffing import (
     MAX_STAFFING_INTERVAL,
     StaffingAssumptions,
-    minutes_of_week,
-    opening_hours,
     plans_staffing,
     staffing_plan,
     validate_assumptions,

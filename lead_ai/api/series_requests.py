@@ -12,13 +12,8 @@ from typing import Any, NamedTuple
 from lead_ai.api.requests import parse_horizon, parse_interval, unique_keys
 from lead_ai.domain.calendars import parse_calendar
 from lead_ai.domain.localtime import parse_timezone
-from lead_ai.domain.staffing import (
-    ALWAYS_OPEN,
-    OpeningHours,
-    StaffingAssumptions,
-    opening_hours,
-    validate_assumptions,
-)
+from lead_ai.domain.opening_hours import ALWAYS_OPEN, OpeningHours, opening_hours
+from lead_ai.domain.staffing import StaffingAssumptions, validate_assumptions
 from lead_ai.errors import PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError
 from lead_ai.service.series import SettingsChange
 

@@ -8,13 +8,11 @@ from typing import NamedTuple
 import numpy as np
 
 from lead_ai.domain.localtime import iso_dates, iso_local_array
+from lead_ai.domain.opening_hours import ALWAYS_OPEN, OpeningHours, minutes_of_week
 from lead_ai.domain.staffing import (
-    ALWAYS_OPEN,
-    OpeningHours,
     StaffingAssumptions,
     StaffingPlan,
     check_staffing_interval,
-    minutes_of_week,
     staffing_plan,
 )
 from lead_ai.errors import ValidationError

@@ -127,7 +127,8 @@ def test_each_route_takes_exactly_the_query_parameters_its_contract_documents() 
 
 def test_the_staffing_route_takes_horizon_every_staffing_assumption_and_the_opening_hours() -> None:
     from lead_ai.api.requests import STAFFING_QUERY
-    from lead_ai.domain.staffing import OpeningHours, StaffingAssumptions
+    from lead_ai.domain.opening_hours import OpeningHours
+    from lead_ai.domain.staffing import StaffingAssumptions
 
     opening = tuple(OpeningHours().describe())
     assert ("horizon", *StaffingAssumptions._fields, *opening) == STAFFING_QUERY

@@ -13,13 +13,11 @@ import numpy as np
 import pytest
 
 from lead_ai.domain.erlang import required_agents
+from lead_ai.domain.opening_hours import minutes_of_week, opening_hours
 from lead_ai.domain.staffing import (
     MAX_TRAFFIC,
-    OpeningHours,
     StaffingAssumptions,
     carried_leads,
-    minutes_of_week,
-    opening_hours,
     scheduled_agents,
     staffing_plan,
     validate_assumptions,
@@ -264,41 +262,6 @@ def _wall(moment: datetime) -> int:
     return int(moment.replace(tzinfo=UTC).timestamp())
 
 
-def test_opening_hours_read_hours_and_days_as_the_request_writes_them() -> None:
-    # Given opening hours as a sales manager writes them
-    # When they are read
-    weekdays = opening_hours("08:00-18:00", "mon-fri")
-    over_the_weekend = opening_hours("20:00-24:00", "fri-mon,wed")
-    # Then they are minutes of the day (the close excluded, 24:00 for midnight) and days from Monday
-    assert weekdays == OpeningHours(480, 1080, (0, 1, 2, 3, 4))
-    assert over_the_weekend == OpeningHours(1200, 1440, (0, 2, 4, 5, 6))
-    assert over_the_weekend.describe() == {"open_hours": "20:00-24:00", "open_days": "mon,wed,fri,sat,sun"}
-    # And nothing given is open all the time
-    assert opening_hours(None, "").always and not weekdays.always
-
-
-@pytest.mark.parametrize(
-    ("hours", "days", "field"),
-    [
-        ("18:00-08:00", None, "open_hours"), ("08:00-08:00", None, "open_hours"), ("8:00-18:00", None, "open_hours"),
-        ("08:00-24:01", None, "open_hours"), ("25:00-26:00", None, "open_hours"), ("08:00", None, "open_hours"),
-        (None, "mon-", "open_days"), (None, "monday", "open_days"), (None, "mon-wed-fri", "open_days"),
-    ],
-)  # fmt: skip
-def test_opening_hours_out_of_their_rules_name_the_parameter(hours: str, days: str, field: str) -> None:
-    with pytest.raises(ValueError, match=f"^{field} must be"):
-        opening_hours(hours, days)
-
-
-def test_a_minute_of_the_week_counts_from_monday_midnight_on_the_local_clock() -> None:
-    # Given local wall-clock times of Monday 2026-11-30 08:00 and Sunday 2026-12-06 23:15
-    walls = [_wall(datetime(2026, 11, 30, 8)), _wall(datetime(2026, 12, 6, 23, 15))]
-    # Then they are minutes 480 and 6 days + 23:15 of the week
-    assert minutes_of_week(walls).tolist() == [480, 6 * 1440 + 23 * 60 + 15]
-    # And 08:00-18:00 on weekdays holds the first and not the second
-    assert OpeningHours(480, 1080, (0, 1, 2, 3, 4)).is_open(minutes_of_week(walls)).tolist() == [True, False]
-
-
 def test_a_closed_intervals_leads_wait_for_the_next_open_one_and_the_last_ones_are_reported() -> None:
     # Given expected leads over seven intervals: closed, open, closed, closed, open, open, closed
     leads = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0])
@@ -337,13 +300,3 @@ def test_a_plan_with_opening_hours_staffs_only_open_intervals_and_plans_the_nigh
     # And opening hours without each interval's local minute are a caller's mistake
     with pytest.raises(ValueError, match="local_minutes"):
         staffing_plan(times, [10.0, 10.0], [14.0, 14.0], day, 3600, DEFAULTS, opening)
-
-
-def test_opening_hours_must_fall_on_the_series_grid() -> None:
-    # Given 08:15-18:00
-    opening = opening_hours("08:15-18:00", None)
-    # Then a 15-minute series may open then, an hourly or half-hourly one may not, and the error names it
-    opening.check_grid(900)
-    for interval in (1800, 3600):
-        with pytest.raises(ValueError, match=r"^open_hours 08:15 falls inside"):
-            opening.check_grid(interval)
