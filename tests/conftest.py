@@ -126,6 +126,13 @@ class Api:
             response.get("headers") or {},
         )
 
+    def page(self, series_id: str) -> tuple[int, str]:
+        """GET /series/{id}/dashboard: its status and HTML."""
+        event = api_event(load_event(ROOT / "events", "series.json"), series_id=series_id)
+        event |= {"resource": "/series/{series_id}/dashboard", "path": f"/series/{series_id}/dashboard"}
+        response = self.invoke("PredictFunction", event)
+        return response["statusCode"], str(response["body"])
+
     def ingest(self, series_id: str, stamps: Any, values: Any) -> tuple[int, Any]:
         from lead_ai_dev.local.demo import _iso
 

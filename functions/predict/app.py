@@ -113,7 +113,9 @@ def get_staffing(series_id: str) -> dict[str, Any]:
     series_id = validate_series_id(series_id)
     query = parse_staffing_query(app.current_event.query, deps.settings.max_horizon_steps(SHORTEST_INTERVAL))
     plan = staffing_body(
-        staffing_for_series(deps, series_id, query.horizon, query.assumptions, query.opening)
+        staffing_for_series(
+            deps, series_id, query.horizon, query.assumptions, query.open_hours, query.open_days
+        )
     )
     metrics.add_metric(name="StaffingPlanServed", unit=MetricUnit.Count, value=1)
     return plan

@@ -433,6 +433,7 @@ def _staffing_section(overview: SeriesOverview, zone: str) -> str:
         f"Erlang C with the default assumptions: {a['handle_seconds']:g} s per lead, "
         f"{a['service_level']:.0%} answered within {a['answer_within_seconds']:g} s, "
         f"{a['shrinkage']:.0%} shrinkage, occupancy at most {a['max_occupancy']:.0%}; "
+        f"reps answer leads {a['open_hours']}, {a['open_days']} (the series' opening hours); "
         "planned for the point forecast."
     )
     return f'<h2>Staffing plan</h2><p class="note">{escape(assumptions)}</p>{chart}{daily}'

@@ -152,19 +152,17 @@ STAFFING_PARAMETERS = (
     ),
     _staffing_parameter(
         "open_hours",
-        {
-            "type": "string",
-            "pattern": "^[0-2][0-9]:[0-5][0-9]-[0-2][0-9]:[0-5][0-9]$",
-            "default": "00:00-24:00",
-        },
+        {"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]-[0-2][0-9]:[0-5][0-9]$"},
         "When reps answer leads, on the series' clock (HH:MM-HH:MM, the close excluded, 24:00 for midnight, on "
-        "the series' grid). A closed interval gets no reps; its leads wait for the next open one.",
+        "the series' grid); default: the series' own (PUT /series/{series_id}), open all day if it has none. "
+        "A closed interval gets no reps; its leads wait for the next open one.",
         "08:00-18:00",
     ),
     _staffing_parameter(
         "open_days",
-        {"type": "string", "default": "mon-sun"},
-        "The days the opening hours apply, on the series' clock: days (mon … sun) or ranges, comma separated.",
+        {"type": "string"},
+        "The days the opening hours apply, on the series' clock: days (mon … sun) or ranges, comma separated; "
+        "default: the series' own, every day if it has none.",
         "mon-fri",
     ),
 )
@@ -296,20 +294,25 @@ OPERATIONS: tuple[Operation, ...] = (
         "PUT",
         "/series/{series_id}",
         "putSeries",
-        "Set a series' interval, time zone and holiday calendar",
+        "Set a series' interval, time zone, holiday calendar and opening hours",
         "Creates the series or changes its settings. Changing the interval of a series with history is a "
-        "409; a new time zone or calendar makes the series due for training (its model's local day moved).",
+        "409; a new time zone or calendar makes the series due for training (its model's local day moved); "
+        "opening hours only change its staffing plans.",
         (SERIES_ID,),
         (200, MEDIA_JSON, "Series"),
         (400, 409, 413, 415),
-        Body({MEDIA_JSON: "SeriesSettingsRequest"}, "One or more of interval, timezone, holidays."),
+        Body(
+            {MEDIA_JSON: "SeriesSettingsRequest"},
+            "One or more of interval, timezone, holidays, open_hours, open_days.",
+        ),
     ),
     Operation(
         "GET",
         "/series/{series_id}",
         "getSeries",
         "A series' settings, span and current model",
-        "Its interval, time zone and holiday calendar, the span of its observations, its current model "
+        "Its interval, time zone, holiday calendar and opening hours, the span of its observations, its "
+        "current model "
         "(and what that model was trained with) and whether training is due.",
         (SERIES_ID,),
         (200, MEDIA_JSON, "Series"),
@@ -686,6 +689,17 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                 "description": "ISO country code, optionally with a subdivision, or none",
                 "example": "DE-BY",
             },
+            "open_hours": {
+                "type": "string",
+                "description": "When reps answer leads, on the series' clock: the staffing plan's default "
+                "open_hours (HH:MM-HH:MM, on the series' grid)",
+                "example": "08:00-18:00",
+            },
+            "open_days": {
+                "type": "string",
+                "description": "The days the opening hours apply: the staffing plan's default open_days",
+                "example": "mon-fri",
+            },
         },
         "additionalProperties": False,
         "minProperties": 1,
@@ -696,6 +710,8 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "interval",
             "timezone",
             "holidays",
+            "open_hours",
+            "open_days",
             "span",
             "revision",
             "training_due",
@@ -706,6 +722,8 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "interval": {"type": "string"},
             "timezone": {"type": "string"},
             "holidays": {"type": "string"},
+            "open_hours": {"type": "string", "example": "08:00-18:00"},
+            "open_days": {"type": "string", "example": "mon,tue,wed,thu,fri"},
             "span": _object(
                 ["first", "last", "observations"],
                 _SPAN_FIELDS,

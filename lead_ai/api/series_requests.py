@@ -12,22 +12,24 @@ from typing import Any, NamedTuple
 from lead_ai.api.requests import parse_horizon, parse_interval, unique_keys
 from lead_ai.domain.calendars import parse_calendar
 from lead_ai.domain.localtime import parse_timezone
-from lead_ai.domain.opening_hours import ALWAYS_OPEN, OpeningHours, opening_hours
+from lead_ai.domain.opening_hours import opening_hours
 from lead_ai.domain.staffing import StaffingAssumptions, validate_assumptions
 from lead_ai.errors import PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError
 from lead_ai.service.series import SettingsChange
 
-_SETTINGS_FIELDS = ("interval", "timezone", "holidays")
+_SETTINGS_FIELDS = ("interval", "timezone", "holidays", "open_hours", "open_days")
+_FIELDS_IN_WORDS = "interval, timezone, holidays, open_hours, open_days"
 _MAX_SETTINGS_BYTES = 4096
 
 
 def parse_series_settings(body: str | None, content_type: str) -> SettingsChange:
-    """`{"interval", "timezone", "holidays"}`, each optional but at least one; nothing else."""
+    """`{"interval", "timezone", "holidays", "open_hours", "open_days"}`, each optional but at least one;
+    nothing else."""
     if content_type not in ("application/json", ""):
         raise UnsupportedMediaTypeError("Content-Type must be application/json", field="Content-Type")
     if not body:
         raise ValidationError(
-            "the body must be a JSON object with one or more of: interval, timezone, holidays", field="body"
+            f"the body must be a JSON object with one or more of: {_FIELDS_IN_WORDS}", field="body"
         )
     if len(body.encode("utf-8", "surrogatepass")) > _MAX_SETTINGS_BYTES:  # as ingest counts its limit
         raise PayloadTooLargeError(f"the body is over the {_MAX_SETTINGS_BYTES}-byte limit", field="body")
@@ -40,29 +42,46 @@ def parse_series_settings(body: str | None, content_type: str) -> SettingsChange
     unknown = sorted(str(name) for name in data if name not in _SETTINGS_FIELDS)
     if unknown:
         raise ValidationError(
-            f"unknown field(s): {', '.join(unknown)[:200]}; a series has interval, timezone and holidays",
+            f"unknown field(s): {', '.join(unknown)[:200]}; a series has {_FIELDS_IN_WORDS}",
             field=unknown[0][:64],
         )
     if not data:
-        raise ValidationError("name at least one of: interval, timezone, holidays", field="body")
+        raise ValidationError(f"name at least one of: {_FIELDS_IN_WORDS}", field="body")
     interval = parse_interval(data["interval"]) if "interval" in data else None
     return SettingsChange(
         interval_seconds=interval,
         timezone=_checked("timezone", data, parse_timezone),
         holidays=_checked("holidays", data, parse_calendar),
+        open_hours=_checked("open_hours", data, _open_hours),
+        open_days=_checked("open_days", data, _open_days),
     )
+
+
+def _open_hours(value: Any) -> str:
+    """The hours as the plan writes them back ("08:00-18:00"); ValueError naming open_hours."""
+    if not isinstance(value, str):
+        raise ValueError(f"open_hours must be a string HH:MM-HH:MM, e.g. 08:00-18:00; got {value!r:.30}")
+    return opening_hours(value, None).describe()["open_hours"]
+
+
+def _open_days(value: Any) -> str:
+    """The days as the plan writes them back ("mon,tue,wed,thu,fri"); ValueError naming open_days."""
+    if not isinstance(value, str):
+        raise ValueError(f"open_days must be a string of days, e.g. mon-fri; got {value!r:.30}")
+    return opening_hours(None, value).describe()["open_days"]
 
 
 class StaffingQuery(NamedTuple):
     horizon: int | None  # None: as far as the served model may forecast
     assumptions: StaffingAssumptions
-    opening: OpeningHours = ALWAYS_OPEN
+    open_hours: str | None = None  # None: the series' own (PUT /series/{id}), else open all day
+    open_days: str | None = None
 
 
 def parse_staffing_query(query: Mapping[str, str], max_horizon: int) -> StaffingQuery:
     """`horizon` (intervals), the staffing assumptions and the opening hours (`open_hours`, `open_days`),
-    each optional (StaffingAssumptions' defaults; open all the time); a parameter that is not a number or
-    a valid time, or out of its range, is a 400 naming it."""
+    each optional (StaffingAssumptions' defaults; the series' own opening hours); a parameter that is not
+    a number or a valid time, or out of its range, is a 400 naming it."""
     raw_horizon = query.get("horizon")
     horizon = None if raw_horizon in (None, "") else parse_horizon(raw_horizon, max_horizon)
     values: dict[str, float] = {}
@@ -82,14 +101,13 @@ def parse_staffing_query(query: Mapping[str, str], max_horizon: int) -> Staffing
     except ValueError as exc:
         name = str(exc).split(" ", 1)[0]
         raise ValidationError(str(exc), field=name) from exc
-    return StaffingQuery(horizon, assumptions, _opening(query))
-
-
-def _opening(query: Mapping[str, str]) -> OpeningHours:
-    try:
-        return opening_hours(query.get("open_hours"), query.get("open_days"))
-    except ValueError as exc:
-        raise ValidationError(str(exc), field=str(exc).split(" ", 1)[0]) from exc
+    hours, days = (query.get(name) or None for name in ("open_hours", "open_days"))
+    return StaffingQuery(
+        horizon,
+        assumptions,
+        None if hours is None else _checked("open_hours", {"open_hours": hours}, _open_hours),
+        None if days is None else _checked("open_days", {"open_days": days}, _open_days),
+    )
 
 
 _NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")

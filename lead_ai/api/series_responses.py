@@ -35,6 +35,8 @@ def series_body(view: SeriesView) -> dict[str, Any]:
         "interval": interval_name(settings.interval_seconds),
         "timezone": settings.timezone,
         "holidays": settings.holidays,
+        "open_hours": settings.open_hours,
+        "open_days": settings.open_days,
         "span": span_body(info.span),
         "revision": info.revision,
         "trained_revision": info.trained_revision,

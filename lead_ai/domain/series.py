@@ -7,6 +7,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from lead_ai.domain.opening_hours import ALWAYS_OPEN
+
 # What a series id may be (the API's path rule, and the training queue's message rule).
 SERIES_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
@@ -25,6 +27,10 @@ class SeriesInfo(NamedTuple):
     # When this SERIES item was created (ISO 8601): a series deleted and created again under the same id
     # starts its revisions again at 1, and this tells its histories apart. None on items written before.
     created_at: str | None = None
+    # When the team answers leads (PUT /series/{id}, as the staffing plan's open_hours / open_days write
+    # them); None: open all the time
+    open_hours: str | None = None
+    open_days: str | None = None
 
     @property
     def has_history(self) -> bool:
@@ -37,12 +43,15 @@ class SeriesInfo(NamedTuple):
 
 
 class SeriesSettings(NamedTuple):
-    """What a user sets per series: the grid interval, the IANA time zone its local day follows, and the
-    holiday calendar of its market ("none", "US", "DE-BY")."""
+    """What a user sets per series: the grid interval, the IANA time zone its local day follows, the
+    holiday calendar of its market ("none", "US", "DE-BY"), and when its reps answer leads (its staffing
+    plans' default opening hours, domain.opening_hours)."""
 
     interval_seconds: int
     timezone: str
     holidays: str
+    open_hours: str = ALWAYS_OPEN.describe()["open_hours"]
+    open_days: str = ALWAYS_OPEN.describe()["open_days"]
 
     @classmethod
     def of(cls, info: SeriesInfo | SeriesSummary, defaults: SeriesSettings) -> SeriesSettings:
@@ -50,6 +59,8 @@ class SeriesSettings(NamedTuple):
             info.interval_seconds or defaults.interval_seconds,
             info.timezone or defaults.timezone,
             info.holidays or defaults.holidays,
+            info.open_hours or defaults.open_hours,
+            info.open_days or defaults.open_days,
         )
 
 
@@ -104,3 +115,5 @@ class SeriesSummary(NamedTuple):
     last_failure: LastFailure | None
     timezone: str | None = None  # its own settings (None: the deployment's default); with the interval,
     holidays: str | None = None  # they name the pool that serves it while it is young
+    open_hours: str | None = None  # None: open all the time
+    open_days: str | None = None

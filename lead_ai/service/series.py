@@ -14,6 +14,7 @@ from typing import NamedTuple
 from lead_ai.domain.intervals import interval_name
 from lead_ai.domain.localtime import misaligned_offset, offset_suffix
 from lead_ai.domain.models import ModelVersion
+from lead_ai.domain.opening_hours import OpeningHours, opening_hours
 from lead_ai.domain.series import SeriesInfo, SeriesSettings
 from lead_ai.errors import (
     IntervalMismatchError,
@@ -33,6 +34,8 @@ class SettingsChange(NamedTuple):
     interval_seconds: int | None = None
     timezone: str | None = None
     holidays: str | None = None
+    open_hours: str | None = None  # as OpeningHours.describe() writes them
+    open_days: str | None = None
 
 
 class SeriesView(NamedTuple):
@@ -60,6 +63,19 @@ def describe(deps: Dependencies, series_id: str) -> SeriesView:
         registry_key = pool_id
     current = deps.tracker.get_version(registry_key, pointer.version)
     return SeriesView(info, settings, current, pool_id if current is not None else None)
+
+
+def team_opening(settings: SeriesSettings) -> OpeningHours:
+    """The series' opening hours, as its settings store them."""
+    return opening_hours(settings.open_hours, settings.open_days)
+
+
+def _check_opening_grid(settings: SeriesSettings) -> None:
+    """The opening hours open and close on the series' grid (an hourly team cannot open at 08:30)."""
+    try:
+        team_opening(settings).check_grid(settings.interval_seconds)
+    except ValueError as exc:
+        raise ValidationError(str(exc), field="open_hours") from exc
 
 
 def _check_grid(settings: SeriesSettings) -> None:
@@ -92,6 +108,8 @@ def save_settings(deps: Dependencies, series_id: str, change: SettingsChange) ->
             change.interval_seconds or before.interval_seconds,
             change.timezone or before.timezone,
             change.holidays or before.holidays,
+            change.open_hours or before.open_hours,
+            change.open_days or before.open_days,
         )
         has_history = info is not None and info.has_history
         if has_history and after.interval_seconds != before.interval_seconds:
@@ -101,6 +119,7 @@ def save_settings(deps: Dependencies, series_id: str, change: SettingsChange) ->
                 field="interval",
             )
         _check_grid(after)
+        _check_opening_grid(after)
         retrain = has_history and (after.timezone, after.holidays) != (before.timezone, before.holidays)
         try:
             saved = deps.catalogue.save_settings(

@@ -8,7 +8,8 @@ from typing import NamedTuple
 import numpy as np
 
 from lead_ai.domain.localtime import iso_dates, iso_local_array
-from lead_ai.domain.opening_hours import ALWAYS_OPEN, OpeningHours, minutes_of_week
+from lead_ai.domain.opening_hours import OpeningHours, minutes_of_week, opening_hours
+from lead_ai.domain.series import SeriesSettings
 from lead_ai.domain.staffing import (
     StaffingAssumptions,
     StaffingPlan,
@@ -38,15 +39,18 @@ def staffing_for_series(
     series_id: str,
     horizon: int | None,
     assumptions: StaffingAssumptions,
-    opening: OpeningHours = ALWAYS_OPEN,
+    open_hours: str | None = None,
+    open_days: str | None = None,
 ) -> SeriesStaffing:
     """The plan for the next `horizon` intervals (default: as far as the served model may forecast), open
-    when `opening` says on the series' local clock; a series of intervals longer than an hour (a daily
-    one) has none: a 400 naming `interval`, as opening hours off its grid name `open_hours`."""
+    in `open_hours` on `open_days` on the series' local clock (each, when None, the series' own: PUT
+    /series/{id}); a series of intervals longer than an hour (a daily one) has none: a 400 naming
+    `interval`, as opening hours off its grid name `open_hours`."""
     state = deps.cache.state(series_id)
     forecaster = state.forecaster
     spec = forecaster.spec
     check_staffing_interval(spec.interval_seconds)
+    opening = _team_opening(deps, series_id, open_hours, open_days)
     try:
         opening.check_grid(spec.interval_seconds)
     except ValueError as exc:
@@ -78,3 +82,14 @@ def staffing_for_series(
         state.pool_id,
         forecaster.local_fit,
     )
+
+
+def _team_opening(deps: Dependencies, series_id: str, hours: str | None, days: str | None) -> OpeningHours:
+    """The request's opening hours, each part it leaves out the series' own (one read of its settings,
+    only then)."""
+    if hours is None or days is None:
+        info = deps.catalogue.get_series(series_id)
+        defaults = deps.settings.series_defaults
+        settings = SeriesSettings.of(info, defaults) if info is not None else defaults
+        hours, days = hours or settings.open_hours, days or settings.open_days
+    return opening_hours(hours, days)

@@ -75,6 +75,8 @@ class SeriesCatalogue:
             ":i": n(settings.interval_seconds),
             ":tz": s(settings.timezone),
             ":h": s(settings.holidays),
+            ":oh": s(settings.open_hours),
+            ":od": s(settings.open_days),
             ":u": s(utc_now_iso()),
         }
         created = ""
@@ -97,7 +99,9 @@ class SeriesCatalogue:
                 TableName=self._table,
                 Key=key(series_id, SERIES),
                 UpdateExpression="SET interval_seconds = :i, time_zone = :tz, holiday_calendar = :h, "
-                "settings_updated_at = :u, revision = :next, #kind = :kind" + created + due,
+                "open_hours = :oh, open_days = :od, settings_updated_at = :u, revision = :next, #kind = :kind"
+                + created
+                + due,
                 ConditionExpression=f"({condition}) AND attribute_not_exists(deleting_at)",
                 ExpressionAttributeNames={"#kind": "kind"}
                 | ({"#due": "due", "#pool_served": "pool_served"} if due else {}),

@@ -69,6 +69,8 @@ def series_from_item(item: Mapping[str, Any]) -> SeriesInfo:
         span=span,
         deleting="deleting_at" in item,
         created_at=get_s(item, "created_at"),
+        open_hours=get_s(item, "open_hours"),
+        open_days=get_s(item, "open_days"),
     )
 
 
@@ -86,6 +88,8 @@ def summary_from_item(item: Mapping[str, Any]) -> SeriesSummary:
         last_failure=_failure_from_item(item),
         timezone=get_s(item, "time_zone"),
         holidays=get_s(item, "holiday_calendar"),
+        open_hours=get_s(item, "open_hours"),
+        open_days=get_s(item, "open_days"),
     )
 
 

@@ -13,10 +13,9 @@ import numpy as np
 import pytest
 
 from lead_ai_dev.local import invoke as local_invoke
-from lead_ai_dev.local.events import api_event, load_event
 from lead_ai_dev.local.stack import LocalStack
 from lead_ai_dev.local.template import Template
-from tests.conftest import ROOT, TEST_OVERRIDES, Api
+from tests.conftest import TEST_OVERRIDES, Api
 
 SERIES = "daily-new-york"
 LAST_DAY = date(2026, 11, 30)  # a Monday
@@ -40,13 +39,6 @@ def _daily_history() -> dict[str, float]:
     return {d.isoformat(): float(rng.poisson(200 if d.weekday() < 5 else 60)) for d in days}
 
 
-def _dashboard(api: Api, series_id: str) -> tuple[int, str]:
-    event = api_event(load_event(ROOT / "events", "series.json"), series_id=series_id)
-    event |= {"resource": "/series/{series_id}/dashboard", "path": f"/series/{series_id}/dashboard"}
-    response = api.invoke("PredictFunction", event)
-    return response["statusCode"], str(response["body"])
-
-
 def _send(api: Api, function: str, event: str, body: dict[str, Any] | None = None) -> Any:
     text = json.dumps(body) if body is not None else None
     status, payload, _ = api.call(function, event, series_id=SERIES, body=text)
@@ -62,7 +54,7 @@ def test_a_daily_series_page_shows_each_value_under_its_local_date(api: Api) -> 
     _send(api, "IngestFunction", "ingest-observations.json", {"observations": observations})
     _send(api, "TrainFunction", "train.json")
     # When its page is opened
-    status, page = _dashboard(api, SERIES)
+    status, page = api.page(SERIES)
     # Then the latest observation is Monday 30 November, as a date (a day has no hour)
     assert status == 200, page[:300]
     assert re.search(r"latest observation Mon 30 Nov\b(?! \d)", page), re.findall(
@@ -87,7 +79,7 @@ def test_a_daily_series_page_has_no_staffing_plan(api: Api) -> None:
     _send(api, "IngestFunction", "ingest-observations.json", {"observations": observations})
     _send(api, "TrainFunction", "train.json")
     # When its page is opened
-    status, page = _dashboard(api, SERIES)
+    status, page = api.page(SERIES)
     # Then it is served, with the forecast and without a staffing section or agents column
     assert status == 200, page[:300]
     assert "<tr><td>Tue 01 Dec</td>" in page

@@ -75,6 +75,11 @@ def test_fields_left_out_keep_their_value(api: Api) -> None:
         ({"interval": "2h"}, "interval"),
         ({"interval": "1h", "timezone": "Asia/Kolkata"}, "timezone"),  # +05:30: local hours start at :30
         ({"interval": "1h", "colour": "blue"}, "colour"),
+        ({"open_hours": "18:00-08:00"}, "open_hours"),
+        ({"open_hours": 8}, "open_hours"),
+        ({"interval": "1h", "open_hours": "08:30-18:00"}, "open_hours"),  # off the hourly grid
+        ({"open_days": "weekdays"}, "open_days"),
+        ({"open_days": ["mon"]}, "open_days"),
         ('{"timezone": "UTC", "timezone": "Europe/Berlin"}', "timezone"),  # a key twice: which one?
         ({}, "body"),
         ("[1, 2]", "body"),
@@ -188,6 +193,26 @@ def test_a_new_time_zone_or_calendar_makes_a_trained_series_due(api: Api) -> Non
     assert status == 200 and saved["training_due"] is True and saved["revision"] == 2
     # And the scheduled run would pick it
     assert [s.series_id for s in catalogue.due_series()] == [SERIES]
+
+
+def test_opening_hours_are_stored_as_the_plan_writes_them_and_change_nothing_due(api: Api) -> None:
+    # Given a series with history whose revision was trained (recorded as the schedule does)
+    assert _ingest(api, [{"timestamp": "2026-11-02T09:00:00Z", "value": 1}])[0] == 200
+    from lead_ai.storage.catalogue import SeriesCatalogue
+    from lead_ai.storage.clients import client
+    from tests.conftest import settings_for
+
+    SeriesCatalogue(client("dynamodb"), settings_for(api).registry_table).record_training_attempt(SERIES, 1)
+    # When its opening hours are set (days as a range)
+    status, saved = _put(api, {"open_hours": "08:00-18:00", "open_days": "mon-fri"})
+    # Then they are stored as the staffing plan writes them, GET shows them, and nothing became due (they
+    # change the plans, not the model)
+    assert status == 200, saved
+    assert (saved["open_hours"], saved["open_days"]) == ("08:00-18:00", "mon,tue,wed,thu,fri")
+    assert _get(api)[1] == saved
+    assert saved["training_due"] is False and saved["revision"] == 1
+    # And a series that never set them is open all the time
+    assert _put(api, {"timezone": "UTC"}, series_id="other")[1]["open_hours"] == "00:00-24:00"
 
 
 def test_a_new_series_takes_the_deployment_defaults_and_keeps_them(api: Api) -> None:

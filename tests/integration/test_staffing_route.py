@@ -136,6 +136,34 @@ def test_opening_hours_staff_the_open_intervals_and_carry_the_closed_ones_leads_
     )  # fmt: skip
 
 
+def test_a_plan_follows_the_series_own_opening_hours_and_a_request_may_override_them(
+    api: Api, trained: dict[str, Any]
+) -> None:
+    # Given the team's opening hours stored with its settings: 09:00-17:00, Monday to Friday
+    status, _, _ = api.call(
+        "IngestFunction",
+        "put-series.json",
+        series_id=SERIES,
+        body=json.dumps({"open_hours": "09:00-17:00", "open_days": "mon-fri"}),
+    )
+    assert status == 200
+    # When a plan is asked without opening hours, and with the days overridden to every day
+    _, own = _staffing(api, {"horizon": "168"})
+    _, every_day = _staffing(api, {"horizon": "168", "open_days": "mon-sun"})
+    # Then the first follows the stored hours and days, the second the stored hours on every day
+    for mine, daily in zip(own["plan"], every_day["plan"], strict=True):
+        local = datetime.fromisoformat(mine["timestamp"])
+        assert mine["open"] == (local.weekday() < 5 and 9 <= local.hour < 17), mine
+        assert daily["open"] == (9 <= local.hour < 17), daily
+    assert (own["assumptions"]["open_hours"], own["assumptions"]["open_days"]) == (
+        "09:00-17:00", "mon,tue,wed,thu,fri",
+    )  # fmt: skip
+    assert every_day["assumptions"]["open_days"] == "mon,tue,wed,thu,fri,sat,sun"
+    # And the series' page plans with them too, and says so
+    status, page = api.page(SERIES)
+    assert status == 200 and "reps answer leads 09:00-17:00, mon,tue,wed,thu,fri" in page
+
+
 def test_opening_hours_off_the_series_grid_are_a_400_naming_them(api: Api, trained: dict[str, Any]) -> None:
     # When an hourly team's opening hours start on the half hour
     status, error = _staffing(api, {"open_hours": "08:30-18:00"})
