@@ -101,12 +101,12 @@ def parse_staffing_query(query: Mapping[str, str], max_horizon: int) -> Staffing
     except ValueError as exc:
         name = str(exc).split(" ", 1)[0]
         raise ValidationError(str(exc), field=name) from exc
-    hours, days = (query.get(name) or None for name in ("open_hours", "open_days"))
+    given = {name: value for name in ("open_hours", "open_days") if (value := query.get(name))}
     return StaffingQuery(
         horizon,
         assumptions,
-        None if hours is None else _checked("open_hours", {"open_hours": hours}, _open_hours),
-        None if days is None else _checked("open_days", {"open_days": days}, _open_days),
+        _checked("open_hours", given, _open_hours),
+        _checked("open_days", given, _open_days),
     )
 
 

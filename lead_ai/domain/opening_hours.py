@@ -10,6 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from lead_ai.domain.intervals import interval_name
+from lead_ai.errors import ValidationError
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MINUTES_A_DAY = 1440
@@ -108,3 +109,14 @@ def minutes_of_week(wall_seconds: npt.ArrayLike) -> npt.NDArray[np.int64]:
     week, Monday 00:00 being 0 (1970-01-01 was a Thursday)."""
     minute = np.asarray(wall_seconds, dtype=np.int64) // 60
     return np.asarray((minute + 3 * MINUTES_A_DAY) % (7 * MINUTES_A_DAY), dtype=np.int64)
+
+
+def opening_on_grid(hours: str | None, days: str | None, interval_seconds: int) -> OpeningHours:
+    """The opening hours of a series of this interval: a 400 naming `open_hours` when they open or close
+    inside one of its intervals (an hourly team cannot open at 08:30)."""
+    opening = opening_hours(hours, days)
+    try:
+        opening.check_grid(interval_seconds)
+    except ValueError as exc:
+        raise ValidationError(str(exc), field="open_hours") from exc
+    return opening

@@ -14,7 +14,7 @@ from typing import NamedTuple
 from lead_ai.domain.intervals import interval_name
 from lead_ai.domain.localtime import misaligned_offset, offset_suffix
 from lead_ai.domain.models import ModelVersion
-from lead_ai.domain.opening_hours import OpeningHours, opening_hours
+from lead_ai.domain.opening_hours import opening_on_grid
 from lead_ai.domain.series import SeriesInfo, SeriesSettings
 from lead_ai.errors import (
     IntervalMismatchError,
@@ -65,19 +65,6 @@ def describe(deps: Dependencies, series_id: str) -> SeriesView:
     return SeriesView(info, settings, current, pool_id if current is not None else None)
 
 
-def team_opening(settings: SeriesSettings) -> OpeningHours:
-    """The series' opening hours, as its settings store them."""
-    return opening_hours(settings.open_hours, settings.open_days)
-
-
-def _check_opening_grid(settings: SeriesSettings) -> None:
-    """The opening hours open and close on the series' grid (an hourly team cannot open at 08:30)."""
-    try:
-        team_opening(settings).check_grid(settings.interval_seconds)
-    except ValueError as exc:
-        raise ValidationError(str(exc), field="open_hours") from exc
-
-
 def _check_grid(settings: SeriesSettings) -> None:
     """The series' slots are on a UTC grid: its zone's local intervals must start on that grid."""
     now = int(time.time())
@@ -119,7 +106,7 @@ def save_settings(deps: Dependencies, series_id: str, change: SettingsChange) ->
                 field="interval",
             )
         _check_grid(after)
-        _check_opening_grid(after)
+        opening_on_grid(after.open_hours, after.open_days, after.interval_seconds)
         retrain = has_history and (after.timezone, after.holidays) != (before.timezone, before.holidays)
         try:
             saved = deps.catalogue.save_settings(

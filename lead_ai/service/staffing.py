@@ -8,7 +8,7 @@ from typing import NamedTuple
 import numpy as np
 
 from lead_ai.domain.localtime import iso_dates, iso_local_array
-from lead_ai.domain.opening_hours import OpeningHours, minutes_of_week, opening_hours
+from lead_ai.domain.opening_hours import OpeningHours, minutes_of_week, opening_on_grid
 from lead_ai.domain.series import SeriesSettings
 from lead_ai.domain.staffing import (
     StaffingAssumptions,
@@ -16,7 +16,6 @@ from lead_ai.domain.staffing import (
     check_staffing_interval,
     staffing_plan,
 )
-from lead_ai.errors import ValidationError
 from lead_ai.forecasting.local_fit import LocalFit
 from lead_ai.service.dependencies import Dependencies
 from lead_ai.service.serving import check_horizon, horizon_limit
@@ -50,11 +49,7 @@ def staffing_for_series(
     forecaster = state.forecaster
     spec = forecaster.spec
     check_staffing_interval(spec.interval_seconds)
-    opening = _team_opening(deps, series_id, open_hours, open_days)
-    try:
-        opening.check_grid(spec.interval_seconds)
-    except ValueError as exc:
-        raise ValidationError(str(exc), field="open_hours") from exc
+    opening = _team_opening(deps, series_id, open_hours, open_days, spec.interval_seconds)
     steps = horizon or horizon_limit(deps, spec.interval_seconds, forecaster.max_horizon)
     check_horizon(deps, steps, spec.interval_seconds, forecaster.max_horizon, state.version)
     arrays, planned = forecaster.predict_quantile(state.rows, steps, assumptions.quantile)
@@ -84,12 +79,14 @@ def staffing_for_series(
     )
 
 
-def _team_opening(deps: Dependencies, series_id: str, hours: str | None, days: str | None) -> OpeningHours:
+def _team_opening(
+    deps: Dependencies, series_id: str, hours: str | None, days: str | None, interval_seconds: int
+) -> OpeningHours:
     """The request's opening hours, each part it leaves out the series' own (one read of its settings,
-    only then)."""
+    only then), on the served model's grid."""
     if hours is None or days is None:
         info = deps.catalogue.get_series(series_id)
         defaults = deps.settings.series_defaults
         settings = SeriesSettings.of(info, defaults) if info is not None else defaults
         hours, days = hours or settings.open_hours, days or settings.open_days
-    return opening_hours(hours, days)
+    return opening_on_grid(hours, days, interval_seconds)
